@@ -1,0 +1,49 @@
+// CBF byte-offset codec: the scalar reference decoder (the readable truth every fast path is tested against),
+// the fast CPU decoder (SIMD with run-time dispatch, scalar fallback) and the shortest-stream encoder.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace xrd::bo {
+
+// X-Binary-Element-Type values we support. Decoded values wrap modulo 2^bits of the element type and are then
+// sign- (signed types) or zero- (unsigned types) extended into the output type.
+enum class ElementType : uint8_t { i8, u8, i16, u16, i32, u32 };
+const char* to_string(ElementType t);
+int bits(ElementType t);
+bool is_signed(ElementType t);
+
+enum class DecodeStatus : uint8_t {
+  ok,
+  truncated,          // stream ended inside an escape sequence (error_offset: where the escape started)
+  too_few_elements,   // stream ended before out.size() elements were produced
+  trailing_bytes,     // out.size() elements produced but bytes remain (the stream holds more elements)
+};
+
+struct DecodeResult {
+  DecodeStatus status = DecodeStatus::ok;
+  size_t elements = 0;      // elements written to out
+  size_t bytes_used = 0;    // stream bytes consumed
+  size_t error_offset = 0;  // byte offset in the stream of the problem (when status != ok)
+  bool ok() const { return status == DecodeStatus::ok; }
+  // "stream ended inside a 16-bit escape at byte 123 (expected 2 more bytes)", ...
+  std::string message() const;
+};
+
+// Decode exactly out.size() elements from `in`. Never reads past in.end() nor writes past out.end().
+DecodeResult decode_scalar(std::span<const uint8_t> in, std::span<int32_t> out, ElementType t = ElementType::i32);
+DecodeResult decode_scalar(std::span<const uint8_t> in, std::span<float> out, ElementType t = ElementType::i32);
+
+// Fast path: same contract and bit-identical output; picks the best kernel for this CPU at run time.
+DecodeResult decode(std::span<const uint8_t> in, std::span<int32_t> out, ElementType t = ElementType::i32);
+DecodeResult decode(std::span<const uint8_t> in, std::span<float> out, ElementType t = ElementType::i32);
+const char* fast_decoder_name();  // "avx2", "sse4", "scalar", ...
+
+// Shortest byte-offset stream for `in` (int32 values), written to `out` (cleared first, capacity reused).
+void encode(std::span<const int32_t> in, std::vector<uint8_t>& out);
+size_t encoded_size(std::span<const int32_t> in);
+
+}  // namespace xrd::bo

@@ -1,0 +1,65 @@
+// Helpers shared by the tests: where ../shared is, reading files, running the xrdbench binary.
+#pragma once
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace xrd::test {
+
+// The shared/ folder (fixtures, paper). XRD_SHARED_DIR in the environment wins; missing -> throw (fails loudly).
+inline std::filesystem::path shared_dir() {
+  const char* env = std::getenv("XRD_SHARED_DIR");
+  std::filesystem::path p = env && *env ? env : XRD_SHARED_DIR;
+  if (!std::filesystem::exists(p / "fixtures"))
+    throw std::runtime_error("shared fixtures not found at " + p.string() +
+                             " (set XRD_SHARED_DIR to the shared/ folder)");
+  return p;
+}
+inline std::filesystem::path fixtures() { return shared_dir() / "fixtures"; }
+
+inline std::vector<uint8_t> read_bytes(const std::filesystem::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  if (!f) throw std::runtime_error("cannot open " + p.string());
+  return std::vector<uint8_t>((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
+
+inline void write_bytes(const std::filesystem::path& p, const std::vector<uint8_t>& b) {
+  std::ofstream f(p, std::ios::binary);
+  f.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+  if (!f) throw std::runtime_error("cannot write " + p.string());
+}
+
+// A fresh temporary directory for one test.
+inline std::filesystem::path temp_dir(const std::string& name) {
+  auto p = std::filesystem::temp_directory_path() / ("xrdbench_test_" + name + "_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(p);
+  std::filesystem::create_directories(p);
+  return p;
+}
+
+struct CommandResult {
+  int status;
+  std::string output;  // stdout + stderr
+};
+
+// Runs the xrdbench binary with the given arguments (a shell string), capturing stdout and stderr.
+inline CommandResult run_xrdbench(const std::string& args) {
+  std::string cmd = std::string("\"") + XRDBENCH_EXE + "\" " + args + " 2>&1";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) throw std::runtime_error("popen failed: " + cmd);
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  int st = ::pclose(p);
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+}
+
+}  // namespace xrd::test
