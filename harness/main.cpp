@@ -9,13 +9,6 @@
 #include "harness/cli.hpp"
 #include "kernels/error.hpp"
 
-namespace xrd::cli {
-std::vector<Command>& commands() {
-  static std::vector<Command> registry;
-  return registry;
-}
-}  // namespace xrd::cli
-
 static void usage(FILE* out) {
   auto cmds = xrd::cli::commands();
   std::sort(cmds.begin(), cmds.end(), [](auto& a, auto& b) { return a.name < b.name; });
