@@ -28,6 +28,12 @@ struct DecodeResult {
   size_t elements = 0;      // elements written to out
   size_t bytes_used = 0;    // stream bytes consumed
   size_t error_offset = 0;  // byte offset in the stream of the problem (when status != ok)
+  // Context for message(): the stream length, the elements asked for and, for `truncated`, the escape that was
+  // cut short (16, 32 or 64 bits) and how many bytes that escape sequence needs from error_offset (3, 7 or 15).
+  size_t stream_size = 0;
+  size_t elements_expected = 0;
+  int escape_bits = 0;
+  size_t escape_bytes = 0;
   bool ok() const { return status == DecodeStatus::ok; }
   // "stream ended inside a 16-bit escape at byte 123 (expected 2 more bytes)", ...
   std::string message() const;
@@ -41,6 +47,9 @@ DecodeResult decode_scalar(std::span<const uint8_t> in, std::span<float> out, El
 DecodeResult decode(std::span<const uint8_t> in, std::span<int32_t> out, ElementType t = ElementType::i32);
 DecodeResult decode(std::span<const uint8_t> in, std::span<float> out, ElementType t = ElementType::i32);
 const char* fast_decoder_name();  // "avx2", "sse4", "scalar", ...
+
+// Throws xrd::Error ("byte N: <message()>") unless r.ok(); for callers that want exceptions, not values.
+void throw_if_failed(const DecodeResult& r);
 
 // Shortest byte-offset stream for `in` (int32 values), written to `out` (cleared first, capacity reused).
 void encode(std::span<const int32_t> in, std::vector<uint8_t>& out);
