@@ -1,0 +1,49 @@
+// Page-cache control for cold and hot runs: how much of a set of files is resident (mmap + mincore), evicting
+// them (fdatasync + POSIX_FADV_DONTNEED, optionally /proc/sys/vm/drop_caches) and warming them (read every byte).
+#pragma once
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace xrd::harness {
+
+struct Residency {
+  uint64_t resident_pages = 0;
+  uint64_t total_pages = 0;
+  // resident / total; 0.0 when there are no pages at all (empty files only).
+  double fraction() const;
+  Residency& operator+=(const Residency& o) {
+    resident_pages += o.resident_pages;
+    total_pages += o.total_pages;
+    return *this;
+  }
+};
+
+struct FileResidency {
+  std::filesystem::path path;
+  Residency residency;
+};
+
+// Resident pages of the files, summed. Throws xrd::Error naming the file when one cannot be opened or mapped.
+Residency residency(const std::vector<std::filesystem::path>& files);
+// The same, one entry per file (same order).
+std::vector<FileResidency> residency_per_file(const std::vector<std::filesystem::path>& files);
+
+// fdatasync, then posix_fadvise(POSIX_FADV_DONTNEED) on every file; when drop_caches is asked and the process runs
+// as root, also sync() and write 3 to /proc/sys/vm/drop_caches. Returns true when drop_caches was written.
+// Throws xrd::Error naming the file (or /proc/sys/vm/drop_caches) on failure. Eviction only works on filesystems
+// backed by a device: on tmpfs/ramfs the pages stay (see eviction_possible()).
+bool evict(const std::vector<std::filesystem::path>& files, bool drop_caches = false);
+
+// Read every byte of every file once (through the page cache) so they become resident.
+void warm(const std::vector<std::filesystem::path>& files);
+
+// The filesystem type of the path ("ext4", "xfs", "tmpfs", "overlay", ... or "0x<magic>"), from statfs().
+std::string filesystem_type(const std::filesystem::path& p);
+// False when the path lives on a memory filesystem (tmpfs, ramfs) where pages cannot be evicted.
+bool eviction_possible(const std::filesystem::path& p);
+// True when the process may write /proc/sys/vm/drop_caches (effective uid 0).
+bool running_as_root();
+
+}  // namespace xrd::harness
