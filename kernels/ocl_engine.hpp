@@ -1,0 +1,146 @@
+// The OpenCL engine: parallel byte-offset decoding and CSR integration on one device, the decoded image never
+// leaving it. Three entry points: decode only, integrate only (a host image), and the device-resident batched
+// chain (compressed bytes up, decode + corrections + integrate, patterns down) with asynchronous submit/complete.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "kernels/byte_offset.hpp"
+#include "kernels/error.hpp"
+#include "kernels/integrate.hpp"
+#include "kernels/ocl_device.hpp"
+
+namespace xrd::ocl {
+
+struct EngineOptions {
+  int work_group = 0;      // threads per work-group for decode and integrate (0: device's best, <= 256)
+  int depth = 2;           // batches in flight in the chain (double buffering = 2)
+};
+
+// Byte-offset decoding on the device (the paper's five steps, made fast: no host round trip, parallel scans at
+// any work-group size, 64-bit escapes, never a write past the end). Bit-exact with bo::decode_scalar, including
+// the DecodeResult (status, elements, bytes_used, error_offset, escape_bits/bytes) on bad streams.
+class Decoder {
+ public:
+  Decoder(DeviceContext& ctx, size_t max_compressed_bytes, size_t max_elements, EngineOptions opt = {});
+  ~Decoder();
+  Decoder(const Decoder&) = delete;
+  Decoder& operator=(const Decoder&) = delete;
+
+  // Synchronous: payload up, decode, out.size() elements down (out.size() <= max_elements).
+  bo::DecodeResult decode(std::span<const uint8_t> payload, std::span<int32_t> out,
+                          bo::ElementType t = bo::ElementType::i32);
+  bo::DecodeResult decode(std::span<const uint8_t> payload, std::span<float> out,
+                          bo::ElementType t = bo::ElementType::i32);
+
+  struct Impl;
+  Impl& impl() { return *impl_; }
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// The result of one frame of a batch: a pattern, or an error naming the frame (other frames are unaffected).
+struct FrameResult {
+  std::string name;                 // as given to Staging::add/commit (the file path)
+  uint64_t tag = 0;                 // as given (the frame index)
+  std::optional<xrd::Error> error;  // decode failure: names the frame, the byte offset and what was expected
+  bo::DecodeResult decode;          // the decoder's outcome (status, elements, bytes_used, ...)
+  integ::Pattern pattern;           // valid when !error; capacity reused between batches
+};
+
+struct BatchResult {
+  std::vector<FrameResult> frames;  // in submission order; only the first `size()` are this batch
+  int count = 0;
+  size_t size() const { return static_cast<size_t>(count); }
+  double device_ms = 0;  // H2D start -> patterns back, from OpenCL profiling events
+  double h2d_ms = 0;     // the upload of the batch's compressed bytes
+  double compute_ms = 0; // decode + integrate kernels
+  size_t bytes_up = 0;   // bytes copied host -> device for this batch
+};
+
+// One batch's pinned (page-locked, mapped) host staging. Fill it, then Engine::submit() it. Frames are packed:
+// add() copies a payload in (one memcpy); reserve()/commit() let the caller read a file straight into pinned
+// memory (no copy at all) and then say where in it the payload lies.
+class Staging {
+ public:
+  int size() const { return count_; }
+  int capacity() const { return capacity_; }
+  size_t bytes_left() const;
+
+  void add(std::span<const uint8_t> payload, size_t elements, bo::ElementType t = bo::ElementType::i32,
+           std::string name = {}, uint64_t tag = 0);
+  // Writable pinned memory for the next frame (bytes_left() long; empty when the batch is full).
+  std::span<uint8_t> reserve();
+  // The frame written into reserve(): its payload is [payload_offset, payload_offset + payload_size) of it.
+  void commit(size_t payload_offset, size_t payload_size, size_t elements, bo::ElementType t = bo::ElementType::i32,
+              std::string name = {}, uint64_t tag = 0);
+  void clear();
+
+ private:
+  friend class Engine;
+  struct Frame {
+    size_t offset, size, elements;
+    bo::ElementType type;
+    std::string name;
+    uint64_t tag;
+  };
+  uint8_t* base_ = nullptr;  // pinned memory of the slot
+  size_t bytes_ = 0, used_ = 0;
+  int capacity_ = 0, count_ = 0;
+  std::vector<Frame> frames_;
+  int slot_ = -1;
+};
+
+class Engine {
+ public:
+  // The matrix, normalisation and dark of `setup` are uploaded once. Frames must have setup.csr.width*height
+  // pixels. max_compressed_bytes bounds one frame's payload (or whole file, with reserve/commit).
+  Engine(DeviceContext& ctx, const integ::Setup& setup, size_t max_compressed_bytes, int batch_size,
+         EngineOptions opt = {});
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  const DeviceContext& context() const;
+  int batch_size() const;
+  size_t pixels() const;
+
+  // (a) decode only (host -> device -> host), as Decoder::decode.
+  bo::DecodeResult decode(std::span<const uint8_t> payload, std::span<int32_t> out,
+                          bo::ElementType t = bo::ElementType::i32);
+  bo::DecodeResult decode(std::span<const uint8_t> payload, std::span<float> out,
+                          bo::ElementType t = bo::ElementType::i32);
+
+  // (b) integrate an image decoded on the host (the paper's "CPU decode, GPU integrate"). Synchronous.
+  void integrate(std::span<const int32_t> image, integ::Pattern& out);
+  // The same for several images at once (one upload and one launch): images.size() == n * pixels().
+  void integrate(std::span<const int32_t> images, int n, std::vector<integ::Pattern>& out);
+
+  // (c) the device-resident chain. Typical loop (double buffering: fill the next batch while the device runs):
+  //   while (more) {
+  //     Staging& s = eng.staging();      // blocks only when `depth` batches are in flight: completes none
+  //     ... s.add(...) / s.reserve()+s.commit() up to s.capacity() frames ...
+  //     eng.submit(s);                   // enqueues upload, decode, integrate, download; returns at once
+  //     if (eng.in_flight() == eng.depth()) eng.complete(result), use(result);
+  //   }
+  //   while (eng.in_flight()) eng.complete(result), use(result);
+  Staging& staging();  // the free slot to fill next (throws if all `depth` slots are in flight)
+  void submit(Staging& s);
+  int in_flight() const;
+  int depth() const;
+  // Waits for the oldest batch in flight and fills `out` (its frames, in submission order).
+  void complete(BatchResult& out);
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace xrd::ocl
