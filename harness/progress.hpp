@@ -33,7 +33,8 @@ class Progress {
   std::string line() const;
 
  private:
-  void draw_locked(bool force);
+  void draw_locked();
+  std::string line_locked() const;
   using clock = std::chrono::steady_clock;
   FILE* out_;
   bool active_;

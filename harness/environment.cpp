@@ -1,0 +1,315 @@
+// Machine description and calibration for results.json's "machine" object.
+#include "harness/environment.hpp"
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <thread>
+
+#include <sched.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#define CL_TARGET_OPENCL_VERSION 300
+#include <CL/cl.h>
+
+#include "harness/stats.hpp"
+#include "kernels/byte_offset.hpp"
+#include "kernels/error.hpp"
+
+#ifndef XRD_SOURCE_DIR
+#define XRD_SOURCE_DIR ""
+#endif
+#ifndef XRD_VERSION
+#define XRD_VERSION "unknown"
+#endif
+
+namespace xrd::harness {
+namespace {
+
+using json = nlohmann::json;
+using clock_type = std::chrono::steady_clock;
+
+std::string trim(std::string s) {
+  const auto b = s.find_first_not_of(" \t\r\n\"");
+  if (b == std::string::npos) return "";
+  const auto e = s.find_last_not_of(" \t\r\n\"");
+  return s.substr(b, e - b + 1);
+}
+
+// The value of the first "key<sep>value" line of a text file, or "".
+std::string file_value(const char* path, const std::string& key, char sep) {
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) {
+    const auto p = line.find(sep);
+    if (p != std::string::npos && trim(line.substr(0, p)) == key) return trim(line.substr(p + 1));
+  }
+  return "";
+}
+
+std::string cpu_model() {
+  for (const char* key : {"model name", "Model", "Hardware", "cpu model", "cpu"}) {
+    std::string v = file_value("/proc/cpuinfo", key, ':');
+    if (!v.empty()) return v;
+  }
+  return "unknown";
+}
+
+uint64_t memory_bytes() {
+  const std::string v = file_value("/proc/meminfo", "MemTotal", ':');  // "16384256 kB"
+  return v.empty() ? 0 : std::strtoull(v.c_str(), nullptr, 10) * 1024;
+}
+
+int available_cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (::sched_getaffinity(0, sizeof set, &set) == 0) return CPU_COUNT(&set);
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+std::string run_capture(const std::string& cmd) {
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) return "";
+  std::string out;
+  char buf[256];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  return ::pclose(p) == 0 ? trim(out) : "";
+}
+
+std::string git_commit() {
+  if (const char* env = std::getenv("XRD_COMMIT"); env && *env) return env;  // bundles without .git
+  const std::string dir = XRD_SOURCE_DIR;
+  if (dir.empty()) return "unknown";
+  std::string c = run_capture("git -C '" + dir + "' rev-parse --short=12 HEAD 2>/dev/null");
+  return c.empty() ? "unknown" : c;
+}
+
+bool git_dirty() {
+  const std::string dir = XRD_SOURCE_DIR;
+  if (dir.empty() || std::getenv("XRD_COMMIT")) return false;
+  return !run_capture("git -C '" + dir + "' status --porcelain --untracked-files=no 2>/dev/null").empty();
+}
+
+std::string compiler() {
+#if defined(__clang__)
+  return std::string("Clang ") + __clang_version__;
+#elif defined(__GNUC__)
+  return std::string("GNU ") + __VERSION__;
+#else
+  return "unknown";
+#endif
+}
+
+bool built_with_asan() {
+#if defined(__SANITIZE_ADDRESS__)
+  return true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+  return true;
+#else
+  return false;
+#endif
+#else
+  return false;
+#endif
+}
+
+std::string inferred_build_type() {
+#ifdef XRD_BUILD_TYPE
+  std::string t = XRD_BUILD_TYPE;
+#else
+#if defined(NDEBUG) && defined(__OPTIMIZE__)
+  std::string t = "Release";
+#elif defined(__OPTIMIZE__)
+  std::string t = "Debug (optimized)";
+#else
+  std::string t = "Debug";
+#endif
+#endif
+  if (built_with_asan()) t += " +ASan/UBSan";
+  return t;
+}
+
+std::string cl_platform_string(cl_platform_id p, cl_platform_info what) {
+  size_t n = 0;
+  if (clGetPlatformInfo(p, what, 0, nullptr, &n) != CL_SUCCESS || n == 0) return "";
+  std::string s(n, '\0');
+  if (clGetPlatformInfo(p, what, n, s.data(), nullptr) != CL_SUCCESS) return "";
+  return trim(s.c_str());
+}
+
+std::string cl_device_string(cl_device_id d, cl_device_info what) {
+  size_t n = 0;
+  if (clGetDeviceInfo(d, what, 0, nullptr, &n) != CL_SUCCESS || n == 0) return "";
+  std::string s(n, '\0');
+  if (clGetDeviceInfo(d, what, n, s.data(), nullptr) != CL_SUCCESS) return "";
+  return trim(s.c_str());
+}
+
+template <class T>
+T cl_device_value(cl_device_id d, cl_device_info what) {
+  T v{};
+  if (clGetDeviceInfo(d, what, sizeof v, &v, nullptr) != CL_SUCCESS) return T{};
+  return v;
+}
+
+// Keeps the compiler from dropping a copy whose destination is never read.
+inline void clobber(void* p) { asm volatile("" : : "r"(p) : "memory"); }
+
+}  // namespace
+
+json opencl_devices_json() {
+  json out = json::array();
+  cl_uint np = 0;
+  if (clGetPlatformIDs(0, nullptr, &np) != CL_SUCCESS || np == 0) return out;  // no ICD / no platform
+  std::vector<cl_platform_id> plats(np);
+  if (clGetPlatformIDs(np, plats.data(), nullptr) != CL_SUCCESS) return out;
+  for (cl_uint pi = 0; pi < np; ++pi) {
+    cl_uint nd = 0;
+    if (clGetDeviceIDs(plats[pi], CL_DEVICE_TYPE_ALL, 0, nullptr, &nd) != CL_SUCCESS || nd == 0) continue;
+    std::vector<cl_device_id> devs(nd);
+    if (clGetDeviceIDs(plats[pi], CL_DEVICE_TYPE_ALL, nd, devs.data(), nullptr) != CL_SUCCESS) continue;
+    for (cl_uint di = 0; di < nd; ++di) {
+      const auto type = cl_device_value<cl_device_type>(devs[di], CL_DEVICE_TYPE);
+      const char* t = (type & CL_DEVICE_TYPE_GPU)           ? "GPU"
+                      : (type & CL_DEVICE_TYPE_CPU)         ? "CPU"
+                      : (type & CL_DEVICE_TYPE_ACCELERATOR) ? "ACCELERATOR"
+                                                            : "OTHER";
+      out.push_back({{"id", "opencl:" + std::to_string(pi) + ":" + std::to_string(di)},
+                     {"platform", cl_platform_string(plats[pi], CL_PLATFORM_NAME)},
+                     {"device", cl_device_string(devs[di], CL_DEVICE_NAME)},
+                     {"type", t},
+                     {"driver", cl_device_string(devs[di], CL_DRIVER_VERSION)},
+                     {"version", cl_device_string(devs[di], CL_DEVICE_VERSION)},
+                     {"compute_units", cl_device_value<cl_uint>(devs[di], CL_DEVICE_MAX_COMPUTE_UNITS)},
+                     {"clock_mhz", cl_device_value<cl_uint>(devs[di], CL_DEVICE_MAX_CLOCK_FREQUENCY)},
+                     {"global_mem_bytes", cl_device_value<cl_ulong>(devs[di], CL_DEVICE_GLOBAL_MEM_SIZE)}});
+    }
+  }
+  return out;
+}
+
+std::vector<int32_t> calibration_frame() {
+  constexpr int W = 1475, H = 1679;
+  std::vector<int32_t> img(static_cast<size_t>(W) * H);
+  // splitmix64: the same numbers with every compiler and standard library (std distributions are not).
+  uint64_t state = 0x2018'0612'0617'5eedULL;
+  auto next = [&state] {
+    uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+  };
+  constexpr double cx = 700.5, cy = 905.0;
+  constexpr std::array<double, 6> ring_r = {160, 290, 410, 560, 720, 880};
+  constexpr std::array<double, 6> ring_a = {4000, 2500, 1800, 1200, 700, 400};
+  for (int y = 0; y < H; ++y) {
+    for (int x = 0; x < W; ++x) {
+      const double r = std::hypot(x - cx, y - cy);
+      double mean = 30.0 + 200.0 * std::exp(-r / 300.0);
+      for (size_t k = 0; k < ring_r.size(); ++k) {
+        const double d = (r - ring_r[k]) / 2.5;
+        if (d > -8 && d < 8) mean += ring_a[k] * std::exp(-0.5 * d * d);
+      }
+      // Approximately Poisson: mean + sqrt(mean) * (sum of 4 uniforms, centred, unit variance).
+      const uint64_t u = next();
+      const double g = ((u & 0xFFFF) + ((u >> 16) & 0xFFFF) + ((u >> 32) & 0xFFFF) + (u >> 48) - 131070.0) / 37837.2;
+      img[static_cast<size_t>(y) * W + x] = std::max(0, static_cast<int32_t>(std::lround(mean + std::sqrt(mean) * g)));
+    }
+  }
+  // Module gaps (-1), as on a Pilatus3 2M: 3 x 487 px columns with 7 px gaps, 8 x 195 px rows with 17 px gaps.
+  for (int y = 0; y < H; ++y)
+    for (int x = 0; x < W; ++x) {
+      const bool gap_x = x % 494 >= 487, gap_y = y % 212 >= 195;
+      if (gap_x || gap_y) img[static_cast<size_t>(y) * W + x] = -1;
+    }
+  return img;
+}
+
+std::vector<uint8_t> calibration_stream() {
+  std::vector<uint8_t> s;
+  bo::encode(calibration_frame(), s);
+  return s;
+}
+
+Calibration measure_calibration(size_t memcpy_bytes, int repeats) {
+  if (repeats < 1) repeats = 1;
+  Calibration c;
+  {
+    std::vector<char> src(memcpy_bytes), dst(memcpy_bytes);
+    // Touch both buffers first so page faults are not timed.
+    std::memset(src.data(), 1, memcpy_bytes);
+    std::memset(dst.data(), 0, memcpy_bytes);
+    std::vector<double> gbps;
+    for (int i = 0; i < repeats; ++i) {
+      const auto t0 = clock_type::now();
+      std::memcpy(dst.data(), src.data(), memcpy_bytes);
+      clobber(dst.data());
+      const double s = std::chrono::duration<double>(clock_type::now() - t0).count();
+      gbps.push_back(static_cast<double>(memcpy_bytes) / s / 1e9);
+    }
+    c.memcpy_GBps = median(gbps);
+  }
+  {
+    const std::vector<int32_t> ref = calibration_frame();
+    std::vector<uint8_t> stream;
+    bo::encode(ref, stream);
+    std::vector<int32_t> out(ref.size());
+    std::vector<double> ms;
+    for (int i = 0; i < repeats; ++i) {
+      const auto t0 = clock_type::now();
+      const auto r = bo::decode_scalar(stream, out);
+      const double t = std::chrono::duration<double, std::milli>(clock_type::now() - t0).count();
+      if (!r.ok()) throw Error("", "calibration", "the scalar decoder failed on the calibration frame: " + r.message());
+      ms.push_back(t);
+    }
+    if (out != ref) throw Error("", "calibration", "the scalar decoder did not reproduce the calibration frame");
+    c.scalar_decode_ms = median(ms);
+  }
+  return c;
+}
+
+json capture_machine(const MachineOptions& opt) {
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  struct utsname u {};
+  ::uname(&u);
+  const int cores = available_cores();
+  json m = {
+      {"hostname", host},
+      {"cpu_model", cpu_model()},
+      {"cores", cores},
+      {"cpus_online", static_cast<int>(std::thread::hardware_concurrency())},
+      {"threads_used", opt.threads_used > 0 ? opt.threads_used : cores},
+      {"memory_bytes", memory_bytes()},
+      {"kernel", std::string(u.sysname) + " " + u.release},
+      {"os", [] {
+         std::string os = file_value("/etc/os-release", "PRETTY_NAME", '=');
+         return os.empty() ? std::string("unknown") : os;
+       }()},
+      {"compiler", compiler()},
+      {"build_type", opt.build_type.empty() ? inferred_build_type() : opt.build_type},
+      {"commit", git_commit()},
+      {"commit_dirty", git_dirty()},
+      {"xrdbench_version", XRD_VERSION},
+      {"simd", bo::fast_decoder_name()},
+      {"opencl", opt.opencl ? opencl_devices_json() : json::array()},
+      {"calibration", nullptr},
+  };
+  if (opt.calibrate) {
+    const Calibration c = measure_calibration(opt.memcpy_bytes, opt.calibration_repeats);
+    m["calibration"] = {{"memcpy_GBps", c.memcpy_GBps},
+                        {"scalar_decode_ms", c.scalar_decode_ms},
+                        {"memcpy_bytes", opt.memcpy_bytes},
+                        {"repeats", opt.calibration_repeats}};
+  }
+  return m;
+}
+
+}  // namespace xrd::harness
