@@ -44,9 +44,19 @@ DecodeResult decode_scalar(std::span<const uint8_t> in, std::span<int32_t> out, 
 DecodeResult decode_scalar(std::span<const uint8_t> in, std::span<float> out, ElementType t = ElementType::i32);
 
 // Fast path: same contract and bit-identical output; picks the best kernel for this CPU at run time.
+// On failure the elements before r.elements are exact; a fast kernel may have scribbled on the rest of `out`.
 DecodeResult decode(std::span<const uint8_t> in, std::span<int32_t> out, ElementType t = ElementType::i32);
 DecodeResult decode(std::span<const uint8_t> in, std::span<float> out, ElementType t = ElementType::i32);
 const char* fast_decoder_name();  // "avx2", "sse4", "scalar", ...
+
+// One decoder kernel of this build. decode() runs the first one this CPU supports; tests and benchmarks run each.
+struct DecoderKernel {
+  const char* name;
+  bool (*supported)();  // whether this CPU can run it
+  DecodeResult (*decode_i32)(std::span<const uint8_t> in, std::span<int32_t> out, ElementType t);
+  DecodeResult (*decode_f32)(std::span<const uint8_t> in, std::span<float> out, ElementType t);
+};
+std::span<const DecoderKernel> decoder_kernels();  // best first; the last one is "scalar" (always supported)
 
 // Throws xrd::Error ("byte N: <message()>") unless r.ok(); for callers that want exceptions, not values.
 void throw_if_failed(const DecodeResult& r);

@@ -1,14 +1,42 @@
-// The fast CPU byte-offset decoder: picks the best kernel for this CPU at run time (scalar for now).
+// The fast CPU byte-offset decoder: the list of kernels and the run-time choice of the best one for this CPU.
 #include "kernels/byte_offset.hpp"
 
 namespace xrd::bo {
+namespace {
+
+bool always() { return true; }
+
+DecodeResult scalar_i32(std::span<const uint8_t> in, std::span<int32_t> out, ElementType t) {
+  return decode_scalar(in, out, t);
+}
+DecodeResult scalar_f32(std::span<const uint8_t> in, std::span<float> out, ElementType t) {
+  return decode_scalar(in, out, t);
+}
+
+const DecoderKernel kKernels[] = {
+    {"scalar", always, scalar_i32, scalar_f32},
+};
+
+const DecoderKernel& best() {
+  // Chosen once: the CPU does not change under a running process.
+  static const DecoderKernel& k = [&]() -> const DecoderKernel& {
+    for (const auto& c : kKernels)
+      if (c.supported()) return c;
+    return kKernels[std::size(kKernels) - 1];
+  }();
+  return k;
+}
+
+}  // namespace
+
+std::span<const DecoderKernel> decoder_kernels() { return kKernels; }
 
 DecodeResult decode(std::span<const uint8_t> in, std::span<int32_t> out, ElementType t) {
-  return decode_scalar(in, out, t);
+  return best().decode_i32(in, out, t);
 }
 DecodeResult decode(std::span<const uint8_t> in, std::span<float> out, ElementType t) {
-  return decode_scalar(in, out, t);
+  return best().decode_f32(in, out, t);
 }
-const char* fast_decoder_name() { return "scalar"; }
+const char* fast_decoder_name() { return best().name; }
 
 }  // namespace xrd::bo

@@ -1,0 +1,143 @@
+// Every fast byte-offset kernel this CPU runs against the scalar reference, bit for bit: random streams with
+// escapes of mixed widths at every position, every cut of a stream, wrong element counts, all element types,
+// int32 and float outputs.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <bit>
+
+#include "kernels/byte_offset.hpp"
+#include "tests/test_codec_streams.hpp"
+
+using namespace xrd;
+
+namespace {
+
+bool same_result(const bo::DecodeResult& a, const bo::DecodeResult& b) {
+  return a.status == b.status && a.elements == b.elements && a.bytes_used == b.bytes_used &&
+         a.error_offset == b.error_offset && a.escape_bits == b.escape_bits && a.escape_bytes == b.escape_bytes &&
+         a.stream_size == b.stream_size && a.elements_expected == b.elements_expected;
+}
+
+// Runs every supported kernel on (in, n elements, t) and compares results and the valid outputs with the reference.
+// Returns the reference result so callers can also check it against the model.
+bo::DecodeResult check_against_reference(std::span<const uint8_t> in, size_t n, bo::ElementType t) {
+  std::vector<int32_t> ref(n), got(n);
+  std::vector<float> reff(n), gotf(n);
+  const auto r = bo::decode_scalar(in, ref, t);
+  const auto rf = bo::decode_scalar(in, reff, t);
+  REQUIRE(same_result(r, rf));
+  for (const auto& k : bo::decoder_kernels()) {
+    if (!k.supported()) continue;
+    std::fill(got.begin(), got.end(), 0x7a7a7a7a);
+    std::fill(gotf.begin(), gotf.end(), -7.f);
+    const auto g = k.decode_i32(in, got, t);
+    const auto gf = k.decode_f32(in, gotf, t);
+    INFO("kernel " << k.name << ", type " << bo::to_string(t) << ", " << in.size() << " bytes, " << n
+                   << " elements; reference: " << r.message() << "; kernel: " << g.message());
+    REQUIRE(same_result(g, r));
+    REQUIRE(same_result(gf, r));
+    REQUIRE(std::equal(got.begin(), got.begin() + r.elements, ref.begin()));
+    // Bitwise, so that -0.f or a NaN could not pass for a match.
+    REQUIRE(std::equal(gotf.begin(), gotf.begin() + r.elements, reff.begin(),
+                       [](float a, float b) { return std::bit_cast<uint32_t>(a) == std::bit_cast<uint32_t>(b); }));
+  }
+  return r;
+}
+
+void check_model(const test::Stream& s, bo::ElementType t) {
+  const size_t n = s.acc.size();
+  std::vector<int32_t> out(n);
+  std::vector<float> outf(n);
+  REQUIRE(bo::decode(s.bytes, out, t).ok());
+  REQUIRE(bo::decode(s.bytes, outf, t).ok());
+  for (size_t i = 0; i < n; ++i) {
+    const int64_t v = test::model_value(s.acc[i], t);
+    REQUIRE(out[i] == static_cast<int32_t>(static_cast<uint32_t>(v)));
+    REQUIRE(outf[i] == static_cast<float>(v));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("the kernel list ends with the scalar reference and decode() uses a supported kernel", "[codec][kernels]") {
+  const auto ks = bo::decoder_kernels();
+  REQUIRE(!ks.empty());
+  CHECK(std::string(ks.back().name) == "scalar");
+  CHECK(ks.back().supported());
+  bool found = false;
+  for (const auto& k : ks) {
+    if (std::string(k.name) == bo::fast_decoder_name()) {
+      found = true;
+      CHECK(k.supported());
+      break;  // the first supported one is the choice
+    }
+    CHECK_FALSE(k.supported());
+  }
+  CHECK(found);
+  WARN("fast decoder on this CPU: " << bo::fast_decoder_name());
+}
+
+TEST_CASE("kernels match the reference on random streams of every escape density", "[codec][kernels]") {
+  std::mt19937_64 rng(7);
+  for (double p : {0.0, 0.003, 0.012, 0.05, 0.3, 0.9, 1.0}) {
+    for (size_t n : {size_t(0), size_t(1), size_t(63), size_t(64), size_t(65), size_t(200), size_t(5000)}) {
+      const auto s = test::Stream::random(n, p, rng);
+      for (auto t : test::kAllTypes) {
+        check_against_reference(s.bytes, n, t);
+        check_model(s, t);
+      }
+    }
+  }
+  // A long stream like a real frame (~1.2% escapes), where the fast path spends its time.
+  const auto s = test::Stream::random(300000, 0.012, rng);
+  for (auto t : test::kAllTypes) check_against_reference(s.bytes, s.acc.size(), t);
+  check_model(s, bo::ElementType::i32);
+}
+
+TEST_CASE("kernels match the reference with escape runs of mixed widths at every position", "[codec][kernels]") {
+  std::mt19937_64 rng(11);
+  constexpr size_t kLen = 300;
+  for (size_t at = 0; at < kLen; ++at) {
+    const size_t run = 1 + at % 5;
+    test::Stream s;
+    for (size_t i = 0; i < kLen; ++i) {
+      if (i >= at && i < at + run) {
+        const int width = (i + at) % 3 == 0 ? 3 : (i + at) % 3 == 1 ? 7 : 15;
+        s.add(width, test::Stream::random_delta(width, rng));
+      } else {
+        s.add(1, test::Stream::random_delta(1, rng));
+      }
+    }
+    INFO("escape run of " << run << " at element " << at);
+    for (auto t : {bo::ElementType::i32, bo::ElementType::u32, bo::ElementType::i16}) {
+      const auto r = check_against_reference(s.bytes, kLen, t);
+      REQUIRE(r.ok());
+    }
+    check_model(s, bo::ElementType::i32);
+  }
+}
+
+TEST_CASE("kernels match the reference on every cut of a stream and on wrong element counts", "[codec][kernels]") {
+  std::mt19937_64 rng(3);
+  const auto s = test::Stream::random(400, 0.08, rng);
+  const std::span<const uint8_t> all(s.bytes);
+  size_t truncated = 0, too_few = 0;
+  for (size_t cut = 0; cut <= all.size(); ++cut) {
+    const auto r = check_against_reference(all.first(cut), s.acc.size(), bo::ElementType::i32);
+    truncated += r.status == bo::DecodeStatus::truncated;
+    too_few += r.status == bo::DecodeStatus::too_few_elements;
+  }
+  CHECK(truncated > 50);  // the cuts did land inside escapes of each width
+  CHECK(too_few > 300);
+  // Asking for fewer elements than the stream holds leaves trailing bytes at the next element's start.
+  for (size_t n = 0; n < s.acc.size(); n += 7) {
+    const auto r = check_against_reference(all, n, bo::ElementType::i32);
+    CHECK(r.status == bo::DecodeStatus::trailing_bytes);
+    CHECK(r.error_offset == s.starts[n]);
+  }
+  for (size_t extra : {1, 2, 64, 1000}) {
+    const auto r = check_against_reference(all, s.acc.size() + extra, bo::ElementType::u16);
+    CHECK(r.status == bo::DecodeStatus::too_few_elements);
+  }
+}
