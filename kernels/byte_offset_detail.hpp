@@ -84,6 +84,34 @@ inline void finish(DecodeResult& r, size_t produced, size_t wanted, size_t pos, 
   }
 }
 
+// The scalar decoding loop from element i at stream byte pos with running value acc: the whole reference
+// decoder when started at (0, 0, 0), and the tail after a fast kernel's blocks.
+template <ElementType T, typename Out>
+inline DecodeResult decode_from(std::span<const uint8_t> in, std::span<Out> out, size_t pos, size_t i,
+                                uint32_t acc) {
+  DecodeResult r;
+  r.stream_size = in.size();
+  r.elements_expected = out.size();
+  const uint8_t* p = in.data();
+  const size_t n = in.size();
+  while (i < out.size() && pos < n) {
+    if (p[pos] != 0x80) {
+      acc += static_cast<uint32_t>(static_cast<int32_t>(static_cast<int8_t>(p[pos])));
+      ++pos;
+    } else {
+      const size_t len = read_escape(p, n, pos, acc, r);
+      if (len == 0) {
+        r.elements = i;
+        return r;
+      }
+      pos += len;
+    }
+    out[i++] = convert<T, Out>(acc);
+  }
+  finish(r, i, out.size(), pos, n);
+  return r;
+}
+
 // Calls f.template operator()<T>() with the ElementType as a compile-time constant.
 template <typename F>
 inline auto dispatch_type(ElementType t, F&& f) {

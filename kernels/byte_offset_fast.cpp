@@ -1,5 +1,6 @@
 // The fast CPU byte-offset decoder: the list of kernels and the run-time choice of the best one for this CPU.
 #include "kernels/byte_offset.hpp"
+#include "kernels/byte_offset_kernels.hpp"
 
 namespace xrd::bo {
 namespace {
@@ -14,6 +15,7 @@ DecodeResult scalar_f32(std::span<const uint8_t> in, std::span<float> out, Eleme
 }
 
 const DecoderKernel kKernels[] = {
+    {"avx512", kernels::avx512_supported, kernels::avx512_i32, kernels::avx512_f32},
     {"scalar", always, scalar_i32, scalar_f32},
 };
 
