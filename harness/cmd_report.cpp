@@ -1,0 +1,99 @@
+// `xrdbench report`: figures, report.md and report.html from results files, by running reports/report.py with
+// /usr/bin/python3. Also holds run_report_script(), which `xrdbench compare` (cmd_compare.cpp) uses too.
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "harness/cli.hpp"
+
+namespace fs = std::filesystem;
+
+namespace xrd::reports {
+
+namespace {
+
+// Debian's python3 has python3-matplotlib and python3-numpy (scripts/setup.sh installs them). XRDBENCH_PYTHON
+// overrides it (an unusual system, or a test of the missing-interpreter message).
+std::string python_path() {
+  const char* env = std::getenv("XRDBENCH_PYTHON");
+  return env && *env ? env : "/usr/bin/python3";
+}
+
+fs::path exe_dir() {
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? fs::path() : exe.parent_path();
+}
+
+// Where the scripts are: $XRDBENCH_REPORTS_DIR alone when set; else <exe dir>/../reports (the device bundle:
+// bin/xrdbench beside reports/), then the source tree this binary was built from.
+std::vector<fs::path> candidate_dirs() {
+  if (const char* env = std::getenv("XRDBENCH_REPORTS_DIR"); env && *env) return {fs::path(env)};
+  std::vector<fs::path> dirs;
+  if (fs::path d = exe_dir(); !d.empty()) dirs.push_back(d.parent_path() / "reports");
+  dirs.push_back(fs::path(XRD_SOURCE_DIR) / "reports");
+  return dirs;
+}
+
+}  // namespace
+
+// Replaces this process with `python3 <reports dir>/<script> argv[1..]`, so the script's exit status is xrdbench's.
+// Returns 2 (after a message naming what is missing) only when that cannot happen.
+int run_report_script(const char* command, const char* script, int argc, char** argv) {
+  fs::path found;
+  std::string looked;
+  for (const fs::path& dir : candidate_dirs()) {
+    std::error_code ec;
+    if (fs::is_regular_file(dir / script, ec)) {
+      found = dir / script;
+      break;
+    }
+    looked += "\n  " + (dir / script).string();
+  }
+  if (found.empty()) {
+    std::fprintf(stderr,
+                 "xrdbench %s: error: cannot find the script %s; looked for:%s\n"
+                 "Set XRDBENCH_REPORTS_DIR to the reports/ folder of the xrdbench sources.\n",
+                 command, script, looked.c_str());
+    return 2;
+  }
+  const std::string python = python_path();
+  if (::access(python.c_str(), X_OK) != 0) {
+    std::fprintf(stderr,
+                 "xrdbench %s: error: %s is needed to run %s but is missing or not executable (%s).\n"
+                 "Install it (Debian: apt-get install python3 python3-matplotlib python3-numpy), or run "
+                 "bash scripts/setup.sh.\n",
+                 command, python.c_str(), found.c_str(), std::strerror(errno));
+    return 2;
+  }
+  std::vector<std::string> args = {python, found.string()};
+  for (int i = 1; i < argc; ++i) args.emplace_back(argv[i]);
+  std::vector<char*> cargs;
+  for (auto& a : args) cargs.push_back(a.data());
+  cargs.push_back(nullptr);
+  std::fflush(nullptr);
+  ::execv(python.c_str(), cargs.data());
+  std::fprintf(stderr, "xrdbench %s: error: cannot run %s: %s\n", command, python.c_str(), std::strerror(errno));
+  return 2;
+}
+
+}  // namespace xrd::reports
+
+namespace {
+
+int cmd_report(int argc, char** argv) {
+  return xrd::reports::run_report_script("report", "report.py", argc, argv);
+}
+
+xrd::cli::CommandRegistrar reg("report",
+                               "figures, report.md and self-contained report.html from results.json files",
+                               cmd_report);
+
+}  // namespace
