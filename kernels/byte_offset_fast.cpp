@@ -16,6 +16,7 @@ DecodeResult scalar_f32(std::span<const uint8_t> in, std::span<float> out, Eleme
 
 const DecoderKernel kKernels[] = {
     {"avx512", kernels::avx512_supported, kernels::avx512_i32, kernels::avx512_f32},
+    {"avx2", kernels::avx2_supported, kernels::avx2_i32, kernels::avx2_f32},
     {"scalar", always, scalar_i32, scalar_f32},
 };
 

@@ -11,4 +11,8 @@ bool avx512_supported();
 DecodeResult avx512_i32(std::span<const uint8_t> in, std::span<int32_t> out, ElementType t);
 DecodeResult avx512_f32(std::span<const uint8_t> in, std::span<float> out, ElementType t);
 
+bool avx2_supported();
+DecodeResult avx2_i32(std::span<const uint8_t> in, std::span<int32_t> out, ElementType t);
+DecodeResult avx2_f32(std::span<const uint8_t> in, std::span<float> out, ElementType t);
+
 }  // namespace xrd::bo::kernels
