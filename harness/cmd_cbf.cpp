@@ -3,8 +3,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <bit>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <limits>
 #include <memory>
@@ -224,7 +226,7 @@ int cbf_info(int argc, char** argv) {
   int failures = 0;
   // A status line only when it cannot interleave with the report (stdout redirected, stderr a terminal).
   std::optional<harness::Progress> progress;
-  if (files.size() > 1 && !::isatty(STDOUT_FILENO)) {
+  if (files.size() > 1 && !::isatty(STDOUT_FILENO) && ::isatty(STDERR_FILENO)) {
     progress.emplace(1);
     progress->start_row(0, "cbf info", files.size());
   }
@@ -245,7 +247,7 @@ int cbf_info(int argc, char** argv) {
     } catch (const Error& e) {
       ++failures;
       std::string msg = e.file().empty() ? f + ": " + e.what() : std::string(e.what());
-      if (progress) progress->note("xrdbench cbf info: error: " + msg);
+      if (progress && progress->active()) progress->note("xrdbench cbf info: error: " + msg);
       else std::fprintf(stderr, "xrdbench cbf info: error: %s\n", msg.c_str());
     } catch (const std::exception& e) {
       ++failures;
