@@ -473,7 +473,7 @@ std::array<double, 2> Generator::beam_centre_px() const {
           (p_.poni1 + p_.distance * std::tan(p_.rot2) / std::cos(p_.rot1)) / kPixelSize};
 }
 
-std::string Generator::poni_text() const {
+std::string poni_text(const Params& p_) {
   std::string s;
   s += "# Nota: C-Order, 1 refers to the Y axis, 2 to the X axis \n";
   s += "# Synthetic geometry written by xrdbench dataset synth (" + std::string(kGeneratorName) + " " +
@@ -513,7 +513,7 @@ cbf::PilatusHeader Generator::header(size_t i) const {
   h.count_cutoff = 1048574;
   h.threshold_eV = std::round(12398.4198 / (p_.wavelength * 1e10) / 2);
   h.n_excluded_pixels = p_.dead_pixels + p_.hot_pixels;
-  h.wavelength_A = p_.wavelength * 1e10;
+  h.wavelength_A = std::round(p_.wavelength * 1e16) / 1e6;  // Angstrom, 6 decimals as Pilatus headers
   h.detector_distance_m = p_.distance;
   auto bc = beam_centre_px();
   h.beam_x_px = std::round(bc[0] * 100) / 100;

@@ -83,6 +83,9 @@ struct FrameInfo {
   double thickness = 0;                    // total chord / sample diameter (amorphous background)
 };
 
+// pyFAI PONI (version 2) text of the geometry in `p` (the one the rings are drawn with).
+std::string poni_text(const Params& p);
+
 // Byte-offset encoding statistics of one image: how many deltas take 1, 3, 7 or 15 bytes.
 struct ByteOffsetStats {
   size_t n1 = 0, n3 = 0, n7 = 0, n15 = 0;
@@ -120,8 +123,7 @@ class Generator {
   const std::vector<uint32_t>& dead_pixels() const { return dead_; }  // pixel indices (row-major)
   const std::vector<uint32_t>& hot_pixels() const { return hot_; }
 
-  // pyFAI PONI (version 2) text of the geometry the rings are drawn with.
-  std::string poni_text() const;
+  std::string poni_text() const { return synth::poni_text(p_); }
 
   // 2theta (radians) of pixel (x, y) centre, pyFAI's formula (for tests and the manifest).
   double tth(size_t x, size_t y) const;
