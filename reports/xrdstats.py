@@ -1,7 +1,7 @@
 """Statistics for reports and regression checks: median, MAD and the Mann-Whitney U test, in plain Python.
 
-The U test follows scipy.stats.mannwhitneyu (two-sided by default): the exact null distribution when both samples
-are small and have no ties, otherwise the normal approximation with tie and continuity corrections. Implemented
+The U test follows scipy.stats.mannwhitneyu (two-sided by default): the exact null distribution when a sample is
+small and there are no ties, otherwise the normal approximation with tie and continuity corrections. Implemented
 here so that reports need only Debian's python3 (no scipy).
 """
 import math
@@ -9,8 +9,10 @@ from functools import lru_cache
 
 __all__ = ["median", "mad", "MannWhitneyResult", "mann_whitney_u", "min_two_sided_p", "rankdata"]
 
-# scipy's "auto" choice: exact when both samples have at most this many values and there are no ties.
+# scipy's "auto" choice: exact when a sample has at most this many values and there are no ties (here also
+# bounded in total size, to keep the exact distribution cheap; results files hold a handful of runs per row).
 EXACT_MAX_N = 8
+EXACT_MAX_TOTAL = 60
 
 
 def median(values):
@@ -104,7 +106,8 @@ def mann_whitney_u(x, y, alternative="two-sided", method="auto", continuity=True
     else:
         u, factor = max(u1, u2), 2.0
     if method == "auto":
-        method = "exact" if (n1 <= EXACT_MAX_N and n2 <= EXACT_MAX_N and not ties) else "asymptotic"
+        small = min(n1, n2) <= EXACT_MAX_N and n1 + n2 <= EXACT_MAX_TOTAL
+        method = "exact" if (small and not ties) else "asymptotic"
     if method == "exact":
         p = _exact_sf(u, n1, n2)
     elif method == "asymptotic":

@@ -90,6 +90,13 @@ class MannWhitney(unittest.TestCase):
             with self.subTest(x=x, y=y):
                 self.assertAlmostEqual(xrdstats.mann_whitney_u(x, y, method="exact").p, permutation_p(x, y), places=12)
 
+    def test_one_small_side_is_exact_like_scipy_auto(self):
+        x, y = [1.5, 7.2, 3.3], [2.1, 4.4, 5.0, 5.5, 6.1, 8.0, 8.8, 9.1, 9.9, 10.2, 11.7, 12.3]
+        r = xrdstats.mann_whitney_u(x, y)
+        self.assertEqual(r.method, "exact")
+        self.assertAlmostEqual(r.p, permutation_p(x, y), places=12)
+        self.assertEqual(xrdstats.mann_whitney_u(list(range(9)), [v + 0.5 for v in range(9)]).method, "asymptotic")
+
     def test_ties_use_the_corrected_normal_approximation(self):
         x, y = [1, 2, 2, 3, 3, 4, 5, 5], [3, 4, 4, 5, 6, 6, 7, 8]
         r = xrdstats.mann_whitney_u(x, y)
