@@ -1,0 +1,125 @@
+// `xrdbench cache status|warm|evict [--drop-caches] DIR|FILES...`: check or set by hand whether a dataset is cold
+// (on disk only) or hot (in the page cache), with the resident fraction before and after.
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <boost/program_options.hpp>
+
+#include "harness/cache.hpp"
+#include "harness/cli.hpp"
+#include "kernels/error.hpp"
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+
+namespace xrd::cli {
+namespace {
+
+// A directory stands for its *.cbf files (a dataset), or every regular file with --all; files stand for themselves.
+std::vector<fs::path> expand(const std::vector<std::string>& args, bool all) {
+  std::vector<fs::path> files;
+  for (auto& a : args) {
+    const fs::path p(a);
+    std::error_code ec;
+    if (fs::is_directory(p, ec)) {
+      std::vector<fs::path> in_dir;
+      for (auto& e : fs::directory_iterator(p)) {
+        if (!e.is_regular_file()) continue;
+        if (all || e.path().extension() == ".cbf") in_dir.push_back(e.path());
+      }
+      if (in_dir.empty())
+        throw Error(p.string(), "", all ? "the folder holds no regular file" : "the folder holds no *.cbf file (--all takes every file)");
+      std::sort(in_dir.begin(), in_dir.end());
+      files.insert(files.end(), in_dir.begin(), in_dir.end());
+    } else if (fs::exists(p, ec)) {
+      files.push_back(p);
+    } else {
+      throw Error(p.string(), "", "no such file or folder");
+    }
+  }
+  return files;
+}
+
+void print_residency(const char* when, const harness::Residency& r) {
+  std::printf("  %-7s %6.2f%% resident (%llu of %llu pages)\n", when, 100.0 * r.fraction(),
+              static_cast<unsigned long long>(r.resident_pages), static_cast<unsigned long long>(r.total_pages));
+}
+
+int cmd_cache(int argc, char** argv) {
+  bool drop_caches = false, all = false, per_file = false;
+  std::string action;
+  std::vector<std::string> paths;
+  po::options_description desc(
+      "Usage: xrdbench cache status|warm|evict [options] DIR|FILE...\n\n"
+      "Shows how much of a dataset is in the operating system's page cache (mmap + mincore), and makes it\n"
+      "hot or cold by hand, as `xrdbench run --cache hot|cold` does before each run:\n"
+      "  status   print the resident fraction\n"
+      "  warm     read every byte once, so the files are served from memory (a 'MEM' row)\n"
+      "  evict    fdatasync + posix_fadvise(DONTNEED) each file, so the next read goes to disk (an 'SSD' row);\n"
+      "           with --drop-caches, as root, also write 3 to /proc/sys/vm/drop_caches\n"
+      "A folder stands for its *.cbf files. Pages on tmpfs/ramfs cannot be evicted (they have no disk).\n\n"
+      "Example: xrdbench cache evict out/synth && xrdbench cache status out/synth\n\nOptions");
+  desc.add_options()("help,h", "show this help")(
+      "drop-caches", po::bool_switch(&drop_caches), "evict: also drop the whole page cache (root only)")(
+      "all", po::bool_switch(&all), "a folder stands for every regular file in it, not only *.cbf")(
+      "per-file", po::bool_switch(&per_file), "print each file's resident fraction too");
+  po::options_description hidden;
+  hidden.add_options()("action", po::value<std::string>(&action))("path", po::value<std::vector<std::string>>(&paths));
+  po::options_description every;
+  every.add(desc).add(hidden);
+  po::positional_options_description pos;
+  pos.add("action", 1).add("path", -1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(every).positional(pos).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::fprintf(stderr, "xrdbench cache: %s\n(xrdbench cache --help for usage)\n", e.what());
+    return 2;
+  }
+  if (vm.count("help")) {
+    std::printf("%s\n", (std::ostringstream() << desc).str().c_str());
+    return 0;
+  }
+  if (action != "status" && action != "warm" && action != "evict") {
+    std::fprintf(stderr, "xrdbench cache: %s (expected status, warm or evict)\n(xrdbench cache --help for usage)\n",
+                 action.empty() ? "no action given" : ("unknown action '" + action + "'").c_str());
+    return 2;
+  }
+  if (paths.empty()) {
+    std::fprintf(stderr, "xrdbench cache %s: no DIR or FILE given\n(xrdbench cache --help for usage)\n", action.c_str());
+    return 2;
+  }
+  const auto files = expand(paths, all);
+  uintmax_t bytes = 0;
+  for (auto& f : files) bytes += fs::file_size(f);
+  const std::string fstype = harness::filesystem_type(files.front());
+  std::printf("cache %s: %zu file%s, %.1f MB, on %s\n", action.c_str(), files.size(), files.size() == 1 ? "" : "s",
+              static_cast<double>(bytes) / 1e6, fstype.c_str());
+  const auto before = harness::residency(files);
+  print_residency(action == "status" ? "now" : "before", before);
+  if (action == "warm") {
+    harness::warm(files);
+  } else if (action == "evict") {
+    const bool dropped = harness::evict(files, drop_caches);
+    if (!harness::eviction_possible(files.front()))
+      std::printf("  note: %s keeps files in memory only: their pages cannot be evicted\n", fstype.c_str());
+    if (drop_caches && !dropped)
+      std::printf("  note: --drop-caches needs root (effective uid 0); only posix_fadvise(DONTNEED) was used\n");
+    if (dropped) std::printf("  wrote 3 to /proc/sys/vm/drop_caches\n");
+  }
+  if (action != "status") print_residency("after", harness::residency(files));
+  if (per_file)
+    for (auto& fr : harness::residency_per_file(files))
+      std::printf("  %6.2f%%  %s\n", 100.0 * fr.residency.fraction(), fr.path.string().c_str());
+  return 0;
+}
+
+CommandRegistrar reg("cache", "page-cache state of a dataset: status, warm (hot) or evict (cold), by hand", cmd_cache);
+
+}  // namespace
+}  // namespace xrd::cli

@@ -1,0 +1,225 @@
+// results.json: round trip through write/read, every key of docs/results-schema.md present, and refusal (with a
+// clear message) of files with another schema, missing keys, wrong types or duplicate row ids.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <regex>
+#include <set>
+
+#include "harness/results.hpp"
+#include "kernels/error.hpp"
+#include "tests/test_support.hpp"
+
+namespace fs = std::filesystem;
+using namespace xrd::harness;
+using nlohmann::json;
+
+namespace {
+
+ResultRow sample_row(const std::string& strategy, std::optional<int> readers, const std::string& source) {
+  ResultRow r;
+  r.strategy = strategy;
+  r.readers = readers;
+  r.integrator = "gpu";
+  r.source = source;
+  r.id = row_id(strategy, readers, r.integrator, source);
+  r.label = "sample " + r.id;
+  r.device = "Portable Computing Language pthread";
+  r.device_is_cpu_opencl = true;
+  r.fps = summarize_fps({188.0, 190.2, 193.1, 191.0, 187.5});
+  r.wall_s = {6.3, {6.4, 6.3, 6.2, 6.3, 6.4}};
+  r.frames = 1202;
+  r.failed_frames = 1;
+  r.errors = {{"frame_0007.cbf", "byte 1234: stream ended inside a 16-bit escape"}};
+  r.residency_before = 0.995;
+  r.residency_runs = {1.0, 0.995, 1.0, 1.0, 1.0};
+  r.validated = true;
+  r.max_rel_diff = 3.2e-7;
+  r.valid = false;
+  r.invalid_reasons = {"1 frame failed"};
+  r.stages_ms = {{"read", 0.4}, {"md5", 0.0}, {"decode", 2.1}, {"integrate", 1.3}, {"write", 0.05}, {"wait", 0.2}};
+  r.paper = PaperValue{190, 4};
+  return r;
+}
+
+ResultsFile sample_file() {
+  ResultsFile f;
+  f.command = "xrdbench table1 --dataset 'out/my synth'";
+  f.machine = {{"hostname", "h"}, {"cpu_model", "cpu"}, {"cores", 2}};
+  f.dataset = {"/data/synth", 1202, 3000000000ull, 1475, 1679, json{{"frames", 1202}, {"seed", 1}}};
+  f.settings.repeats = 5;
+  f.settings.device = "opencl:0:0";
+  f.rows.push_back(sample_row("pool", 4, "MEM"));
+  auto r2 = sample_row("tbb-fused", std::nullopt, "SSD");
+  r2.integrator = "cpu";
+  r2.id = row_id("tbb-fused", std::nullopt, "cpu", "SSD");
+  r2.max_rel_diff.reset();
+  r2.paper.reset();
+  r2.errors.clear();
+  f.rows.push_back(r2);
+  return f;
+}
+
+void collect_keys(const json& j, std::set<std::string>& keys) {
+  if (j.is_object())
+    for (auto& [k, v] : j.items()) {
+      keys.insert(k);
+      collect_keys(v, keys);
+    }
+  else if (j.is_array())
+    for (auto& v : j) collect_keys(v, keys);
+}
+
+std::string expect_refused(const json& j) {
+  try {
+    check_results_json(j, "doctored.json");
+  } catch (const xrd::Error& e) {
+    return e.what();
+  }
+  FAIL("a doctored file was accepted: " << j.dump());
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("row ids follow the schema", "[harness][results]") {
+  CHECK(row_id("pool", 4, "gpu", "MEM") == "pool-4-gpu-MEM");
+  CHECK(row_id("sequential", std::nullopt, "cpu", "SSD") == "sequential-cpu-SSD");
+  CHECK(row_id("opencl", std::nullopt, "gpu", "MEM") == "opencl-gpu-MEM");
+}
+
+TEST_CASE("results round trip through write_results / read_results", "[harness][results]") {
+  const auto dir = xrd::test::temp_dir("results");
+  const auto path = dir / "sub" / "results.json";  // the folder is made
+  const ResultsFile f = sample_file();
+  write_results(path, f);
+  CHECK_FALSE(fs::exists(path.string() + ".tmp." + std::to_string(::getpid())));
+
+  const ResultsFile g = read_results(path);
+  CHECK(g.schema == kResultsSchema);
+  CHECK(std::regex_match(g.created, std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)")));
+  CHECK(g.command == f.command);
+  CHECK(g.machine == f.machine);
+  CHECK(g.dataset.frames == 1202);
+  CHECK(g.dataset.bytes == 3000000000ull);
+  CHECK(g.dataset.manifest == f.dataset.manifest);
+  CHECK(g.settings.device == "opencl:0:0");
+  CHECK(g.interrupted == false);
+  REQUIRE(g.rows.size() == 2);
+  const auto& a = g.rows[0];
+  CHECK(a.id == "pool-4-gpu-MEM");
+  CHECK(a.readers == 4);
+  CHECK(a.fps.median == 190.2);
+  CHECK(a.fps.mad == Approx(2.2));  // deviations {2.2, 0, 2.9, 0.8, 2.7}
+  CHECK(a.fps.runs == f.rows[0].fps.runs);
+  CHECK(a.wall_s.runs == f.rows[0].wall_s.runs);
+  CHECK(a.errors.size() == 1);
+  CHECK(a.errors[0].file == "frame_0007.cbf");
+  CHECK(a.max_rel_diff == 3.2e-7);
+  CHECK(a.stages_ms == f.rows[0].stages_ms);
+  REQUIRE(a.paper);
+  CHECK(a.paper->median_fps == 190);
+  CHECK(a.invalid_reasons == f.rows[0].invalid_reasons);
+  const auto& b = g.rows[1];
+  CHECK(b.id == "tbb-fused-cpu-SSD");
+  CHECK_FALSE(b.readers);
+  CHECK_FALSE(b.max_rel_diff);
+  CHECK_FALSE(b.paper);
+  // Writing what was read gives the same document.
+  CHECK(to_json(g) == to_json([&] { auto c = f; c.created = g.created; return c; }()));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("every key documented in docs/results-schema.md is written", "[harness][results]") {
+  std::ifstream in(fs::path(XRD_SOURCE_DIR) / "docs" / "results-schema.md");
+  REQUIRE(in);
+  const std::string doc((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::set<std::string> documented;
+  const std::regex key_re("\"([A-Za-z_]+)\"\\s*:");
+  for (auto it = std::sregex_iterator(doc.begin(), doc.end(), key_re); it != std::sregex_iterator(); ++it)
+    documented.insert((*it)[1]);
+  REQUIRE(documented.size() > 40);
+
+  std::set<std::string> written;
+  collect_keys(to_json(sample_file()), written);
+  // The machine object and the OpenCL device entries come from capture_machine() (test_harness_environment
+  // checks those); here: everything else.
+  const std::set<std::string> machine_keys = {
+      "hostname", "cpu_model", "cores", "threads_used", "memory_bytes", "kernel", "os", "compiler", "build_type",
+      "commit", "xrdbench_version", "simd", "opencl", "platform", "device", "type", "driver", "version",
+      "compute_units", "global_mem_bytes", "calibration", "memcpy_GBps", "scalar_decode_ms"};
+  for (auto& k : documented) {
+    if (machine_keys.count(k)) continue;
+    INFO("documented key: " << k);
+    CHECK(written.count(k) == 1);
+  }
+}
+
+TEST_CASE("another schema, missing keys, wrong types and duplicate ids are refused", "[harness][results]") {
+  const json good = to_json([] { auto f = sample_file(); f.created = "2026-11-24T10:00:00Z"; return f; }());
+  REQUIRE_NOTHROW(check_results_json(good, "good.json"));
+
+  json j = good;
+  j["schema"] = "xrdbench-results/2";
+  auto msg = expect_refused(j);
+  CHECK_THAT(msg, Catch::Contains("doctored.json") && Catch::Contains("xrdbench-results/2") &&
+                      Catch::Contains("not supported") && Catch::Contains("xrdbench-results/1"));
+
+  j = good;
+  j.erase("schema");
+  CHECK_THAT(expect_refused(j), Catch::Contains("not an xrdbench results file"));
+
+  CHECK_THAT(expect_refused(json::array()), Catch::Contains("not a results file"));
+
+  j = good;
+  j["rows"][1]["fps"].erase("mad");
+  CHECK_THAT(expect_refused(j), Catch::Contains("rows[1].fps.mad") && Catch::Contains("missing"));
+
+  j = good;
+  j["rows"][0]["source"] = "DISK";
+  CHECK_THAT(expect_refused(j), Catch::Contains("rows[0].source") && Catch::Contains("\"DISK\""));
+
+  j = good;
+  j["rows"][0]["fps"]["runs"][2] = "fast";
+  CHECK_THAT(expect_refused(j), Catch::Contains("rows[0].fps.runs[2]"));
+
+  j = good;
+  j["rows"][1]["id"] = j["rows"][0]["id"];
+  CHECK_THAT(expect_refused(j), Catch::Contains("appears twice"));
+
+  j = good;
+  j["rows"][0]["validated"] = 1;
+  CHECK_THAT(expect_refused(j), Catch::Contains("rows[0].validated") && Catch::Contains("true or false"));
+
+  // Unknown keys are ignored (readers must tolerate additions).
+  j = good;
+  j["rows"][0]["something_new"] = 42;
+  j["extra"] = {1, 2};
+  CHECK_NOTHROW(check_results_json(j, "newer.json"));
+}
+
+TEST_CASE("read_results refuses other schemas and bad JSON with the file name", "[harness][results]") {
+  const auto dir = xrd::test::temp_dir("results_bad");
+  json j = to_json(sample_file());
+  j["created"] = "2026-11-24T10:00:00Z";
+  j["schema"] = "someone-else/3";
+  std::ofstream(dir / "other.json") << j.dump();
+  CHECK_THROWS_WITH(read_results(dir / "other.json"),
+                    Catch::Contains("other.json") && Catch::Contains("someone-else/3") && Catch::Contains("not supported"));
+  std::ofstream(dir / "broken.json") << "{\"schema\": ";
+  CHECK_THROWS_WITH(read_results(dir / "broken.json"), Catch::Contains("broken.json") && Catch::Contains("not valid JSON"));
+  CHECK_THROWS_WITH(read_results(dir / "missing.json"), Catch::Contains("missing.json"));
+
+  // A non-finite figure becomes null in JSON; the writer refuses it instead of writing a file nobody can read.
+  auto f = sample_file();
+  f.rows[0].fps.runs[1] = std::numeric_limits<double>::infinity();
+  CHECK_THROWS_WITH(write_results(dir / "inf.json", f), Catch::Contains("rows[0].fps.runs[1]"));
+  CHECK_FALSE(fs::exists(dir / "inf.json"));
+  fs::remove_all(dir);
+}
+
+TEST_CASE("command_line quotes what a shell would split", "[harness][results]") {
+  std::string a0 = "xrdbench table1", a1 = "--dataset", a2 = "my data", a3 = "it's";
+  char* argv[] = {a0.data(), a1.data(), a2.data(), a3.data()};
+  CHECK(command_line(4, argv) == "xrdbench table1 --dataset 'my data' 'it'\\''s'");
+}
