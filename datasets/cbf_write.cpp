@@ -41,7 +41,10 @@ std::string pilatus_lines(const PilatusHeader& h) {
     // A line break would end the mini-header line (or the CIF text field): refuse rather than write a broken file.
     if (k.find_first_of("\r\n") != std::string::npos || v.find_first_of("\r\n") != std::string::npos)
       throw Error("", Error::at_field(k), "header value contains a line break: expected a single line");
-    line(v.empty() ? k : k + " " + v);
+    // fabio 0.14 fails on a one-word mini-header line (IndexError in PilatusHeader._parse): a key without a value
+    // carries nothing a reader could use, so it is left out rather than make the file unreadable there.
+    if (v.empty()) continue;
+    line(k + " " + v);
   }
   return s;
 }
@@ -62,11 +65,13 @@ void write_to(std::vector<uint8_t>& out, std::span<const int32_t> pixels, size_t
   std::string h;
   h += "###CBF: VERSION 1.5, xrdbench CBF writer (PILATUS-style header)\r\n\r\n";
   h += "data_xrdbench\r\n\r\n";
-  h += "_array_data.header_convention \"" + (header.convention.empty() ? std::string("PILATUS_1.2") : header.convention) +
-       "\"\r\n";
-  h += "_array_data.header_contents\r\n;\r\n";
-  h += pilatus_lines(header);
-  h += ";\r\n\r\n";
+  // No mini-header at all when there is nothing to say: fabio reads an empty CIF text field as "?" and then fails
+  // to parse it as a Pilatus header.
+  if (const std::string lines = pilatus_lines(header); !lines.empty()) {
+    h += "_array_data.header_convention \"" +
+         (header.convention.empty() ? std::string("PILATUS_1.2") : header.convention) + "\"\r\n";
+    h += "_array_data.header_contents\r\n;\r\n" + lines + ";\r\n\r\n";
+  }
   h += "_array_data.data\r\n;\r\n";
   h += "--CIF-BINARY-FORMAT-SECTION--\r\n";
   h += "Content-Type: application/octet-stream;\r\n";
