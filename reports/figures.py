@@ -140,9 +140,10 @@ def table1(res, paper_csv, path):
     ax.set_ylim(-0.7, n - 0.3)
     ax.set_xlabel("frames per second (log scale): median over the runs, error bar = MAD")
     ax.grid(axis="x", which="major", alpha=0.3, zorder=0)
-    ax.set_title("Table 1 on %s: %s frames, %s repeats\n(hot = MEM, cold = SSD; GPU rows on %s)" % (
-        res.label, res.dataset.get("frames", "?"), res.settings.get("repeats", "?"), _gpu_rows_device(res)),
-        fontsize=10.5)
+    gpu = _gpu_rows_device(res)
+    ax.set_title("Table 1 on %s: %s frames, %s repeats\n(hot = MEM, cold = SSD%s)" % (
+        res.label, res.dataset.get("frames", "?"), res.settings.get("repeats", "?"),
+        "; GPU rows on " + gpu if gpu else ""), fontsize=10.5)
     handles = [Patch(color=OURS, label="xrdbench, this run")]
     if has_invalid:
         handles.append(Patch(facecolor=INVALID, edgecolor="#616161", hatch="//", label="invalid row (see report)"))
@@ -156,7 +157,7 @@ def table1(res, paper_csv, path):
 
 def _gpu_rows_device(res):
     devs = {r.device for r in res.rows if r.integrator == "gpu" and r.device}
-    return ", ".join(sorted(devs)) if devs else "no GPU row"
+    return ", ".join(sorted(devs))
 
 
 def _pool_series(res):
@@ -205,8 +206,10 @@ def pool_scaling(results, paper_csv, path):
         handles.append(Line2D([], [], marker="o", ms=10, color="none", markerfacecolor="none",
                               markeredgecolor=INVALID, label="invalid point"))
     handles.append(_realtime_line(ax, axis="y"))
+    if not values or len(values) == len(paper_pts):
+        ax.text(0.5, 0.93, "no pool rows in these results" + (": the paper's only" if paper_pts else ""),
+                ha="center", va="center", transform=ax.transAxes, color="#444444", bbox=LABEL_BOX)
     if not readers:
-        ax.text(0.5, 0.5, "no pool rows in these results", ha="center", va="center", transform=ax.transAxes)
         readers = {1, 2, 4}
     ax.set_xscale("log", base=2)
     ax.xaxis.set_major_locator(FixedLocator(sorted(readers)))

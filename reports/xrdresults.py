@@ -20,7 +20,7 @@ WORKLOAD_SETTINGS = ("bins", "unit", "split", "verify_md5", "write")
 # Dataset facts that identify the data (the path may differ from machine to machine).
 DATASET_KEYS = ("frames", "bytes", "width", "height")
 # manifest.json keys (of `xrdbench dataset synth`) that describe the content, not where or how fast it was made.
-MANIFEST_KEYS = ("seed", "frames", "width", "height", "total_bytes", "files")
+MANIFEST_KEYS = ("seed", "frames", "width", "height", "total_bytes", "files", "geometry", "mask")
 
 
 class ResultsError(Exception):

@@ -103,6 +103,15 @@ class Compare(unittest.TestCase):
         self.assertIn("dataset.frames: 100 vs 1202", out)
         self.assertNotIn("REGRESSION", out)
 
+    def test_other_synthetic_dataset_exits_2(self):
+        d = copy.deepcopy(self.a)
+        d["dataset"]["manifest"]["seed"] = 99
+        d["dataset"]["path"] = "/elsewhere"  # the path alone would not matter
+        code, out = run("compare", self.base, self.tmp.write("cur.json", d))
+        self.assertEqual(code, 2, out)
+        self.assertIn("dataset.manifest.seed differs", out)
+        self.assertNotIn("path", out)
+
     def test_different_workload_exits_2(self):
         d = copy.deepcopy(self.a)
         d["settings"]["bins"] = 500

@@ -160,6 +160,31 @@ class Report(unittest.TestCase):
         finally:
             tmp.cleanup()
 
+    def test_sparse_results_still_make_every_figure(self):
+        # a CI-like file: two CPU rows, no pool rows, one that failed (no fps), no stages, no calibration, no OpenCL
+        d = copy.deepcopy(load(FIXTURE_A))
+        d["machine"].update(calibration=None, opencl=[], hostname="")
+        d["rows"] = [r for r in d["rows"] if r["id"] in ("sequential-cpu-MEM", "fused-cpu-MEM")]
+        failed = d["rows"][1]
+        failed.update(valid=False, validated=False, max_rel_diff=None, failed_frames=100,
+                      invalid_reasons=["100 frames failed"], stages_ms={})
+        failed["fps"] = {"median": None, "mad": None, "runs": []}
+        d["interrupted"] = True
+        tmp = support.TempDir()
+        try:
+            out_dir = os.path.join(tmp.path, "o")
+            code, out = run("report", tmp.write("sparse.json", d), FIXTURE_B, "--out", out_dir)
+            self.assertEqual(code, 0, out)
+            for name in ("table1.png", "pool_scaling.png", "stages.png", "machines.png", "report.html"):
+                self.assertTrue(os.path.isfile(os.path.join(out_dir, name)), name)
+            md = self.read(out_dir, "report.md")
+            self.assertIn("interrupted", md)
+            self.assertIn("AMD EPYC (2 cores)", md)  # no hostname: the CPU names the machine
+            line = next(x for x in md.splitlines() if x.startswith("| fused-cpu-MEM | Fused"))
+            self.assertIn("INVALID: 100 frames failed", line)
+        finally:
+            tmp.cleanup()
+
     def test_bad_input_exits_2(self):
         tmp = support.TempDir()
         try:
