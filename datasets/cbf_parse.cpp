@@ -328,6 +328,12 @@ CbfView parse(std::span<const uint8_t> file_bytes, const std::string& path) {
     throw Error(path, Error::at_field("X-Binary-Size"),
                 "declares " + std::to_string(v.binary.binary_size) + " bytes but only " + std::to_string(available) +
                     " bytes follow the binary marker at byte " + std::to_string(marker) + " (file truncated?)");
+  // Every byte-offset element takes at least one byte: a payload smaller than the element count cannot be right,
+  // and refusing it here keeps a 100-byte file from making a reader allocate width*height pixels first.
+  if (v.binary.binary_size < v.binary.n_elements)
+    throw Error(path, Error::at_field("X-Binary-Size"),
+                std::to_string(v.binary.binary_size) + " bytes cannot hold " + std::to_string(v.binary.n_elements) +
+                    " elements: expected at least 1 byte per element (X-Binary-Number-of-Elements)");
   // Padding (X-Binary-Size-Padding) is optional in practice: header-less writers declare 4095 and write none.
   v.payload = file_bytes.subspan(v.binary.payload_offset, v.binary.binary_size);
   return v;

@@ -131,6 +131,12 @@ TEST_CASE("stream ending inside an escape") {
   const std::string old_size = "X-Binary-Size: " + std::to_string(v.binary.binary_size);
   const std::string new_size = "X-Binary-Size: " + std::to_string(esc + 2);
   auto cut = replaced(b, old_size, new_size);
+  // One row of esc+2 pixels: the payload is large enough for the element count (parse accepts it), and the
+  // stream reaches the cut escape before it has produced them all.
+  const std::string n = std::to_string(esc + 2);
+  cut = replaced(replaced(replaced(cut, "Fastest-Dimension: 40", "Fastest-Dimension: " + n), "Second-Dimension: 32",
+                          "Second-Dimension: 1"),
+                 "Number-of-Elements: 1280", "Number-of-Elements: " + n);
   cut = replaced(cut, "Content-MD5: " + *v.binary.content_md5 + "\r\n", "");  // the MD5 would catch it first
   const size_t payload_offset = cbf::parse(cut, kName).binary.payload_offset;  // the header got shorter
   error_of(cut, "byte " + std::to_string(payload_offset + esc), "inside a 16-bit escape");
@@ -167,6 +173,12 @@ TEST_CASE("dimensions missing, zero, inconsistent or absurdly large") {
                                   "Second-Dimension: 619", "Second-Dimension: " + std::to_string(h)),
                          "Number-of-Elements: 301453", "Number-of-Elements: " + std::to_string(w * h));
     error_of(over, "field X-Binary-Size-Fastest-Dimension", "expected at most");
+  }
+  SECTION("large dimensions on a small payload: refused before allocating") {
+    auto big = replaced(replaced(replaced(b, "Fastest-Dimension: 487", "Fastest-Dimension: 16384"),
+                                 "Second-Dimension: 619", "Second-Dimension: 16384"),
+                        "Number-of-Elements: 301453", "Number-of-Elements: 268435456");
+    error_of(big, "field X-Binary-Size", "302165 bytes cannot hold 268435456 elements");
   }
   SECTION("element count disagrees with width x height") {
     error_of(replaced(b, "Number-of-Elements: 301453", "Number-of-Elements: 301452"),
