@@ -17,20 +17,18 @@ constexpr std::string_view kMimeBoundary = "--CIF-BINARY-FORMAT-SECTION--";
 using text::iequals;
 using text::trim;
 
-// Lines of `s`, CRLF or LF (a lone CR inside a line is kept and trimmed later).
+// Lines of `s`: CRLF, LF or a lone CR each end a line, so no line (and no header value) holds a line break.
 std::vector<std::string_view> split_lines(std::string_view s) {
   std::vector<std::string_view> out;
   size_t start = 0;
-  while (start <= s.size()) {
-    size_t nl = s.find('\n', start);
-    if (nl == std::string_view::npos) {
-      if (start < s.size()) out.push_back(s.substr(start));
+  while (start < s.size()) {
+    size_t e = s.find_first_of("\r\n", start);
+    if (e == std::string_view::npos) {
+      out.push_back(s.substr(start));
       break;
     }
-    std::string_view line = s.substr(start, nl - start);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    out.push_back(line);
-    start = nl + 1;
+    out.push_back(s.substr(start, e - start));
+    start = e + ((s[e] == '\r' && e + 1 < s.size() && s[e + 1] == '\n') ? 2 : 1);
   }
   return out;
 }
