@@ -57,17 +57,17 @@ __kernel void csr_integrate(__global const int* row_ptr, __global const int* col
   s[3][lid] = nn;
   s[4][lid] = nd;
   barrier(CLK_LOCAL_MEM_FENCE);
-  // Tree reduction for any WG: half = the largest power of two below the active width.
+  // Tree reduction for any WG: the upper half of the active width folds onto the lower.
   for (uint width = WG; width > 1;) {
-    uint half = (width + 1) / 2;
-    if (lid < width - half)
-      for (int q = 0; q < 5; ++q) s[q][lid] = kmerge(s[q][lid], s[q][lid + half]);
+    uint upper = (width + 1) / 2;
+    if (lid < width - upper)
+      for (int q = 0; q < 5; ++q) s[q][lid] = kmerge(s[q][lid], s[q][lid + upper]);
     barrier(CLK_LOCAL_MEM_FENCE);
-    width = half;
+    width = upper;
   }
-  if (lid < 5) {
-    __global float* o = out + ((size_t)f * bins + b) * OUT_WORDS;
-    o[2 * lid] = s[lid][0].x;
-    o[2 * lid + 1] = s[lid][0].y;
+  __global float* o = out + ((size_t)f * bins + b) * OUT_WORDS;
+  for (uint q = lid; q < 5; q += WG) {
+    o[2 * q] = s[q][0].x;
+    o[2 * q + 1] = s[q][0].y;
   }
 }

@@ -90,8 +90,8 @@ class Staging {
     std::string name;
     uint64_t tag;
   };
-  uint8_t* base_ = nullptr;  // pinned memory of the slot
-  size_t bytes_ = 0, used_ = 0;
+  uint8_t* base_ = nullptr;  // pinned memory of the slot's payload area
+  size_t bytes_ = 0, used_ = 0, frame_max_ = 0;
   int capacity_ = 0, count_ = 0;
   std::vector<Frame> frames_;
   int slot_ = -1;

@@ -1,0 +1,380 @@
+// The OpenCL engine: the CSR matrix uploaded once, integrate-only for host images, and the device-resident chain
+// (pinned staging -> one upload per batch -> decode -> integrate -> patterns down) with `depth` batches in flight
+// over two queues (uploads on one, kernels and downloads on the other), so uploads overlap compute.
+#include <algorithm>
+#include <cstring>
+#include <deque>
+
+#include "kernels/ocl_decode.hpp"
+#include "kernels/ocl_engine.hpp"
+
+namespace xrd::ocl {
+
+using namespace detail;
+
+// ---------------------------------------------------------------------------------------------------- Staging
+
+size_t Staging::bytes_left() const { return bytes_ - used_; }
+
+void Staging::clear() {
+  used_ = 0;
+  count_ = 0;
+  frames_.clear();
+}
+
+std::span<uint8_t> Staging::reserve() {
+  if (count_ >= capacity_) return {};
+  return {base_ + used_, std::min(bytes_left(), frame_max_)};
+}
+
+void Staging::commit(size_t payload_offset, size_t payload_size, size_t elements, bo::ElementType t,
+                     std::string name, uint64_t tag) {
+  if (count_ >= capacity_)
+    throw xrd::Error(name, "", "OpenCL staging: the batch is full (" + std::to_string(capacity_) + " frames)");
+  const size_t room = std::min(bytes_left(), frame_max_);
+  if (payload_offset + payload_size > room)
+    throw xrd::Error(name, "", "OpenCL staging: payload [" + std::to_string(payload_offset) + ", " +
+                                   std::to_string(payload_offset + payload_size) + ") is past the " +
+                                   std::to_string(room) + " bytes reserved (raise max_compressed_bytes)");
+  frames_.push_back(Frame{used_ + payload_offset, payload_size, elements, t, std::move(name), tag});
+  used_ += align_up(payload_offset + payload_size);
+  used_ = std::min(used_, bytes_);
+  ++count_;
+}
+
+void Staging::add(std::span<const uint8_t> payload, size_t elements, bo::ElementType t, std::string name,
+                  uint64_t tag) {
+  auto dst = reserve();
+  if (dst.size() < payload.size() || count_ >= capacity_)
+    throw xrd::Error(name, "", "OpenCL staging: no room for a payload of " + std::to_string(payload.size()) +
+                                   " bytes (" + std::to_string(dst.size()) + " left in this frame slot, " +
+                                   std::to_string(capacity_ - count_) + " frames left in the batch)");
+  if (!payload.empty()) std::memcpy(dst.data(), payload.data(), payload.size());
+  commit(0, payload.size(), elements, t, std::move(name), tag);
+}
+
+// ---------------------------------------------------------------------------------------------------- Engine
+
+namespace {
+constexpr size_t kOutWords = 10;  // integrate.cl OUT_WORDS
+}
+
+struct Engine::Impl {
+  DeviceContext& pub;
+  DeviceContext::Impl& ctx;
+  size_t pixels = 0;
+  int bins = 0;
+  integ::Csr shape;  // bins, radial, unit: what finish_pattern needs (no matrix)
+  std::vector<double> all_norm, all_dark;  // per bin: sum of w * norm, w * dark over the whole row
+  bool has_dark = false;
+  Layout layout;
+  size_t wg_dec = 0, wg_int = 0;
+  std::unique_ptr<DecodeKernels> dk;
+  cl::Kernel integ;
+  cl::Buffer row_ptr, col, val, norm, dark;
+  EngineOptions opt;
+  std::unique_ptr<Decoder> decoder;  // decode-only, built on first use
+
+  struct Slot {
+    Staging staging;
+    cl::Buffer pinned, in, images, results;
+    std::unique_ptr<DecodeScratch> scratch;
+    std::vector<uint32_t> status;
+    std::vector<float> sums;
+    std::vector<FrameSpec> specs;
+    cl::Event up, first, integrated, done;
+    size_t bytes_up = 0;
+    bool busy = false;
+  };
+  std::vector<Slot> slots;
+  std::deque<int> order;  // slots in flight, oldest first
+  int filling = -1;
+
+  // integrate-only scratch
+  cl::Buffer host_images, host_results;
+  size_t host_capacity = 0;
+  std::vector<float> host_sums;
+
+  Impl(DeviceContext& c, const integ::Setup& s, size_t max_bytes, int batch, EngineOptions o)
+      : pub(c), ctx(c.impl()), opt(o) {
+    const auto& csr = s.csr;
+    pixels = csr.pixels();
+    bins = csr.bins;
+    if (bins < 1 || csr.row_ptr.size() != size_t(bins) + 1 || pixels == 0)
+      throw xrd::Error("", "OpenCL engine", "the integration setup has no matrix (bins " + std::to_string(bins) +
+                                                ", " + std::to_string(pixels) + " pixels)");
+    if (s.norm.size() != pixels)
+      throw xrd::Error("", "OpenCL engine", "normalisation has " + std::to_string(s.norm.size()) +
+                                                " values, the matrix " + std::to_string(pixels) + " pixels");
+    has_dark = !s.dark.empty();
+    if (has_dark && s.dark.size() != pixels)
+      throw xrd::Error("", "OpenCL engine", "dark has " + std::to_string(s.dark.size()) + " values, the matrix " +
+                                                std::to_string(pixels) + " pixels");
+    if (batch < 1) throw xrd::Error("", "OpenCL engine", "batch size must be at least 1");
+    if (opt.depth < 1) opt.depth = 1;
+    shape.bins = csr.bins;
+    shape.width = csr.width;
+    shape.height = csr.height;
+    shape.radial = csr.radial;
+    shape.unit = csr.unit;
+    shape.split = csr.split;
+    shape.radial_lo = csr.radial_lo;
+    shape.radial_hi = csr.radial_hi;
+    all_norm.assign(bins, 0.0);
+    all_dark.assign(bins, 0.0);
+    for (int b = 0; b < bins; ++b)
+      for (int32_t k = csr.row_ptr[b]; k < csr.row_ptr[b + 1]; ++k) {
+        const double w = csr.val[k];
+        all_norm[b] += w * s.norm[csr.col[k]];
+        if (has_dark) all_dark[b] += w * s.dark[csr.col[k]];
+      }
+
+    const size_t wanted = ctx.work_group(opt.work_group);
+    wg_dec = usable_wg(ctx, "byte_offset.cl", wanted);
+    wg_int = usable_wg(ctx, "integrate.cl", wanted);
+    dk = std::make_unique<DecodeKernels>(ctx, wg_dec);
+    integ = cl::Kernel(ctx.program("integrate.cl", "-cl-std=CL1.2 -DWG=" + std::to_string(wg_int)), "csr_integrate");
+    layout = Layout::make(batch, max_bytes, wg_dec);
+
+    // The matrix and the per-pixel corrections: uploaded once.
+    auto upload = [&](const void* p, size_t bytes) {
+      return cl::Buffer(ctx.context, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, std::max<size_t>(bytes, 4),
+                        const_cast<void*>(bytes ? p : static_cast<const void*>(&pixels)));
+    };
+    row_ptr = upload(csr.row_ptr.data(), csr.row_ptr.size() * 4);
+    col = upload(csr.col.data(), csr.col.size() * 4);
+    val = upload(csr.val.data(), csr.val.size() * 4);
+    norm = upload(s.norm.data(), s.norm.size() * 4);
+    dark = has_dark ? upload(s.dark.data(), s.dark.size() * 4) : upload(nullptr, 0);
+
+    slots.resize(size_t(opt.depth));
+    for (size_t i = 0; i < slots.size(); ++i) {
+      Slot& sl = slots[i];
+      sl.pinned = cl::Buffer(ctx.context, CL_MEM_READ_WRITE | CL_MEM_ALLOC_HOST_PTR, layout.total_bytes);
+      auto* host = static_cast<uint8_t*>(ctx.copy_queue.enqueueMapBuffer(
+          sl.pinned, CL_TRUE, CL_MAP_WRITE | CL_MAP_READ, 0, layout.total_bytes));
+      sl.in = cl::Buffer(ctx.context, CL_MEM_READ_ONLY, layout.total_bytes);
+      sl.images = cl::Buffer(ctx.context, CL_MEM_READ_WRITE, size_t(batch) * pixels * 4);
+      sl.results = cl::Buffer(ctx.context, CL_MEM_WRITE_ONLY, size_t(batch) * bins * kOutWords * 4);
+      sl.scratch = std::make_unique<DecodeScratch>(ctx, layout);
+      sl.status.resize(size_t(batch) * kStatusWords);
+      sl.sums.resize(size_t(batch) * bins * kOutWords);
+      sl.staging.base_ = host + layout.payload_start;
+      sl.staging.bytes_ = layout.total_bytes - layout.payload_start;
+      sl.staging.frame_max_ = max_bytes;
+      sl.staging.capacity_ = batch;
+      sl.staging.slot_ = int(i);
+      sl.staging.frames_.reserve(size_t(batch));
+    }
+  }
+
+  ~Impl() {
+    try {
+      ctx.copy_queue.finish();
+      ctx.compute_queue.finish();
+      for (auto& sl : slots)
+        if (sl.staging.base_) ctx.copy_queue.enqueueUnmapMemObject(sl.pinned, sl.staging.base_ - layout.payload_start);
+      ctx.copy_queue.finish();
+    } catch (const cl::Error&) {
+    }
+  }
+
+  void enqueue_integrate(const cl::Buffer& images, const cl::Buffer& results, int frames, cl::Event* ev) {
+    integ.setArg(0, row_ptr);
+    integ.setArg(1, col);
+    integ.setArg(2, val);
+    integ.setArg(3, norm);
+    integ.setArg(4, dark);
+    integ.setArg(5, cl_uint(has_dark ? 1 : 0));
+    integ.setArg(6, images);
+    integ.setArg(7, cl_uint(pixels));
+    integ.setArg(8, cl_uint(bins));
+    integ.setArg(9, results);
+    ctx.compute_queue.enqueueNDRangeKernel(integ, cl::NullRange, cl::NDRange(size_t(bins) * wg_int, size_t(frames)),
+                                           cl::NDRange(wg_int, 1), nullptr, ev);
+  }
+
+  // The device's five sums of one frame -> a pattern (the reference engine's definitions, integrate.hpp).
+  void to_pattern(const float* sums, integ::Pattern& out) {
+    out.resize(size_t(bins));
+    thread_local std::vector<double> variance;
+    variance.assign(size_t(bins), 0.0);
+    for (int b = 0; b < bins; ++b) {
+      const float* o = sums + size_t(b) * kOutWords;
+      const double sig = double(o[0]) + o[1], var = double(o[2]) + o[3], cnt = double(o[4]) + o[5];
+      const double neg_norm = double(o[6]) + o[7], neg_dark = double(o[8]) + o[9];
+      out.count[b] = cnt;
+      variance[b] = var;
+      if (cnt == 0) {
+        out.sum_signal[b] = 0;
+        out.sum_normalization[b] = 0;
+      } else {
+        out.sum_normalization[b] = all_norm[b] - neg_norm;
+        out.sum_signal[b] = has_dark ? sig - (all_dark[b] - neg_dark) : sig;
+      }
+    }
+    integ::finish_pattern(shape, variance, out);
+  }
+
+  Staging& staging() {
+    if (filling >= 0) return slots[size_t(filling)].staging;
+    for (size_t i = 0; i < slots.size(); ++i)
+      if (!slots[i].busy) {
+        filling = int(i);
+        slots[i].staging.clear();
+        return slots[i].staging;
+      }
+    throw xrd::Error("", "OpenCL engine", "all " + std::to_string(slots.size()) +
+                                              " batches are in flight: complete() one before filling another");
+  }
+
+  void submit(Staging& s) {
+    if (s.slot_ < 0 || size_t(s.slot_) >= slots.size() || &slots[size_t(s.slot_)].staging != &s)
+      throw xrd::Error("", "OpenCL engine", "submit() takes the Staging that staging() returned");
+    Slot& sl = slots[size_t(s.slot_)];
+    if (sl.busy) throw xrd::Error("", "OpenCL engine", "this batch was already submitted");
+    const int n = s.count_;
+    sl.specs.clear();
+    for (auto& f : s.frames_)
+      sl.specs.push_back(FrameSpec{f.offset, f.size, std::min(f.elements, pixels), f.type});
+    uint8_t* host = s.base_ - layout.payload_start;
+    const uint32_t tiles = write_meta(layout, host, sl.specs, pixels);
+    sl.bytes_up = layout.payload_start + s.used_;
+    ctx.copy_queue.enqueueWriteBuffer(sl.in, CL_FALSE, 0, sl.bytes_up, host, nullptr, &sl.up);
+    std::vector<cl::Event> wait{sl.up};
+    if (n > 0) {
+      enqueue_decode(ctx.compute_queue, *dk, *sl.scratch, layout, sl.in, sl.images, false, n, tiles, &wait,
+                     &sl.first, nullptr);
+      enqueue_integrate(sl.images, sl.results, n, &sl.integrated);
+      ctx.compute_queue.enqueueReadBuffer(sl.scratch->status, CL_FALSE, 0, size_t(n) * kStatusWords * 4,
+                                          sl.status.data());
+      ctx.compute_queue.enqueueReadBuffer(sl.results, CL_FALSE, 0, size_t(n) * bins * kOutWords * 4,
+                                          sl.sums.data(), nullptr, &sl.done);
+    } else {
+      ctx.compute_queue.enqueueMarkerWithWaitList(&wait, &sl.done);
+      sl.first = sl.integrated = sl.done;
+    }
+    ctx.copy_queue.flush();
+    ctx.compute_queue.flush();
+    sl.busy = true;
+    order.push_back(s.slot_);
+    filling = -1;
+  }
+
+  void complete(BatchResult& out) {
+    if (order.empty()) throw xrd::Error("", "OpenCL engine", "complete() with no batch in flight");
+    Slot& sl = slots[size_t(order.front())];
+    sl.done.wait();
+    const Staging& s = sl.staging;
+    out.count = s.count_;
+    if (out.frames.size() < size_t(s.count_)) out.frames.resize(size_t(s.count_));
+    for (int i = 0; i < s.count_; ++i) {
+      const auto& in = s.frames_[size_t(i)];
+      auto& fr = out.frames[size_t(i)];
+      fr.name = in.name;
+      fr.tag = in.tag;
+      fr.error.reset();
+      fr.decode = to_result(&sl.status[size_t(i) * kStatusWords], in.size, sl.specs[size_t(i)].elements);
+      if (in.elements != pixels) {
+        fr.error = xrd::Error(in.name, "", "frame has " + std::to_string(in.elements) + " elements, the integration "
+                              "setup expects " + std::to_string(shape.width) + " x " + std::to_string(shape.height) +
+                              " = " + std::to_string(pixels));
+      } else if (!fr.decode.ok()) {
+        fr.error = xrd::Error(in.name, "payload " + xrd::Error::at_byte(fr.decode.error_offset),
+                              "byte-offset stream (decoded on " + ctx.info.name + "): " + fr.decode.message());
+      } else {
+        to_pattern(&sl.sums[size_t(i) * bins * kOutWords], fr.pattern);
+      }
+    }
+    out.h2d_ms = event_ms(sl.up, sl.up);
+    out.compute_ms = s.count_ > 0 ? event_ms(sl.first, sl.integrated) : 0.0;
+    out.device_ms = event_ms(sl.up, sl.done);
+    out.bytes_up = sl.bytes_up;
+    sl.busy = false;
+    order.pop_front();
+  }
+
+  void integrate_host(std::span<const int32_t> images, int n, std::vector<integ::Pattern>& out) {
+    if (n < 0 || images.size() != size_t(n) * pixels)
+      throw xrd::Error("", "OpenCL integrate", "got " + std::to_string(images.size()) + " pixels for " +
+                                                   std::to_string(n) + " images of " + std::to_string(pixels));
+    if (n == 0) return;
+    if (size_t(n) > host_capacity) {
+      host_images = cl::Buffer(ctx.context, CL_MEM_READ_ONLY, size_t(n) * pixels * 4);
+      host_results = cl::Buffer(ctx.context, CL_MEM_WRITE_ONLY, size_t(n) * bins * kOutWords * 4);
+      host_capacity = size_t(n);
+    }
+    host_sums.resize(size_t(n) * bins * kOutWords);
+    auto& q = ctx.compute_queue;
+    q.enqueueWriteBuffer(host_images, CL_FALSE, 0, images.size_bytes(), images.data());
+    enqueue_integrate(host_images, host_results, n, nullptr);
+    q.enqueueReadBuffer(host_results, CL_TRUE, 0, host_sums.size() * 4, host_sums.data());
+    if (out.size() < size_t(n)) out.resize(size_t(n));
+    for (int i = 0; i < n; ++i) to_pattern(&host_sums[size_t(i) * bins * kOutWords], out[size_t(i)]);
+  }
+};
+
+Engine::Engine(DeviceContext& ctx, const integ::Setup& setup, size_t max_compressed_bytes, int batch_size,
+               EngineOptions opt) {
+  try {
+    impl_ = std::make_unique<Impl>(ctx, setup, max_compressed_bytes, batch_size, opt);
+  } catch (const cl::Error& e) {
+    throw to_error(e, "engine on " + ctx.name());
+  }
+}
+
+Engine::~Engine() = default;
+
+const DeviceContext& Engine::context() const { return impl_->pub; }
+int Engine::batch_size() const { return impl_->layout.frames; }
+size_t Engine::pixels() const { return impl_->pixels; }
+int Engine::in_flight() const { return int(impl_->order.size()); }
+int Engine::depth() const { return int(impl_->slots.size()); }
+
+template <typename T>
+static bo::DecodeResult engine_decode(Engine::Impl& m, std::span<const uint8_t> payload, std::span<T> out,
+                                      bo::ElementType t) {
+  if (!m.decoder) m.decoder = std::make_unique<Decoder>(m.pub, m.layout.max_bytes, m.pixels, m.opt);
+  return m.decoder->decode(payload, out, t);
+}
+
+bo::DecodeResult Engine::decode(std::span<const uint8_t> payload, std::span<int32_t> out, bo::ElementType t) {
+  return engine_decode(*impl_, payload, out, t);
+}
+bo::DecodeResult Engine::decode(std::span<const uint8_t> payload, std::span<float> out, bo::ElementType t) {
+  return engine_decode(*impl_, payload, out, t);
+}
+
+void Engine::integrate(std::span<const int32_t> image, integ::Pattern& out) {
+  thread_local std::vector<integ::Pattern> one(1);
+  integrate(image, 1, one);
+  std::swap(out, one[0]);
+}
+
+void Engine::integrate(std::span<const int32_t> images, int n, std::vector<integ::Pattern>& out) {
+  try {
+    impl_->integrate_host(images, n, out);
+  } catch (const cl::Error& e) {
+    throw to_error(e, "integrate on " + impl_->ctx.info.name);
+  }
+}
+
+Staging& Engine::staging() { return impl_->staging(); }
+
+void Engine::submit(Staging& s) {
+  try {
+    impl_->submit(s);
+  } catch (const cl::Error& e) {
+    throw to_error(e, "submit on " + impl_->ctx.info.name);
+  }
+}
+
+void Engine::complete(BatchResult& out) {
+  try {
+    impl_->complete(out);
+  } catch (const cl::Error& e) {
+    throw to_error(e, "complete on " + impl_->ctx.info.name);
+  }
+}
+
+}  // namespace xrd::ocl
