@@ -188,7 +188,7 @@ struct PoissonTables {
   static constexpr int kBins = int(detail::kPoissonTableMax) * kSteps + 2;
   static constexpr int kK = 64;                                      // P(X >= 64 | lambda = 16) ~ 1e-17
   static constexpr int kGuideBits = 6;
-  uint32_t cdf[kBins][kK];              // P(X <= k) * 2^32, rounded; X = smallest k with u32 < cdf[k]
+  uint32_t cdf[kBins][kK + 2];          // P(X <= k) * 2^32, rounded; X = smallest k with u32 < cdf[k]; padded
   uint8_t guide[kBins][1 << kGuideBits];  // smallest k for the lowest u32 of each of 64 cells
   float zq[1 << 16];                    // normal quantile at the centres of 65536 equiprobable cells
 
@@ -204,7 +204,7 @@ struct PoissonTables {
         const double v = std::min(c, 1.0) * 4294967296.0;
         cdf[m][k] = v >= 4294967295.0 ? 4294967295u : uint32_t(std::llround(v));
       }
-      cdf[m][kK - 1] = 4294967295u;
+      cdf[m][kK - 1] = cdf[m][kK] = cdf[m][kK + 1] = 4294967295u;
       for (int g = 0; g < (1 << kGuideBits); ++g) {
         const uint32_t u = uint32_t(g) << (32 - kGuideBits);
         int k = 0;
@@ -232,8 +232,11 @@ inline int32_t poisson_sample(const PoissonTables& T, double lambda, uint64_t r)
     const uint32_t u = uint32_t(r);
     const uint32_t* c = T.cdf[m];
     int k = T.guide[m][u >> (32 - PoissonTables::kGuideBits)];
+    // The answer is rarely more than two steps past the guide: two branch-free steps, then the (rare) loop.
+    k += u >= c[k];
+    k += u >= c[k];
     while (k < PoissonTables::kK - 1 && u >= c[k]) ++k;
-    return k;
+    return std::min(k, PoissonTables::kK - 1);
   }
   // Cornish-Fisher expansion of the Poisson quantile (skewness 1/sqrt(lambda)) with continuity correction.
   const double z = T.zq[r >> 48];
