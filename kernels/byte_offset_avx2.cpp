@@ -10,9 +10,6 @@
 // carry AVX2 code into callers on other CPUs); it runs only after the run-time check.
 #pragma GCC push_options
 #pragma GCC target("avx2,bmi,bmi2,popcnt")
-#ifdef __clang__  // clang ignores "#pragma GCC target" (the fuzz preset builds with clang)
-#pragma clang attribute push(__attribute__((target("avx2,bmi,bmi2,popcnt"))), apply_to = function)
-#endif
 
 namespace xrd::bo::kernels {
 namespace {
@@ -112,9 +109,6 @@ DecodeResult avx2_f32(std::span<const uint8_t> in, std::span<float> out, Element
 
 }  // namespace xrd::bo::kernels
 
-#ifdef __clang__
-#pragma clang attribute pop
-#endif
 #pragma GCC pop_options
 
 namespace xrd::bo::kernels {
