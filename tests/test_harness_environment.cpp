@@ -2,7 +2,6 @@
 // deterministic and Pilatus-like; the calibration measures something.
 #include <catch2/catch.hpp>
 
-#include <regex>
 
 #include "harness/environment.hpp"
 #include "kernels/byte_offset.hpp"
@@ -29,7 +28,8 @@ TEST_CASE("capture_machine has every key of the schema", "[harness][environment]
   CHECK(m["simd"] == xrd::bo::fast_decoder_name());
   CHECK(m["xrdbench_version"] == XRD_VERSION);
   const std::string commit = m["commit"];
-  CHECK((commit == "unknown" || std::regex_match(commit, std::regex("[0-9a-f]{7,40}"))));
+  const bool hex = commit.size() >= 7 && commit.find_first_not_of("0123456789abcdef") == std::string::npos;
+  CHECK((commit == "unknown" || hex));
   CHECK(m["compiler"].get<std::string>().size() > 4);
   REQUIRE(m["opencl"].is_array());
   for (auto& d : m["opencl"])
