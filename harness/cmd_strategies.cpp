@@ -1,0 +1,23 @@
+// xrdbench strategies: the registered strategies, one line each.
+#include <cstdio>
+#include <cstring>
+
+#include "harness/cli.hpp"
+#include "strategies/strategy.hpp"
+
+namespace {
+
+int cmd_strategies(int argc, char** argv) {
+  if (argc > 1 && (!std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h"))) {
+    std::printf("Usage: xrdbench strategies\n\nLists the strategies `xrdbench run --strategy NAME` accepts.\n");
+    return 0;
+  }
+  for (auto& s : xrd::strat::strategies())
+    std::printf("%-16s %s%s\n", s.name.c_str(), s.description.c_str(),
+                s.needs_device ? " [OpenCL device]" : (s.uses_readers ? " [--readers]" : ""));
+  return 0;
+}
+
+xrd::cli::CommandRegistrar reg("strategies", "list the strategies with a one-line description", cmd_strategies);
+
+}  // namespace

@@ -1,0 +1,108 @@
+// xrdbench table1: the paper's 12 rows plus ours on a dataset -> OUT/results.json and OUT/table1.md.
+#include <cstdio>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "harness/cli.hpp"
+#include "harness/runner_cli.hpp"
+#include "harness/table1.hpp"
+#include "harness/trace.hpp"
+#include "kernels/error.hpp"
+
+namespace po = boost::program_options;
+using namespace xrd::harness;
+
+namespace {
+
+void write_text(const std::filesystem::path& p, const std::string& text) {
+  const auto tmp = p.string() + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary);
+    f << text;
+    if (!f) throw xrd::Error(tmp, "", "cannot write");
+  }
+  std::filesystem::rename(tmp, p);
+}
+
+int cmd_table1(int argc, char** argv) {
+  BenchArgs a;
+  std::string only;
+  bool no_ours = false;
+  po::options_description visible("Options"), hidden;
+  visible.add_options()
+      ("rows", po::value(&only), "run only these rows: comma-separated row ids (e.g. sequential-cpu-MEM,pool-2-gpu-MEM)")
+      ("no-ours", po::bool_switch(&no_ours), "only the paper's 12 rows");
+  add_bench_options(visible, hidden, a, "out/table1");
+  int status = 0;
+  if (!parse_args(argc, argv, visible, hidden,
+                  "Usage: xrdbench table1 --dataset DIR [--repeats 5] [--out OUTDIR] [--device ...] [options]\n\n"
+                  "Runs the paper's Table 1 (sequential CPU/CPU and CPU/GPU cold and hot; pool of 1, 2, 3, 4, 6, 12, 24\n"
+                  "readers with GPU integration, hot; OpenCL, hot) plus our strategies, and writes OUTDIR/results.json\n"
+                  "and OUTDIR/table1.md (our median and MAD beside the paper's). Without a GPU, the GPU rows run on\n"
+                  "the OpenCL CPU device and say so. Ctrl-C keeps the rows already finished.",
+                  status))
+    return status;
+
+  const auto paper = load_paper_table1();
+  auto rows = table1_rows(paper, a.threads);
+  if (no_ours) std::erase_if(rows, [](const Table1Row& r) { return r.paper == nullptr; });
+  if (!only.empty()) {
+    std::set<std::string> want;
+    std::stringstream ss(only);
+    for (std::string id; std::getline(ss, id, ',');)
+      if (!id.empty()) want.insert(id);
+    std::set<std::string> known;
+    std::vector<Table1Row> kept;
+    for (auto& r : rows) {
+      const std::string id = r.spec.id = row_id_of(r.spec);
+      known.insert(id);
+      if (want.count(id)) kept.push_back(r);
+    }
+    for (auto& w : want)
+      if (!known.count(w)) {
+        std::string list;
+        for (auto& k : known) list += (list.empty() ? "" : ", ") + k;
+        throw xrd::Error("", "--rows", "unknown row '" + w + "' (rows: " + list + ")");
+      }
+    rows = kept;
+  }
+  bool want_device = false;
+  for (auto& r : rows) {
+    r.spec.opt.verify_md5 = a.verify_md5;
+    want_device |= row_uses_device(r.spec);
+  }
+
+  Bench b = open_bench(a, argc, argv, want_device);
+  const auto& stop = install_interrupt_handler();
+  Progress progress(rows.size());
+  Runner runner(b.ds, b.runner_options(), b.device.get(), &stop, &progress);
+  int rc = 0;
+  auto save_all = [&] {
+    b.save();
+    write_text(b.out_dir / "table1.md", table1_markdown(b.results));
+  };
+  for (auto& r : rows) {
+    try {
+      ResultRow row = runner.run_row(r.spec);
+      if (r.paper) row.paper = PaperValue{r.paper->median_fps, r.paper->mad_fps};
+      b.results.rows.push_back(std::move(row));
+    } catch (const Interrupted&) {
+      b.results.interrupted = true;
+      rc = 130;
+      break;
+    }
+    save_all();  // after every row: an interruption or a crash keeps the rows finished
+  }
+  progress.clear();
+  save_all();
+  if (!a.trace.empty()) write_chrome_trace(a.trace, runner.trace_events(), runner.trace_thread_names());
+  std::printf("%s\n", table1_markdown(b.results).c_str());
+  std::fprintf(stderr, "wrote %s and %s\n", (b.out_dir / "results.json").c_str(), (b.out_dir / "table1.md").c_str());
+  return rc;
+}
+
+xrd::cli::CommandRegistrar reg("table1", "run the paper's Table 1 (+ our strategies) -> results.json, table1.md",
+                               cmd_table1);
+
+}  // namespace

@@ -1,0 +1,47 @@
+// A dataset: a folder of CBF frames, with the geometry (PONI), the mask and, when `xrdbench dataset synth` made it,
+// manifest.json; loaded once, with the integration Setup (CSR matrix + corrections) built once for every row.
+#pragma once
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "harness/results.hpp"
+#include "kernels/integrate.hpp"
+
+namespace xrd::harness {
+
+struct DatasetOptions {
+  std::filesystem::path dir;
+  std::optional<std::filesystem::path> poni;   // default: DIR/geometry.poni (required for a plain folder of CBFs)
+  std::optional<std::filesystem::path> mask;   // default: DIR/mask.cbf when present, else no mask file
+  integ::Options integration;                  // bins, unit, splitting, corrections
+  size_t max_frames = 0;                       // 0 = every frame
+  int threads = 0;                             // for the matrix build (0 = every core)
+};
+
+struct Dataset {
+  std::filesystem::path dir;
+  std::vector<std::filesystem::path> files;    // frame files, sorted by name (mask and non-CBF files excluded)
+  uint64_t bytes = 0;                          // total size of the frame files
+  size_t width = 0, height = 0;                // from the first frame
+  std::filesystem::path poni, mask;            // what was used (mask empty when none)
+  nlohmann::json manifest;                     // manifest.json, or null
+  integ::Options integration;
+  integ::Setup setup;
+
+  DatasetInfo info() const;                    // results.json's "dataset" object
+};
+
+// Lists the frames, reads the geometry and the mask, builds the Setup. Throws xrd::Error saying what is missing
+// (no CBF files; no geometry.poni and no --poni; unreadable mask; frames of different shapes than the mask).
+Dataset load_dataset(const DatasetOptions& opt);
+
+// The CBF frame files of a folder, sorted by name: *.cbf except the mask file.
+std::vector<std::filesystem::path> list_frames(const std::filesystem::path& dir,
+                                               const std::filesystem::path& mask = {});
+
+}  // namespace xrd::harness

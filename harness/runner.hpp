@@ -1,0 +1,108 @@
+// The runner: one row of a benchmark = one strategy with its options on one dataset, cold or hot. It prepares the
+// page cache, runs a warm-up and `repeats` timed runs, checks residency, validates every run's patterns against the
+// reference, and summarizes (median/MAD fps, wall time, per-stage times) into a results.json row.
+#pragma once
+#include <atomic>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "harness/dataset.hpp"
+#include "harness/profiler.hpp"
+#include "harness/progress.hpp"
+#include "harness/results.hpp"
+#include "harness/validate.hpp"
+#include "strategies/strategy.hpp"
+
+namespace xrd::ocl {
+class DeviceContext;
+}
+
+namespace xrd::harness {
+
+enum class CacheMode { hot, cold };
+const char* source_name(CacheMode c);  // "MEM" (hot) | "SSD" (cold): the paper's words
+CacheMode parse_cache_mode(const std::string& s);  // "hot" | "cold"; throws std::invalid_argument
+
+// Residency bounds: a cold row with more resident, or a hot row with less, is invalid.
+inline constexpr double kColdMaxResident = 0.01;
+inline constexpr double kHotMinResident = 0.99;
+
+struct RowSpec {
+  std::string strategy;   // registry name
+  strat::Options opt;
+  CacheMode cache = CacheMode::hot;
+  std::string id;         // "" -> row_id(strategy, readers, integrator, source)
+  std::string label;      // "" -> made from the above
+};
+
+// spec.id, or row_id(strategy, readers (strategies with readers only), cpu|gpu, SSD|MEM).
+std::string row_id_of(const RowSpec& spec);
+// Whether the row runs on the OpenCL device (a device strategy, or gpu integration).
+bool row_uses_device(const RowSpec& spec);
+
+struct RunnerOptions {
+  int repeats = 5;
+  int warmup = 1;
+  bool write = true;                 // write each row's patterns to out_dir/patterns/<row id>.h5
+  std::filesystem::path out_dir = "out";
+  bool drop_caches = false;          // cold rows: also write /proc/sys/vm/drop_caches (root only)
+  bool skip_eviction = false;        // hidden (tests): cold rows without evicting, to exercise the residency check
+  bool trace = false;                // keep every row's last-run stage events (trace_events())
+  bool quiet = false;                // no per-row line on stderr
+  std::string no_device_reason;      // why there is no device, for the rows that need one
+};
+
+// Thrown by run_row when the stop flag was raised during the row: the row is discarded, earlier rows stand.
+struct Interrupted : std::runtime_error {
+  Interrupted() : std::runtime_error("interrupted") {}
+};
+
+class Runner {
+ public:
+  // device: the OpenCL device for gpu rows (null: gpu rows fail with a clear reason). stop: Ctrl-C flag.
+  Runner(const Dataset& ds, RunnerOptions opt, ocl::DeviceContext* device, const std::atomic<bool>* stop,
+         Progress* progress);
+  ~Runner();
+
+  // The reference patterns (sequential strategy, scalar decoder, plain CSR integrator, CPU), computed on first use.
+  const PatternSet& reference();
+
+  // Warm-up + repeats of one row. Never throws for a failing strategy (the row says why it is invalid);
+  // throws Interrupted when the stop flag was raised.
+  ResultRow run_row(const RowSpec& spec);
+
+  // The last run of every row run with options.trace, laid end to end in time, one thread lane per row and thread.
+  const std::vector<StageEvent>& trace_events() const { return trace_events_; }
+  const std::map<int, std::string>& trace_thread_names() const { return trace_names_; }
+
+  // The device description for results ("cpu" for CPU integration) and whether it is an OpenCL CPU device.
+  std::string device_name() const;
+  bool device_is_cpu() const;
+
+ private:
+  struct Sink;
+  double prepare_cache(CacheMode mode, std::vector<std::string>& notes);
+  void keep_trace(const std::string& row_id, const StageProfiler& prof);
+
+  const Dataset& ds_;
+  RunnerOptions opt_;
+  ocl::DeviceContext* device_;
+  const std::atomic<bool>* stop_;
+  Progress* progress_;
+  std::optional<PatternSet> reference_;
+  std::vector<StageEvent> trace_events_;
+  std::map<int, std::string> trace_names_;
+  double trace_end_ = 0;
+  int trace_rows_ = 0;
+  size_t rows_done_ = 0;
+};
+
+// Ctrl-C: the first SIGINT raises the returned flag (strategies stop between frames, the finished rows are kept);
+// a second one kills the process the default way.
+const std::atomic<bool>& install_interrupt_handler();
+
+}  // namespace xrd::harness

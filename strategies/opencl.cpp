@@ -1,0 +1,49 @@
+// opencl: the paper's GPU strategy. One thread reads and parses each file; the compressed payload goes to the
+// device, which decodes, corrects and integrates it; only the pattern comes back. One frame at a time, as in the paper.
+#include "kernels/ocl_engine.hpp"
+#include "strategies/steps.hpp"
+
+namespace xrd::strat {
+namespace {
+
+class OpenCl : public Strategy {
+ public:
+  void prepare(RunContext& ctx) override {
+    engine_ = std::make_unique<ocl::Engine>(require_device(ctx, "opencl"), *ctx.setup, max_file_bytes(ctx.files), 1);
+  }
+
+  void run(RunContext& ctx) override {
+    if (ctx.profiler) ctx.profiler->set_thread_name(0, "main (device decode + integrate)");
+    const size_t pixels = ctx.setup->csr.width * ctx.setup->csr.height;
+    for (size_t i = 0; i < ctx.files.size() && !ctx.stopped(); ++i) {
+      try {
+        load_frame(ctx, i, 0, fb_);
+      } catch (const std::exception& e) {
+        deliver_error(ctx, i, 0, failure_reason(e));
+        continue;
+      }
+      const double t = ctx.now();
+      ocl::Staging& s = engine_->staging();
+      s.add(fb_.view.payload, pixels, fb_.view.binary.element_type, ctx.files[i].string(), i);
+      engine_->submit(s);
+      engine_->complete(result_);
+      ctx.add(Stage::integrate, t, i, 0);  // decode + integrate on the device, transfers included
+      const ocl::FrameResult& r = result_.frames.at(0);
+      if (r.error)
+        deliver_error(ctx, i, 0, failure_reason(*r.error));
+      else
+        deliver(ctx, i, 0, r.pattern);
+    }
+  }
+
+ private:
+  std::unique_ptr<ocl::Engine> engine_;
+  FrameBuffer fb_;
+  ocl::BatchResult result_;
+};
+
+}  // namespace
+
+std::unique_ptr<Strategy> make_opencl() { return std::make_unique<OpenCl>(); }
+
+}  // namespace xrd::strat

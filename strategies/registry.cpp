@@ -1,0 +1,51 @@
+// The strategy registry: name -> (one-line description, factory). A new strategy is one file + one line here.
+#include <sstream>
+
+#include "kernels/error.hpp"
+#include "strategies/strategy.hpp"
+
+namespace xrd::strat {
+
+std::unique_ptr<Strategy> make_sequential();
+std::unique_ptr<Strategy> make_pool();
+std::unique_ptr<Strategy> make_opencl();
+std::unique_ptr<Strategy> make_pipeline();
+std::unique_ptr<Strategy> make_fused();
+std::unique_ptr<Strategy> make_opencl_batched();
+
+const std::vector<StrategyInfo>& strategies() {
+  // name, description, uses --readers, always needs a device, factory
+  static const std::vector<StrategyInfo> all = {
+      {"sequential", "one thread reads, decodes (CPU) and integrates (--integrator cpu|gpu), frame after frame",
+       false, false, make_sequential},
+      {"pool", "N reader threads read+decode into a bounded queue; the main thread integrates (cpu|gpu) in order",
+       true, false, make_pool},
+      {"opencl", "compressed bytes go to the OpenCL device, which decodes and integrates, one frame at a time",
+       false, true, make_opencl},
+      {"pipeline", "oneTBB parallel_pipeline on every core: read -> decode -> integrate (fast CPU engine) -> write",
+       false, false, make_pipeline},
+      {"fused", "oneTBB pipeline, decode fused with a pixel-major integration: the decoded image is never stored",
+       false, false, make_fused},
+      {"opencl-batched", "readers feed batches of compressed frames to the device; double-buffered async chain",
+       true, true, make_opencl_batched},
+  };
+  return all;
+}
+
+const StrategyInfo& find_strategy(const std::string& name) {
+  for (auto& s : strategies())
+    if (s.name == name) return s;
+  std::ostringstream known;
+  for (auto& s : strategies()) known << (known.tellp() > 0 ? ", " : "") << s.name;
+  throw Error("", "", "unknown strategy '" + name + "' (known: " + known.str() + ")");
+}
+
+const char* to_string(Integrator i) { return i == Integrator::gpu ? "gpu" : "cpu"; }
+
+Integrator parse_integrator(const std::string& s) {
+  if (s == "cpu") return Integrator::cpu;
+  if (s == "gpu") return Integrator::gpu;
+  throw std::invalid_argument("integrator must be cpu or gpu, not '" + s + "'");
+}
+
+}  // namespace xrd::strat

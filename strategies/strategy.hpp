@@ -1,0 +1,89 @@
+// The strategy interface: a strategy decides only where and when each step of a frame's trip runs (read -> parse ->
+// [MD5] -> decode -> integrate -> sink): one thread, a pool of readers, a oneTBB pipeline, an OpenCL device. The steps
+// themselves are kernels/ and datasets/ functions. Adding a strategy = one .cpp here + one line in registry.cpp.
+#pragma once
+#include <atomic>
+#include <cstddef>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "harness/profiler.hpp"
+#include "kernels/integrate.hpp"
+
+namespace xrd::ocl {
+class DeviceContext;
+}
+
+namespace xrd::strat {
+
+using harness::Stage;
+
+enum class Integrator { cpu, gpu };
+const char* to_string(Integrator i);       // "cpu" | "gpu"
+Integrator parse_integrator(const std::string& s);  // throws std::invalid_argument naming the accepted values
+
+// Receives every frame's outcome, exactly once per frame: a pattern or an error. Calls are serialized by the strategy
+// (never concurrent) but may come from any of its threads; strategies deliver frames in increasing index order.
+class FrameSink {
+ public:
+  virtual ~FrameSink() = default;
+  virtual void pattern(size_t frame, const integ::Pattern& p) = 0;
+  // The frame could not be read, parsed, verified or decoded: the run goes on without it.
+  virtual void error(size_t frame, const std::string& file, const std::string& reason) = 0;
+};
+
+struct Options {
+  int readers = 0;                    // pool: reader threads; pipelines: frames in flight (0 = strategy default)
+  Integrator integrator = Integrator::cpu;
+  bool verify_md5 = false;            // check Content-MD5 of every frame (a mismatch fails the frame)
+  int batch = 0;                      // frames per device launch for batched OpenCL strategies (0 = default)
+  int threads = 0;                    // worker threads of parallel strategies (0 = every core)
+  bool reference = false;             // sequential only: scalar reference decoder + plain CSR reference integrator
+};
+
+// Everything a run needs. The harness owns all of it and keeps it alive across the repetitions of a row.
+struct RunContext {
+  std::vector<std::filesystem::path> files;   // the dataset's frames, in order (frame index = position)
+  const integ::Setup* setup = nullptr;        // CSR + corrections, built once per dataset
+  ocl::DeviceContext* device = nullptr;       // the OpenCL device for gpu integration / opencl strategies, or null
+  Options opt;
+  FrameSink* sink = nullptr;
+  harness::StageProfiler* profiler = nullptr; // null = no stage timing
+  const std::atomic<bool>* stop = nullptr;    // Ctrl-C: stop soon, between frames; the run is then discarded
+
+  bool stopped() const { return stop && stop->load(std::memory_order_relaxed); }
+  // Times [t0, now) of a stage for a frame (no-op without a profiler). Use: `double t = ctx.now(); ...; ctx.add(...)`.
+  double now() const { return profiler ? profiler->now() : 0.0; }
+  void add(Stage s, double t0, size_t frame, int thread) const {
+    if (profiler) profiler->add(s, t0, profiler->now(), frame, thread);
+  }
+};
+
+class Strategy {
+ public:
+  virtual ~Strategy() = default;
+  // Untimed, once per row before the runs: build engines (upload the matrix to a device), allocate buffers.
+  // Throws xrd::Error when the strategy cannot run with these options (e.g. gpu integration without a device).
+  virtual void prepare(RunContext& ctx) {}
+  // Timed: process every file of ctx.files once, delivering each frame to ctx.sink. A frame that fails goes to
+  // sink.error() and the run goes on; only a failure of the strategy itself (device lost) throws.
+  virtual void run(RunContext& ctx) = 0;
+};
+
+struct StrategyInfo {
+  std::string name;         // "sequential", "pool", "opencl", ...
+  std::string description;  // one line for `xrdbench strategies`
+  bool uses_readers;        // --readers means something (results: "readers" is null otherwise)
+  bool needs_device;        // always needs an OpenCL device, whatever --integrator says
+  std::function<std::unique_ptr<Strategy>()> make;
+};
+
+// Every strategy, in the order `xrdbench strategies` lists them.
+const std::vector<StrategyInfo>& strategies();
+// The strategy of that name; throws xrd::Error listing the known names when there is none.
+const StrategyInfo& find_strategy(const std::string& name);
+
+}  // namespace xrd::strat

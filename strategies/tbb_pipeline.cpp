@@ -1,0 +1,76 @@
+#include "strategies/tbb_pipeline.hpp"
+
+#include <thread>
+
+#include <tbb/parallel_pipeline.h>
+
+namespace xrd::strat {
+
+void TbbPipeline::prepare(RunContext& ctx) {
+  const int threads = ctx.opt.threads > 0 ? ctx.opt.threads : static_cast<int>(std::thread::hardware_concurrency());
+  arena_ = std::make_unique<tbb::task_arena>(threads);
+  engine_ = std::make_unique<integ::FastIntegrator>(*ctx.setup, threads);
+  // Two frames per thread in flight: one being worked on, one read ahead or waiting to be written.
+  const int ntokens = ctx.opt.readers > 0 ? ctx.opt.readers : 2 * threads;
+  tokens_.clear();
+  free_.clear();
+  for (int i = 0; i < ntokens; ++i) {
+    tokens_.push_back(std::make_unique<Token>());
+    tokens_.back()->acc = engine_->make_accumulator();
+    free_.push_back(tokens_.back().get());
+  }
+}
+
+void TbbPipeline::run(RunContext& ctx) {
+  const size_t n = ctx.files.size();
+  size_t next = 0;
+  auto take = [&] {
+    std::lock_guard<std::mutex> l(free_mu_);
+    Token* t = free_.back();
+    free_.pop_back();
+    return t;
+  };
+  auto give = [&](Token* t) {
+    std::lock_guard<std::mutex> l(free_mu_);
+    free_.push_back(t);
+  };
+  arena_->execute([&] {
+    if (ctx.profiler)
+      for (int i = 0; i < arena_->max_concurrency(); ++i)
+        ctx.profiler->set_thread_name(i, "worker " + std::to_string(i));
+    tbb::parallel_pipeline(
+        tokens_.size(),
+        tbb::make_filter<void, Token*>(tbb::filter_mode::serial_in_order,
+                                       [&](tbb::flow_control& fc) -> Token* {
+                                         if (next >= n || ctx.stopped()) {
+                                           fc.stop();
+                                           return nullptr;
+                                         }
+                                         Token* t = take();
+                                         t->frame = next++;
+                                         t->error.clear();
+                                         return t;
+                                       }) &
+            tbb::make_filter<Token*, Token*>(tbb::filter_mode::parallel,
+                                             [&](Token* t) {
+                                               const int th = tbb::this_task_arena::current_thread_index();
+                                               try {
+                                                 process(ctx, *t, th);
+                                               } catch (const std::exception& e) {
+                                                 t->error = failure_reason(e);
+                                                 if (t->error.empty()) t->error = "failed";
+                                               }
+                                               return t;
+                                             }) &
+            tbb::make_filter<Token*, void>(tbb::filter_mode::serial_in_order, [&](Token* t) {
+              const int th = tbb::this_task_arena::current_thread_index();
+              if (t->error.empty())
+                deliver(ctx, t->frame, th, t->pattern);
+              else
+                deliver_error(ctx, t->frame, th, t->error);
+              give(t);
+            }));
+  });
+}
+
+}  // namespace xrd::strat

@@ -1,0 +1,180 @@
+// Every strategy computes what the reference computes (sequential, scalar decoder, plain CSR), on the CPU and, where
+// an OpenCL device exists (PoCL in CI), on the device; a corrupt frame among good ones is reported and the others
+// kept; the pool delivers in frame order; Ctrl-C (the stop flag) stops a strategy between frames.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <set>
+
+#include "harness/profiler.hpp"
+#include "kernels/ocl_device.hpp"
+#include "tests/test_strategies_support.hpp"
+
+using namespace xrd;
+using xrd::test::CollectingSink;
+
+namespace {
+
+CollectingSink run_strategy(const harness::Dataset& ds, const std::string& name, strat::Options o,
+                            ocl::DeviceContext* dev = nullptr, int runs = 1, const std::atomic<bool>* stop = nullptr) {
+  CollectingSink sink(ds.files.size(), static_cast<size_t>(ds.setup.csr.bins));
+  harness::StageProfiler prof;
+  strat::RunContext ctx;
+  ctx.files = ds.files;
+  ctx.setup = &ds.setup;
+  ctx.device = dev;
+  ctx.opt = o;
+  ctx.sink = &sink;
+  ctx.profiler = &prof;
+  ctx.stop = stop;
+  auto s = strat::find_strategy(name).make();
+  s->prepare(ctx);
+  for (int r = 0; r < runs; ++r) {  // buffers are reused from run to run: the last run must be as good
+    sink = CollectingSink(ds.files.size(), static_cast<size_t>(ds.setup.csr.bins));
+    s->run(ctx);
+  }
+  return sink;
+}
+
+strat::Options options(const strat::StrategyInfo& info, strat::Integrator integ) {
+  strat::Options o;
+  o.integrator = integ;
+  o.threads = 2;
+  if (info.uses_readers) o.readers = 3;
+  o.batch = 4;
+  return o;
+}
+
+void check_equal(const CollectingSink& ref, const CollectingSink& got, size_t expect_compared) {
+  const auto c = harness::compare_patterns(ref.patterns, got.patterns);
+  INFO(c.worst);
+  CHECK(c.frames_compared == expect_compared);
+  CHECK(c.frames_missing == 0);
+  CHECK(c.max_rel_diff <= harness::kValidationTolerance);
+  CHECK(c.bins_compared > expect_compared * 10);
+}
+
+std::unique_ptr<ocl::DeviceContext> any_device() {
+  if (ocl::list_devices().empty()) return nullptr;
+  return std::make_unique<ocl::DeviceContext>("opencl");
+}
+
+}  // namespace
+
+TEST_CASE("the registry lists every strategy once, with a description") {
+  std::set<std::string> names;
+  for (auto& s : strat::strategies()) {
+    CHECK(!s.description.empty());
+    CHECK(names.insert(s.name).second);
+  }
+  for (const char* n : {"sequential", "pool", "opencl", "pipeline", "fused", "opencl-batched"}) CHECK(names.count(n));
+  CHECK_THROWS_WITH(strat::find_strategy("nope"), Catch::Contains("known: sequential"));
+}
+
+TEST_CASE("every CPU strategy reproduces the reference patterns") {
+  const auto ds = test::load_tiny(test::make_tiny_dataset("strat_equal", 7));
+  strat::Options ref_opt;
+  ref_opt.reference = true;
+  const auto ref = run_strategy(ds, "sequential", ref_opt);
+  REQUIRE(ref.errors.empty());
+  for (auto& info : strat::strategies()) {
+    if (info.needs_device) continue;
+    SECTION(info.name) {
+      const auto got = run_strategy(ds, info.name, options(info, strat::Integrator::cpu), nullptr, 2);
+      CHECK(got.errors.empty());
+      check_equal(ref, got, ds.files.size());
+    }
+  }
+}
+
+TEST_CASE("device strategies and GPU integration reproduce the reference patterns (OpenCL)") {
+  auto dev = any_device();
+  if (!dev) {
+    WARN("no OpenCL device: skipped (install pocl-opencl-icd)");
+    return;
+  }
+  const auto ds = test::load_tiny(test::make_tiny_dataset("strat_equal_gpu", 5));
+  strat::Options ref_opt;
+  ref_opt.reference = true;
+  const auto ref = run_strategy(ds, "sequential", ref_opt);
+  for (auto& info : strat::strategies()) {
+    if (!info.needs_device && info.name != "sequential" && info.name != "pool") continue;
+    SECTION(info.name) {
+      INFO("device " << dev->name());
+      const auto got = run_strategy(ds, info.name, options(info, strat::Integrator::gpu), dev.get(), 2);
+      CHECK(got.errors.empty());
+      check_equal(ref, got, ds.files.size());
+    }
+  }
+}
+
+TEST_CASE("a corrupt frame is reported with its file and the other frames are kept") {
+  const auto dir = test::make_tiny_dataset("strat_corrupt", 6, /*corrupt=*/2);
+  const auto ds = test::load_tiny(dir);
+  strat::Options ref_opt;
+  ref_opt.reference = true;
+  const auto ref = run_strategy(ds, "sequential", ref_opt);
+  REQUIRE(ref.errors.size() == 1);
+  auto dev = any_device();
+  for (auto& info : strat::strategies()) {
+    if (info.needs_device && !dev) continue;
+    SECTION(info.name) {
+      const auto got = run_strategy(ds, info.name,
+                                    options(info, info.needs_device ? strat::Integrator::gpu : strat::Integrator::cpu),
+                                    dev.get());
+      REQUIRE(got.errors.size() == 1);
+      CHECK(got.errors[0].first == 2);
+      CHECK_THAT(got.errors[0].second, Catch::Contains("frame_00002.cbf"));
+      CHECK(!got.patterns.present(2));
+      check_equal(ref, got, ds.files.size() - 1);
+      CHECK(got.order == std::vector<size_t>{0, 1, 2, 3, 4, 5});
+    }
+  }
+}
+
+TEST_CASE("the pool hands frames to the sink in frame order, whatever the readers' speed") {
+  const auto ds = test::load_tiny(test::make_tiny_dataset("strat_order", 40, /*corrupt=*/17));
+  const auto& info = strat::find_strategy("pool");
+  for (int readers : {1, 4, 12}) {
+    auto o = options(info, strat::Integrator::cpu);
+    o.readers = readers;
+    const auto got = run_strategy(ds, "pool", o, nullptr, 3);
+    REQUIRE(got.order.size() == 40);
+    for (size_t i = 0; i < got.order.size(); ++i) CHECK(got.order[i] == i);
+  }
+}
+
+TEST_CASE("a raised stop flag ends a run before every frame is done") {
+  const auto ds = test::load_tiny(test::make_tiny_dataset("strat_stop", 6));
+  std::atomic<bool> stop{true};
+  for (auto& info : strat::strategies()) {
+    if (info.needs_device) continue;
+    SECTION(info.name) {
+      const auto got = run_strategy(ds, info.name, options(info, strat::Integrator::cpu), nullptr, 1, &stop);
+      CHECK(got.order.empty());
+    }
+  }
+}
+
+TEST_CASE("strategies time their stages into the profiler") {
+  const auto ds = test::load_tiny(test::make_tiny_dataset("strat_stages", 3));
+  for (const char* name : {"sequential", "pool", "pipeline", "fused"}) {
+    CollectingSink sink(ds.files.size(), static_cast<size_t>(ds.setup.csr.bins));
+    harness::StageProfiler prof;
+    strat::RunContext ctx;
+    ctx.files = ds.files;
+    ctx.setup = &ds.setup;
+    ctx.sink = &sink;
+    ctx.profiler = &prof;
+    ctx.opt = options(strat::find_strategy(name), strat::Integrator::cpu);
+    auto s = strat::find_strategy(name).make();
+    s->prepare(ctx);
+    s->run(ctx);
+    INFO(name);
+    CHECK(prof.count(harness::Stage::read) == 3);
+    CHECK(prof.count(harness::Stage::decode) == 3);
+    CHECK(prof.count(harness::Stage::integrate) == 3);
+    CHECK(prof.count(harness::Stage::write) == 3);
+    CHECK(prof.total_seconds(harness::Stage::decode) > 0);
+  }
+}
