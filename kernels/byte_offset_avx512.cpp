@@ -13,38 +13,10 @@
 // GCC 12's AVX-512 intrinsics initialise their "undefined" source operand from itself, which trips this warning.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include "kernels/byte_offset_avx512_ops.hpp"
 
 namespace xrd::bo::kernels {
 namespace {
-
-// Inclusive prefix sum of 16 int32 lanes: log2(16) shifted adds across the whole register.
-inline __m512i prefix16(__m512i x) {
-  const __m512i z = _mm512_setzero_si512();
-  x = _mm512_add_epi32(x, _mm512_alignr_epi32(x, z, 15));
-  x = _mm512_add_epi32(x, _mm512_alignr_epi32(x, z, 14));
-  x = _mm512_add_epi32(x, _mm512_alignr_epi32(x, z, 12));
-  x = _mm512_add_epi32(x, _mm512_alignr_epi32(x, z, 8));
-  return x;
-}
-
-inline __m512i widen16(const uint8_t* b) {
-  return _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b)));
-}
-
-// Running 32-bit values -> element type T (wrap to its width, extend) -> Out, stored unaligned.
-template <ElementType T, typename Out>
-inline void store(Out* o, __m512i v) {
-  if constexpr (T == ElementType::i8) v = _mm512_srai_epi32(_mm512_slli_epi32(v, 24), 24);
-  if constexpr (T == ElementType::u8) v = _mm512_and_si512(v, _mm512_set1_epi32(0xff));
-  if constexpr (T == ElementType::i16) v = _mm512_srai_epi32(_mm512_slli_epi32(v, 16), 16);
-  if constexpr (T == ElementType::u16) v = _mm512_and_si512(v, _mm512_set1_epi32(0xffff));
-  if constexpr (std::is_same_v<Out, float>) {
-    const __m512 f = T == ElementType::u32 ? _mm512_cvtepu32_ps(v) : _mm512_cvtepi32_ps(v);
-    _mm512_storeu_ps(o, f);
-  } else {
-    _mm512_storeu_si512(o, v);
-  }
-}
 
 template <ElementType T, typename Out>
 DecodeResult run(std::span<const uint8_t> in, std::span<Out> out) {
@@ -54,8 +26,9 @@ DecodeResult run(std::span<const uint8_t> in, std::span<Out> out) {
   size_t pos = 0, i = 0;
   uint32_t acc = 0;
   DecodeResult r;
-  // pre[15] = 0 and pre[16 + j] = sum of the step's first j + 1 deltas, so pre[15 + k] is the sum before byte k.
-  alignas(64) int32_t pre[80];
+  // pre[15] = 0 and pre[16 + j] = sum of the step's first j + 1 deltas, so pre[15 + k] is the sum before byte k
+  // (k < 64: the marker's position).
+  alignas(64) int32_t pre[64];
   pre[15] = 0;
   const __m512i marker = _mm512_set1_epi8(static_cast<char>(0x80));
   const __m512i last = _mm512_set1_epi32(15);
@@ -63,7 +36,6 @@ DecodeResult run(std::span<const uint8_t> in, std::span<Out> out) {
   while (pos + 80 <= n && i + 64 <= nout) {
     const uint8_t* b = p + pos;
     const uint64_t m = _mm512_cmpeq_epi8_mask(_mm512_loadu_si512(b), marker);
-    const unsigned k = static_cast<unsigned>(_tzcnt_u64(m));  // 64 when no marker
     __m512i s0 = prefix16(widen16(b));
     __m512i s1 = prefix16(widen16(b + 16));
     __m512i s2 = prefix16(widen16(b + 32));
@@ -71,20 +43,26 @@ DecodeResult run(std::span<const uint8_t> in, std::span<Out> out) {
     s1 = _mm512_add_epi32(s1, _mm512_permutexvar_epi32(last, s0));
     s2 = _mm512_add_epi32(s2, _mm512_permutexvar_epi32(last, s1));
     s3 = _mm512_add_epi32(s3, _mm512_permutexvar_epi32(last, s2));
-    _mm512_store_si512(pre + 16, s0);
-    _mm512_store_si512(pre + 32, s1);
-    _mm512_store_si512(pre + 48, s2);
-    _mm512_store_si512(pre + 64, s3);
-    // Values past the marker are garbage; they are overwritten by later steps (i + 64 <= nout keeps them inside).
+    // Values past a marker are garbage; later steps overwrite them (i + 64 <= nout keeps them inside).
     const __m512i base = _mm512_set1_epi32(static_cast<int>(acc));
     store<T>(o + i, _mm512_add_epi32(s0, base));
     store<T>(o + i + 16, _mm512_add_epi32(s1, base));
     store<T>(o + i + 32, _mm512_add_epi32(s2, base));
     store<T>(o + i + 48, _mm512_add_epi32(s3, base));
+    if (m == 0) {
+      // The common step. Constant advances keep pos off the compare's latency: the CPU runs steps ahead.
+      acc += static_cast<uint32_t>(_mm_cvtsi128_si32(_mm512_castsi512_si128(_mm512_permutexvar_epi32(last, s3))));
+      pos += 64;
+      i += 64;
+      continue;
+    }
+    const unsigned k = static_cast<unsigned>(_tzcnt_u64(m));
+    _mm512_store_si512(pre + 16, s0);
+    _mm512_store_si512(pre + 32, s1);
+    _mm512_store_si512(pre + 48, s2);
     acc += static_cast<uint32_t>(pre[15 + k]);
     pos += k;
     i += k;
-    if (k == 64) continue;
     // Escapes come in runs (bright rings, module edges: 80% follow another), so take the whole run here.
     do {
       const int16_t d16 = detail::load_i16(p + pos + 1);
