@@ -77,7 +77,7 @@ def compare_row(b, c, fb, fc, args):
     if not (b.valid and c.valid):
         out.status, out.verdict = "invalid", "NOT COMPARED"
         which = [("baseline", b), ("current", c)]
-        out.note = "; ".join("%s %s" % (name, r.validity_text()) for name, r in which if not r.valid)
+        out.note = "; ".join("%s %s" % (name, r.validity_text(max_chars=90)) for name, r in which if not r.valid)
         if b.validated and not c.validated:
             out.verdict = "WRONG OUTPUT"
         return out
@@ -130,7 +130,11 @@ def compare(base, cur, args):
 def exit_code(rows):
     if any(r.status in ("missing", "mismatch") for r in rows):
         return 2
-    if any(r.verdict in ("REGRESSION", "WRONG OUTPUT") for r in rows):
+    if any(r.verdict == "WRONG OUTPUT" for r in rows):
+        return 1
+    if not any(r.status == "compared" for r in rows):
+        return 2  # nothing was checked: a pass would be a false comfort
+    if any(r.verdict == "REGRESSION" for r in rows):
         return 1
     return 0
 
@@ -151,9 +155,12 @@ def _pm(pair):
 def describe(results):
     m = results.machine
     cal = m.get("calibration") if isinstance(m.get("calibration"), dict) else {}
-    return "%s (%s, %s cores; commit %s; %s; calibration: memcpy %s GB/s, scalar decode %s ms)" % (
-        results.label, m.get("cpu_model", "?"), m.get("cores", "?"), m.get("commit", "?"), results.created or "?",
-        cal.get("memcpy_GBps", "?"), cal.get("scalar_decode_ms", "?"))
+    def num(v):
+        return "%.4g" % v if isinstance(v, (int, float)) else "?"
+    return "%s (%s, %s cores; commit %s%s; %s; calibration: memcpy %s GB/s, scalar decode %s ms)" % (
+        results.label, m.get("cpu_model", "?"), m.get("cores", "?"), m.get("commit", "?"),
+        " (dirty)" if m.get("commit_dirty") else "", results.created or "?",
+        num(cal.get("memcpy_GBps")), num(cal.get("scalar_decode_ms")))
 
 
 def format_table(rows):
@@ -242,7 +249,9 @@ def main(argv=None):
     regressions = [r.id for r in rows if r.verdict in ("REGRESSION", "WRONG OUTPUT")]
     bad = [r.id for r in rows if r.status in ("missing", "mismatch")]
     print()
-    if code == 2:
+    if code == 2 and not bad:
+        print("result: no row could be compared (all invalid or without fps) (exit 2)")
+    elif code == 2:
         print("result: cannot compare as a whole: %s (exit 2)" % ", ".join(bad))
     elif code == 1:
         print("result: %d regression(s): %s (exit 1)" % (len(regressions), ", ".join(regressions)))

@@ -128,7 +128,7 @@ def machine_table(results):
     def cal(m, k, unit):
         c = m.get("calibration")
         v = c.get(k) if isinstance(c, dict) else None
-        return "%g %s" % (v, unit) if isinstance(v, (int, float)) else "not measured"
+        return "%.4g %s" % (v, unit) if isinstance(v, (int, float)) else "not measured"
 
     props = [
         ("CPU", lambda r: r.machine.get("cpu_model", "?")),
@@ -138,9 +138,9 @@ def machine_table(results):
         ("OpenCL devices", lambda r: opencl(r.machine)),
         ("OS, kernel", lambda r: "%s, %s" % (r.machine.get("os", "?"), r.machine.get("kernel", "?"))),
         ("compiler, build", lambda r: "%s, %s" % (r.machine.get("compiler", "?"), r.machine.get("build_type", "?"))),
-        ("xrdbench, commit, SIMD", lambda r: "%s, %s, %s" % (r.machine.get("xrdbench_version", "?"),
-                                                              r.machine.get("commit", "?"),
-                                                              r.machine.get("simd", "?"))),
+        ("xrdbench, commit, SIMD", lambda r: "%s, %s%s, %s" % (
+            r.machine.get("xrdbench_version", "?"), r.machine.get("commit", "?"),
+            " (uncommitted changes)" if r.machine.get("commit_dirty") else "", r.machine.get("simd", "?"))),
         ("calibration: memcpy", lambda r: cal(r.machine, "memcpy_GBps", "GB/s")),
         ("calibration: scalar decode", lambda r: cal(r.machine, "scalar_decode_ms", "ms/frame")),
         ("dataset", lambda r: "%s frames, %s, %sx%s, `%s`" % (

@@ -82,10 +82,15 @@ class Row:
     def has_fps(self):
         return isinstance(self.fps_median, _NUM) and self.fps_median > 0
 
-    def validity_text(self):
+    def validity_text(self, max_chars=None):
+        """'valid', or 'INVALID: reasons'; with max_chars, the first reason cut to that length and a count of the rest."""
         if self.valid:
             return "valid"
-        return "INVALID: " + ("; ".join(self.invalid_reasons) if self.invalid_reasons else "no reason given")
+        reasons = self.invalid_reasons or ["no reason given"]
+        if max_chars is None:
+            return "INVALID: " + "; ".join(reasons)
+        first = reasons[0] if len(reasons[0]) <= max_chars else reasons[0][:max_chars - 3] + "..."
+        return "INVALID: " + first + (" (+%d more)" % (len(reasons) - 1) if len(reasons) > 1 else "")
 
 
 class Results:

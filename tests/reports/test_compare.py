@@ -149,6 +149,14 @@ class Compare(unittest.TestCase):
         self.assertEqual(code, 1, out)
         self.assertIn("WRONG OUTPUT", table_line(out, "tbb-cpu-MEM"))
 
+    def test_nothing_comparable_exits_2(self):
+        d = copy.deepcopy(self.a)
+        for r in d["rows"]:
+            r.update(valid=False, invalid_reasons=["hot row had 40% resident before the run"])
+        code, out = run("compare", self.base, self.tmp.write("cur.json", d))
+        self.assertEqual(code, 2, out)
+        self.assertIn("no row could be compared", out)
+
     def test_normalize_scalar_decode_removes_machine_speed(self):
         # the same build on a machine twice as slow: every row at half the fps, the scalar decoder twice as slow
         d = copy.deepcopy(self.a)
