@@ -28,7 +28,7 @@ DecodeResult run(std::span<const uint8_t> in, std::span<Out> out) {
   DecodeResult r;
   // pre[15] = 0 and pre[16 + j] = sum of the step's first j + 1 deltas, so pre[15 + k] is the sum before byte k
   // (k < 64: the marker's position).
-  alignas(64) int32_t pre[64];
+  alignas(64) int32_t pre[79];
   pre[15] = 0;
   const __m512i marker = _mm512_set1_epi8(static_cast<char>(0x80));
   const __m512i last = _mm512_set1_epi32(15);
@@ -60,6 +60,7 @@ DecodeResult run(std::span<const uint8_t> in, std::span<Out> out) {
     _mm512_store_si512(pre + 16, s0);
     _mm512_store_si512(pre + 32, s1);
     _mm512_store_si512(pre + 48, s2);
+    _mm512_mask_storeu_epi32(pre + 64, 0x7fff, s3);  // pre[79] would be the whole step: not needed here
     acc += static_cast<uint32_t>(pre[15 + k]);
     pos += k;
     i += k;
