@@ -11,7 +11,7 @@
 //  delta sums per chunk are scanned the same way (two-level: within a work-group, then across the frame's tiles),
 //  and each work-group writes its values through local memory, coalesced, never past the frame's element count.
 //
-//  bo_tile_maps     per tile (WG chunks): the tile's composed map
+//  bo_tile_maps     per tile (WG chunks): the tile's composed map, and each chunk's prefix map within the tile
 //  bo_frame_entries per frame: entry state of every tile (scan of tile maps)
 //  bo_tile_counts   per tile: entry state of each chunk (kept), token count and delta sum of the tile
 //  bo_frame_bases   per frame: first element index and running value of every tile; the frame's token count
@@ -146,8 +146,10 @@ inline uint2 scan_pairs(uint2 v, __local uint2* s) {
   return s[lid];
 }
 
-__kernel void bo_tile_maps(__global const uchar* in, uint tile_frame_word,
-                           __global ulong* tile_map) {
+// The tile's map, and for each chunk the map of the chunks before it in the tile (applied to the tile's entry
+// state by bo_tile_counts).
+__kernel void bo_tile_maps(__global const uchar* in, uint tile_frame_word, __global ulong* tile_map,
+                           __global ulong* chunk_prefix) {
   __local uchar b[TILE + HALO];
   __local ulong s[WG];
   uint g = get_group_id(0), lid = get_local_id(0);
@@ -156,6 +158,7 @@ __kernel void bo_tile_maps(__global const uchar* in, uint tile_frame_word,
   load_tile(in, m[M_IN_OFFSET], tile_start, m[M_BYTES], b);
   ulong v = chunk_map(b, lid * CHUNK, tile_start + lid * CHUNK, m[M_BYTES]);
   v = scan_maps(v, s);
+  chunk_prefix[(size_t)g * WG + lid] = lid == 0 ? IDENTITY_MAP : s[lid - 1];
   if (lid == WG - 1) tile_map[g] = v;
 }
 
@@ -182,21 +185,17 @@ __kernel void bo_frame_entries(__global const uchar* in, __global const ulong* t
 
 // Entry state of each chunk (kept in chunk_entry), tokens and delta sum of the tile.
 __kernel void bo_tile_counts(__global const uchar* in, uint tile_frame_word,
-                             __global const uchar* tile_entry, __global uchar* chunk_entry,
-                             __global uint2* tile_sum) {
+                             __global const uchar* tile_entry, __global const ulong* chunk_prefix,
+                             __global uchar* chunk_entry, __global uint2* tile_sum) {
   __local uchar b[TILE + HALO];
-  __local ulong s[WG];
-  __local uint2* s2 = (__local uint2*)s;
+  __local uint2 s2[WG];
   uint g = get_group_id(0), lid = get_local_id(0);
   __global const uint* m = META(in) + TILE_FRAME(in)[g] * META_WORDS;
   uint n = m[M_BYTES];
   uint tile_start = (g - m[M_TILE_FIRST]) * TILE;
   load_tile(in, m[M_IN_OFFSET], tile_start, n, b);
   uint q0 = lid * CHUNK, p0 = tile_start + q0;
-  ulong v = chunk_map(b, q0, p0, n);
-  scan_maps(v, s);
-  ulong exc = lid == 0 ? IDENTITY_MAP : s[lid - 1];
-  uint e = apply_map(exc, tile_entry[g]);
+  uint e = apply_map(chunk_prefix[(size_t)g * WG + lid], tile_entry[g]);
   chunk_entry[(size_t)g * WG + lid] = (uchar)e;
   uint count = 0, sum = 0;
   for (uint q = e; q < CHUNK && p0 + q < n;) {
@@ -207,7 +206,6 @@ __kernel void bo_tile_counts(__global const uchar* in, uint tile_frame_word,
     sum += d;
     q += len;
   }
-  barrier(CLK_LOCAL_MEM_FENCE);  // s is reused as uint2
   uint2 tot = scan_pairs((uint2)(count, sum), s2);
   if (lid == WG - 1) tile_sum[g] = tot;
 }

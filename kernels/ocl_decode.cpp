@@ -78,6 +78,7 @@ DecodeScratch::DecodeScratch(DeviceContext::Impl& ctx, const Layout& l) {
   tile_map = cl::Buffer(ctx.context, CL_MEM_READ_WRITE, t * sizeof(cl_ulong));
   tile_entry = cl::Buffer(ctx.context, CL_MEM_READ_WRITE, t);
   chunk_entry = cl::Buffer(ctx.context, CL_MEM_READ_WRITE, t * l.wg);
+  chunk_prefix = cl::Buffer(ctx.context, CL_MEM_READ_WRITE, t * l.wg * sizeof(cl_ulong));
   tile_sum = cl::Buffer(ctx.context, CL_MEM_READ_WRITE, t * sizeof(cl_uint2));
   tile_base = cl::Buffer(ctx.context, CL_MEM_READ_WRITE, t * sizeof(cl_uint2));
   status = cl::Buffer(ctx.context, CL_MEM_READ_WRITE, size_t(l.frames) * kStatusWords * sizeof(cl_uint));
@@ -94,6 +95,7 @@ void enqueue_decode(cl::CommandQueue& q, DecodeKernels& k, DecodeScratch& s, con
     k.maps.setArg(0, in);
     k.maps.setArg(1, tf_word);
     k.maps.setArg(2, s.tile_map);
+    k.maps.setArg(3, s.chunk_prefix);
     q.enqueueNDRangeKernel(k.maps, cl::NullRange, per_tile, local, wait, first);
     k.entries.setArg(0, in);
     k.entries.setArg(1, s.tile_map);
@@ -102,8 +104,9 @@ void enqueue_decode(cl::CommandQueue& q, DecodeKernels& k, DecodeScratch& s, con
     k.counts.setArg(0, in);
     k.counts.setArg(1, tf_word);
     k.counts.setArg(2, s.tile_entry);
-    k.counts.setArg(3, s.chunk_entry);
-    k.counts.setArg(4, s.tile_sum);
+    k.counts.setArg(3, s.chunk_prefix);
+    k.counts.setArg(4, s.chunk_entry);
+    k.counts.setArg(5, s.tile_sum);
     q.enqueueNDRangeKernel(k.counts, cl::NullRange, per_tile, local);
   }
   k.bases.setArg(0, in);

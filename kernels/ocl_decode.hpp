@@ -50,7 +50,7 @@ struct DecodeKernels {
   DecodeKernels(DeviceContext::Impl& ctx, size_t wg);
 };
 struct DecodeScratch {
-  cl::Buffer tile_map, tile_entry, chunk_entry, tile_sum, tile_base, status;
+  cl::Buffer tile_map, tile_entry, chunk_prefix, chunk_entry, tile_sum, tile_base, status;
   DecodeScratch(DeviceContext::Impl& ctx, const Layout& l);
 };
 

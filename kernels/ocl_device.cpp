@@ -2,6 +2,8 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <chrono>
+#include <cstring>
 #include <sstream>
 
 #include "generated/ocl_sources.hpp"
@@ -229,7 +231,8 @@ DeviceSpec parse_device_spec(const std::string& text) {
   // Device indices count within their platform; without a device selector prefer a GPU.
   std::vector<const DeviceInfo*> hits;
   for (auto& d : all)
-    if (matches(spec.platform_sel, d.platform_index, d.platform) && matches(spec.device_sel, d.device_index, d.name))
+    if (matches(spec.platform_sel, d.platform_index, d.platform + " " + d.platform_version) &&
+        matches(spec.device_sel, d.device_index, d.name + " " + d.vendor))
       hits.push_back(&d);
   if (hits.empty())
     throw xrd::Error("", "option --device", "no OpenCL device matches '" + text + "'; " + available(all));
@@ -298,5 +301,43 @@ DeviceContext::DeviceContext(DeviceContext&&) noexcept = default;
 DeviceContext& DeviceContext::operator=(DeviceContext&&) noexcept = default;
 
 const DeviceInfo& DeviceContext::info() const { return impl_->info; }
+
+}  // namespace xrd::ocl
+
+namespace xrd::ocl {
+
+Bandwidth measure_bandwidth(DeviceContext& ctx, size_t bytes, int repeats) {
+  auto& c = ctx.impl();
+  Bandwidth bw;
+  bw.bytes = bytes;
+  bw.repeats = repeats;
+  auto median_GBps = [&](auto&& copy) {
+    std::vector<double> s;
+    copy();  // warm-up (first-touch, page pinning)
+    for (int i = 0; i < repeats; ++i) {
+      auto t0 = std::chrono::steady_clock::now();
+      copy();
+      s.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+    std::sort(s.begin(), s.end());
+    return double(bytes) / s[s.size() / 2] * 1e-9;
+  };
+  try {
+    auto& q = c.copy_queue;
+    cl::Buffer dev(c.context, CL_MEM_READ_WRITE, bytes);
+    cl::Buffer pinned(c.context, CL_MEM_READ_WRITE | CL_MEM_ALLOC_HOST_PTR, bytes);
+    void* host = q.enqueueMapBuffer(pinned, CL_TRUE, CL_MAP_WRITE | CL_MAP_READ, 0, bytes);
+    std::memset(host, 1, bytes);
+    bw.h2d_pinned_GBps = median_GBps([&] { q.enqueueWriteBuffer(dev, CL_TRUE, 0, bytes, host); });
+    bw.d2h_pinned_GBps = median_GBps([&] { q.enqueueReadBuffer(dev, CL_TRUE, 0, bytes, host); });
+    std::vector<uint8_t> pageable(bytes, 2);
+    bw.h2d_pageable_GBps = median_GBps([&] { q.enqueueWriteBuffer(dev, CL_TRUE, 0, bytes, pageable.data()); });
+    q.enqueueUnmapMemObject(pinned, host);
+    q.finish();
+  } catch (const cl::Error& e) {
+    throw to_error(e, "bandwidth on " + c.info.name);
+  }
+  return bw;
+}
 
 }  // namespace xrd::ocl

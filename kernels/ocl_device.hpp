@@ -40,7 +40,7 @@ std::vector<DeviceInfo> list_devices();
 //   opencl:PLATFORM               the first GPU of that platform, else its first device
 //   opencl:PLATFORM:DEVICE        that device
 // PLATFORM and DEVICE are indices (as `xrdbench devices` prints them) or case-insensitive substrings of the
-// platform / device name ("opencl:nvidia", "opencl:portable:0", "opencl::h100").
+// platform name or version / the device name or vendor ("opencl:nvidia", "opencl:pocl:0", "opencl::h100").
 struct DeviceSpec {
   enum class Kind { cpu, opencl };
   Kind kind = Kind::cpu;
@@ -80,6 +80,16 @@ class DeviceContext {
  private:
   std::unique_ptr<Impl> impl_;
 };
+
+// Host <-> device copy bandwidth on `ctx`, GB/s (1e9 bytes/s): median of `repeats` copies of `bytes`, timed by
+// the host clock around each blocking copy (what a frame loop sees), from pinned (mapped, page-locked) and from
+// ordinary (pageable) host memory.
+struct Bandwidth {
+  double h2d_pinned_GBps = 0, h2d_pageable_GBps = 0, d2h_pinned_GBps = 0;
+  size_t bytes = 0;
+  int repeats = 0;
+};
+Bandwidth measure_bandwidth(DeviceContext& ctx, size_t bytes = size_t(64) << 20, int repeats = 20);
 
 // "CL_OUT_OF_RESOURCES", "CL_BUILD_PROGRAM_FAILURE", ... ("CL error -9999" when unknown).
 const char* error_name(int code);

@@ -82,7 +82,7 @@ struct Engine::Impl {
     std::vector<uint32_t> status;
     std::vector<float> sums;
     std::vector<FrameSpec> specs;
-    cl::Event up, first, integrated, done;
+    cl::Event up, first, decoded, integrated, done;
     size_t bytes_up = 0;
     bool busy = false;
   };
@@ -244,7 +244,7 @@ struct Engine::Impl {
     std::vector<cl::Event> wait{sl.up};
     if (n > 0) {
       enqueue_decode(ctx.compute_queue, *dk, *sl.scratch, layout, sl.in, sl.images, false, n, tiles, &wait,
-                     &sl.first, nullptr);
+                     &sl.first, &sl.decoded);
       enqueue_integrate(sl.images, sl.results, n, &sl.integrated);
       ctx.compute_queue.enqueueReadBuffer(sl.scratch->status, CL_FALSE, 0, size_t(n) * kStatusWords * 4,
                                           sl.status.data());
@@ -252,7 +252,7 @@ struct Engine::Impl {
                                           sl.sums.data(), nullptr, &sl.done);
     } else {
       ctx.compute_queue.enqueueMarkerWithWaitList(&wait, &sl.done);
-      sl.first = sl.integrated = sl.done;
+      sl.first = sl.decoded = sl.integrated = sl.done;
     }
     ctx.copy_queue.flush();
     ctx.compute_queue.flush();
@@ -288,6 +288,8 @@ struct Engine::Impl {
     }
     out.h2d_ms = event_ms(sl.up, sl.up);
     out.compute_ms = s.count_ > 0 ? event_ms(sl.first, sl.integrated) : 0.0;
+    out.decode_ms = s.count_ > 0 ? event_ms(sl.first, sl.decoded) : 0.0;
+    out.integrate_ms = s.count_ > 0 ? event_ms(sl.integrated, sl.integrated) : 0.0;
     out.device_ms = event_ms(sl.up, sl.done);
     out.bytes_up = sl.bytes_up;
     sl.busy = false;

@@ -61,6 +61,8 @@ struct BatchResult {
   double device_ms = 0;  // H2D start -> patterns back, from OpenCL profiling events
   double h2d_ms = 0;     // the upload of the batch's compressed bytes
   double compute_ms = 0; // decode + integrate kernels
+  double decode_ms = 0;  // of which: the decoder's kernels
+  double integrate_ms = 0;  // of which: the integration kernel
   size_t bytes_up = 0;   // bytes copied host -> device for this batch
 };
 

@@ -1,0 +1,282 @@
+// Micro-benchmarks of the OpenCL engine (kernels/ocl_engine.hpp) on the real Pilatus3 2M LaB6 frame (repeated)
+// and a synthetic 2M scan (datasets/synth.hpp): host<->device bandwidth, the device-resident chain (compressed
+// bytes up, decode + integrate, patterns down) with the decode and integrate kernel times from OpenCL profiling,
+// integrate-only from decoded host images, and the synchronous decode-only round trip (`cbf info --device`).
+//
+// Environment: XRD_OCL_DEVICE (default "opencl": the first GPU, else the first device), XRD_OCL_FRAMES (frames
+// per pass, default 64), XRD_SHARED_DIR (fixtures). Counters: fps = frames per second of wall time; *_kernel_fps
+// from the device's own timestamps; h2d_GBps = bytes uploaded / upload time (profiling events).
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "datasets/cbf.hpp"
+#include "datasets/mask.hpp"
+#include "datasets/poni.hpp"
+#include "datasets/synth.hpp"
+#include "kernels/integrate.hpp"
+#include "kernels/ocl_device.hpp"
+#include "kernels/ocl_engine.hpp"
+
+namespace {
+
+using namespace xrd;
+
+std::string env_or(const char* name, const char* fallback) {
+  const char* v = std::getenv(name);
+  return v && *v ? v : fallback;
+}
+size_t frames_per_pass() { return std::stoul(env_or("XRD_OCL_FRAMES", "64")); }
+
+std::filesystem::path shared_dir() {
+#ifdef XRD_SHARED_DIR
+  return env_or("XRD_SHARED_DIR", XRD_SHARED_DIR);
+#else
+  return env_or("XRD_SHARED_DIR", "../shared");
+#endif
+}
+
+ocl::DeviceContext& context() {
+  static ocl::DeviceContext ctx = [] {
+    ocl::DeviceContext c(env_or("XRD_OCL_DEVICE", "opencl"));
+    benchmark::AddCustomContext("ocl_device", c.name());
+    benchmark::AddCustomContext("ocl_platform", c.platform());
+    benchmark::AddCustomContext("ocl_driver", c.driver());
+    benchmark::AddCustomContext("ocl_type", c.type());
+    return c;
+  }();
+  return ctx;
+}
+
+// One dataset in host memory: compressed payloads, a few decoded images, the integration setup (1000 bins, q_nm^-1,
+// bbox splitting, mask; solid angle on, as pyFAI's default) and the CPU reference pattern of frame 0.
+struct Workload {
+  std::string name;
+  size_t width = 0, height = 0;
+  integ::Setup setup;
+  std::vector<std::vector<uint8_t>> payloads;
+  std::vector<int32_t> images;  // the first `image_count` frames decoded, back to back
+  int image_count = 0;
+  size_t max_bytes = 0;
+  double mean_bytes = 0;
+  integ::Pattern reference0;
+};
+
+integ::Options bench_options() {
+  integ::Options o;
+  o.bins = 1000;
+  o.unit = integ::Unit::q_nm;
+  o.split = integ::Split::bbox;
+  return o;
+}
+
+void finish(Workload& w) {
+  w.max_bytes = 0;
+  double sum = 0;
+  for (auto& p : w.payloads) {
+    w.max_bytes = std::max(w.max_bytes, p.size());
+    sum += double(p.size());
+  }
+  w.mean_bytes = sum / double(w.payloads.size());
+  integ::integrate(w.setup, std::span<const int32_t>(w.images).first(w.width * w.height), w.reference0);
+}
+
+Workload& real_2m() {
+  static Workload w = [] {
+    Workload w;
+    w.name = "real_lab6_2m";
+    const auto dir = shared_dir() / "fixtures" / "real";
+    const auto path = dir / "pilatus3x2m_lab6_300_00_0001p.cbf";
+    std::vector<uint8_t> bytes;
+    cbf::read_file(path, bytes);
+    auto v = cbf::parse(bytes, path.string());
+    w.width = v.binary.width;
+    w.height = v.binary.height;
+    auto mask = mask::read(shared_dir() / "fixtures" / "pilatus2m_mask.cbf", w.width, w.height);
+    w.setup = integ::build_setup(poni::read(dir / "pilatus3x2m_lab6_300_00_0001p.poni"), mask, w.width, w.height,
+                                 bench_options());
+    w.payloads.assign(frames_per_pass(), std::vector<uint8_t>(v.payload.begin(), v.payload.end()));
+    w.image_count = 16;
+    std::vector<int32_t> img(w.width * w.height);
+    cbf::decode(v, img, true);  // the scalar reference: the truth the device is compared with
+    for (int i = 0; i < w.image_count; ++i) w.images.insert(w.images.end(), img.begin(), img.end());
+    finish(w);
+    return w;
+  }();
+  return w;
+}
+
+Workload& synth_2m() {
+  static Workload w = [] {
+    Workload w;
+    w.name = "synth_2m";
+    synth::Params p;
+    p.frames = frames_per_pass();
+    synth::Generator gen(p, int(std::max(1u, std::thread::hardware_concurrency())));
+    w.width = synth::kWidth;
+    w.height = synth::kHeight;
+    std::vector<uint8_t> mask(synth::kPixels);
+    for (size_t i = 0; i < mask.size(); ++i) mask[i] = gen.mask()[i] != 0;
+    w.setup = integ::build_setup(poni::parse(gen.poni_text(), "synth.poni"), mask, w.width, w.height,
+                                 bench_options());
+    w.payloads.resize(p.frames);
+    w.image_count = 16;
+    w.images.resize(size_t(w.image_count) * synth::kPixels);
+    const unsigned nt = std::max(1u, std::thread::hardware_concurrency());
+    std::vector<std::thread> pool;
+    for (unsigned t = 0; t < nt; ++t)
+      pool.emplace_back([&, t] {
+        synth::FrameScratch scratch;
+        std::vector<int32_t> img(synth::kPixels);
+        for (size_t i = t; i < p.frames; i += nt) {
+          gen.frame(i, img, scratch);
+          bo::encode(img, w.payloads[i]);
+          if (i < size_t(w.image_count)) std::copy(img.begin(), img.end(), w.images.begin() + i * synth::kPixels);
+        }
+      });
+    for (auto& th : pool) th.join();
+    finish(w);
+    return w;
+  }();
+  return w;
+}
+
+ocl::Engine& engine(Workload& w, int batch) {
+  static std::map<std::pair<std::string, int>, std::unique_ptr<ocl::Engine>> engines;
+  auto& e = engines[{w.name, batch}];
+  if (!e) e = std::make_unique<ocl::Engine>(context(), w.setup, w.max_bytes, batch);
+  return *e;
+}
+
+double max_rel_diff(const integ::Pattern& ref, const integ::Pattern& got) {
+  double m = 0;
+  for (size_t b = 0; b < ref.count.size(); ++b) {
+    if (ref.count[b] <= 0.5) continue;
+    for (auto [x, y] : {std::pair{got.intensity[b], ref.intensity[b]}, {got.sum_signal[b], ref.sum_signal[b]},
+                        {got.sum_normalization[b], ref.sum_normalization[b]}, {got.count[b], ref.count[b]}})
+      m = std::max(m, std::abs(x - y) / std::max(std::abs(y), 1e-300));
+  }
+  return m;
+}
+
+void BM_OclBandwidth(benchmark::State& st) {
+  auto& ctx = context();
+  ocl::Bandwidth bw;
+  for (auto _ : st) bw = ocl::measure_bandwidth(ctx, size_t(64) << 20, 20);
+  st.counters["h2d_pinned_GBps"] = bw.h2d_pinned_GBps;
+  st.counters["h2d_pageable_GBps"] = bw.h2d_pageable_GBps;
+  st.counters["d2h_pinned_GBps"] = bw.d2h_pinned_GBps;
+  st.SetLabel(ctx.name());
+}
+BENCHMARK(BM_OclBandwidth)->Iterations(1)->Unit(benchmark::kMillisecond);
+
+// The device-resident chain over the whole pass. copy = 0: each payload is already in the staging's pinned
+// memory (as when files are read straight into it: Staging::reserve/commit), so the loop measures upload +
+// device work; copy = 1: Staging::add copies each payload from ordinary host memory first.
+void chain(benchmark::State& st, Workload& w) {
+  const int batch = int(st.range(0));
+  const bool copy = st.range(1) != 0;
+  auto& eng = engine(w, batch);
+  const size_t px = w.width * w.height, n = w.payloads.size();
+  std::map<const uint8_t*, size_t> placed;  // pinned address -> frame whose bytes are there
+  ocl::BatchResult res;
+  double h2d_ms = 0, dec_ms = 0, int_ms = 0, dev_ms = 0, bytes_up = 0, frames = 0, errors = 0, diff = 0;
+  auto take = [&] {
+    eng.complete(res);
+    for (size_t k = 0; k < res.size(); ++k) {
+      if (res.frames[k].error) ++errors;
+      else if (res.frames[k].tag == 0) diff = std::max(diff, max_rel_diff(w.reference0, res.frames[k].pattern));
+    }
+    h2d_ms += res.h2d_ms;
+    dec_ms += res.decode_ms;
+    int_ms += res.integrate_ms;
+    dev_ms += res.device_ms;
+    bytes_up += double(res.bytes_up);
+    frames += double(res.size());
+  };
+  auto pass = [&] {
+    for (size_t next = 0; next < n;) {
+      ocl::Staging& s = eng.staging();
+      while (s.size() < s.capacity() && next < n) {
+        const auto& p = w.payloads[next];
+        if (copy) {
+          s.add(p, px, bo::ElementType::i32, {}, next);
+        } else {
+          auto buf = s.reserve();
+          auto it = placed.find(buf.data());
+          if (it == placed.end() || it->second != next) {
+            std::copy(p.begin(), p.end(), buf.begin());
+            placed[buf.data()] = next;
+          }
+          s.commit(0, p.size(), px, bo::ElementType::i32, {}, next);
+        }
+        ++next;
+      }
+      eng.submit(s);
+      if (eng.in_flight() == eng.depth()) take();
+    }
+    while (eng.in_flight()) take();
+  };
+  pass();  // warm-up: kernels built, buffers touched, pinned staging filled
+  h2d_ms = dec_ms = int_ms = dev_ms = bytes_up = frames = 0;
+  for (auto _ : st) pass();
+  if (errors > 0) st.SkipWithError("frames failed on the device");
+  st.counters["fps"] = benchmark::Counter(frames, benchmark::Counter::kIsRate);
+  st.counters["decode_kernel_fps"] = dec_ms > 0 ? frames / (dec_ms * 1e-3) : 0;
+  st.counters["integrate_kernel_fps"] = int_ms > 0 ? frames / (int_ms * 1e-3) : 0;
+  st.counters["h2d_GBps"] = h2d_ms > 0 ? bytes_up / (h2d_ms * 1e-3) * 1e-9 : 0;
+  st.counters["h2d_bound_fps"] = h2d_ms > 0 ? frames / (h2d_ms * 1e-3) : 0;
+  st.counters["MB_per_frame"] = w.mean_bytes * 1e-6;
+  st.counters["max_rel_diff"] = diff;
+  st.SetLabel(w.name + (copy ? ", payloads copied into staging" : ", payloads in pinned staging"));
+}
+void BM_OclChain_Real(benchmark::State& st) { chain(st, real_2m()); }
+void BM_OclChain_Synth(benchmark::State& st) { chain(st, synth_2m()); }
+BENCHMARK(BM_OclChain_Real)->ArgsProduct({{4, 16, 32}, {0, 1}})->ArgNames({"batch", "copy"})
+    ->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
+BENCHMARK(BM_OclChain_Synth)->ArgsProduct({{4, 16, 32}, {0, 1}})->ArgNames({"batch", "copy"})
+    ->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(2.0);
+
+// CPU decode, GPU integrate: decoded int32 images uploaded (10 MB each) and integrated, `batch` per launch.
+void integrate_host(benchmark::State& st, Workload& w) {
+  const int batch = int(std::min<int64_t>(st.range(0), w.image_count));
+  auto& eng = engine(w, 1);
+  std::vector<integ::Pattern> out;
+  const size_t px = w.width * w.height;
+  std::span<const int32_t> imgs(w.images.data(), size_t(batch) * px);
+  for (auto _ : st) eng.integrate(imgs, batch, out);
+  st.counters["fps"] = benchmark::Counter(double(st.iterations()) * batch, benchmark::Counter::kIsRate);
+  st.counters["max_rel_diff"] = max_rel_diff(w.reference0, out[0]);
+  st.SetLabel(w.name);
+}
+void BM_OclIntegrateHost_Real(benchmark::State& st) { integrate_host(st, real_2m()); }
+void BM_OclIntegrateHost_Synth(benchmark::State& st) { integrate_host(st, synth_2m()); }
+BENCHMARK(BM_OclIntegrateHost_Real)->Arg(1)->Arg(16)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(1.0);
+BENCHMARK(BM_OclIntegrateHost_Synth)->Arg(1)->Arg(16)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(1.0);
+
+// Decode only, synchronous, image back to the host (what `cbf info --device` does per file).
+void decode_roundtrip(benchmark::State& st, Workload& w) {
+  auto& eng = engine(w, 1);
+  std::vector<int32_t> out(w.width * w.height);
+  size_t i = 0;
+  for (auto _ : st) {
+    auto r = eng.decode(w.payloads[i++ % w.payloads.size()], out);
+    if (!r.ok()) st.SkipWithError(r.message().c_str());
+  }
+  st.counters["fps"] = benchmark::Counter(double(st.iterations()), benchmark::Counter::kIsRate);
+  st.SetLabel(w.name);
+}
+void BM_OclDecodeRoundTrip_Real(benchmark::State& st) { decode_roundtrip(st, real_2m()); }
+void BM_OclDecodeRoundTrip_Synth(benchmark::State& st) { decode_roundtrip(st, synth_2m()); }
+BENCHMARK(BM_OclDecodeRoundTrip_Real)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(1.0);
+BENCHMARK(BM_OclDecodeRoundTrip_Synth)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(1.0);
+
+}  // namespace
