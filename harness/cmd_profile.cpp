@@ -1,0 +1,111 @@
+// xrdbench profile: where the time goes, stage by stage (the paper's §2.3 profile of its sequential pipeline:
+// 43 s for 1202 frames, of which integration 29 s (13 s on the GPU), byte-offset decompression 4.9 s, MD5 4.7 s,
+// reading ~4-5 ms per frame from SSD), for any strategy, beside the paper's figures per frame.
+#include <cstdio>
+
+#include "harness/cli.hpp"
+#include "harness/runner_cli.hpp"
+#include "harness/trace.hpp"
+#include "kernels/error.hpp"
+
+namespace po = boost::program_options;
+using namespace xrd::harness;
+
+namespace {
+
+constexpr double kPaperFrames = 1202;
+struct PaperStage {
+  const char* stage;
+  double seconds;  // for 1202 frames; < 0: not given
+  const char* note;
+};
+// shared/paper/facts.md: the profile of the sequential pipeline (CPU integration) on 1202 frames.
+constexpr PaperStage kPaperProfile[] = {
+    {"read", -1, "~4-5 ms/frame from SSD"},
+    {"md5", 4.7, ""},
+    {"decode", 4.9, ""},
+    {"integrate", 29.0, "13 s on the GPU"},
+    {"write", -1, ""},
+    {"wait", -1, ""},
+};
+
+int cmd_profile(int argc, char** argv) {
+  BenchArgs a;
+  std::string strategy = "sequential", integrator = "cpu", cache = "hot";
+  int readers = 0;
+  bool no_md5 = false;
+  po::options_description visible("Options"), hidden;
+  visible.add_options()
+      ("strategy", po::value(&strategy)->default_value("sequential"), "strategy to profile")
+      ("readers", po::value(&readers)->default_value(0), "reader threads (pool, opencl-batched)")
+      ("integrator", po::value(&integrator)->default_value("cpu"), "cpu|gpu")
+      ("cache", po::value(&cache)->default_value("hot"), "hot|cold")
+      ("no-md5", po::bool_switch(&no_md5), "skip the MD5 check (the paper's pipeline, through fabio, checks it)");
+  add_bench_options(visible, hidden, a, "out/profile");
+  int status = 0;
+  if (!parse_args(argc, argv, visible, hidden,
+                  "Usage: xrdbench profile --dataset DIR [--strategy sequential] [--integrator cpu|gpu] [options]\n\n"
+                  "The paper's stage profile (§2.3): time per frame in read, MD5, decode, integrate, write and wait,\n"
+                  "beside the paper's figures. MD5 is verified unless --no-md5 (fabio checks it in the paper's\n"
+                  "pipeline). Writes OUT/results.json too; --trace FILE shows every frame's stages in Perfetto.",
+                  status))
+    return status;
+  a.verify_md5 = !no_md5;
+  if (a.repeats == 5) a.repeats = 3;  // a profile needs fewer runs than a benchmark
+
+  RowSpec spec;
+  const auto& info = xrd::strat::find_strategy(strategy);
+  spec.strategy = info.name;
+  spec.cache = parse_cache_mode(cache);
+  spec.opt.integrator = xrd::strat::parse_integrator(integrator);
+  spec.opt.readers = info.uses_readers ? (readers > 0 ? readers : 2) : readers;
+  spec.opt.threads = a.threads;
+  spec.opt.verify_md5 = a.verify_md5;
+
+  Bench b = open_bench(a, argc, argv, row_uses_device(spec));
+  const auto& stop = install_interrupt_handler();
+  Progress progress(1);
+  Runner runner(b.ds, b.runner_options(), b.device.get(), &stop, &progress);
+  ResultRow row;
+  try {
+    row = runner.run_row(spec);
+  } catch (const Interrupted&) {
+    b.results.interrupted = true;
+    b.save();
+    return 130;
+  }
+  progress.clear();
+  b.results.rows.push_back(row);
+  b.save();
+  if (!a.trace.empty()) write_chrome_trace(a.trace, runner.trace_events(), runner.trace_thread_names());
+  if (row.fps.runs.empty()) throw xrd::Error("", "", row.id + ": " + row.invalid_reasons.front());
+
+  const double wall_ms = 1000.0 / row.fps.median;
+  std::printf("Stage profile of %s: %s\n", row.id.c_str(), row.label.c_str());
+  std::printf("%zu frames, median of %d runs, MD5 %s; %.1f frames/s = %.2f ms/frame wall%s\n\n", b.ds.files.size(),
+              a.repeats, a.verify_md5 ? "verified" : "not verified", row.fps.median, wall_ms,
+              row.valid ? "" : "  [row INVALID: see results.json]");
+  std::printf("%-10s %12s %8s   | %-34s\n", "stage", "ours ms/fr", "share", "paper (1202 frames, sequential)");
+  std::printf("%-10s %12s %8s   | %-34s\n", "----------", "----------", "------", "----------------------------------");
+  for (auto& p : kPaperProfile) {
+    const auto it = row.stages_ms.find(p.stage);
+    const double ms = it == row.stages_ms.end() ? 0.0 : it->second;
+    char paper[96];
+    if (p.seconds > 0)
+      std::snprintf(paper, sizeof paper, "%5.1f s = %6.2f ms/frame %s", p.seconds, p.seconds * 1000 / kPaperFrames,
+                    p.note);
+    else
+      std::snprintf(paper, sizeof paper, "%s", p.note);
+    std::printf("%-10s %12.3f %7.1f%%   | %s\n", p.stage, ms, 100.0 * ms / wall_ms, paper);
+  }
+  std::printf("%-10s %12.3f %8s   | %5.1f s = %6.2f ms/frame\n", "wall", wall_ms, "", 43.0, 43000.0 / kPaperFrames);
+  std::printf("\nShares are of the wall time per frame; parallel strategies add up the CPU time of every thread,\n"
+              "so their stages can sum to more than 100%%. Results: %s\n",
+              (b.out_dir / "results.json").c_str());
+  return row.valid ? 0 : 3;
+}
+
+xrd::cli::CommandRegistrar reg("profile", "the paper's stage profile (read, MD5, decode, integrate, write) of a strategy",
+                               cmd_profile);
+
+}  // namespace
