@@ -8,8 +8,8 @@
 
 namespace xrd::mask {
 
-// Reads a mask file (CBF, nonzero = masked) into width*height bytes (1 = masked). When width/height are nonzero
-// they must match the file's shape. Throws xrd::Error naming the file.
+// Reads a mask file (CBF, nonzero = masked) into width*height bytes (1 = masked). When width/height are
+// nonzero they must match the file's shape. Throws xrd::Error naming the file.
 std::vector<uint8_t> read(const std::filesystem::path& p, size_t width = 0, size_t height = 0);
 
 // Adds (ORs) the pixels of `image` with negative values (Pilatus gaps -1, bad pixels -2) to `mask`

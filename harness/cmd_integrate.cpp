@@ -1,0 +1,295 @@
+// `xrdbench integrate`: azimuthal integration of CBF frames with a pyFAI PONI geometry, to CSV (one frame) or
+// NeXus/HDF5 (frames x bins). A oneTBB pipeline: read (in order) -> decode + integrate (parallel) -> write
+// (in order).
+#include <tbb/parallel_pipeline.h>
+#include <tbb/task_arena.h>
+
+#include <algorithm>
+#include <atomic>
+#include <boost/program_options.hpp>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "datasets/cbf.hpp"
+#include "datasets/mask.hpp"
+#include "datasets/poni.hpp"
+#include "harness/cli.hpp"
+#include "harness/h5_writer.hpp"
+#include "kernels/error.hpp"
+#include "kernels/integrate.hpp"
+#include "kernels/integrate_fast.hpp"
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+
+namespace xrd::cli {
+namespace {
+
+bool is_hdf5(const fs::path& p) {
+  const std::string e = p.extension().string();
+  return e == ".h5" || e == ".hdf5" || e == ".nxs" || e == ".hdf";
+}
+
+// A dark or flat image (CBF) as floats, checked against the frames' shape.
+std::vector<float> read_float_image(const fs::path& p, size_t width, size_t height, const char* what) {
+  const cbf::Image img = cbf::read_image(p);
+  if (img.width != width || img.height != height)
+    throw Error(p.string(), "",
+                std::string(what) + " is " + std::to_string(img.width) + " x " + std::to_string(img.height) +
+                    " pixels, the frames " + std::to_string(width) + " x " + std::to_string(height));
+  return std::vector<float>(img.pixels.begin(), img.pixels.end());
+}
+
+void write_csv(const fs::path& p, const integ::Pattern& pat) {
+  std::FILE* f = std::fopen(p.c_str(), "w");
+  if (!f) throw Error(p.string(), "", "cannot create the file");
+  std::fprintf(f, "radial,intensity,sigma,count\n");
+  for (size_t b = 0; b < pat.radial.size(); ++b)
+    std::fprintf(f, "%.10g,%.10g,%.10g,%.10g\n", pat.radial[b], pat.intensity[b], pat.sigma[b], pat.count[b]);
+  if (std::fclose(f) != 0) throw Error(p.string(), "", "write failed");
+}
+
+struct Frame {
+  size_t index = 0;
+  std::vector<uint8_t> bytes;
+  std::vector<int32_t> image;
+  integ::Pattern pattern;
+  integ::FastIntegrator::Workspace ws;
+  std::string error;
+};
+
+int cmd_integrate(int argc, char** argv) {
+  std::string poni_path, mask_path, dark_path, flat_path, out_path, unit = "q_nm^-1", split = "bbox",
+                                                                    engine = "fast";
+  int bins = 1000, threads = 0;
+  double polarization = 0, normalization = 1;
+  std::vector<double> range;
+  bool no_solid_angle = false, float64 = false, stop_on_error = false, quiet = false;
+  std::vector<std::string> files;
+  po::options_description desc(
+      "Usage: xrdbench integrate --poni FILE [options] --out OUT FILE...\n\n"
+      "Azimuthal integration of CBF frames into 1D patterns, as pyFAI's integrate1d (0.21, 'ng' engines, "
+      "Poisson\n"
+      "errors), with a PONI geometry from pyFAI-calib2. Pixels with negative values (Pilatus gaps -1, bad "
+      "pixels\n"
+      "-2) are always masked, frame by frame; --mask adds a mask file (CBF, nonzero = masked).\n"
+      "OUT ending in .h5/.hdf5/.nxs: a NeXus file, /entry/integrate (NXdata) with intensity and sigma\n"
+      "(frames x bins), radial (with its unit) and source_files; otherwise a CSV file "
+      "radial,intensity,sigma,count\n"
+      "(one input file only). A frame that fails (unreadable, wrong shape) is reported, its row left at 0, "
+      "and the\n"
+      "others go on; the exit status is then 1.\n\n"
+      "Example:\n"
+      "  xrdbench integrate --poni lab6.poni --mask mask.cbf --unit 2th_deg --out lab6.csv lab6_0001.cbf\n"
+      "  xrdbench integrate --poni geometry.poni --out scan.h5 scan/*.cbf\n\nOptions");
+  desc.add_options()("help,h", "show this help")("poni", po::value(&poni_path)->value_name("FILE"),
+                                                 "geometry: pyFAI PONI file (version 1 or 2), required")(
+      "mask", po::value(&mask_path)->value_name("FILE"), "mask file (CBF, nonzero = masked)")(
+      "bins", po::value(&bins)->default_value(1000)->value_name("N"), "number of radial bins")(
+      "unit", po::value(&unit)->default_value("q_nm^-1")->value_name("U"),
+      "radial unit: 2th_deg, 2th_rad, q_nm^-1, q_A^-1, r_mm")(
+      "split", po::value(&split)->default_value("bbox")->value_name("S"),
+      "pixel splitting: no (histogram), bbox (bounding box), full (pixel corners)")(
+      "range", po::value(&range)->multitoken()->value_name("MIN MAX"),
+      "radial range in the unit (default: automatic, pyFAI's rule)")(
+      "polarization", po::value(&polarization)->value_name("F"),
+      "polarization factor in [-1, 1] (0: unpolarized, 0.99: synchrotron; default: no correction)")(
+      "no-solid-angle", po::bool_switch(&no_solid_angle), "do not correct for the solid angle")(
+      "dark", po::value(&dark_path)->value_name("FILE"), "dark current image (CBF), subtracted")(
+      "flat", po::value(&flat_path)->value_name("FILE"), "flat field image (CBF), divided by")(
+      "normalization", po::value(&normalization)->default_value(1.0)->value_name("K"),
+      "normalization factor (intensities are divided by it)")(
+      "threads", po::value(&threads)->default_value(0)->value_name("T"), "threads (0: every core)")(
+      "engine", po::value(&engine)->default_value("fast")->value_name("E"),
+      "fast (pixel-major, parallel) or reference (plain CSR, one thread per frame)")(
+      "float64", po::bool_switch(&float64), "HDF5: store intensity and sigma as float64 (default float32)")(
+      "stop-on-error", po::bool_switch(&stop_on_error), "stop at the first frame that fails")(
+      "quiet,q", po::bool_switch(&quiet), "no summary on stderr")(
+      "out,o", po::value(&out_path)->value_name("OUT"), "output file (.csv or .h5), required");
+  po::options_description hidden;
+  hidden.add_options()("file", po::value(&files));
+  po::options_description every;
+  every.add(desc).add(hidden);
+  po::positional_options_description pos;
+  pos.add("file", -1);
+  po::variables_map vm;
+  auto usage_error = [](const std::string& msg) {
+    std::fprintf(stderr, "xrdbench integrate: %s\n(xrdbench integrate --help for usage)\n", msg.c_str());
+    return 2;
+  };
+  try {
+    po::store(po::command_line_parser(argc, argv).options(every).positional(pos).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    return usage_error(e.what());
+  }
+  if (vm.count("help")) {
+    std::printf("%s\n", (std::ostringstream() << desc).str().c_str());
+    return 0;
+  }
+  if (poni_path.empty()) return usage_error("--poni FILE is required");
+  if (out_path.empty()) return usage_error("--out OUT is required");
+  if (files.empty()) return usage_error("no input FILE given");
+  const fs::path out(out_path);
+  const bool hdf5 = is_hdf5(out);
+  if (!hdf5 && files.size() != 1)
+    return usage_error("CSV output takes one input file (" + std::to_string(files.size()) +
+                       " given); write several frames to an .h5 file");
+  if (!range.empty() && range.size() != 2) return usage_error("--range takes two numbers: MIN MAX");
+  if (engine != "fast" && engine != "reference") return usage_error("--engine must be fast or reference");
+  if (threads < 0) return usage_error("--threads must be 0 (every core) or more");
+
+  integ::Options opt;
+  try {
+    opt.unit = integ::parse_unit(unit);
+    opt.split = integ::parse_split(split);
+  } catch (const std::invalid_argument& e) {
+    return usage_error(e.what());
+  }
+  opt.bins = bins;
+  opt.solid_angle = !no_solid_angle;
+  opt.normalization = normalization;
+  if (vm.count("polarization")) opt.polarization = polarization;
+  if (range.size() == 2) opt.radial_min = range[0], opt.radial_max = range[1];
+
+  tbb::task_arena arena(threads > 0 ? threads : tbb::task_arena::automatic);
+  const auto t0 = std::chrono::steady_clock::now();
+  const integ::Geometry geometry = poni::read(poni_path);
+  // The frames' shape comes from the first file (every frame must have it).
+  std::vector<uint8_t> first_bytes;
+  cbf::read_file(files.front(), first_bytes);
+  const cbf::CbfView first = cbf::parse(first_bytes, files.front());
+  const size_t width = first.binary.width, height = first.binary.height;
+  std::vector<uint8_t> mask;
+  if (!mask_path.empty()) mask = mask::read(mask_path, width, height);
+  std::vector<float> dark, flat;
+  if (!dark_path.empty()) dark = read_float_image(dark_path, width, height, "the dark image");
+  if (!flat_path.empty()) flat = read_float_image(flat_path, width, height, "the flat image");
+  integ::Setup setup;
+  std::unique_ptr<integ::FastIntegrator> fast;
+  arena.execute([&] {
+    try {
+      setup = integ::build_setup(geometry, mask, width, height, opt, dark, flat, threads);
+    } catch (const std::invalid_argument& e) {
+      throw Error(poni_path, "", std::string("cannot build the integration matrix: ") + e.what());
+    }
+    if (engine == "fast") fast = std::make_unique<integ::FastIntegrator>(setup, threads);
+  });
+  const double setup_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  std::unique_ptr<h5::NxWriter> writer;
+  if (hdf5) {
+    h5::NxLayout layout;
+    layout.frames = files.size();
+    layout.float64 = float64;
+    layout.radial_unit = integ::to_string(opt.unit);
+    layout.radial = setup.csr.radial;
+    layout.source_files = files;
+    layout.program = "xrdbench " XRD_VERSION " integrate";
+    writer = std::make_unique<h5::NxWriter>(out, layout);
+  }
+
+  // The pipeline. Tokens: enough frames in flight to keep every thread busy, bounded memory.
+  const int workers = arena.max_concurrency();
+  const size_t tokens = static_cast<size_t>(std::max(2, 2 * workers));
+  std::vector<std::unique_ptr<Frame>> pool;
+  std::vector<Frame*> free_frames;
+  for (size_t i = 0; i < tokens; ++i)
+    pool.push_back(std::make_unique<Frame>()), free_frames.push_back(pool.back().get());
+  std::mutex free_mutex;
+  size_t next = 0, failed = 0, done = 0;
+  bool stop = false;
+  double integrate_s = 0;
+  std::mutex time_mutex;
+  const auto t1 = std::chrono::steady_clock::now();
+  arena.execute([&] {
+    tbb::parallel_pipeline(
+        tokens,
+        tbb::make_filter<void,
+                         Frame*>(tbb::filter_mode::serial_in_order, [&](tbb::flow_control& fc) -> Frame* {
+          if (next >= files.size() || stop) {
+            fc.stop();
+            return nullptr;
+          }
+          Frame* f;
+          {
+            std::lock_guard lk(free_mutex);
+            f = free_frames.back();
+            free_frames.pop_back();
+          }
+          f->index = next++;
+          f->error.clear();
+          try {
+            cbf::read_file(files[f->index], f->bytes);
+          } catch (const std::exception& e) {
+            f->error = e.what();
+          }
+          return f;
+        }) & tbb::make_filter<Frame*, Frame*>(tbb::filter_mode::parallel, [&](Frame* f) -> Frame* {
+          if (!f->error.empty()) return f;
+          try {
+            const cbf::CbfView v = cbf::parse(f->bytes, files[f->index]);
+            if (v.binary.width != width || v.binary.height != height)
+              throw Error(files[f->index], "",
+                          "frame is " + std::to_string(v.binary.width) + " x " +
+                              std::to_string(v.binary.height) + " pixels, the first frame " +
+                              std::to_string(width) + " x " + std::to_string(height));
+            f->image.resize(width * height);
+            cbf::decode(v, f->image);
+            const auto ti = std::chrono::steady_clock::now();
+            if (fast)
+              fast->integrate(f->image, f->pattern, f->ws);
+            else
+              integ::integrate(setup, f->image, f->pattern);
+            const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - ti).count();
+            std::lock_guard lk(time_mutex);
+            integrate_s += dt;
+          } catch (const std::exception& e) {
+            f->error = e.what();
+          }
+          return f;
+        }) & tbb::make_filter<Frame*, void>(tbb::filter_mode::serial_in_order, [&](Frame* f) {
+          if (!f->error.empty()) {
+            ++failed;
+            std::fprintf(stderr, "xrdbench integrate: error: %s\n", f->error.c_str());
+            if (stop_on_error) stop = true;
+          } else if (writer) {
+            writer->write(f->index, f->pattern);
+          } else {
+            write_csv(out, f->pattern);
+          }
+          ++done;
+          std::lock_guard lk(free_mutex);
+          free_frames.push_back(f);
+        }));
+  });
+  if (writer) writer->close();
+  const double run_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+  if (!quiet) {
+    std::fprintf(
+        stderr,
+        "integrate: %zu frame%s -> %s (%zu failed); %d bins %s, %s split, %s engine, %d thread%s\n"
+        "  setup %.3f s (geometry %.3f s, matrix %.3f s, %zu entries, %zu pixels masked%s)\n"
+        "  %.2f frames/s overall; integration alone %.3f ms/frame (mean time in the engine)\n",
+        done - failed, done - failed == 1 ? "" : "s", out.c_str(), failed, bins, integ::to_string(opt.unit),
+        integ::to_string(opt.split), engine.c_str(), workers, workers == 1 ? "" : "s", setup_s,
+        setup.geometry_seconds, setup.matrix_seconds, setup.csr.nnz(), setup.masked_pixels,
+        fast ? (", layout " + std::to_string(fast->build_seconds()).substr(0, 5) + " s").c_str() : "",
+        run_s > 0 ? static_cast<double>(done) / run_s : 0.0,
+        done - failed ? 1e3 * integrate_s / static_cast<double>(done - failed) : 0.0);
+  }
+  return failed ? 1 : 0;
+}
+
+CommandRegistrar reg("integrate", "azimuthal integration of CBF frames (PONI geometry) to CSV or NeXus/HDF5",
+                     cmd_integrate);
+
+}  // namespace
+}  // namespace xrd::cli

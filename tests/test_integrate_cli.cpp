@@ -1,0 +1,174 @@
+// `xrdbench integrate` end to end: CSV equal to pyFAI's pattern, HDF5 with several frames, bad input; mask
+// files.
+#include <hdf5.h>
+
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "datasets/cbf.hpp"
+#include "datasets/mask.hpp"
+#include "kernels/error.hpp"
+#include "tests/test_support.hpp"
+
+using xrd::test::run_xrdbench;
+
+namespace {
+
+std::string q(const std::filesystem::path& p) {
+  std::string s(1, '"');
+  s += p.string();
+  s += '"';
+  return s;
+}
+
+const std::filesystem::path kFrame = xrd::test::fixtures() / "real" / "pilatus3x2m_lab6_300_00_0001p.cbf";
+const std::filesystem::path kPoni = xrd::test::fixtures() / "real" / "pilatus3x2m_lab6_300_00_0001p.poni";
+const std::filesystem::path kMask = xrd::test::fixtures() / "pilatus2m_mask.cbf";
+
+std::vector<std::vector<double>> read_csv(const std::filesystem::path& p, std::string* header = nullptr) {
+  std::ifstream f(p);
+  REQUIRE(f);
+  std::string line;
+  std::getline(f, line);
+  if (header) *header = line;
+  std::vector<std::vector<double>> rows;
+  while (std::getline(f, line)) {
+    std::vector<double> r;
+    std::stringstream ss(line);
+    std::string c;
+    while (std::getline(ss, c, ',')) r.push_back(std::stod(c));
+    rows.push_back(r);
+  }
+  return rows;
+}
+
+double rel(double a, double b) {
+  const double m = std::max(std::abs(a), std::abs(b));
+  return m == 0 ? 0 : std::abs(a - b) / m;
+}
+
+}  // namespace
+
+TEST_CASE("xrdbench integrate: CSV of the LaB6 frame equals pyFAI's (bbox, 2th_deg, 1000 bins)") {
+  const auto dir = xrd::test::temp_dir("integrate_csv");
+  const auto out = dir / "lab6.csv";
+  const auto r = run_xrdbench("integrate --poni " + q(kPoni) + " --mask " + q(kMask) +
+                              " --unit 2th_deg --split bbox --bins 1000 --out " + q(out) + " " + q(kFrame));
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  CHECK(r.output.find("1 frame") != std::string::npos);
+  std::string header;
+  const auto ours = read_csv(out, &header);
+  CHECK(header == "radial,intensity,sigma,count");
+  const auto ref = read_csv(xrd::test::fixtures() / "pyfai" / "lab6_300__bbox_csr_2th.csv");
+  REQUIRE(ours.size() == ref.size());
+  for (size_t b = 0; b < ref.size(); ++b) {
+    REQUIRE(rel(ours[b][0], ref[b][0]) <= 1e-6);
+    if (ref[b][3] > 0.5) {
+      REQUIRE(rel(ours[b][1], ref[b][1]) <= 1e-3);
+      REQUIRE(rel(ours[b][2], ref[b][2]) <= 1e-3);
+      REQUIRE(rel(ours[b][3], ref[b][3]) <= 1e-3);
+    }
+  }
+  // The reference engine writes the same pattern.
+  const auto out2 = dir / "lab6_ref.csv";
+  REQUIRE(run_xrdbench("integrate -q --engine reference --poni " + q(kPoni) + " --mask " + q(kMask) +
+                       " --unit 2th_deg --out " + q(out2) + " " + q(kFrame))
+              .status == 0);
+  const auto ours2 = read_csv(out2);
+  for (size_t b = 0; b < ref.size(); ++b)
+    if (ref[b][3] > 0.5) REQUIRE(rel(ours[b][1], ours2[b][1]) <= 1e-6);
+}
+
+TEST_CASE("xrdbench integrate: several frames to NeXus, a bad frame reported and skipped") {
+  const auto dir = xrd::test::temp_dir("integrate_h5");
+  const auto out = dir / "scan.h5";
+  const auto small = xrd::test::fixtures() / "real" / "pilatus300k_in16c_010001.cbf";  // a 300k: wrong shape
+  const auto r = run_xrdbench("integrate --poni " + q(kPoni) + " --mask " + q(kMask) +
+                              " --bins 500 --unit q_A^-1 --polarization 0.99 --threads 2 --out " + q(out) +
+                              " " + q(kFrame) + " " + q(small) + " " + q(kFrame));
+  INFO(r.output);
+  CHECK(r.status == 1);
+  CHECK(r.output.find("pilatus300k_in16c_010001.cbf") != std::string::npos);
+  CHECK(r.output.find("487 x 619") != std::string::npos);
+  const hid_t f = H5Fopen(out.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  REQUIRE(f >= 0);
+  const hid_t d = H5Dopen2(f, "/entry/integrate/intensity", H5P_DEFAULT);
+  REQUIRE(d >= 0);
+  const hid_t s = H5Dget_space(d);
+  hsize_t dims[2];
+  H5Sget_simple_extent_dims(s, dims, nullptr);
+  CHECK(dims[0] == 3);
+  CHECK(dims[1] == 500);
+  std::vector<double> v(dims[0] * dims[1]);
+  REQUIRE(H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) >= 0);
+  double row0 = 0, row1 = 0;
+  for (size_t b = 0; b < 500; ++b) {
+    row0 += v[b];
+    row1 += std::abs(v[500 + b]);
+    CHECK(v[b] == v[1000 + b]);  // the same frame twice
+  }
+  CHECK(row0 > 0);
+  CHECK(row1 == 0.0);  // the failed frame's row
+  H5Sclose(s);
+  H5Dclose(d);
+  const hid_t a = H5Aopen_by_name(f, "/entry/integrate/radial", "units", H5P_DEFAULT, H5P_DEFAULT);
+  REQUIRE(a >= 0);
+  const hid_t t = H5Aget_type(a);
+  std::string unit(H5Tget_size(t), '\0');
+  H5Aread(a, t, unit.data());
+  CHECK(unit.c_str() == std::string("q_A^-1"));
+  H5Tclose(t);
+  H5Aclose(a);
+  H5Fclose(f);
+}
+
+TEST_CASE("xrdbench integrate: usage errors exit 2 with a message, missing files exit 1 naming them") {
+  const auto dir = xrd::test::temp_dir("integrate_errors");
+  const auto csv = q(dir / "x.csv");
+  auto r = run_xrdbench("integrate --out " + csv + " " + q(kFrame));
+  CHECK(r.status == 2);
+  CHECK(r.output.find("--poni FILE is required") != std::string::npos);
+  r = run_xrdbench("integrate --poni " + q(kPoni) + " " + q(kFrame));
+  CHECK(r.status == 2);
+  CHECK(r.output.find("--out OUT is required") != std::string::npos);
+  r = run_xrdbench("integrate --poni " + q(kPoni) + " --out " + csv + " " + q(kFrame) + " " + q(kFrame));
+  CHECK(r.status == 2);
+  CHECK(r.output.find("CSV output takes one input file") != std::string::npos);
+  r = run_xrdbench("integrate --poni " + q(kPoni) + " --unit furlongs --out " + csv + " " + q(kFrame));
+  CHECK(r.status == 2);
+  CHECK(r.output.find("unknown unit 'furlongs'") != std::string::npos);
+  r = run_xrdbench("integrate --poni " + q(kPoni) + " --split pseudo --out " + csv + " " + q(kFrame));
+  CHECK(r.status == 2);
+  r = run_xrdbench("integrate --poni " + q(kPoni) + " --range 1 --out " + csv + " " + q(kFrame));
+  CHECK(r.status == 2);
+  r = run_xrdbench("integrate --poni /no/such.poni --out " + csv + " " + q(kFrame));
+  CHECK(r.status == 1);
+  CHECK(r.output.find("/no/such.poni") != std::string::npos);
+  r = run_xrdbench("integrate --poni " + q(kPoni) + " --mask " +
+                   q(xrd::test::fixtures() / "real" / "pilatus300k_in16c_010001.cbf") + " --out " + csv +
+                   " " + q(kFrame));
+  CHECK(r.status == 1);
+  CHECK(r.output.find("mask is 487 x 619 pixels") != std::string::npos);
+  r = run_xrdbench("integrate --help");
+  CHECK(r.status == 0);
+  CHECK(r.output.find("--split") != std::string::npos);
+}
+
+TEST_CASE("mask files: nonzero is masked, the shape is checked; negative pixels added on demand") {
+  const auto dir = xrd::test::temp_dir("mask_read");
+  const std::vector<int32_t> m = {0, 1, 0, 2, -1, 0};
+  xrd::cbf::write(dir / "m.cbf", m, 3, 2);
+  CHECK(xrd::mask::read(dir / "m.cbf") == std::vector<uint8_t>{0, 1, 0, 1, 1, 0});
+  CHECK(xrd::mask::read(dir / "m.cbf", 3, 2).size() == 6);
+  CHECK_THROWS_AS(xrd::mask::read(dir / "m.cbf", 2, 3), xrd::Error);
+  std::vector<uint8_t> mask;
+  CHECK(xrd::mask::add_negative(std::vector<int32_t>{5, -1, 0, -2}, mask) == 2);
+  CHECK(mask == std::vector<uint8_t>{0, 1, 0, 1});
+  CHECK(xrd::mask::add_negative(std::vector<int32_t>{-1, -1, 0, 0}, mask) == 1);
+  CHECK_THROWS_AS(xrd::mask::add_negative(std::vector<int32_t>{1}, mask), xrd::Error);
+}
