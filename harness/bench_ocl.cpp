@@ -152,7 +152,9 @@ Workload& synth_2m() {
 ocl::Engine& engine(Workload& w, int batch) {
   static std::map<std::pair<std::string, int>, std::unique_ptr<ocl::Engine>> engines;
   auto& e = engines[{w.name, batch}];
-  if (!e) e = std::make_unique<ocl::Engine>(context(), w.setup, w.max_bytes, batch);
+  ocl::EngineOptions opt;
+  opt.depth = 3;  // slack so the upload of the next batch never waits for the host
+  if (!e) e = std::make_unique<ocl::Engine>(context(), w.setup, w.max_bytes, batch, opt);
   return *e;
 }
 
