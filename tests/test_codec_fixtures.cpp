@@ -62,18 +62,21 @@ std::string pixels_md5(const std::vector<int32_t>& px) {
   return to_hex(md5(le));
 }
 
-// Every kernel this CPU runs (scalar included) must give `expected` exactly, as int32 and as float.
-void check_all_kernels(const Payload& pl, const std::vector<int32_t>& expected) {
+// Every kernel this CPU runs (scalar included) must give `expected` exactly, as int32 and as float. When
+// `expected` came from the scalar reference itself, its int32 run is not repeated (slow under the sanitizers).
+void check_all_kernels(const Payload& pl, const std::vector<int32_t>& expected, bool expected_is_reference = false) {
   for (const auto& k : bo::decoder_kernels()) {
     if (!k.supported()) continue;
     INFO("kernel " << k.name);
-    std::vector<int32_t> out(pl.elements, 0x5a5a5a5a);
-    const auto r = k.decode_i32(pl.bytes(), out, bo::ElementType::i32);
-    INFO(r.message());
-    REQUIRE(r.ok());
-    CHECK(r.elements == pl.elements);
-    CHECK(r.bytes_used == pl.size);
-    CHECK(out == expected);
+    if (!(expected_is_reference && std::string(k.name) == "scalar")) {
+      std::vector<int32_t> out(pl.elements, 0x5a5a5a5a);
+      const auto r = k.decode_i32(pl.bytes(), out, bo::ElementType::i32);
+      INFO(r.message());
+      REQUIRE(r.ok());
+      CHECK(r.elements == pl.elements);
+      CHECK(r.bytes_used == pl.size);
+      CHECK(out == expected);
+    }
     std::vector<float> outf(pl.elements, -1.f);
     REQUIRE(k.decode_f32(pl.bytes(), outf, bo::ElementType::i32).ok());
     size_t mismatches = 0;
@@ -104,7 +107,7 @@ void check_real_frame(const std::string& name) {
   CHECK(*std::max_element(ref.begin(), ref.end()) == e["max"].get<int64_t>());
   CHECK(std::accumulate(ref.begin(), ref.end(), int64_t(0)) == e["sum"].get<int64_t>());
   CHECK(pixels_md5(ref) == e["pixels_md5"].get<std::string>());
-  check_all_kernels(pl, ref);
+  check_all_kernels(pl, ref, true);
   CHECK(bo::encoded_size(ref) == pl.size);
 }
 
