@@ -15,12 +15,10 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#define CL_TARGET_OPENCL_VERSION 300
-#include <CL/cl.h>
-
 #include "harness/stats.hpp"
 #include "kernels/byte_offset.hpp"
 #include "kernels/error.hpp"
+#include "kernels/ocl_device.hpp"
 
 #ifndef XRD_SOURCE_DIR
 #define XRD_SOURCE_DIR ""
@@ -136,29 +134,6 @@ std::string inferred_build_type() {
   return t;
 }
 
-std::string cl_platform_string(cl_platform_id p, cl_platform_info what) {
-  size_t n = 0;
-  if (clGetPlatformInfo(p, what, 0, nullptr, &n) != CL_SUCCESS || n == 0) return "";
-  std::string s(n, '\0');
-  if (clGetPlatformInfo(p, what, n, s.data(), nullptr) != CL_SUCCESS) return "";
-  return trim(s.c_str());
-}
-
-std::string cl_device_string(cl_device_id d, cl_device_info what) {
-  size_t n = 0;
-  if (clGetDeviceInfo(d, what, 0, nullptr, &n) != CL_SUCCESS || n == 0) return "";
-  std::string s(n, '\0');
-  if (clGetDeviceInfo(d, what, n, s.data(), nullptr) != CL_SUCCESS) return "";
-  return trim(s.c_str());
-}
-
-template <class T>
-T cl_device_value(cl_device_id d, cl_device_info what) {
-  T v{};
-  if (clGetDeviceInfo(d, what, sizeof v, &v, nullptr) != CL_SUCCESS) return T{};
-  return v;
-}
-
 // Keeps the compiler from dropping a copy whose destination is never read.
 inline void clobber(void* p) { asm volatile("" : : "r"(p) : "memory"); }
 
@@ -166,32 +141,18 @@ inline void clobber(void* p) { asm volatile("" : : "r"(p) : "memory"); }
 
 json opencl_devices_json() {
   json out = json::array();
-  cl_uint np = 0;
-  if (clGetPlatformIDs(0, nullptr, &np) != CL_SUCCESS || np == 0) return out;  // no ICD / no platform
-  std::vector<cl_platform_id> plats(np);
-  if (clGetPlatformIDs(np, plats.data(), nullptr) != CL_SUCCESS) return out;
-  for (cl_uint pi = 0; pi < np; ++pi) {
-    cl_uint nd = 0;
-    if (clGetDeviceIDs(plats[pi], CL_DEVICE_TYPE_ALL, 0, nullptr, &nd) != CL_SUCCESS || nd == 0) continue;
-    std::vector<cl_device_id> devs(nd);
-    if (clGetDeviceIDs(plats[pi], CL_DEVICE_TYPE_ALL, nd, devs.data(), nullptr) != CL_SUCCESS) continue;
-    for (cl_uint di = 0; di < nd; ++di) {
-      const auto type = cl_device_value<cl_device_type>(devs[di], CL_DEVICE_TYPE);
-      const char* t = (type & CL_DEVICE_TYPE_GPU)           ? "GPU"
-                      : (type & CL_DEVICE_TYPE_CPU)         ? "CPU"
-                      : (type & CL_DEVICE_TYPE_ACCELERATOR) ? "ACCELERATOR"
-                                                            : "OTHER";
-      out.push_back({{"id", "opencl:" + std::to_string(pi) + ":" + std::to_string(di)},
-                     {"platform", cl_platform_string(plats[pi], CL_PLATFORM_NAME)},
-                     {"device", cl_device_string(devs[di], CL_DEVICE_NAME)},
-                     {"type", t},
-                     {"driver", cl_device_string(devs[di], CL_DRIVER_VERSION)},
-                     {"version", cl_device_string(devs[di], CL_DEVICE_VERSION)},
-                     {"compute_units", cl_device_value<cl_uint>(devs[di], CL_DEVICE_MAX_COMPUTE_UNITS)},
-                     {"clock_mhz", cl_device_value<cl_uint>(devs[di], CL_DEVICE_MAX_CLOCK_FREQUENCY)},
-                     {"global_mem_bytes", cl_device_value<cl_ulong>(devs[di], CL_DEVICE_GLOBAL_MEM_SIZE)}});
-    }
-  }
+  for (const auto& d : ocl::list_devices())  // empty, never throws, without an ICD or platform
+    out.push_back({{"id", d.id()},
+                   {"platform", d.platform},
+                   {"platform_version", d.platform_version},
+                   {"device", d.name},
+                   {"vendor", d.vendor},
+                   {"type", d.type},
+                   {"driver", d.driver},
+                   {"version", d.version},
+                   {"compute_units", d.compute_units},
+                   {"clock_mhz", d.clock_mhz},
+                   {"global_mem_bytes", d.global_mem_bytes}});
   return out;
 }
 

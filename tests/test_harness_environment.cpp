@@ -15,8 +15,9 @@ TEST_CASE("capture_machine has every key of the schema", "[harness][environment]
   opt.calibration_repeats = 3;
   opt.threads_used = 3;
   const json m = capture_machine(opt);
-  for (const char* k : {"hostname", "cpu_model", "cores", "threads_used", "memory_bytes", "kernel", "os", "compiler",
-                        "build_type", "commit", "xrdbench_version", "simd", "opencl", "calibration"}) {
+  for (const char* k : {"hostname", "cpu_model", "cores", "cpus_online", "threads_used", "memory_bytes", "kernel", "os",
+                        "compiler", "build_type", "commit", "commit_dirty", "xrdbench_version", "simd", "opencl",
+                        "calibration"}) {
     INFO("key " << k);
     CHECK(m.contains(k));
   }
@@ -33,13 +34,16 @@ TEST_CASE("capture_machine has every key of the schema", "[harness][environment]
   CHECK(m["compiler"].get<std::string>().size() > 4);
   REQUIRE(m["opencl"].is_array());
   for (auto& d : m["opencl"])
-    for (const char* k : {"platform", "device", "type", "driver", "version", "compute_units", "global_mem_bytes"}) {
+    for (const char* k : {"id", "platform", "platform_version", "device", "vendor", "type", "driver", "version",
+                          "compute_units", "clock_mhz", "global_mem_bytes"}) {
       INFO("opencl key " << k << " in " << d.dump());
       CHECK(d.contains(k));
     }
   REQUIRE(m["calibration"].is_object());
   CHECK(m["calibration"]["memcpy_GBps"].get<double>() > 0.1);
   CHECK(m["calibration"]["scalar_decode_ms"].get<double>() > 0.0);
+  CHECK(m["calibration"]["memcpy_bytes"] == 16u << 20);
+  CHECK(m["calibration"]["repeats"] == 3);
 
   opt.calibrate = false;
   opt.opencl = false;
