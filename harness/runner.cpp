@@ -3,7 +3,10 @@
 #include "harness/runner.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <csignal>
+#include <mutex>
+#include <thread>
 #include <cstdio>
 #include <sstream>
 
@@ -116,7 +119,7 @@ const PatternSet& Runner::reference() {
 }
 
 // Hot: read every file once; cold: evict every file. Returns the resident fraction measured right after.
-double Runner::prepare_cache(CacheMode mode, std::vector<std::string>& notes) {
+double Runner::prepare_cache(CacheMode mode) {
   if (mode == CacheMode::hot) {
     warm(ds_.files);
   } else if (!opt_.skip_eviction) {
@@ -216,7 +219,7 @@ ResultRow Runner::run_row(const RowSpec& spec) {
   std::vector<std::string> notes;
   for (int r = 0; r < total_runs; ++r) {
     const bool timed = r >= opt_.warmup;
-    const double res = prepare_cache(spec.cache, notes);
+    const double res = prepare_cache(spec.cache);
     got.reset(ds_.files.size(), static_cast<size_t>(ds_.setup.csr.bins));
     sink.ok = sink.failed = 0;
     sink.errors.clear();
@@ -305,6 +308,34 @@ ResultRow Runner::run_row(const RowSpec& spec) {
     std::fprintf(stderr, "%-28s %9.1f fps (MAD %.1f)  %s\n", row.id.c_str(), row.fps.median, row.fps.mad,
                  row.valid ? "valid" : ("INVALID: " + row.invalid_reasons.front()).c_str());
   return row;
+}
+
+ReadBound measure_cold_read(const Dataset& ds, int threads, bool drop_caches) {
+  ReadBound b;
+  b.threads = std::max(1, threads);
+  evict(ds.files, drop_caches);
+  b.resident_before = residency(ds.files).fraction();
+  std::vector<std::vector<std::filesystem::path>> parts(static_cast<size_t>(b.threads));
+  for (size_t i = 0; i < ds.files.size(); ++i) parts[i % parts.size()].push_back(ds.files[i]);
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<std::thread> pool;
+  std::exception_ptr failure;
+  std::mutex mu;
+  for (auto& part : parts)
+    pool.emplace_back([&part, &failure, &mu] {
+      try {
+        warm(part);
+      } catch (...) {
+        std::lock_guard<std::mutex> l(mu);
+        failure = std::current_exception();
+      }
+    });
+  for (auto& t : pool) t.join();
+  if (failure) std::rethrow_exception(failure);
+  b.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  b.mb_per_s = static_cast<double>(ds.bytes) / 1e6 / b.seconds;
+  b.frames_per_s = static_cast<double>(ds.files.size()) / b.seconds;
+  return b;
 }
 
 namespace {

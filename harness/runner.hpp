@@ -85,7 +85,7 @@ class Runner {
 
  private:
   struct Sink;
-  double prepare_cache(CacheMode mode, std::vector<std::string>& notes);
+  double prepare_cache(CacheMode mode);
   void keep_trace(const std::string& row_id, const StageProfiler& prof);
 
   const Dataset& ds_;
@@ -100,6 +100,15 @@ class Runner {
   int trace_rows_ = 0;
   size_t rows_done_ = 0;
 };
+
+// What the disk allows for this dataset when nothing is cached: every file evicted, then read once (cache.hpp's
+// warm()) by `threads` threads, each taking every threads-th file. The bound a cold row can reach at best.
+struct ReadBound {
+  int threads = 1;
+  double seconds = 0, mb_per_s = 0, frames_per_s = 0;
+  double resident_before = 0;  // fraction resident after the eviction (> 0.01: the figure is not a disk figure)
+};
+ReadBound measure_cold_read(const Dataset& ds, int threads, bool drop_caches);
 
 // Ctrl-C: the first SIGINT raises the returned flag (strategies stop between frames, the finished rows are kept);
 // a second one kills the process the default way.

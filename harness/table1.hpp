@@ -21,7 +21,7 @@ std::vector<Table1Row> table1_rows(const std::vector<PaperRow>& paper, int threa
 
 // OUTDIR/table1.md: machine and dataset summary, one line per row (ours: median, MAD, every run; the paper's median
 // and MAD; ours/paper), validity flags and their reasons, the real-time (250 Hz) verdict, and notes (GPU rows that
-// ran on an OpenCL CPU device, interrupted runs).
-std::string table1_markdown(const ResultsFile& f);
+// ran on an OpenCL CPU device, interrupted runs), then `notes` (one paragraph each, e.g. the disk's read bound).
+std::string table1_markdown(const ResultsFile& f, const std::vector<std::string>& notes = {});
 
 }  // namespace xrd::harness
