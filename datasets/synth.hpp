@@ -45,7 +45,7 @@ struct Params {
   // Counts (tuned so a frame is ~2.5 MB, ~1.02 bytes/pixel, like the peers' make_dataset.py and real 2M frames).
   double air_level = 38.0;        // air scattering at small angle (counts)
   double amorphous_level = 14.0;  // amorphous hump, scaled by the sample thickness the beam crosses
-  double ring_level = 6500.0;     // peak height of a phase's strongest ring (pure phase, reference width)
+  double ring_level = 6000.0;     // peak height of a phase's strongest ring (pure phase, reference width)
   int dead_pixels = 25;
   int hot_pixels = 40;
   // Scan: a raster of `scan_steps` translations per line, lines at successive rotation angles over 180 degrees.
