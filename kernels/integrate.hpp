@@ -93,6 +93,10 @@ Setup build_setup(const Geometry& g, std::span<const uint8_t> mask, size_t width
 // image.size() must be width*height (throws std::invalid_argument otherwise).
 void integrate(const Setup& s, std::span<const int32_t> image, Pattern& out);
 
+// The same sums, rows (bins) in parallel with oneTBB (in the caller's arena): pyFAI's CSR engine, gathering
+// the pixels of each bin. Bit-identical to integrate() (each bin sums in the same order).
+void integrate_csr_parallel(const Setup& s, std::span<const int32_t> image, Pattern& out);
+
 // The last step every engine shares: from the four sums per bin (out.sum_signal, out.sum_normalization,
 // out.count and `sum_variance`) to radial, intensity and sigma.
 void finish_pattern(const Csr& csr, std::span<const double> sum_variance, Pattern& out);

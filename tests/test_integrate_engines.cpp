@@ -226,8 +226,12 @@ TEST_CASE("fast engine on the real Pilatus 2M frame: equal to the reference, wha
     const Setup s = build_setup(g, mask, image.width, image.height, o);
     const FastIntegrator fast(s);
     CHECK(fast.compact());
-    Pattern ref, one, many;
+    Pattern ref, one, many, csr;
     integrate(s, image.pixels, ref);
+    tbb::task_arena(3).execute([&] { integrate_csr_parallel(s, image.pixels, csr); });
+    CHECK(csr.intensity == ref.intensity);  // same sums in the same order
+    CHECK(csr.sigma == ref.sigma);
+    CHECK(csr.count == ref.count);
     tbb::task_arena(1).execute([&] { fast.integrate(image.pixels, one); });
     tbb::task_arena(4).execute([&] { fast.integrate(image.pixels, many); });
     CHECK(max_diff(ref, one) < 1e-9);

@@ -1,0 +1,185 @@
+// Micro-benchmarks of the CPU integration on the real Pilatus3 2M LaB6 frame (shared/fixtures), 1000 bins,
+// q_nm^-1, the detector mask: the Setup build (geometry + matrix) and the fast layout, and ms/frame of the
+// reference CSR engine (1 thread), the row-parallel CSR engine and the fast pixel-major engine, for each
+// pixel splitting, on 1, 2 and every thread. The "ms_per_frame" counter is the wall time of one frame.
+//   build/release/harness/xrdbench_micro --benchmark_filter=Integrate
+//   scripts/bench_integrate_vs_pyfai.sh   (the same, beside pyFAI 0.21 in the same run)
+#include <benchmark/benchmark.h>
+#include <tbb/info.h>
+#include <tbb/task_arena.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <thread>
+
+#include "datasets/cbf.hpp"
+#include "datasets/mask.hpp"
+#include "datasets/poni.hpp"
+#include "kernels/integrate.hpp"
+#include "kernels/integrate_fast.hpp"
+
+namespace {
+
+using namespace xrd;
+
+struct Frame {
+  cbf::Image image;
+  integ::Geometry geometry;
+  std::vector<uint8_t> mask;
+  std::string error;
+};
+
+const Frame& frame() {
+  static const Frame f = [] {
+    Frame x;
+    try {
+      const char* env = std::getenv("XRD_SHARED_DIR");  // as the tests: the environment wins
+      const std::filesystem::path dir =
+          std::filesystem::path(env && *env ? env : XRD_SHARED_DIR) / "fixtures";
+      std::vector<uint8_t> bytes;
+      const auto path = dir / "real" / "pilatus3x2m_lab6_300_00_0001p.cbf";
+      cbf::read_file(path, bytes);
+      const auto v = cbf::parse(bytes, path.string());
+      x.image.width = v.binary.width;
+      x.image.height = v.binary.height;
+      x.image.pixels.resize(x.image.width * x.image.height);
+      cbf::decode(v, x.image.pixels, /*reference=*/true);
+      x.geometry = poni::read(dir / "real" / "pilatus3x2m_lab6_300_00_0001p.poni");
+      x.mask = mask::read(dir / "pilatus2m_mask.cbf", x.image.width, x.image.height);
+    } catch (const std::exception& e) {
+      x.error = e.what();
+    }
+    return x;
+  }();
+  return f;
+}
+
+integ::Options options(int split) {
+  integ::Options o;
+  o.bins = 1000;
+  o.unit = integ::Unit::q_nm;
+  o.split = static_cast<integ::Split>(split);
+  return o;
+}
+
+// Setups and fast layouts are built once per splitting and shared by the benchmarks.
+struct Built {
+  integ::Setup setup;
+  std::unique_ptr<integ::FastIntegrator> fast;
+};
+const Built& built(int split) {
+  static std::map<int, Built> cache;
+  auto it = cache.find(split);
+  if (it == cache.end()) {
+    const Frame& f = frame();
+    Built b;
+    b.setup = integ::build_setup(f.geometry, f.mask, f.image.width, f.image.height, options(split));
+    b.fast = std::make_unique<integ::FastIntegrator>(b.setup);
+    it = cache.emplace(split, std::move(b)).first;
+  }
+  return it->second;
+}
+
+int threads_arg(int a) { return a > 0 ? a : tbb::info::default_concurrency(); }
+
+void label(benchmark::State& state, int split, int threads) {
+  state.SetLabel(std::string(integ::to_string(static_cast<integ::Split>(split))) + ", " +
+                 std::to_string(threads) + " thread" + (threads == 1 ? "" : "s"));
+}
+
+void per_frame(benchmark::State& state) {
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(frame().image.pixels.size()));
+  state.counters["ms_per_frame"] =
+      benchmark::Counter(static_cast<double>(state.iterations()) * 1e-3,
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+
+void BM_IntegrateBuildSetup(benchmark::State& state) {
+  const Frame& f = frame();
+  if (!f.error.empty()) return state.SkipWithError(f.error.c_str());
+  const int split = static_cast<int>(state.range(0)), threads = threads_arg(static_cast<int>(state.range(1)));
+  double geometry = 0, matrix = 0;
+  size_t nnz = 0;
+  for (auto _ : state) {
+    const auto s = integ::build_setup(f.geometry, f.mask, f.image.width, f.image.height, options(split), {},
+                                      {}, threads);
+    geometry += s.geometry_seconds, matrix += s.matrix_seconds, nnz = s.csr.nnz();
+  }
+  label(state, split, threads);
+  state.counters["geometry_ms"] = 1e3 * geometry / static_cast<double>(state.iterations());
+  state.counters["matrix_ms"] = 1e3 * matrix / static_cast<double>(state.iterations());
+  state.counters["nnz"] = static_cast<double>(nnz);
+}
+
+void BM_IntegrateFastLayout(benchmark::State& state) {
+  const Frame& f = frame();
+  if (!f.error.empty()) return state.SkipWithError(f.error.c_str());
+  const int split = static_cast<int>(state.range(0)), threads = threads_arg(static_cast<int>(state.range(1)));
+  const auto& b = built(split);
+  size_t bytes = 0;
+  for (auto _ : state) bytes = integ::FastIntegrator(b.setup, threads).layout_bytes();
+  label(state, split, threads);
+  state.counters["layout_MB"] = static_cast<double>(bytes) / 1e6;
+}
+
+void BM_IntegrateReference(benchmark::State& state) {
+  const Frame& f = frame();
+  if (!f.error.empty()) return state.SkipWithError(f.error.c_str());
+  const int split = static_cast<int>(state.range(0));
+  const auto& b = built(split);
+  integ::Pattern p;
+  for (auto _ : state) integ::integrate(b.setup, f.image.pixels, p);
+  label(state, split, 1);
+  per_frame(state);
+}
+
+void BM_IntegrateCsrParallel(benchmark::State& state) {
+  const Frame& f = frame();
+  if (!f.error.empty()) return state.SkipWithError(f.error.c_str());
+  const int split = static_cast<int>(state.range(0)), threads = threads_arg(static_cast<int>(state.range(1)));
+  const auto& b = built(split);
+  integ::Pattern p;
+  tbb::task_arena arena(threads);
+  for (auto _ : state) arena.execute([&] { integ::integrate_csr_parallel(b.setup, f.image.pixels, p); });
+  label(state, split, threads);
+  per_frame(state);
+}
+
+void BM_IntegrateFast(benchmark::State& state) {
+  const Frame& f = frame();
+  if (!f.error.empty()) return state.SkipWithError(f.error.c_str());
+  const int split = static_cast<int>(state.range(0)), threads = threads_arg(static_cast<int>(state.range(1)));
+  const auto& b = built(split);
+  integ::Pattern p;
+  integ::FastIntegrator::Workspace ws;
+  tbb::task_arena arena(threads);
+  for (auto _ : state) arena.execute([&] { b.fast->integrate(f.image.pixels, p, ws); });
+  label(state, split, threads);
+  state.counters["layout_MB"] = static_cast<double>(b.fast->layout_bytes()) / 1e6;
+  per_frame(state);
+}
+
+// Splittings: 0 = no, 1 = bbox, 2 = full. Threads: 1, 2, 0 = every core.
+void splits_threads(benchmark::internal::Benchmark* b) {
+  for (int s : {0, 1, 2})
+    for (int t : {1, 2, 0}) b->Args({s, t});
+  b->UseRealTime()->Unit(benchmark::kMillisecond);
+}
+void splits(benchmark::internal::Benchmark* b) {
+  for (int s : {0, 1, 2}) b->Args({s});
+  b->UseRealTime()->Unit(benchmark::kMillisecond);
+}
+void splits_all_threads(benchmark::internal::Benchmark* b) {
+  for (int s : {0, 1, 2}) b->Args({s, 0});
+  b->UseRealTime()->Unit(benchmark::kMillisecond);
+}
+
+BENCHMARK(BM_IntegrateBuildSetup)->Apply(splits_all_threads);
+BENCHMARK(BM_IntegrateFastLayout)->Apply(splits_all_threads);
+BENCHMARK(BM_IntegrateReference)->Apply(splits);
+BENCHMARK(BM_IntegrateCsrParallel)->Apply(splits_threads);
+BENCHMARK(BM_IntegrateFast)->Apply(splits_threads);
+
+}  // namespace
