@@ -29,6 +29,10 @@ NORMALIZATIONS = {
 }
 
 
+# Calibrations that differ by more than this factor, unlike the rows' speed, are reported as suspect.
+CALIBRATION_SUSPECT = 1.5
+
+
 class Compared:
     """The comparison of one row id."""
 
@@ -125,6 +129,30 @@ def compare(base, cur, args):
                 r.cur = (fc(c.fps_median), fc(c.fps_mad))
             rows.append(r)
     return rows
+
+
+def calibration_warning(base, cur, mode, rows):
+    """A warning when the two calibrations disagree with what the rows saw, or None.
+
+    The calibration is one short measurement per file; a burst of load during it (and not during the rows) moves every
+    normalized figure at once. Sign: the calibrations differ by more than CALIBRATION_SUSPECT while the rows' raw
+    speed ratio (median over the compared rows) is much closer to 1 than the calibration ratio is."""
+    key = NORMALIZATIONS[mode][0]
+    if key is None:
+        return None
+    cb, cc = base.calibration(key), cur.calibration(key)
+    speed_cal = cb / cc if key == "scalar_decode_ms" else cc / cb  # > 1: CURRENT's machine looks faster
+    raw = [c.fps_median / b.fps_median for b, c in
+           ((base.row(r.id), cur.row(r.id)) for r in rows if r.status == "compared")]
+    if not raw or max(speed_cal, 1 / speed_cal) < CALIBRATION_SUSPECT:
+        return None
+    speed_rows = sorted(raw)[len(raw) // 2]
+    if abs(speed_cal / speed_rows - 1) < CALIBRATION_SUSPECT - 1:
+        return None
+    return ("warning: machine.calibration.%s says CURRENT's machine is %.2fx as fast as BASELINE's, but its rows ran "
+            "%.2fx as fast (median): one calibration was probably disturbed (it is one short measurement), so the "
+            "normalized figures below are doubtful; compare without --normalize, or measure again"
+            % (key, speed_cal, speed_rows))
 
 
 def exit_code(rows):
@@ -243,6 +271,9 @@ def main(argv=None):
     for f in (base, cur):
         if f.interrupted:
             print("warning: %s was interrupted (Ctrl-C): only its finished rows are present" % f.path)
+    warning = calibration_warning(base, cur, args.normalize, rows)
+    if warning:
+        print(warning)
     print()
     print(format_table(rows))
     code = exit_code(rows)

@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
-# Performance regression check for CI (docs/regression.md): a tiny synthetic dataset, a few Table 1 rows, then
-# `xrdbench compare` against the committed baseline on the machine-independent figure (--normalize scalar-decode).
+# Performance regression check for CI (docs/regression.md): a tiny synthetic dataset, a few CPU rows of Table 1,
+# then `xrdbench compare` against the committed baseline on the machine-independent figure (--normalize scalar-decode).
 #
 #   bash scripts/ci_regression.sh                    # check: 0 ok, 1 regression, 2 cannot compare, 3 cannot measure
-#   bash scripts/ci_regression.sh --update-baseline  # measure and write reports/baselines/ci_baseline.json
+#   bash scripts/ci_regression.sh --update-baseline  # measure 3 times, write reports/baselines/ci_baseline.json
 #
+# A regression must show twice: on exit 1 the rows are measured again and compared again.
 # Environment: XRDBENCH (binary; default build/release/harness/xrdbench, built when missing), CI_FRAMES (32),
-# CI_REPEATS (7), CI_ROWS (CPU rows, see below), CI_THRESHOLD (% slower that fails, 15), CI_OUT (out/ci_regression).
+# CI_REPEATS (7), CI_ROWS (sequential-cpu-MEM,pipeline-cpu-MEM,fused-cpu-MEM), CI_THRESHOLD (% slower that fails,
+# 15), CI_OUT (out/ci_regression).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BASELINE=reports/baselines/ci_baseline.json
 FRAMES=${CI_FRAMES:-32}
 REPEATS=${CI_REPEATS:-7}
-# CPU-only rows: no GPU or OpenCL driver needed, and the paper's sequential row plus our fastest designs.
+# CPU-only rows: no GPU or OpenCL driver needed; the paper's sequential row and our two oneTBB designs.
 ROWS=${CI_ROWS:-sequential-cpu-MEM,pipeline-cpu-MEM,fused-cpu-MEM}
 THRESHOLD=${CI_THRESHOLD:-15}
 OUT=${CI_OUT:-out/ci_regression}
@@ -23,7 +25,7 @@ update=0
 for arg in "$@"; do
   case "$arg" in
     --update-baseline) update=1 ;;
-    -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "ci_regression: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -51,17 +53,38 @@ fi
 echo "== dataset: $FRAMES synthetic Pilatus3 2M frames (seed $SEED) in $OUT/data"
 step "$OUT/synth.log" "$XRDBENCH" dataset synth --out "$OUT/data" --frames "$FRAMES" --seed "$SEED"
 
-echo "== rows $ROWS, $REPEATS repeats"
-step "$OUT/table1.log" "$XRDBENCH" table1 --dataset "$OUT/data" --rows "$ROWS" --repeats "$REPEATS" --out "$OUT/run"
-RESULTS="$OUT/run/results.json"
-# The run's report, for a CI artifact (not needed for the verdict).
-"$XRDBENCH" report "$RESULTS" --out "$OUT/report" >"$OUT/report.log" 2>&1 || echo "(report failed: $OUT/report.log)"
+# measure NAME: the rows (and the calibration) -> $OUT/NAME/results.json
+measure() {
+  echo "== measure ($1): rows $ROWS, $REPEATS repeats"
+  step "$OUT/$1.log" "$XRDBENCH" table1 --dataset "$OUT/data" --rows "$ROWS" --repeats "$REPEATS" --out "$OUT/$1"
+}
+
+compare() {
+  "$XRDBENCH" compare "$BASELINE" "$OUT/$1/results.json" --normalize scalar-decode --threshold "$THRESHOLD" \
+    --json "$OUT/$1/compare.json"
+}
 
 if [ "$update" = 1 ]; then
+  # The calibration is one short measurement; keep the run whose calibration is the median of three, so one
+  # disturbed by a burst of load does not become everybody's yardstick.
+  for i in 1 2 3; do measure "run$i"; done
+  best=$(/usr/bin/python3 - "$OUT" <<'EOF'
+import json, sys
+runs = []
+for i in (1, 2, 3):
+    with open("%s/run%d/results.json" % (sys.argv[1], i)) as f:
+        runs.append((json.load(f)["machine"]["calibration"]["scalar_decode_ms"], "run%d" % i))
+for ms, name in runs:
+    print("   %s: scalar decode %.3f ms" % (name, ms), file=sys.stderr)
+print(sorted(runs)[1][1])
+EOF
+)
   mkdir -p "$(dirname "$BASELINE")"
-  cp "$RESULTS" "$BASELINE"
-  echo "== wrote $BASELINE; check it against itself:"
-  "$XRDBENCH" compare "$BASELINE" "$RESULTS" --normalize scalar-decode --threshold "$THRESHOLD"
+  cp "$OUT/$best/results.json" "$BASELINE"
+  echo "== wrote $BASELINE from $best (median calibration); the other runs against it:"
+  for i in 1 2 3; do
+    [ "run$i" = "$best" ] || compare "run$i" || true
+  done
   exit 0
 fi
 
@@ -69,11 +92,19 @@ if [ ! -f "$BASELINE" ]; then
   echo "ci_regression: no baseline at $BASELINE: run  bash scripts/ci_regression.sh --update-baseline" >&2
   exit 2
 fi
+measure run
+# The run's report, for a CI artifact (not needed for the verdict).
+"$XRDBENCH" report "$OUT/run/results.json" --out "$OUT/report" >"$OUT/report.log" 2>&1 ||
+  echo "(report failed: $OUT/report.log)"
 echo "== compare with $BASELINE (normalized by the scalar decoder, threshold $THRESHOLD%)"
-set +e
-"$XRDBENCH" compare "$BASELINE" "$RESULTS" --normalize scalar-decode --threshold "$THRESHOLD" \
-  --json "$OUT/compare.json"
-rc=$?
-set -e
-echo "== results, comparison and logs kept in $OUT (exit $rc)"
-exit $rc
+rc=0
+compare run || rc=$?
+if [ "$rc" = 1 ]; then
+  echo "== slower: measuring again to confirm"
+  measure rerun
+  rc=0
+  compare rerun || rc=$?
+  [ "$rc" = 0 ] && echo "== not confirmed: the first measurement was disturbed (kept in $OUT/run)"
+fi
+echo "== results, comparisons and logs kept in $OUT (exit $rc)"
+exit "$rc"

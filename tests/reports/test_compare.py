@@ -179,6 +179,17 @@ class Compare(unittest.TestCase):
         self.assertEqual(code, 1, out)
         self.assertIn("REGRESSION", table_line(out, "fused-cpu-MEM"))
 
+    def test_disturbed_calibration_is_reported(self):
+        # same rows, but CURRENT's scalar-decode calibration was hit by load (4x slower): every normalized row
+        # looks 4x faster; compare says the calibration is suspect
+        d = copy.deepcopy(self.a)
+        d["machine"]["calibration"]["scalar_decode_ms"] *= 4
+        code, out = run("compare", self.base, self.tmp.write("cur.json", d), "--normalize", "scalar-decode")
+        self.assertIn("one calibration was probably disturbed", out)
+        self.assertIn("0.25x as fast as BASELINE", out)
+        code, out = run("compare", self.base, FIXTURE_A, "--normalize", "scalar-decode")
+        self.assertNotIn("disturbed", out)
+
     def test_normalize_without_calibration_exits_2(self):
         d = copy.deepcopy(self.a)
         d["machine"]["calibration"] = None
