@@ -31,6 +31,16 @@ inline PixelStats pixel_stats(std::span<const int32_t> px) {
   return s;
 }
 
+// Index of the first pixel where a and b differ, -1 when equal (sizes differ: the shorter size). CHECK on this,
+// not on `a == b`: Catch would print millions of pixels on a failure.
+template <class A, class B>
+inline int64_t first_difference(const A& a, const B& b) {
+  const size_t n = std::min(a.size(), b.size());
+  for (size_t i = 0; i < n; ++i)
+    if (a[i] != b[i]) return static_cast<int64_t>(i);
+  return a.size() == b.size() ? -1 : static_cast<int64_t>(n);
+}
+
 inline std::vector<int32_t> read_i32le(const std::vector<uint8_t>& raw) {
   std::vector<int32_t> v(raw.size() / 4);
   std::memcpy(v.data(), raw.data(), v.size() * 4);
