@@ -292,7 +292,7 @@ def main(argv=None):
     if args.json:
         doc = {"baseline": args.baseline, "current": args.current, "normalize": args.normalize, "unit": unit,
                "threshold_pct": args.threshold, "alpha": args.alpha, "mad_k": args.mad_k,
-               "rows": [r.to_json() for r in rows], "exit_code": code}
+               "calibration_warning": warning, "rows": [r.to_json() for r in rows], "exit_code": code}
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump(doc, f, indent=1)
             f.write("\n")

@@ -5,19 +5,23 @@
 #   bash scripts/ci_regression.sh                    # check: 0 ok, 1 regression, 2 cannot compare, 3 cannot measure
 #   bash scripts/ci_regression.sh --update-baseline  # measure 3 times, write reports/baselines/ci_baseline.json
 #
-# A regression must show twice: on exit 1 the rows are measured again and compared again.
+# A regression must show twice: on exit 1 the rows are measured again and compared again; an attempt whose
+# calibration was disturbed (compare warns) does not count. At most 3 attempts.
 # Environment: XRDBENCH (binary; default build/release/harness/xrdbench, built when missing), CI_FRAMES (32),
 # CI_REPEATS (7), CI_ROWS (sequential-cpu-MEM,pipeline-cpu-MEM,fused-cpu-MEM), CI_THRESHOLD (% slower that fails,
-# 15), CI_OUT (out/ci_regression).
+# 20), CI_NORMALIZE (scalar-decode; none on a dedicated runner), CI_OUT (out/ci_regression), CI_BASELINE.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-BASELINE=reports/baselines/ci_baseline.json
+BASELINE=${CI_BASELINE:-reports/baselines/ci_baseline.json}
 FRAMES=${CI_FRAMES:-32}
 REPEATS=${CI_REPEATS:-7}
 # CPU-only rows: no GPU or OpenCL driver needed; the paper's sequential row and our two oneTBB designs.
 ROWS=${CI_ROWS:-sequential-cpu-MEM,pipeline-cpu-MEM,fused-cpu-MEM}
-THRESHOLD=${CI_THRESHOLD:-15}
+# 20%: on a 2-core VM under heavy load the normalized figure drifted by 10% between runs (median; 95th percentile
+# 25%), see docs/regression.md; a regression must also show twice.
+THRESHOLD=${CI_THRESHOLD:-20}
+NORMALIZE=${CI_NORMALIZE:-scalar-decode}
 OUT=${CI_OUT:-out/ci_regression}
 SEED=1234
 update=0
@@ -60,7 +64,7 @@ measure() {
 }
 
 compare() {
-  "$XRDBENCH" compare "$BASELINE" "$OUT/$1/results.json" --normalize scalar-decode --threshold "$THRESHOLD" \
+  "$XRDBENCH" compare "$BASELINE" "$OUT/$1/results.json" --normalize "$NORMALIZE" --threshold "$THRESHOLD" \
     --json "$OUT/$1/compare.json"
 }
 
@@ -92,19 +96,47 @@ if [ ! -f "$BASELINE" ]; then
   echo "ci_regression: no baseline at $BASELINE: run  bash scripts/ci_regression.sh --update-baseline" >&2
   exit 2
 fi
-measure run
-# The run's report, for a CI artifact (not needed for the verdict).
-"$XRDBENCH" report "$OUT/run/results.json" --out "$OUT/report" >"$OUT/report.log" 2>&1 ||
-  echo "(report failed: $OUT/report.log)"
-echo "== compare with $BASELINE (normalized by the scalar decoder, threshold $THRESHOLD%)"
+# A calibration that disagrees with the rows (compare's calibration_warning) makes the normalized verdict
+# meaningless either way: such an attempt does not count. A regression must show in two attempts that count.
+disturbed() {
+  /usr/bin/python3 -c 'import json, sys; sys.exit(0 if json.load(open(sys.argv[1]))["calibration_warning"] else 1)' \
+    "$OUT/$1/compare.json"
+}
+fails=0     # attempts that counted and found a regression
+passes=0    # attempts that counted and found none
 rc=0
-compare run || rc=$?
-if [ "$rc" = 1 ]; then
-  echo "== slower: measuring again to confirm"
-  measure rerun
+for attempt in 1 2 3; do
+  measure "run$attempt"
+  if [ "$attempt" = 1 ]; then  # the first run's report, for a CI artifact (not needed for the verdict)
+    "$XRDBENCH" report "$OUT/run1/results.json" --out "$OUT/report" >"$OUT/report.log" 2>&1 ||
+      echo "(report failed: $OUT/report.log)"
+  fi
+  echo "== compare with $BASELINE (normalize: $NORMALIZE, threshold $THRESHOLD%)"
   rc=0
-  compare rerun || rc=$?
-  [ "$rc" = 0 ] && echo "== not confirmed: the first measurement was disturbed (kept in $OUT/run)"
+  compare "run$attempt" || rc=$?
+  if [ "$rc" = 2 ]; then break; fi
+  if [ "$NORMALIZE" != none ] && disturbed "run$attempt"; then
+    echo "== the calibration of this attempt was disturbed: it does not count"
+    continue
+  fi
+  if [ "$rc" = 0 ]; then
+    passes=$((passes + 1))
+    break
+  fi
+  fails=$((fails + 1))
+  if [ "$fails" -ge 2 ]; then break; fi
+  echo "== slower: measuring again to confirm"
+done
+if [ "$rc" != 2 ]; then
+  if [ "$passes" -ge 1 ]; then
+    rc=0
+    [ "$fails" = 0 ] || echo "== the slow-down did not show again: not a regression"
+  elif [ "$fails" -ge 1 ]; then
+    rc=1  # confirmed, or seen once and never refuted
+  else
+    echo "ci_regression: the calibration was disturbed in every attempt: nothing to conclude" >&2
+    rc=2
+  fi
 fi
 echo "== results, comparisons and logs kept in $OUT (exit $rc)"
 exit "$rc"

@@ -7,5 +7,7 @@ add_test(NAME reports:compare
          COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/reports/test_compare.py --xrdbench $<TARGET_FILE:xrdbench>)
 add_test(NAME reports:report
          COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/reports/test_report.py --xrdbench $<TARGET_FILE:xrdbench>)
-set_tests_properties(reports:stats reports:compare reports:report PROPERTIES
+add_test(NAME reports:ci_script
+         COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/reports/test_ci_script.py)
+set_tests_properties(reports:stats reports:compare reports:report reports:ci_script PROPERTIES
                      ENVIRONMENT "${_reports_env}" TIMEOUT 300 LABELS reports)

@@ -184,11 +184,17 @@ class Compare(unittest.TestCase):
         # looks 4x faster; compare says the calibration is suspect
         d = copy.deepcopy(self.a)
         d["machine"]["calibration"]["scalar_decode_ms"] *= 4
-        code, out = run("compare", self.base, self.tmp.write("cur.json", d), "--normalize", "scalar-decode")
+        js = os.path.join(self.tmp.path, "cmp.json")
+        code, out = run("compare", self.base, self.tmp.write("cur.json", d), "--normalize", "scalar-decode",
+                        "--json", js)
         self.assertIn("one calibration was probably disturbed", out)
         self.assertIn("0.25x as fast as BASELINE", out)
-        code, out = run("compare", self.base, FIXTURE_A, "--normalize", "scalar-decode")
+        with open(js, encoding="utf-8") as f:
+            self.assertIn("disturbed", json.load(f)["calibration_warning"])
+        code, out = run("compare", self.base, FIXTURE_A, "--normalize", "scalar-decode", "--json", js)
         self.assertNotIn("disturbed", out)
+        with open(js, encoding="utf-8") as f:
+            self.assertIsNone(json.load(f)["calibration_warning"])
 
     def test_normalize_without_calibration_exits_2(self):
         d = copy.deepcopy(self.a)
