@@ -59,7 +59,8 @@ DecodeResult run(std::span<const uint8_t> in, std::span<Out> out) {
   size_t pos = 0, i = 0;
   uint32_t acc = 0;
   DecodeResult r;
-  // pre[7] = 0 and pre[8 + j] = sum of the step's first j + 1 deltas, so pre[7 + k] is the sum before byte k.
+  // pre[7] = 0 and pre[8 + j] = sum of the step's first j + 1 deltas, so pre[7 + k] is the sum before byte k
+  // (k < 64: the marker's position).
   alignas(32) int32_t pre[72];
   pre[7] = 0;
   const __m256i marker = _mm256_set1_epi8(static_cast<char>(0x80));
@@ -70,18 +71,25 @@ DecodeResult run(std::span<const uint8_t> in, std::span<Out> out) {
         _mm256_cmpeq_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b)), marker)));
     const uint32_t m_hi = static_cast<uint32_t>(_mm256_movemask_epi8(
         _mm256_cmpeq_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 32)), marker)));
-    const unsigned k = static_cast<unsigned>(_tzcnt_u64(uint64_t(m_hi) << 32 | m_lo));  // 64 when no marker
     __m256i s[8];
     for (int j = 0; j < 8; ++j) s[j] = prefix8(widen8(b + 8 * j));
     for (int j = 1; j < 8; ++j) s[j] = _mm256_add_epi32(s[j], last_lane(s[j - 1]));
-    for (int j = 0; j < 8; ++j) _mm256_store_si256(reinterpret_cast<__m256i*>(pre + 8 + 8 * j), s[j]);
-    // Values past the marker are garbage; they are overwritten by later steps (i + 64 <= nout keeps them inside).
+    // Values past a marker are garbage; later steps overwrite them (i + 64 <= nout keeps them inside).
     const __m256i base = _mm256_set1_epi32(static_cast<int>(acc));
     for (int j = 0; j < 8; ++j) store<T>(o + i + 8 * j, _mm256_add_epi32(s[j], base));
+    const uint64_t m = uint64_t(m_hi) << 32 | m_lo;
+    if (m == 0) {
+      // The common step. Constant advances keep pos off the compare's latency: the CPU runs steps ahead.
+      acc += static_cast<uint32_t>(_mm256_extract_epi32(s[7], 7));
+      pos += 64;
+      i += 64;
+      continue;
+    }
+    const unsigned k = static_cast<unsigned>(_tzcnt_u64(m));
+    for (int j = 0; j < 8; ++j) _mm256_store_si256(reinterpret_cast<__m256i*>(pre + 8 + 8 * j), s[j]);
     acc += static_cast<uint32_t>(pre[7 + k]);
     pos += k;
     i += k;
-    if (k == 64) continue;
     // Escapes come in runs (bright rings, module edges: 80% follow another), so take the whole run here.
     do {
       const int16_t d16 = detail::load_i16(p + pos + 1);
