@@ -4,6 +4,8 @@ Each function takes loaded results (xrdresults.Results), writes one PNG and retu
 logarithmic: rows span 10..10000 frames/s. The paper's values come from the rows' "paper" objects, or from
 shared/paper/table1.csv when a file lacks them.
 """
+import re
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -12,7 +14,7 @@ from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLocator  # noqa: E402
 
-from xrdresults import REALTIME_FPS, STAGES  # noqa: E402
+from xrdresults import REALTIME_FPS, STAGES, fmt_fps, gpu_name, row_ids  # noqa: E402
 
 DPI = 110
 OURS = "#1f77b4"
@@ -23,6 +25,7 @@ MACHINE_COLOURS = ["#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17be
 STAGE_COLOURS = {"read": "#8dd3c7", "md5": "#ffffb3", "decode": "#bebada", "integrate": "#fb8072",
                  "write": "#80b1d3", "wait": "#d9d9d9", "other": "#fdb462"}
 LABEL_BOX = dict(facecolor="white", edgecolor="none", pad=0.3, alpha=0.85)  # value labels stay legible on lines
+PAPER_POOL_ID = re.compile(r"pool-(\d+)-gpu-MEM")  # the paper's pool rows
 PAPER_MACHINE = "paper: 2x Xeon E5-2643 v3, Titan-X"
 # The paper's section 2.3 profile of the sequential pipeline (shared/paper/facts.md): 1202 frames, 43 s in all, of
 # which integration 29 s, byte-offset decompression 4.9 s, MD5 4.7 s; the rest (4.4 s) is mostly reading.
@@ -69,18 +72,8 @@ def _realtime_line(ax, axis="x"):
     return Line2D([], [], color=REALTIME, linestyle="--", label="detector: %g frames/s (Pilatus3 2M)" % REALTIME_FPS)
 
 
-def _paper(row, paper_csv):
-    if row.paper_fps:
-        return row.paper_fps, row.paper_mad or 0.0
-    return paper_csv.get(row.id, (None, None))
-
-
 def _row_label(row):
     return row.id + (" \u2020" if row.device_is_cpu_opencl else "")
-
-
-def _fmt_fps(v):
-    return "%.0f" % v if v >= 100 else ("%.1f" % v if v >= 10 else "%.2f" % v)
 
 
 def _finish(fig, handles, ncol=2, footnote=None):
@@ -101,7 +94,7 @@ def _save(fig, path):
     return path
 
 
-def table1(res, paper_csv, path):
+def table1(res, paper, path):
     """Every row's median fps with MAD error bars, the paper's value beside it, the 250 Hz line."""
     rows = res.rows
     n = len(rows)
@@ -111,14 +104,14 @@ def table1(res, paper_csv, path):
     has_paper = has_invalid = has_cpu_ocl = False
     for i, r in enumerate(rows):
         y = n - 1 - i
-        pv, pm = _paper(r, paper_csv)
+        pv, pm = paper.get(r.id, (None, None))
         yo = y + h / 2 if pv else y  # our bar above the paper's, or centred when the paper has no such row
         if r.has_fps:
             colour = OURS if r.valid else INVALID
             ax.barh(yo, r.fps_median, height=h, color=colour, hatch=None if r.valid else "//",
                     edgecolor="white" if r.valid else "#616161", xerr=r.fps_mad,
                     error_kw=dict(ecolor="black", capsize=2, lw=1), zorder=2)
-            ax.text((r.fps_median + r.fps_mad) * 1.08, yo, _fmt_fps(r.fps_median) + ("" if r.valid else "  invalid"),
+            ax.text((r.fps_median + r.fps_mad) * 1.08, yo, fmt_fps(r.fps_median) + ("" if r.valid else "  invalid"),
                     va="center", fontsize=7.5, color="black" if r.valid else "#616161", bbox=LABEL_BOX)
             values.append(r.fps_median)
         else:
@@ -130,7 +123,7 @@ def table1(res, paper_csv, path):
             has_paper = True
             ax.barh(y - h / 2, pv, height=h, color=PAPER, xerr=pm or 0,
                     error_kw=dict(ecolor="black", capsize=2, lw=1), zorder=2)
-            ax.text((pv + (pm or 0)) * 1.08, y - h / 2, _fmt_fps(pv), va="center", fontsize=7.5, color="#7f3f00",
+            ax.text((pv + (pm or 0)) * 1.08, y - h / 2, fmt_fps(pv), va="center", fontsize=7.5, color="#7f3f00",
                     bbox=LABEL_BOX)
             values.append(pv)
     lo, hi = _fps_range(values)
@@ -171,7 +164,7 @@ def _pool_series(res):
     return out
 
 
-def pool_scaling(results, paper_csv, path):
+def pool_scaling(results, paper, path):
     """fps against the number of readers: one line per machine and pool variant, the paper's line."""
     fig, ax = plt.subplots(figsize=(9, 5.6))
     values, readers = [], set()
@@ -194,7 +187,7 @@ def pool_scaling(results, paper_csv, path):
                                   label="%s: pool, %s integration, %s" % (res.label, integ.upper(), source)))
             values += ys
             readers.update(xs)
-    paper_pts = sorted((int(k.split("-")[1]), v) for k, v in _paper_pool(results, paper_csv).items())
+    paper_pts = sorted((int(m.group(1)), v) for k, v in paper.items() for m in [PAPER_POOL_ID.fullmatch(k)] if m)
     if paper_pts:
         xs = [p[0] for p in paper_pts]
         ax.errorbar(xs, [p[1][0] for p in paper_pts], yerr=[p[1][1] for p in paper_pts], color=PAPER,
@@ -224,15 +217,6 @@ def pool_scaling(results, paper_csv, path):
     ax.grid(which="major", alpha=0.3)
     _finish(fig, handles)
     return _save(fig, path)
-
-
-def _paper_pool(results, paper_csv):
-    out = {k: v for k, v in paper_csv.items() if k.startswith("pool-")}
-    for res in results:
-        for r in res.rows:
-            if r.id.startswith("pool-") and r.paper_fps:
-                out[r.id] = (r.paper_fps, r.paper_mad or 0.0)
-    return out
 
 
 def stages(res, path):
@@ -278,19 +262,10 @@ def stages(res, path):
     return _save(fig, path)
 
 
-def machines(results, paper_csv, path):
+def machines(results, paper, path):
     """Grouped bars per row id, one colour per machine (and the paper's), log fps, the real-time line."""
-    ids = []
-    for res in results:
-        ids += [r.id for r in res.rows if r.id not in ids]
-    paper = {}
-    for i in ids:
-        for res in results:
-            r = res.row(i)
-            if r is not None and r.paper_fps:
-                paper[i] = (r.paper_fps, r.paper_mad or 0.0)
-        if i not in paper and i in paper_csv:
-            paper[i] = paper_csv[i]
+    ids = row_ids(results)
+    paper = {k: v for k, v in paper.items() if k in ids}
     series = [(res.label, MACHINE_COLOURS[k % len(MACHINE_COLOURS)], res) for k, res in enumerate(results)]
     groups = len(series) + (1 if paper else 0)
     h = 0.8 / groups
@@ -338,6 +313,5 @@ def machines(results, paper_csv, path):
 
 
 def _machine_short(res):
-    from xrdresults import gpu_name
     m = res.machine
     return "%s cores %s, %s" % (m.get("cores", "?"), m.get("cpu_model", "?"), gpu_name(m))

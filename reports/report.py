@@ -25,7 +25,7 @@ import os  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import figures  # noqa: E402
 import xrdresults  # noqa: E402
-from xrdresults import REALTIME_FPS, STAGES  # noqa: E402
+from xrdresults import REALTIME_FPS, STAGES, fmt_fps  # noqa: E402
 
 
 # A report is a list of blocks rendered twice, to Markdown and to HTML:
@@ -106,13 +106,6 @@ def to_html(blocks, title, out_dir):
     return "\n".join(out) + "\n"
 
 
-def _fps(v, mad=None):
-    if v is None:
-        return "-"
-    d = 0 if v >= 100 else (1 if v >= 10 else 2)
-    return "%.*f" % (d, v) if mad is None else "%.*f ± %.*f" % (d, v, d, mad)
-
-
 def _gb(n):
     return "%.1f GB" % (n / 1e9) if isinstance(n, (int, float)) else "?"
 
@@ -170,17 +163,17 @@ def _validation(r):
     return "yes" if r.max_rel_diff is None else "yes (%.1e)" % r.max_rel_diff
 
 
-def rows_table(res, paper_csv):
+def rows_table(res, paper):
     header = ["row", "what", "device", "our fps (median ± MAD)", "paper fps", "ours / paper", "real time?",
               "resident before", "matches reference (max rel. diff)", "failed frames", "validity"]
     body = []
     for r in res.rows:
-        pv, pm = figures._paper(r, paper_csv)
+        pv, pm = paper.get(r.id, (None, None))
         ratio = "%.2f" % (r.fps_median / pv) if (pv and r.has_fps) else "-"
         rt = "-" if not r.has_fps else ("yes" if r.fps_median >= REALTIME_FPS else "no")
         device = r.device + (" (OpenCL CPU device)" if r.device_is_cpu_opencl else "")
-        body.append([r.id, r.label, device, _fps(r.fps_median if r.has_fps else None, r.fps_mad),
-                     _fps(pv, pm) if pv else "-", ratio, rt, _residency(r), _validation(r),
+        body.append([r.id, r.label, device, fmt_fps(r.fps_median if r.has_fps else None, r.fps_mad),
+                     fmt_fps(pv, pm), ratio, rt, _residency(r), _validation(r),
                      str(r.failed_frames), r.validity_text()])
     return ("table", header, body, {3, 4, 5, 7, 9})
 
@@ -197,25 +190,19 @@ def stages_table(res):
     return ("table", header, body, set(range(1, len(header))))
 
 
-def comparison_table(results, paper_csv):
-    ids = []
-    for res in results:
-        ids += [r.id for r in res.rows if r.id not in ids]
+def comparison_table(results, paper):
     header = ["row"] + [res.label for res in results] + ["paper"]
     body = []
-    for rid in ids:
+    for rid in xrdresults.row_ids(results):
         cells = [rid]
-        paper = paper_csv.get(rid)
         for res in results:
             r = res.row(rid)
             if r is None:
                 cells.append("-")
-                continue
-            if r.paper_fps:
-                paper = (r.paper_fps, r.paper_mad or 0.0)
-            cell = _fps(r.fps_median, r.fps_mad) if r.has_fps else "no result"
-            cells.append(cell + ("" if r.valid else " (invalid)"))
-        cells.append(_fps(*paper) if paper else "-")
+            else:
+                cells.append((fmt_fps(r.fps_median, r.fps_mad) if r.has_fps else "no result") +
+                             ("" if r.valid else " (invalid)"))
+        cells.append(fmt_fps(*paper[rid]) if rid in paper else "-")
         body.append(cells)
     return ("table", header, body, set(range(1, len(header))))
 
@@ -226,6 +213,7 @@ def _suffix(i):
 
 def build(results, paper_csv, out_dir):
     """Writes the figures; returns the report's blocks."""
+    paper = xrdresults.paper_values(results, paper_csv)
     os.makedirs(out_dir, exist_ok=True)
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     blocks = [("h", 1, "xrdbench report"),
@@ -236,9 +224,9 @@ def build(results, paper_csv, out_dir):
               ("h", 2, "Machines"), machine_table(results)]
     for i, res in enumerate(results):
         name = "table1%s.png" % _suffix(i)
-        figures.table1(res, paper_csv, os.path.join(out_dir, name))
+        figures.table1(res, paper, os.path.join(out_dir, name))
         invalid = [r for r in res.rows if not r.valid]
-        blocks += [("h", 2, "Table 1 on %s" % res.label), rows_table(res, paper_csv)]
+        blocks += [("h", 2, "Table 1 on %s" % res.label), rows_table(res, paper)]
         if invalid:
             blocks.append(("p", "%d row(s) are INVALID and must not be quoted as results:" % len(invalid)))
             blocks.append(("list", ["`%s`: %s" % (r.id, "; ".join(r.invalid_reasons) or "no reason given")
@@ -246,7 +234,7 @@ def build(results, paper_csv, out_dir):
         if res.interrupted:
             blocks.append(("p", "This run was interrupted (Ctrl-C): only the rows finished are present."))
         blocks.append(("img", name, "Table 1 on %s" % res.label))
-    figures.pool_scaling(results, paper_csv, os.path.join(out_dir, "pool_scaling.png"))
+    figures.pool_scaling(results, paper, os.path.join(out_dir, "pool_scaling.png"))
     blocks += [("h", 2, "Pool of readers: scaling"),
                ("p", "The paper's pool was best with 2-4 readers on 2x6 cores; each line is one machine's "
                      "pool rows (solid: GPU integration, dashed: CPU integration)."),
@@ -265,8 +253,8 @@ def build(results, paper_csv, out_dir):
         blocks += [("h", 3, "Stages on %s (ms per frame)" % res.label), stages_table(res),
                    ("img", name, "stage profile on %s" % res.label)]
     if len(results) > 1:
-        figures.machines(results, paper_csv, os.path.join(out_dir, "machines.png"))
-        blocks += [("h", 2, "Machines compared"), comparison_table(results, paper_csv),
+        figures.machines(results, paper, os.path.join(out_dir, "machines.png"))
+        blocks += [("h", 2, "Machines compared"), comparison_table(results, paper),
                    ("img", "machines.png", "the same rows on several machines")]
     blocks += [("h", 2, "How to read this"),
                ("list", ["SSD rows start cold (files evicted from the page cache before each run; valid only with "

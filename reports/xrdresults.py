@@ -193,6 +193,33 @@ def row_mismatches(a, b):
     return out
 
 
+def row_ids(results):
+    """Every row id of the files, in the order they first appear."""
+    ids = {}
+    for res in results:
+        for r in res.rows:
+            ids.setdefault(r.id, None)
+    return list(ids)
+
+
+def paper_values(results, paper_csv):
+    """{row id: (median_fps, mad_fps)} of the paper: the CSV's rows, overridden by the results' own 'paper' objects."""
+    out = dict(paper_csv)
+    for res in results:
+        for r in res.rows:
+            if r.paper_fps:
+                out[r.id] = (r.paper_fps, r.paper_mad or 0.0)
+    return out
+
+
+def fmt_fps(v, mad=None):
+    """fps as the paper prints it (no decimals from 100, one from 10, else two), with '± MAD' when given."""
+    if v is None:
+        return "-"
+    d = 0 if v >= 100 else (1 if v >= 10 else 2)
+    return "%.*f" % (d, v) if mad is None else "%.*f ± %.*f" % (d, v, d, mad)
+
+
 def default_paper_csv():
     """shared/paper/table1.csv: $XRD_SHARED_DIR, else ../shared beside the repository (reports/ is in the repo)."""
     shared = os.environ.get("XRD_SHARED_DIR") or os.path.join(os.path.dirname(__file__), "..", "..", "shared")
