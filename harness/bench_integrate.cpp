@@ -18,6 +18,7 @@
 #include "datasets/mask.hpp"
 #include "datasets/poni.hpp"
 #include "kernels/integrate.hpp"
+#include "kernels/integrate_csc.hpp"
 #include "kernels/integrate_fast.hpp"
 
 namespace {
@@ -67,7 +68,8 @@ integ::Options options(int split) {
 // Setups and fast layouts are built once per splitting and shared by the benchmarks.
 struct Built {
   integ::Setup setup;
-  std::unique_ptr<integ::FastIntegrator> fast;
+  std::unique_ptr<integ::FastIntegrator> fast, fast_scalar;
+  std::unique_ptr<integ::CscIntegrator> csc;
 };
 const Built& built(int split) {
   static std::map<int, Built> cache;
@@ -77,6 +79,8 @@ const Built& built(int split) {
     Built b;
     b.setup = integ::build_setup(f.geometry, f.mask, f.image.width, f.image.height, options(split));
     b.fast = std::make_unique<integ::FastIntegrator>(b.setup);
+    b.fast_scalar = std::make_unique<integ::FastIntegrator>(b.setup, 0, /*allow_simd=*/false);
+    b.csc = std::make_unique<integ::CscIntegrator>(b.setup);
     it = cache.emplace(split, std::move(b)).first;
   }
   return it->second;
@@ -147,18 +151,39 @@ void BM_IntegrateCsrParallel(benchmark::State& state) {
   per_frame(state);
 }
 
-void BM_IntegrateFast(benchmark::State& state) {
+template <class Engine>
+void run_engine(benchmark::State& state, const Engine& engine, const char* kernel) {
   const Frame& f = frame();
-  if (!f.error.empty()) return state.SkipWithError(f.error.c_str());
   const int split = static_cast<int>(state.range(0)), threads = threads_arg(static_cast<int>(state.range(1)));
-  const auto& b = built(split);
   integ::Pattern p;
-  integ::FastIntegrator::Workspace ws;
+  typename Engine::Workspace ws;
   tbb::task_arena arena(threads);
-  for (auto _ : state) arena.execute([&] { b.fast->integrate(f.image.pixels, p, ws); });
-  label(state, split, threads);
-  state.counters["layout_MB"] = static_cast<double>(b.fast->layout_bytes()) / 1e6;
+  for (auto _ : state) arena.execute([&] { engine.integrate(f.image.pixels, p, ws); });
+  state.SetLabel(std::string(kernel) + ", " + integ::to_string(static_cast<integ::Split>(split)) + ", " +
+                 std::to_string(threads) + " thread" + (threads == 1 ? "" : "s"));
+  state.counters["layout_MB"] = static_cast<double>(engine.layout_bytes()) / 1e6;
   per_frame(state);
+}
+
+// The fast engine (strips, gathered), with the best kernel for this CPU.
+void BM_IntegrateFast(benchmark::State& state) {
+  if (!frame().error.empty()) return state.SkipWithError(frame().error.c_str());
+  const auto& b = built(static_cast<int>(state.range(0)));
+  run_engine(state, *b.fast, b.fast->kernel());
+}
+
+// The same with its scalar loop (what a CPU without AVX2 runs).
+void BM_IntegrateFastScalar(benchmark::State& state) {
+  if (!frame().error.empty()) return state.SkipWithError(frame().error.c_str());
+  const auto& b = built(static_cast<int>(state.range(0)));
+  run_engine(state, *b.fast_scalar, b.fast_scalar->kernel());
+}
+
+// The pixel-major engine (CSC: per pixel its bins, scattered).
+void BM_IntegrateCsc(benchmark::State& state) {
+  if (!frame().error.empty()) return state.SkipWithError(frame().error.c_str());
+  const auto& b = built(static_cast<int>(state.range(0)));
+  run_engine(state, *b.csc, "pixel-major");
 }
 
 // Splittings: 0 = no, 1 = bbox, 2 = full. Threads: 1, 2, 0 = every core.
@@ -181,5 +206,7 @@ BENCHMARK(BM_IntegrateFastLayout)->Apply(splits_all_threads);
 BENCHMARK(BM_IntegrateReference)->Apply(splits);
 BENCHMARK(BM_IntegrateCsrParallel)->Apply(splits_threads);
 BENCHMARK(BM_IntegrateFast)->Apply(splits_threads);
+BENCHMARK(BM_IntegrateFastScalar)->Apply(splits_threads);
+BENCHMARK(BM_IntegrateCsc)->Apply(splits_threads);
 
 }  // namespace

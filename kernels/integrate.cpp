@@ -148,8 +148,12 @@ Setup build_setup(const Geometry& g, std::span<const uint8_t> mask, size_t width
 }
 
 void finish_pattern(const Csr& csr, std::span<const double> sum_variance, Pattern& out) {
-  const size_t bins = static_cast<size_t>(csr.bins);
-  out.radial.assign(csr.radial.begin(), csr.radial.end());
+  finish_pattern(csr.radial, sum_variance, out);
+}
+
+void finish_pattern(std::span<const double> radial, std::span<const double> sum_variance, Pattern& out) {
+  const size_t bins = radial.size();
+  out.radial.assign(radial.begin(), radial.end());
   out.intensity.resize(bins);
   out.sigma.resize(bins);
   for (size_t b = 0; b < bins; ++b) {

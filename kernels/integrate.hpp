@@ -100,5 +100,6 @@ void integrate_csr_parallel(const Setup& s, std::span<const int32_t> image, Patt
 // The last step every engine shares: from the four sums per bin (out.sum_signal, out.sum_normalization,
 // out.count and `sum_variance`) to radial, intensity and sigma.
 void finish_pattern(const Csr& csr, std::span<const double> sum_variance, Pattern& out);
+void finish_pattern(std::span<const double> radial, std::span<const double> sum_variance, Pattern& out);
 
 }  // namespace xrd::integ

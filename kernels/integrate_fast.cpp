@@ -1,29 +1,23 @@
-// The fast pixel-major engine (see integrate_fast.hpp).
+// The fast engine: strips of kBlock pixels, bin-major inside a strip, gathered (see integrate_fast.hpp).
 #include "kernels/integrate_fast.hpp"
 
 #include <algorithm>
-#include <bit>
 #include <chrono>
-#include <cmath>
 #include <stdexcept>
 
-#if defined(__SSE2__)
+#if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
+#define XRD_X86 1
 #endif
 
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
-#include "kernels/csr.hpp"
+#include "kernels/integrate_sums.hpp"
 
 namespace xrd::integ {
 
 namespace {
-
-constexpr uint16_t kNone = 0xFFFF;       // pixel not in the matrix
-constexpr uint16_t kIrregular = 0xFFFE;  // pixel in the irregular list
-constexpr int kMaxCompactBins = 4095;    // bins fit in 12 bits, and 0xFFFE/0xFFFF stay free
-constexpr int kMaxSpan = 16;             // bins per pixel in the compact code (k < 16)
 
 template <class F>
 void in_arena(int threads, F&& f) {
@@ -34,6 +28,75 @@ void in_arena(int threads, F&& f) {
     f();
   }
 }
+
+// The sums of n entries: value x = base[off - lo] (its pixel is strip_start + off), weight w (1 when w is
+// null). Entries whose value is negative go to `masked` instead. The definition; the AVX2 loop below must
+// equal it.
+void part_scalar(const int32_t* base, const uint16_t* off, const float* w, size_t n, uint32_t lo, int32_t bin,
+                 size_t strip_start, double& s, double& v, std::vector<FastIntegrator::Masked>& masked) {
+  for (size_t i = 0; i < n; ++i) {
+    const int32_t x = base[off[i] - lo];
+    const float wi = w ? w[i] : 1.0f;
+    if (x < 0) {
+      masked.push_back({bin, static_cast<uint32_t>(strip_start + off[i]), wi});
+      continue;
+    }
+    const double xd = x, wd = wi;
+    s += wd * xd;
+    v += wd * wd * (x > 1 ? xd : 1.0);
+  }
+}
+
+#ifdef XRD_X86
+// Eight entries at a time: gather the 8 values, 4 + 4 double lanes accumulate w*x and w^2*max(x, 1). A group
+// with a negative value (rare: a pixel failing in this frame only) goes through part_scalar.
+template <bool Weighted>
+__attribute__((target("avx2,fma"))) void part_avx2(const int32_t* base, const uint16_t* off, const float* w,
+                                                   size_t n, uint32_t lo, int32_t bin, size_t strip_start,
+                                                   double& s, double& v,
+                                                   std::vector<FastIntegrator::Masked>& masked) {
+  const __m256d one = _mm256_set1_pd(1.0);
+  const __m256i lov = _mm256_set1_epi32(static_cast<int>(lo));
+  __m256d s0 = _mm256_setzero_pd(), s1 = s0, v0 = s0, v1 = s0;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256i idx = _mm256_sub_epi32(
+        _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(off + i))), lov);
+    const __m256i xi = _mm256_i32gather_epi32(base, idx, 4);
+    if (_mm256_movemask_ps(_mm256_castsi256_ps(xi)) != 0) [[unlikely]] {
+      part_scalar(base, off + i, Weighted ? w + i : nullptr, 8, lo, bin, strip_start, s, v, masked);
+      continue;
+    }
+    const __m256d x0 = _mm256_cvtepi32_pd(_mm256_castsi256_si128(xi));
+    const __m256d x1 = _mm256_cvtepi32_pd(_mm256_extracti128_si256(xi, 1));
+    const __m256d m0 = _mm256_max_pd(x0, one), m1 = _mm256_max_pd(x1, one);
+    if constexpr (Weighted) {
+      const __m256 wf = _mm256_loadu_ps(w + i);
+      const __m256d w0 = _mm256_cvtps_pd(_mm256_castps256_ps128(wf));
+      const __m256d w1 = _mm256_cvtps_pd(_mm256_extractf128_ps(wf, 1));
+      s0 = _mm256_fmadd_pd(w0, x0, s0);
+      s1 = _mm256_fmadd_pd(w1, x1, s1);
+      v0 = _mm256_fmadd_pd(_mm256_mul_pd(w0, w0), m0, v0);
+      v1 = _mm256_fmadd_pd(_mm256_mul_pd(w1, w1), m1, v1);
+    } else {
+      s0 = _mm256_add_pd(s0, x0);
+      s1 = _mm256_add_pd(s1, x1);
+      v0 = _mm256_add_pd(v0, m0);
+      v1 = _mm256_add_pd(v1, m1);
+    }
+  }
+  part_scalar(base, off + i, Weighted ? w + i : nullptr, n - i, lo, bin, strip_start, s, v, masked);
+  alignas(32) double t[4];
+  _mm256_store_pd(t, _mm256_add_pd(s0, s1));
+  s += (t[0] + t[1]) + (t[2] + t[3]);
+  _mm256_store_pd(t, _mm256_add_pd(v0, v1));
+  v += (t[0] + t[1]) + (t[2] + t[3]);
+}
+
+bool cpu_has_avx2() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
+#else
+bool cpu_has_avx2() { return false; }
+#endif
 
 }  // namespace
 
@@ -58,327 +121,173 @@ FastIntegrator::Accumulator FastIntegrator::make_accumulator() const {
   return a;
 }
 
-FastIntegrator::FastIntegrator(const Setup& setup, int threads) {
+FastIntegrator::~FastIntegrator() = default;
+FastIntegrator::FastIntegrator(FastIntegrator&&) noexcept = default;
+
+FastIntegrator::FastIntegrator(const Setup& setup, int threads, bool allow_simd)
+    : sums_(std::make_unique<StaticSums>(setup)) {
   const auto t0 = std::chrono::steady_clock::now();
   const Csr& csr = setup.csr;
   bins_ = csr.bins;
   pixels_ = csr.pixels();
-  radial_ = csr.radial;
-  norm_ = setup.norm;
-  dark_ = setup.dark;
-  if (norm_.size() != pixels_) throw std::invalid_argument("FastIntegrator: setup.norm has the wrong size");
+  avx2_ = allow_simd && cpu_has_avx2();
+  if (csr.nnz() > UINT32_MAX) throw std::length_error("FastIntegrator: more than 2^32 matrix entries");
 
-  // What does not depend on the frame: per bin, the sums over every pixel of the matrix.
-  const size_t nb = static_cast<size_t>(bins_);
-  count_.assign(nb, 0.0);
-  norm_sum_.assign(nb, 0.0);
-  dark_sum_.assign(nb, 0.0);
-  entries_.assign(nb, 0.0);
-  for (size_t b = 0; b < nb; ++b) {
-    double c = 0, n = 0, d = 0;
-    for (int32_t k = csr.row_ptr[b]; k < csr.row_ptr[b + 1]; ++k) {
-      const double w = csr.val[k];
-      c += w;
-      n += w * norm_[csr.col[k]];
-      if (!dark_.empty()) d += w * dark_[csr.col[k]];
-    }
-    count_[b] = c, norm_sum_[b] = n, dark_sum_[b] = d;
-    entries_[b] = csr.row_ptr[b + 1] - csr.row_ptr[b];
-  }
-
-  const Csc csc = to_csc(csr, threads);
-  compact_ = bins_ <= kMaxCompactBins;
-  auto add_irregular = [&](size_t p) {
-    irr_pixel_.push_back(static_cast<uint32_t>(p));
-    for (int32_t k = csc.col_ptr[p]; k < csc.col_ptr[p + 1]; ++k) {
-      irr_bin_.push_back(csc.row[k]);
-      irr_w_.push_back(csc.val[k]);
-    }
-    irr_ptr_.push_back(static_cast<int32_t>(irr_bin_.size()));
+  // Per strip, per bin: the row's entries inside the strip (rows are sorted by pixel), weight-1 entries
+  // first.
+  const size_t strips = (pixels_ + kBlock - 1) / kBlock;
+  struct Local {
+    std::vector<Segment> seg;
+    std::vector<uint16_t> off;
+    std::vector<float> w;
   };
-  irr_ptr_.push_back(0);
-  if (!compact_) {
-    for (size_t p = 0; p < pixels_; ++p)
-      if (csc.col_ptr[p + 1] > csc.col_ptr[p]) add_irregular(p);
-  } else {
-    // A pixel is "regular" when its bins are consecutive, at most kMaxSpan of them, and its weight is 1 (one
-    // bin) or its last weight is float(1 - the others) (then it need not be stored): every pixel of
-    // build_csr's matrices, in practice.
-    code_.assign(pixels_, kNone);
-    const size_t blocks = (pixels_ + kBlock - 1) / kBlock;
-    std::vector<uint32_t> nweights(blocks, 0);
-    auto regular = [&](size_t p) {
-      const int32_t k0 = csc.col_ptr[p], k1 = csc.col_ptr[p + 1];
-      const int32_t n = k1 - k0;
-      if (n == 1) return csc.val[k0] == 1.0f;
-      if (n > kMaxSpan) return false;
-      double rest = 1.0;
-      for (int32_t k = k0; k < k1 - 1; ++k) {
-        if (csc.row[k + 1] != csc.row[k] + 1) return false;
-        rest -= csc.val[k];
+  std::vector<Local> local(strips);
+  in_arena(threads, [&] {
+    tbb::parallel_for(size_t(0), strips, [&](size_t s) {
+      Local& L = local[s];
+      const int32_t p0 = static_cast<int32_t>(s * kBlock);
+      const int32_t p1 = static_cast<int32_t>(std::min(pixels_, (s + 1) * kBlock));
+      std::vector<std::pair<uint16_t, float>> split;
+      for (int b = 0; b < bins_; ++b) {
+        const auto first = csr.col.begin() + csr.row_ptr[b], last = csr.col.begin() + csr.row_ptr[b + 1];
+        auto it = std::lower_bound(first, last, p0);
+        if (it == last || *it >= p1) continue;
+        Segment g{b, static_cast<uint32_t>(L.off.size()), 0, 0, static_cast<uint32_t>(L.w.size())};
+        split.clear();
+        for (; it != last && *it < p1; ++it) {
+          const uint16_t o = static_cast<uint16_t>(*it - p0);
+          const float w = csr.val[it - csr.col.begin()];
+          if (w == 1.0f)
+            L.off.push_back(o);
+          else
+            split.emplace_back(o, w);
+        }
+        g.mid = static_cast<uint32_t>(L.off.size());
+        for (auto& [o, w] : split) L.off.push_back(o), L.w.push_back(w);
+        g.end = static_cast<uint32_t>(L.off.size());
+        L.seg.push_back(g);
       }
-      return csc.val[k1 - 1] == static_cast<float>(rest);  // build_csr's rule: the last weight is derived
-    };
-    in_arena(threads, [&] {
-      tbb::parallel_for(size_t(0), blocks, [&](size_t blk) {
-        uint32_t nw = 0;
-        for (size_t p = blk * kBlock; p < std::min(pixels_, (blk + 1) * kBlock); ++p) {
-          const int32_t n = csc.col_ptr[p + 1] - csc.col_ptr[p];
-          if (n == 0) continue;
-          if (!regular(p)) {
-            code_[p] = kIrregular;
-            continue;
-          }
-          code_[p] = static_cast<uint16_t>(csc.row[csc.col_ptr[p]] | ((n - 1) << 12));
-          nw += static_cast<uint32_t>(n - 1);
-        }
-        nweights[blk] = nw;
-      });
     });
-    block_offset_.assign(blocks + 1, 0);
-    for (size_t blk = 0; blk < blocks; ++blk) block_offset_[blk + 1] = block_offset_[blk] + nweights[blk];
-    weights_.resize(block_offset_[blocks]);
-    in_arena(threads, [&] {
-      tbb::parallel_for(size_t(0), blocks, [&](size_t blk) {
-        uint32_t off = block_offset_[blk];
-        for (size_t p = blk * kBlock; p < std::min(pixels_, (blk + 1) * kBlock); ++p) {
-          if (code_[p] >= kIrregular) continue;
-          for (int32_t k = csc.col_ptr[p]; k < csc.col_ptr[p + 1] - 1; ++k) weights_[off++] = csc.val[k];
-        }
-      });
-    });
-    weights_.push_back(0.0f);  // padding: the hot loop reads one weight ahead
-    for (size_t p = 0; p < pixels_; ++p)
-      if (code_[p] == kIrregular) add_irregular(p);
-    // The bins each image row touches (a second bin is touched by a one-bin pixel too, with weight 0).
-    width_ = csr.width;
-    row_lo_.assign(csr.height, bins_);
-    row_hi_.assign(csr.height, -1);
-    for (size_t p = 0; p < pixels_; ++p) {
-      if (code_[p] >= kIrregular) continue;
-      const size_t r = p / width_;
-      const int b = code_[p] & 0xFFF;
-      row_lo_[r] = std::min(row_lo_[r], b);
-      row_hi_[r] = std::max(row_hi_[r], b + 1 + (code_[p] >> 12));
+  });
+  // Concatenate, strip by strip.
+  strip_seg_.assign(strips + 1, 0);
+  size_t nseg = 0, noff = 0, nw = 0;
+  for (size_t s = 0; s < strips; ++s) {
+    strip_seg_[s] = static_cast<uint32_t>(nseg);
+    nseg += local[s].seg.size(), noff += local[s].off.size(), nw += local[s].w.size();
+  }
+  strip_seg_[strips] = static_cast<uint32_t>(nseg);
+  segments_.reserve(nseg);
+  offsets_.reserve(noff);
+  weights_.reserve(nw);
+  for (Local& L : local) {
+    const uint32_t ob = static_cast<uint32_t>(offsets_.size()), wb = static_cast<uint32_t>(weights_.size());
+    for (Segment g : L.seg) {
+      g.begin += ob, g.mid += ob, g.end += ob, g.wbegin += wb;
+      segments_.push_back(g);
     }
+    offsets_.insert(offsets_.end(), L.off.begin(), L.off.end());
+    weights_.insert(weights_.end(), L.w.begin(), L.w.end());
+    L = {};
   }
   build_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
 size_t FastIntegrator::layout_bytes() const {
-  return code_.size() * sizeof(uint16_t) + weights_.size() * sizeof(float) + irr_pixel_.size() * 4 +
-         irr_ptr_.size() * 4 + irr_bin_.size() * 4 + irr_w_.size() * 4;
+  return segments_.size() * sizeof(Segment) + offsets_.size() * sizeof(uint16_t) +
+         weights_.size() * sizeof(float) + strip_seg_.size() * sizeof(uint32_t);
 }
 
-void FastIntegrator::mask_pixel(size_t p, std::span<const int32_t> bins, std::span<const float> w,
-                                Accumulator& acc) const {
-  acc.any_masked = true;
-  const double nrm = norm_[p], drk = dark_.empty() ? 0.0 : dark_[p];
-  for (size_t i = 0; i < bins.size(); ++i) {
-    double* m = &acc.masked[4 * static_cast<size_t>(bins[i])];
-    m[0] += 1;
-    m[1] += w[i];
-    m[2] += w[i] * nrm;
-    m[3] += w[i] * drk;
+const char* FastIntegrator::kernel() const { return avx2_ ? "avx2" : "scalar"; }
+
+void FastIntegrator::segment_sums(const Segment& g, const int32_t* base, uint32_t lo, uint32_t hi, bool whole,
+                                  size_t strip, double& s, double& v, std::vector<Masked>& masked) const {
+  uint32_t u0 = g.begin, u1 = g.mid, f0 = g.mid, f1 = g.end;
+  if (!whole) {
+    // Entries of each part are sorted by offset: cut out those in [lo, hi).
+    const uint16_t* o = offsets_.data();
+    u0 = static_cast<uint32_t>(std::lower_bound(o + g.begin, o + g.mid, lo) - o);
+    u1 = static_cast<uint32_t>(std::lower_bound(o + u0, o + g.mid, hi) - o);
+    f0 = static_cast<uint32_t>(std::lower_bound(o + g.mid, o + g.end, lo) - o);
+    f1 = static_cast<uint32_t>(std::lower_bound(o + f0, o + g.end, hi) - o);
   }
+  const size_t strip_start = strip * kBlock;
+  const uint16_t* off = offsets_.data();
+  const float* w = weights_.data() + g.wbegin + (f0 - g.mid);  // the weight of split entry f0
+#ifdef XRD_X86
+  if (avx2_) {
+    part_avx2<false>(base, off + u0, nullptr, u1 - u0, lo, g.bin, strip_start, s, v, masked);
+    part_avx2<true>(base, off + f0, w, f1 - f0, lo, g.bin, strip_start, s, v, masked);
+    return;
+  }
+#endif
+  part_scalar(base, off + u0, nullptr, u1 - u0, lo, g.bin, strip_start, s, v, masked);
+  part_scalar(base, off + f0, w, f1 - f0, lo, g.bin, strip_start, s, v, masked);
 }
 
 void FastIntegrator::accumulate(size_t first, std::span<const int32_t> values, Accumulator& acc) const {
-  if (first + values.size() > pixels_)
-    throw std::out_of_range("FastIntegrator::accumulate: pixels out of range");
-  if (compact_) accumulate_compact(first, values, acc);
-  accumulate_csc(first, values, acc);
-}
-
-namespace {
-
-// Interleaved copies of the accumulators, so that consecutive pixels (which often fall in the same bin) do
-// not wait for each other's read-modify-write: pixel i adds to copy i % kCopies. The copies of one bin share
-// a cache line. A per-thread scratch, all zero between calls (each call zeroes the bins it used).
-typedef double v2d __attribute__((vector_size(16)));
-constexpr size_t kCopies = 4;
-
-// (v, max(v, 1)): the signal and its Poisson variance, without a branch (compilers turn max(v, 1) into a test
-// of v == 0 otherwise, which mispredicts on low-count images).
-inline v2d signal_variance(int32_t v) {
-  const double x = v;
-#if defined(__SSE2__)
-  return _mm_max_pd(v2d{x, x}, v2d{-1.0, 1.0});
-#else
-  return v2d{x, x > 1.0 ? x : 1.0};
-#endif
-}
-
-std::vector<v2d>& scratch_for(size_t bins) {
-  thread_local std::vector<v2d> s;
-  if (s.size() < kCopies * (bins + 2)) s.assign(kCopies * (bins + 2), v2d{0, 0});
-  return s;
-}
-
-}  // namespace
-
-void FastIntegrator::accumulate_compact(size_t first, std::span<const int32_t> values,
-                                        Accumulator& acc) const {
-  const size_t n = values.size();
-  if (n == 0) return;
-  // Offset of the first pixel's weights: from its block's start, skip the weights of the pixels before it.
-  size_t off = block_offset_[first / kBlock];
-  for (size_t q = first / kBlock * kBlock; q < first; ++q)
-    if (code_[q] < kIrregular) off += code_[q] >> 12;
-  const uint16_t* code = code_.data() + first;
-  const int32_t* val = values.data();
-  const float* wts = weights_.data();  // padded with one element: read ahead of the select below
-  std::vector<v2d>& scratch = scratch_for(static_cast<size_t>(bins_));
-  v2d* a = scratch.data();
-
-  // The rare cases: pixel out of the matrix or irregular (skipped), negative value (masked in this frame),
-  // more than 2 bins (general loop).
-  auto slow = [&](size_t i, uint16_t c, int32_t v) {
-    if (c >= kIrregular) return;
-    const size_t b = c & 0xFFF;
-    const unsigned k = c >> 12;
-    if (v < 0) {
-      int32_t bb[kMaxSpan];
-      float ww[kMaxSpan];
-      double rest = 1.0;
-      for (unsigned j = 0; j < k; ++j)
-        bb[j] = static_cast<int32_t>(b + j), ww[j] = wts[off + j], rest -= ww[j];
-      bb[k] = static_cast<int32_t>(b + k), ww[k] = static_cast<float>(rest);
-      mask_pixel(first + i, {bb, k + 1}, {ww, k + 1}, acc);
-    } else {
-      const double x = v, m = v > 1 ? x : 1.0;
-      const v2d xm = {x, m};
-      double rest = 1.0;
-      for (unsigned j = 0; j < k; ++j) {
-        const double w = wts[off + j];
-        a[(b + j) * kCopies] += xm * v2d{w, w * w};
-        rest -= w;
-      }
-      const double last = static_cast<float>(rest);
-      a[(b + k) * kCopies] += xm * v2d{last, last * last};
-    }
-    off += k;
-  };
-
-  if (weights_.size() <= 1) {
-    // No split pixel anywhere (no splitting): every regular pixel adds (v, max(v, 1)) to its bin.
-    for (size_t i = 0; i < n; ++i) {
-      const uint16_t c = code[i];
-      const int32_t v = val[i];
-      if ((c >> 12) | (v < 0)) [[unlikely]] {
-        slow(i, c, v);
-        continue;
-      }
-      a[c * kCopies + (i & (kCopies - 1))] += signal_variance(v);
-    }
-  } else {
-    // One or two bins per pixel without a branch: a one-bin pixel is a two-bin pixel of weights 1 and 0.
-    for (size_t i = 0; i < n; ++i) {
-      const uint16_t c = code[i];
-      const int32_t v = val[i];
-      if ((c >> 13) | (v < 0)) [[unlikely]] {
-        slow(i, c, v);
-        continue;
-      }
-      const unsigned k = c >> 12;  // 0 or 1
-      const size_t b = c & 0xFFF;
-      // w = k ? weight : 1, selected on the bits: the compilers turn the ternary into a mispredicted branch.
-      const uint32_t sel = 0u - k;
-      const double w = std::bit_cast<float>((std::bit_cast<uint32_t>(wts[off]) & sel) | (0x3f800000u & ~sel));
-      off += k;
-      const double u = static_cast<float>(1.0 - w);  // the matrix's last weight, exactly (see build_csr)
-      const v2d xm = signal_variance(v);
-      v2d* ab = a + b * kCopies + (i & (kCopies - 1));
-      ab[0] += xm * v2d{w, w * w};
-      ab[kCopies] += xm * v2d{u, u * u};
+  const size_t end = first + values.size();
+  if (end > pixels_) throw std::out_of_range("FastIntegrator::accumulate: pixels out of range");
+  if (values.empty()) return;
+  thread_local std::vector<Masked> masked;
+  masked.clear();
+  for (size_t s = first / kBlock; s <= (end - 1) / kBlock; ++s) {
+    const size_t strip_start = s * kBlock, strip_end = std::min(pixels_, strip_start + kBlock);
+    const uint32_t lo = static_cast<uint32_t>(std::max(first, strip_start) - strip_start);
+    const uint32_t hi = static_cast<uint32_t>(std::min(end, strip_end) - strip_start);
+    const bool whole = lo == 0 && hi == strip_end - strip_start;
+    const int32_t* base = values.data() + (strip_start + lo - first);  // the value at offset lo
+    for (uint32_t gi = strip_seg_[s]; gi < strip_seg_[s + 1]; ++gi) {
+      const Segment& g = segments_[gi];
+      double sum = 0, var = 0;
+      segment_sums(g, base, lo, hi, whole, s, sum, var, masked);
+      acc.sv[2 * static_cast<size_t>(g.bin)] += sum;
+      acc.sv[2 * static_cast<size_t>(g.bin) + 1] += var;
     }
   }
-
-  // Fold the copies of the bins these rows can touch into the caller's accumulator, and zero them again.
-  const size_t r0 = first / width_, r1 = (first + n - 1) / width_;
-  int lo = bins_, hi = -1;
-  for (size_t r = r0; r <= r1; ++r) lo = std::min(lo, row_lo_[r]), hi = std::max(hi, row_hi_[r]);
-  double* sv = acc.sv.data();
-  for (int b = lo; b <= hi; ++b) {
-    v2d sum = {0, 0};
-    for (size_t c = 0; c < kCopies; ++c) {
-      sum += a[static_cast<size_t>(b) * kCopies + c];
-      a[static_cast<size_t>(b) * kCopies + c] = v2d{0, 0};
-    }
-    if (b < bins_) sv[2 * b] += sum[0], sv[2 * b + 1] += sum[1];  // bin `bins_` only ever gets weight 0
-  }
-}
-
-// The irregular pixels of [first, first + n) (every pixel when the layout is not compact): plain CSC.
-void FastIntegrator::accumulate_csc(size_t first, std::span<const int32_t> values, Accumulator& acc) const {
-  const auto lo = std::lower_bound(irr_pixel_.begin(), irr_pixel_.end(), static_cast<uint32_t>(first));
-  const auto hi = std::lower_bound(lo, irr_pixel_.end(), static_cast<uint32_t>(first + values.size()));
-  double* sv = acc.sv.data();
-  for (auto it = lo; it != hi; ++it) {
-    const size_t i = static_cast<size_t>(it - irr_pixel_.begin());
-    const size_t p = *it;
-    const int32_t k0 = irr_ptr_[i], k1 = irr_ptr_[i + 1];
-    const int32_t v = values[p - first];
-    if (v < 0) {
-      mask_pixel(p, {irr_bin_.data() + k0, static_cast<size_t>(k1 - k0)},
-                 {irr_w_.data() + k0, static_cast<size_t>(k1 - k0)}, acc);
-      continue;
-    }
-    const double x = v, m = v > 1 ? x : 1.0;
-    for (int32_t k = k0; k < k1; ++k) {
-      const double w = irr_w_[k];
-      sv[2 * static_cast<size_t>(irr_bin_[k])] += w * x;
-      sv[2 * static_cast<size_t>(irr_bin_[k]) + 1] += w * w * m;
-    }
+  if (!masked.empty()) {
+    acc.any_masked = true;
+    for (const Masked& m : masked) sums_->add_masked(m.bin, m.pixel, m.w, acc.masked);
   }
 }
 
 void FastIntegrator::finish(const Accumulator& acc, Pattern& out) const {
-  const size_t nb = static_cast<size_t>(bins_);
-  out.resize(nb);
-  thread_local std::vector<double> variance;
-  variance.resize(nb);
-  for (size_t b = 0; b < nb; ++b) {
-    const double* m = &acc.masked[4 * b];
-    const bool empty = acc.any_masked && m[0] == entries_[b];  // every pixel of the bin masked in this frame
-    if (!acc.any_masked) m = nullptr;
-    out.count[b] = empty ? 0.0 : count_[b] - (m ? m[1] : 0.0);
-    out.sum_normalization[b] = empty ? 0.0 : norm_sum_[b] - (m ? m[2] : 0.0);
-    out.sum_signal[b] = empty ? 0.0 : acc.sv[2 * b] - (dark_sum_[b] - (m ? m[3] : 0.0));
-    variance[b] = acc.sv[2 * b + 1];
-  }
-  out.radial.assign(radial_.begin(), radial_.end());
-  out.intensity.resize(nb);
-  out.sigma.resize(nb);
-  for (size_t b = 0; b < nb; ++b) {
-    if (out.count[b] > 0 && out.sum_normalization[b] != 0) {
-      out.intensity[b] = out.sum_signal[b] / out.sum_normalization[b];
-      out.sigma[b] = std::sqrt(variance[b]) / out.sum_normalization[b];
-    } else {
-      out.intensity[b] = 0;
-      out.sigma[b] = 0;
-    }
-  }
+  sums_->finish(acc.sv, acc.any_masked ? std::span<const double>(acc.masked) : std::span<const double>(),
+                out);
 }
 
 void FastIntegrator::integrate(std::span<const int32_t> image, Pattern& out, Workspace& ws) const {
   if (image.size() != pixels_)
     throw std::invalid_argument("image has " + std::to_string(image.size()) +
                                 " pixels, the matrix was built for " + std::to_string(pixels_));
-  const size_t blocks = (pixels_ + kBlock - 1) / kBlock;
-  if (ws.blocks.size() != blocks || (blocks && ws.blocks[0].sv.size() != 2 * static_cast<size_t>(bins_))) {
-    ws.blocks.assign(blocks, make_accumulator());
-    ws.total = make_accumulator();
-  }
-  tbb::parallel_for(size_t(0), blocks, [&](size_t blk) {
-    Accumulator& a = ws.blocks[blk];
-    a.clear();
-    const size_t p0 = blk * kBlock, p1 = std::min(pixels_, p0 + kBlock);
-    accumulate(p0, image.subspan(p0, p1 - p0), a);
+  const size_t strips = strip_seg_.size() - 1;
+  ws.segments.resize(2 * segments_.size());
+  ws.masked.resize(strips);
+  if (ws.total.sv.size() != 2 * static_cast<size_t>(bins_)) ws.total = make_accumulator();
+  // Each strip's segments write their own sums: no accumulator to clear or merge per block.
+  tbb::parallel_for(size_t(0), strips, [&](size_t s) {
+    auto& masked = ws.masked[s];
+    masked.clear();
+    const size_t len = std::min(pixels_, (s + 1) * kBlock) - s * kBlock;
+    const int32_t* base = image.data() + s * kBlock;
+    for (uint32_t gi = strip_seg_[s]; gi < strip_seg_[s + 1]; ++gi) {
+      double sum = 0, var = 0;
+      segment_sums(segments_[gi], base, 0, static_cast<uint32_t>(len), true, s, sum, var, masked);
+      ws.segments[2 * gi] = sum;
+      ws.segments[2 * gi + 1] = var;
+    }
   });
-  ws.total.clear();
-  for (const Accumulator& a : ws.blocks) ws.total.add(a);
-  finish(ws.total, out);
+  // Merge in a fixed order: the result does not depend on the thread count.
+  Accumulator& t = ws.total;
+  t.clear();
+  for (size_t gi = 0; gi < segments_.size(); ++gi) {
+    const size_t b = static_cast<size_t>(segments_[gi].bin);
+    t.sv[2 * b] += ws.segments[2 * gi];
+    t.sv[2 * b + 1] += ws.segments[2 * gi + 1];
+  }
+  for (const auto& masked : ws.masked)
+    for (const Masked& m : masked) sums_->add_masked(m.bin, m.pixel, m.w, t.masked), t.any_masked = true;
+  finish(t, out);
 }
 
 void FastIntegrator::integrate(std::span<const int32_t> image, Pattern& out) const {

@@ -1,8 +1,8 @@
-// The engines: the reference (plain CSR) against hand-computed sums, and the fast pixel-major engine against
-// the reference (every engine's bound is 1e-5 relative; this one uses the matrix's weights exactly, so only
-// the order of the sums differs: 1e-9 here) on small detectors and on the real Pilatus 2M frame: every
-// splitting, dark/flat, pixels negative in one frame only, ranges that cut pixels, bins beyond the 16-bit
-// layout, pixel ranges fed in any order, any thread count.
+// The engines: the reference (plain CSR) against hand-computed sums; the sparse engines (fast: strips
+// gathered, with AVX2 and scalar; csc: pixel-major) against the reference, on small detectors and on the real
+// Pilatus 2M frame: every splitting, dark/flat, pixels negative in one frame only, ranges that cut pixels,
+// more bins than 16-bit codes hold, pixel ranges fed in any order, any thread count. Every engine's bound is
+// 1e-5 relative; these use the matrix's weights exactly, so only the order of the sums differs: 1e-9 here.
 #include <tbb/task_arena.h>
 
 #include <algorithm>
@@ -15,6 +15,7 @@
 #include "datasets/mask.hpp"
 #include "datasets/poni.hpp"
 #include "kernels/integrate.hpp"
+#include "kernels/integrate_csc.hpp"
 #include "kernels/integrate_fast.hpp"
 #include "tests/test_integrate_fixture.hpp"
 #include "tests/test_support.hpp"
@@ -75,6 +76,24 @@ double max_diff(const Pattern& a, const Pattern& b) {
   return d;
 }
 
+// The sparse engines under test: the fast one (with its SIMD kernel where the CPU has it, and scalar), and
+// the pixel-major one. f(engine, name).
+template <class F>
+void for_each_engine(const Setup& s, F&& f) {
+  {
+    const FastIntegrator e(s);
+    f(e, std::string("fast/") + e.kernel());
+  }
+  {
+    const FastIntegrator e(s, 0, /*allow_simd=*/false);
+    f(e, std::string("fast/") + e.kernel());
+  }
+  {
+    const CscIntegrator e(s);
+    f(e, std::string("csc"));
+  }
+}
+
 }  // namespace
 
 TEST_CASE("reference engine: sums as defined (one bin, dark, flat, normalization, negative pixels)") {
@@ -123,7 +142,7 @@ TEST_CASE("reference engine: sums as defined (one bin, dark, flat, normalization
   CHECK_THROWS_AS(fast.integrate(std::vector<int32_t>(5), f), std::invalid_argument);
 }
 
-TEST_CASE("fast engine equals the reference on a small tilted detector, every splitting and unit") {
+TEST_CASE("sparse engines equal the reference on a small tilted detector, every splitting and unit") {
   const Geometry g = small_geometry();
   std::vector<uint8_t> mask(kW * kH, 0);
   for (size_t p = 3; p < mask.size(); p += 11) mask[p] = 1;
@@ -131,7 +150,6 @@ TEST_CASE("fast engine equals the reference on a small tilted detector, every sp
   for (Split split : {Split::none, Split::bbox, Split::full})
     for (Unit unit : {Unit::tth_deg, Unit::q_A, Unit::r_mm})
       for (int bins : {7, 100, 300}) {
-        INFO(to_string(split) << " " << to_string(unit) << " " << bins << " bins");
         Options o;
         o.bins = bins;
         o.unit = unit;
@@ -139,20 +157,20 @@ TEST_CASE("fast engine equals the reference on a small tilted detector, every sp
         o.polarization = 0.95;
         const Setup s = build_setup(g, mask, kW, kH, o,
                                     bins == 100 ? std::span<const float>(dark) : std::span<const float>());
-        const FastIntegrator fast(s);
-        CHECK(fast.compact());
-        for (uint32_t seed : {1u, 2u}) {
-          const auto img = small_image(seed);
-          Pattern ref, f;
-          integrate(s, img, ref);
-          fast.integrate(img, f);
-          CHECK(max_diff(ref, f) < 1e-9);
-        }
+        for_each_engine(s, [&](const auto& engine, const std::string& name) {
+          INFO(name << ": " << to_string(split) << " " << to_string(unit) << " " << bins << " bins");
+          for (uint32_t seed : {1u, 2u}) {
+            const auto img = small_image(seed);
+            Pattern ref, f;
+            integrate(s, img, ref);
+            engine.integrate(img, f);
+            CHECK(max_diff(ref, f) < 1e-9);
+          }
+        });
       }
 }
 
-TEST_CASE(
-    "fast engine: a given range cutting pixels (irregular pixels) and more bins than 16-bit codes hold") {
+TEST_CASE("sparse engines: a given range cutting pixels, and more bins than the pixel-major codes hold") {
   const Geometry g = small_geometry();
   const auto img = small_image(3);
   for (Split split : {Split::bbox, Split::full}) {
@@ -163,85 +181,97 @@ TEST_CASE(
     o.radial_min = 5.0;
     o.radial_max = 40.0;
     const Setup s = build_setup(g, {}, kW, kH, o);
-    const FastIntegrator fast(s);
-    Pattern ref, f;
-    integrate(s, img, ref);
-    fast.integrate(img, f);
-    CHECK(max_diff(ref, f) < 1e-9);
     o.radial_min.reset();
     o.radial_max.reset();
     o.bins = 5000;
     const Setup big = build_setup(g, {}, kW, kH, o);
-    const FastIntegrator fast_big(big);
-    CHECK_FALSE(fast_big.compact());
-    integrate(big, img, ref);
-    fast_big.integrate(img, f);
-    CHECK(max_diff(ref, f) < 1e-9);
+    CHECK(CscIntegrator(s).compact());
+    CHECK_FALSE(CscIntegrator(big).compact());
+    for (const Setup* x : {&s, &big})
+      for_each_engine(*x, [&](const auto& engine, const std::string& name) {
+        INFO(name << ": " << to_string(split) << ", " << x->csr.bins << " bins");
+        Pattern ref, f;
+        integrate(*x, img, ref);
+        engine.integrate(img, f);
+        CHECK(max_diff(ref, f) < 1e-9);
+      });
   }
 }
 
-TEST_CASE("fast engine: pixel ranges accumulated in any order and size give the whole-frame result") {
+TEST_CASE("sparse engines: pixel ranges accumulated in any order and size give the whole-frame result") {
   const Geometry g = small_geometry();
   Options o;
   o.bins = 80;
   o.split = Split::bbox;
   const Setup s = build_setup(g, {}, kW, kH, o);
-  const FastIntegrator fast(s);
   const auto img = small_image(4);
-  Pattern whole, parts;
-  fast.integrate(img, whole);
-  std::mt19937 rng(7);
-  // Random cuts, fed in reverse order into two accumulators (two "threads"), then merged.
-  std::vector<size_t> cuts = {0, img.size()};
-  for (int k = 0; k < 25; ++k) cuts.push_back(rng() % img.size());
-  std::sort(cuts.begin(), cuts.end());
-  auto a = fast.make_accumulator(), b = fast.make_accumulator();
-  for (size_t k = cuts.size() - 1; k > 0; --k) {
-    const size_t p0 = cuts[k - 1], p1 = cuts[k];
-    fast.accumulate(p0, std::span<const int32_t>(img).subspan(p0, p1 - p0), k % 2 ? a : b);
-  }
-  a.add(b);
-  fast.finish(a, parts);
-  CHECK(max_diff(whole, parts) < 1e-12);
-  // One image row at a time (what a decoder hands over).
-  auto rows = fast.make_accumulator();
-  for (size_t r = 0; r < kH; ++r)
-    fast.accumulate(r * kW, std::span<const int32_t>(img).subspan(r * kW, kW), rows);
-  fast.finish(rows, parts);
-  CHECK(max_diff(whole, parts) < 1e-12);
-  CHECK_THROWS_AS(fast.accumulate(img.size() - 3, std::span<const int32_t>(img).subspan(0, 5), rows),
-                  std::out_of_range);
+  for_each_engine(s, [&](const auto& engine, const std::string& name) {
+    INFO(name);
+    Pattern whole, parts;
+    engine.integrate(img, whole);
+    std::mt19937 rng(7);
+    // Random cuts, fed in reverse order into two accumulators (two "threads"), then merged.
+    std::vector<size_t> cuts = {0, img.size()};
+    for (int k = 0; k < 25; ++k) cuts.push_back(rng() % img.size());
+    std::sort(cuts.begin(), cuts.end());
+    auto a = engine.make_accumulator(), b = engine.make_accumulator();
+    for (size_t k = cuts.size() - 1; k > 0; --k) {
+      const size_t p0 = cuts[k - 1], p1 = cuts[k];
+      engine.accumulate(p0, std::span<const int32_t>(img).subspan(p0, p1 - p0), k % 2 ? a : b);
+    }
+    a.add(b);
+    engine.finish(a, parts);
+    CHECK(max_diff(whole, parts) < 1e-12);
+    // One image row at a time (what a decoder hands over).
+    auto rows = engine.make_accumulator();
+    for (size_t r = 0; r < kH; ++r)
+      engine.accumulate(r * kW, std::span<const int32_t>(img).subspan(r * kW, kW), rows);
+    engine.finish(rows, parts);
+    CHECK(max_diff(whole, parts) < 1e-12);
+    CHECK_THROWS_AS(engine.accumulate(img.size() - 3, std::span<const int32_t>(img).subspan(0, 5), rows),
+                    std::out_of_range);
+  });
 }
 
-TEST_CASE("fast engine on the real Pilatus 2M frame: equal to the reference, whatever the thread count") {
+TEST_CASE("sparse engines on the real Pilatus 2M frame: equal to the reference, whatever the thread count") {
   const auto& lab6 = test::Lab6::get();
   const auto& image = lab6.image;
   const auto& g = lab6.geometry;
   const auto& mask = lab6.mask_file;
   for (Split split : {Split::none, Split::bbox, Split::full}) {
-    INFO(to_string(split));
     Options o;
     o.split = split;
     o.unit = Unit::q_nm;
     const Setup s = build_setup(g, mask, image.width, image.height, o);
-    const FastIntegrator fast(s);
-    CHECK(fast.compact());
-    Pattern ref, one, many, csr;
+    Pattern ref, csr;
     integrate(s, image.pixels, ref);
     tbb::task_arena(3).execute([&] { integrate_csr_parallel(s, image.pixels, csr); });
     CHECK(csr.intensity == ref.intensity);  // same sums in the same order
     CHECK(csr.sigma == ref.sigma);
     CHECK(csr.count == ref.count);
-    tbb::task_arena(1).execute([&] { fast.integrate(image.pixels, one); });
-    tbb::task_arena(4).execute([&] { fast.integrate(image.pixels, many); });
-    CHECK(max_diff(ref, one) < 1e-9);
-    CHECK(one.intensity == many.intensity);  // fixed blocks, merged in order: bit-identical
-    CHECK(one.sigma == many.sigma);
     // The same frame with extra pixels gone negative (a frame where more pixels fail than in the mask file).
-    auto img = image.pixels;
-    for (size_t p = 1000; p < img.size(); p += 9973) img[p] = -2;
-    integrate(s, img, ref);
-    fast.integrate(img, one);
-    CHECK(max_diff(ref, one) < 1e-9);
+    auto holes = image.pixels;
+    for (size_t p = 1000; p < holes.size(); p += 9973) holes[p] = -2;
+    Pattern ref_holes;
+    integrate(s, holes, ref_holes);
+    for_each_engine(s, [&](const auto& engine, const std::string& name) {
+      INFO(name << ": " << to_string(split));
+      Pattern one, many;
+      tbb::task_arena(1).execute([&] { engine.integrate(image.pixels, one); });
+      tbb::task_arena(4).execute([&] { engine.integrate(image.pixels, many); });
+      CHECK(max_diff(ref, one) < 1e-9);
+      CHECK(one.intensity == many.intensity);  // fixed blocks, merged in order: bit-identical
+      CHECK(one.sigma == many.sigma);
+      engine.integrate(holes, one);
+      CHECK(max_diff(ref_holes, one) < 1e-9);
+      // Blocks of kBlock pixels (a decoder's), the fast path of accumulate().
+      auto acc = engine.make_accumulator();
+      for (size_t p0 = 0; p0 < holes.size(); p0 += FastIntegrator::kBlock) {
+        const size_t n = std::min(FastIntegrator::kBlock, holes.size() - p0);
+        engine.accumulate(p0, std::span<const int32_t>(holes).subspan(p0, n), acc);
+      }
+      engine.finish(acc, one);
+      CHECK(max_diff(ref_holes, one) < 1e-9);
+    });
   }
 }
