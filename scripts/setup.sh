@@ -1,6 +1,17 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages xrdbench needs, only those missing. Idempotent; run as root (or with sudo).
+#   bash scripts/setup.sh           # what the build, the tests and the reports need
+#   bash scripts/setup.sh --peers   # also the peers the comparison scripts time beside us (pyFAI 0.21); the tests
+#                                   # never need them
 set -euo pipefail
+PEERS=0
+for arg in "$@"; do
+  case "$arg" in
+    --peers) PEERS=1 ;;
+    -h | --help) sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "setup: unknown argument '$arg' (expected --peers)" >&2; exit 2 ;;
+  esac
+done
 PKGS=(
   build-essential cmake pkg-config git
   libbenchmark-dev libtbb-dev libhdf5-dev hdf5-tools
@@ -9,6 +20,8 @@ PKGS=(
   clang libclang-rt-14-dev
   python3-matplotlib python3-numpy python3-fabio
 )
+PEER_PKGS=(python3-pyfai)
+if [ "$PEERS" = 1 ]; then PKGS+=("${PEER_PKGS[@]}"); fi
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
