@@ -9,7 +9,9 @@ namespace xrd::strat {
 namespace {
 
 class Fused : public TbbPipeline {
-  static constexpr size_t kBlock = 32768;  // pixels per decoded block: 128 KB of int32, stays in L2
+  // Pixels per decoded block: the engine's own block (its weight offsets are indexed per kBlock pixels, so aligned
+  // blocks start without a scan), 256 KB of int32: stays in L2.
+  static constexpr size_t kBlock = integ::FastIntegrator::kBlock;
 
  protected:
   void process(const RunContext& ctx, Token& tok, int thread) override {

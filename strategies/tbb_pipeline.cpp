@@ -13,17 +13,17 @@ void TbbPipeline::prepare(RunContext& ctx) {
   // Two frames per thread in flight: one being worked on, one read ahead or waiting to be written.
   const int ntokens = ctx.opt.readers > 0 ? ctx.opt.readers : 2 * threads;
   tokens_.clear();
-  free_.clear();
   for (int i = 0; i < ntokens; ++i) {
     tokens_.push_back(std::make_unique<Token>());
     tokens_.back()->acc = engine_->make_accumulator();
-    free_.push_back(tokens_.back().get());
   }
 }
 
 void TbbPipeline::run(RunContext& ctx) {
   const size_t n = ctx.files.size();
   size_t next = 0;
+  free_.clear();  // every token is free between runs (a run that threw may have left some out)
+  for (auto& t : tokens_) free_.push_back(t.get());
   auto take = [&] {
     std::lock_guard<std::mutex> l(free_mu_);
     Token* t = free_.back();
