@@ -10,4 +10,4 @@ add_test(NAME reports:report
 add_test(NAME reports:ci_script
          COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/reports/test_ci_script.py)
 set_tests_properties(reports:stats reports:compare reports:report reports:ci_script PROPERTIES
-                     ENVIRONMENT "${_reports_env}" TIMEOUT 300 LABELS reports)
+                     ENVIRONMENT "${_reports_env}" TIMEOUT 600 LABELS reports)
