@@ -53,7 +53,7 @@ class Compared:
 
 
 def normalized(results, mode):
-    """(factor turning fps into the chosen unit) for one file; raises ResultsError when its calibration is absent."""
+    """The function turning one file's fps into the chosen figure; ResultsError when its calibration is absent."""
     key, fn, _ = NORMALIZATIONS[mode]
     if key is None:
         return lambda fps: fps
@@ -135,8 +135,8 @@ def calibration_warning(base, cur, mode, rows):
     """A warning when the two calibrations disagree with what the rows saw, or None.
 
     The calibration is one short measurement per file; a burst of load during it (and not during the rows) moves every
-    normalized figure at once. Sign: the calibrations differ by more than CALIBRATION_SUSPECT while the rows' raw
-    speed ratio (median over the compared rows) is much closer to 1 than the calibration ratio is."""
+    normalized figure at once. Sign: the calibrations differ by a factor of CALIBRATION_SUSPECT or more, and so
+    does their ratio from the rows' raw speed ratio (median over the compared rows)."""
     key = NORMALIZATIONS[mode][0]
     if key is None:
         return None
@@ -147,7 +147,8 @@ def calibration_warning(base, cur, mode, rows):
     if not raw or max(speed_cal, 1 / speed_cal) < CALIBRATION_SUSPECT:
         return None
     speed_rows = sorted(raw)[len(raw) // 2]
-    if abs(speed_cal / speed_rows - 1) < CALIBRATION_SUSPECT - 1:
+    disagreement = speed_cal / speed_rows
+    if max(disagreement, 1 / disagreement) < CALIBRATION_SUSPECT:
         return None
     return ("warning: machine.calibration.%s says CURRENT's machine is %.2fx as fast as BASELINE's, but its rows ran "
             "%.2fx as fast (median): one calibration was probably disturbed (it is one short measurement), so the "
