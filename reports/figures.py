@@ -1,8 +1,8 @@
 """The report's figures (matplotlib, Agg): Table 1, pool scaling, stage profile, machine comparison.
 
 Each function takes loaded results (xrdresults.Results), writes one PNG and returns its path. fps axes are
-logarithmic: rows span 10..10000 frames/s. The paper's values come from the rows' "paper" objects, or from
-shared/paper/table1.csv when a file lacks them.
+logarithmic: rows span 10..10000 frames/s. The paper's values come in as {row id: (median fps, MAD)}
+(xrdresults.paper_values: the rows' "paper" objects, else shared/paper/table1.csv).
 """
 import re
 
@@ -40,19 +40,13 @@ def _fps_axis(ax, lo, hi, axis="x"):
     while decade <= hi * 10:
         ticks += [t for t in (decade, 2 * decade, 5 * decade) if lo <= t <= hi]
         decade *= 10
-    fmt = FuncFormatter(lambda v, _: ("%g" % v))
-    if axis == "x":
-        ax.set_xscale("log")
-        ax.set_xlim(lo, hi)
-        ax.xaxis.set_major_locator(FixedLocator(ticks))
-        ax.xaxis.set_major_formatter(fmt)
-        ax.xaxis.set_minor_formatter(NullFormatter())
-    else:
-        ax.set_yscale("log")
-        ax.set_ylim(lo, hi)
-        ax.yaxis.set_major_locator(FixedLocator(ticks))
-        ax.yaxis.set_major_formatter(fmt)
-        ax.yaxis.set_minor_formatter(NullFormatter())
+    set_scale, set_lim, axis_obj = (ax.set_xscale, ax.set_xlim, ax.xaxis) if axis == "x" else \
+        (ax.set_yscale, ax.set_ylim, ax.yaxis)
+    set_scale("log")
+    set_lim(lo, hi)
+    axis_obj.set_major_locator(FixedLocator(ticks))
+    axis_obj.set_major_formatter(FuncFormatter(lambda v, _: "%g" % v))
+    axis_obj.set_minor_formatter(NullFormatter())
 
 
 def _fps_range(values):
