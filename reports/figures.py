@@ -14,7 +14,7 @@ from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLocator  # noqa: E402
 
-from xrdresults import REALTIME_FPS, STAGES, fmt_fps, gpu_name, row_ids  # noqa: E402
+from xrdresults import REALTIME_FPS, fmt_fps, gpu_name, row_ids, stage_names  # noqa: E402
 
 DPI = 110
 OURS = "#1f77b4"
@@ -220,7 +220,7 @@ def stages(res, path):
     for r in res.rows:
         if r.stages_ms:
             entries.append((_row_label(r), r.stages_ms, 1000.0 / r.fps_median if r.has_fps else None))
-    names = list(STAGES) + sorted({k for _, s, _ in entries for k in s} - set(STAGES))
+    names = stage_names(s for _, s, _ in entries)
     n = len(entries)
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(12.5, 1.8 + 0.38 * n), sharey=True,
                                   gridspec_kw=dict(width_ratios=[3, 2]))

@@ -25,7 +25,7 @@ import os  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import figures  # noqa: E402
 import xrdresults  # noqa: E402
-from xrdresults import REALTIME_FPS, STAGES, fmt_fps  # noqa: E402
+from xrdresults import REALTIME_FPS, fmt_fps  # noqa: E402
 
 
 # A report is a list of blocks rendered twice, to Markdown and to HTML:
@@ -158,9 +158,7 @@ def _residency(r):
 
 
 def _validation(r):
-    if not r.validated:
-        return "no" if r.max_rel_diff is None else "no (%.1e)" % r.max_rel_diff
-    return "yes" if r.max_rel_diff is None else "yes (%.1e)" % r.max_rel_diff
+    return ("yes" if r.validated else "no") + ("" if r.max_rel_diff is None else " (%.1e)" % r.max_rel_diff)
 
 
 def rows_table(res, paper):
@@ -179,7 +177,7 @@ def rows_table(res, paper):
 
 
 def stages_table(res):
-    names = list(STAGES) + sorted({k for r in res.rows for k in r.stages_ms} - set(STAGES))
+    names = xrdresults.stage_names(r.stages_ms for r in res.rows)
     header = ["row"] + names + ["sum of stages", "wall per frame"]
     body = []
     for r in res.rows:

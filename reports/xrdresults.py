@@ -202,6 +202,12 @@ def row_ids(results):
     return list(ids)
 
 
+def stage_names(stage_dicts):
+    """The profiler's stages in pipeline order, then any other stage key found in these stages_ms dicts."""
+    extra = {k for d in stage_dicts for k in d} - set(STAGES)
+    return list(STAGES) + sorted(extra)
+
+
 def paper_values(results, paper_csv):
     """{row id: (median_fps, mad_fps)} of the paper: the CSV's rows, overridden by the results' own 'paper' objects."""
     out = dict(paper_csv)
