@@ -20,6 +20,8 @@
 #include "harness/progress.hpp"
 #include "harness/stats.hpp"
 #include "kernels/md5.hpp"
+#include "kernels/ocl_device.hpp"
+#include "kernels/ocl_engine.hpp"
 
 namespace po = boost::program_options;
 using nlohmann::json;
@@ -43,11 +45,40 @@ class CpuDecoder : public FrameDecoder {
   void decode(const cbf::CbfView& v, std::span<int32_t> out) override { cbf::decode(v, out); }
 };
 
-std::unique_ptr<FrameDecoder> make_decoder() { return std::make_unique<CpuDecoder>(); }
+// The OpenCL decoder (kernels/ocl_engine.hpp); its buffers grow to the largest frame seen.
+class OclDecoder : public FrameDecoder {
+ public:
+  explicit OclDecoder(const ocl::DeviceSpec& spec) : ctx_(spec) {}
+  std::string name() const override { return "opencl (" + ctx_.name() + ")"; }
+  void decode(const cbf::CbfView& v, std::span<int32_t> out) override {
+    if (!dec_ || v.payload.size() > bytes_ || out.size() > pixels_) {
+      bytes_ = std::max(bytes_, v.payload.size());
+      pixels_ = std::max(pixels_, out.size());
+      dec_ = std::make_unique<ocl::Decoder>(ctx_, bytes_, pixels_);
+    }
+    const bo::DecodeResult r = dec_->decode(v.payload, out, v.binary.element_type);
+    if (!r.ok())
+      throw Error(v.path, Error::at_byte(v.binary.payload_offset + r.error_offset),
+                  "bad byte-offset payload (decoded on " + ctx_.name() + "; stream offsets below are relative to "
+                  "the payload at file byte " + std::to_string(v.binary.payload_offset) + "): " + r.message());
+  }
+
+ private:
+  ocl::DeviceContext ctx_;
+  std::unique_ptr<ocl::Decoder> dec_;
+  size_t bytes_ = 0, pixels_ = 0;
+};
+
+std::unique_ptr<FrameDecoder> make_decoder(const std::string& device) {
+  const ocl::DeviceSpec spec = ocl::parse_device_spec(device);
+  if (spec.is_opencl()) return std::make_unique<OclDecoder>(spec);
+  return std::make_unique<CpuDecoder>();
+}
 
 struct InfoOptions {
   bool json = false, no_md5 = false, time = false;
   int repeats = 20;
+  std::string device = "cpu";
 };
 
 struct FrameReport {
@@ -177,7 +208,7 @@ int cbf_info(int argc, char** argv) {
   InfoOptions o;
   std::vector<std::string> files;
   po::options_description desc(
-      "Usage: xrdbench cbf info [--json] [--no-md5] [--time [--repeats N]] FILE...\n\n"
+      "Usage: xrdbench cbf info [--json] [--no-md5] [--time [--repeats N]] [--device D] FILE...\n\n"
       "Reads each CBF file, checks its Content-MD5, decodes the byte-offset payload and prints the image size,\n"
       "the Pilatus header (detector, wavelength, distance, beam centre, ...), the MD5 status and pixel statistics\n"
       "(min, max, sum, MD5 of the pixels as little-endian int32). A file that cannot be read is reported on stderr\n"
@@ -191,7 +222,9 @@ int cbf_info(int argc, char** argv) {
       "a Content-MD5 mismatch is reported (md5: \"mismatch\") but is not a failure")(
       "time", po::bool_switch(&o.time),
       "also time the decode of the in-memory payload: decode_ms is the median of --repeats decodes")(
-      "repeats", po::value<int>(&o.repeats)->default_value(20), "decodes timed per file with --time (>= 20)");
+      "repeats", po::value<int>(&o.repeats)->default_value(20), "decodes timed per file with --time (>= 20)")(
+      "device", po::value<std::string>(&o.device)->default_value("cpu"),
+      "decode on: cpu, or opencl[:PLATFORM[:DEVICE]] (see `xrdbench devices`)");
   po::options_description hidden;
   hidden.add_options()("file", po::value<std::vector<std::string>>(&files), "CBF files");
   po::options_description all;
@@ -219,7 +252,7 @@ int cbf_info(int argc, char** argv) {
     return 2;
   }
 
-  auto decoder = make_decoder();
+  auto decoder = make_decoder(o.device);
   std::vector<uint8_t> buf;
   std::vector<int32_t> pixels;
   json out = json::array();

@@ -25,6 +25,8 @@
 #include "kernels/error.hpp"
 #include "kernels/integrate.hpp"
 #include "kernels/integrate_fast.hpp"
+#include "kernels/ocl_device.hpp"
+#include "kernels/ocl_engine.hpp"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
@@ -67,7 +69,7 @@ struct Frame {
 
 int cmd_integrate(int argc, char** argv) {
   std::string poni_path, mask_path, dark_path, flat_path, out_path, unit = "q_nm^-1", split = "bbox",
-                                                                    engine = "fast";
+                                                                    engine = "fast", device = "cpu";
   int bins = 1000, threads = 0;
   double polarization = 0, normalization = 1;
   std::vector<double> range;
@@ -109,6 +111,9 @@ int cmd_integrate(int argc, char** argv) {
       "threads", po::value(&threads)->default_value(0)->value_name("T"), "threads (0: every core)")(
       "engine", po::value(&engine)->default_value("fast")->value_name("E"),
       "fast (pixel-major, parallel) or reference (plain CSR, one thread per frame)")(
+      "device", po::value(&device)->default_value("cpu")->value_name("D"),
+      "cpu, or opencl[:PLATFORM[:DEVICE]]: compressed frames go to the device, which decodes and integrates "
+      "them (batches of 16; see `xrdbench devices`)")(
       "float64", po::bool_switch(&float64), "HDF5: store intensity and sigma as float64 (default float32)")(
       "stop-on-error", po::bool_switch(&stop_on_error), "stop at the first frame that fails")(
       "quiet,q", po::bool_switch(&quiet), "no summary on stderr")(
@@ -145,6 +150,12 @@ int cmd_integrate(int argc, char** argv) {
   if (!range.empty() && range.size() != 2) return usage_error("--range takes two numbers: MIN MAX");
   if (engine != "fast" && engine != "reference") return usage_error("--engine must be fast or reference");
   if (threads < 0) return usage_error("--threads must be 0 (every core) or more");
+  const ocl::DeviceSpec device_spec = ocl::parse_device_spec(device);
+  std::unique_ptr<ocl::DeviceContext> ocl_ctx;
+  if (device_spec.is_opencl()) {
+    ocl_ctx = std::make_unique<ocl::DeviceContext>(device_spec);
+    engine = "opencl (" + ocl_ctx->name() + ")";
+  }
 
   integ::Options opt;
   try {
@@ -180,7 +191,7 @@ int cmd_integrate(int argc, char** argv) {
     } catch (const std::invalid_argument& e) {
       throw Error(poni_path, "", std::string("cannot build the integration matrix: ") + e.what());
     }
-    if (engine == "fast") fast = std::make_unique<integ::FastIntegrator>(setup, threads);
+    if (engine == "fast" && !ocl_ctx) fast = std::make_unique<integ::FastIntegrator>(setup, threads);
   });
   const double setup_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
@@ -209,7 +220,58 @@ int cmd_integrate(int argc, char** argv) {
   double integrate_s = 0;
   std::mutex time_mutex;
   const auto t1 = std::chrono::steady_clock::now();
-  arena.execute([&] {
+  // On an OpenCL device: read and parse here, the device decodes and integrates batches while the next is read.
+  auto run_on_device = [&] {
+    size_t max_bytes = 0;
+    for (auto& f : files) {
+      std::error_code ec;
+      max_bytes = std::max<size_t>(max_bytes, fs::file_size(f, ec) * !ec);
+    }
+    ocl::Engine eng(*ocl_ctx, setup, std::max<size_t>(max_bytes, 1), 16);
+    ocl::BatchResult res;
+    std::vector<uint8_t> buf;
+    auto fail = [&](const std::string& what) {
+      ++failed;
+      ++done;
+      std::fprintf(stderr, "xrdbench integrate: error: %s\n", what.c_str());
+      if (stop_on_error) stop = true;
+    };
+    auto take = [&] {
+      eng.complete(res);
+      integrate_s += 1e-3 * res.compute_ms;
+      for (size_t k = 0; k < res.size(); ++k) {
+        const auto& fr = res.frames[k];
+        if (fr.error) {
+          fail(fr.error->what());
+          continue;
+        }
+        if (writer) writer->write(fr.tag, fr.pattern);
+        else write_csv(out, fr.pattern);
+        ++done;
+      }
+    };
+    for (size_t next = 0; next < files.size() && !stop;) {
+      ocl::Staging& s = eng.staging();
+      for (; s.size() < s.capacity() && next < files.size() && !stop; ++next) {
+        try {
+          cbf::read_file(files[next], buf);
+          const cbf::CbfView v = cbf::parse(buf, files[next]);
+          if (v.binary.width != width || v.binary.height != height)
+            throw Error(files[next], "",
+                        "frame is " + std::to_string(v.binary.width) + " x " + std::to_string(v.binary.height) +
+                            " pixels, the first frame " + std::to_string(width) + " x " + std::to_string(height));
+          s.add(v.payload, v.binary.n_elements, v.binary.element_type, files[next], next);
+        } catch (const std::exception& e) {
+          fail(e.what());
+        }
+      }
+      eng.submit(s);
+      if (eng.in_flight() == eng.depth()) take();
+    }
+    while (eng.in_flight()) take();
+  };
+  if (ocl_ctx) run_on_device();
+  else arena.execute([&] {
     tbb::parallel_pipeline(
         tokens,
         tbb::make_filter<void,

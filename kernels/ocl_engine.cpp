@@ -42,6 +42,13 @@ void Staging::commit(size_t payload_offset, size_t payload_size, size_t elements
   ++count_;
 }
 
+std::span<uint8_t> Staging::claim(size_t payload_offset, size_t payload_size, size_t elements, bo::ElementType t,
+                                  std::string name, uint64_t tag) {
+  uint8_t* at = base_ + used_;
+  commit(payload_offset, payload_size, elements, t, std::move(name), tag);
+  return {at, payload_offset + payload_size};
+}
+
 void Staging::add(std::span<const uint8_t> payload, size_t elements, bo::ElementType t, std::string name,
                   uint64_t tag) {
   auto dst = reserve();
@@ -79,8 +86,9 @@ struct Engine::Impl {
     Staging staging;
     cl::Buffer pinned, in, images, results;
     std::unique_ptr<DecodeScratch> scratch;
-    std::vector<uint32_t> status;
-    std::vector<float> sums;
+    cl::Buffer status_pinned, sums_pinned;  // the downloads land in pinned memory: truly asynchronous reads
+    uint32_t* status = nullptr;
+    float* sums = nullptr;
     std::vector<FrameSpec> specs;
     cl::Event up, first, decoded, integrated, done;
     size_t bytes_up = 0;
@@ -157,8 +165,13 @@ struct Engine::Impl {
       sl.images = cl::Buffer(ctx.context, CL_MEM_READ_WRITE, size_t(batch) * pixels * 4);
       sl.results = cl::Buffer(ctx.context, CL_MEM_WRITE_ONLY, size_t(batch) * bins * kOutWords * 4);
       sl.scratch = std::make_unique<DecodeScratch>(ctx, layout);
-      sl.status.resize(size_t(batch) * kStatusWords);
-      sl.sums.resize(size_t(batch) * bins * kOutWords);
+      const size_t status_bytes = size_t(batch) * kStatusWords * 4, sums_bytes = size_t(batch) * bins * kOutWords * 4;
+      sl.status_pinned = cl::Buffer(ctx.context, CL_MEM_READ_WRITE | CL_MEM_ALLOC_HOST_PTR, status_bytes);
+      sl.sums_pinned = cl::Buffer(ctx.context, CL_MEM_READ_WRITE | CL_MEM_ALLOC_HOST_PTR, sums_bytes);
+      sl.status = static_cast<uint32_t*>(ctx.copy_queue.enqueueMapBuffer(sl.status_pinned, CL_TRUE,
+                                                                          CL_MAP_READ | CL_MAP_WRITE, 0, status_bytes));
+      sl.sums = static_cast<float*>(ctx.copy_queue.enqueueMapBuffer(sl.sums_pinned, CL_TRUE,
+                                                                     CL_MAP_READ | CL_MAP_WRITE, 0, sums_bytes));
       sl.staging.base_ = host + layout.payload_start;
       sl.staging.bytes_ = layout.total_bytes - layout.payload_start;
       sl.staging.frame_max_ = max_bytes;
@@ -172,8 +185,11 @@ struct Engine::Impl {
     try {
       ctx.copy_queue.finish();
       ctx.compute_queue.finish();
-      for (auto& sl : slots)
+      for (auto& sl : slots) {
         if (sl.staging.base_) ctx.copy_queue.enqueueUnmapMemObject(sl.pinned, sl.staging.base_ - layout.payload_start);
+        if (sl.status) ctx.copy_queue.enqueueUnmapMemObject(sl.status_pinned, sl.status);
+        if (sl.sums) ctx.copy_queue.enqueueUnmapMemObject(sl.sums_pinned, sl.sums);
+      }
       ctx.copy_queue.finish();
     } catch (const cl::Error&) {
     }
@@ -247,9 +263,9 @@ struct Engine::Impl {
                      &sl.first, &sl.decoded);
       enqueue_integrate(sl.images, sl.results, n, &sl.integrated);
       ctx.compute_queue.enqueueReadBuffer(sl.scratch->status, CL_FALSE, 0, size_t(n) * kStatusWords * 4,
-                                          sl.status.data());
+                                          sl.status);
       ctx.compute_queue.enqueueReadBuffer(sl.results, CL_FALSE, 0, size_t(n) * bins * kOutWords * 4,
-                                          sl.sums.data(), nullptr, &sl.done);
+                                          sl.sums, nullptr, &sl.done);
     } else {
       ctx.compute_queue.enqueueMarkerWithWaitList(&wait, &sl.done);
       sl.first = sl.decoded = sl.integrated = sl.done;

@@ -82,6 +82,11 @@ class Staging {
   // The frame written into reserve(): its payload is [payload_offset, payload_offset + payload_size) of it.
   void commit(size_t payload_offset, size_t payload_size, size_t elements, bo::ElementType t = bo::ElementType::i32,
               std::string name = {}, uint64_t tag = 0);
+  // reserve() + commit() in one step, for filling several frames at once from several threads: claims
+  // payload_offset + payload_size bytes for one frame and returns them (pinned memory) to be written before
+  // submit(); the payload is the part from payload_offset on. Throws when the batch or the slot is full.
+  std::span<uint8_t> claim(size_t payload_offset, size_t payload_size, size_t elements,
+                           bo::ElementType t = bo::ElementType::i32, std::string name = {}, uint64_t tag = 0);
   void clear();
 
  private:
