@@ -215,19 +215,20 @@ def pool_scaling(results, paper, path):
 
 def stages(res, path):
     """Stacked per-stage time per frame for each row (left, ms) and the same as shares (right), with the paper's
-    section 2.3 profile of the sequential pipeline on top."""
+    section 2.3 profile of the sequential pipeline on top. 'wait' (idle time, summed over threads: it grows with
+    the number of readers) is written beside the bars rather than stacked, so the work stays readable."""
     entries = [("paper §2.3: sequential, CPU", PAPER_PROFILE_MS, 43e3 / 1202)]
     for r in res.rows:
         if r.stages_ms:
             entries.append((_row_label(r), r.stages_ms, 1000.0 / r.fps_median if r.has_fps else None))
-    names = stage_names(s for _, s, _ in entries)
+    names = [k for k in stage_names(s for _, s, _ in entries) if k != "wait"]
     n = len(entries)
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(12.5, 1.8 + 0.38 * n), sharey=True,
                                   gridspec_kw=dict(width_ratios=[3, 2]))
     ys = list(range(n - 1, -1, -1))
     left = [0.0] * n
     left2 = [0.0] * n
-    totals = [sum(s.values()) or 1.0 for _, s, _ in entries]
+    totals = [sum(v for k, v in s.items() if k != "wait") or 1.0 for _, s, _ in entries]
     for name in names:
         widths = [s.get(name, 0.0) for _, s, _ in entries]
         if not any(widths):
@@ -241,15 +242,20 @@ def stages(res, path):
     walls = [(y, w) for y, (_, _, w) in zip(ys, entries) if w]
     ax.scatter([w for _, w in walls], [y for y, _ in walls], marker="D", color="black", s=18, zorder=3,
                label="wall time per frame (1000 / fps)")
+    xmax = max(left + [w for _, w in walls])
+    for y, (_, s, wall), end in zip(ys, entries, left):
+        if s.get("wait", 0) > 0:
+            ax.text(max(end, wall or 0) + 0.02 * xmax, y, "wait %s" % fmt_fps(s["wait"]), va="center",
+                    fontsize=7.5, color="#616161")
     ax.set_yticks(ys)
     ax.set_yticklabels([e[0] for e in entries], fontsize=8.5)
     ax.set_ylim(-0.6, n - 0.4)
-    ax.set_xlabel("milliseconds per frame (stages of parallel strategies: CPU time summed over threads)")
+    ax.set_xlabel("milliseconds per frame (parallel strategies: CPU time summed over threads)")
     ax.set_title("Where the time goes, per frame, on %s" % res.label, fontsize=10.5)
     ax.grid(axis="x", alpha=0.3)
-    ax.set_xlim(0, max(left + [w for _, w in walls]) * 1.05)
+    ax.set_xlim(0, xmax * 1.15)
     ax2.set_xlim(0, 100)
-    ax2.set_xlabel("share of the stages' total (%)")
+    ax2.set_xlabel("share of the working stages' total (%)")
     ax2.set_title("Shares of each stage", fontsize=10.5)
     ax2.grid(axis="x", alpha=0.3)
     _finish(fig, ax.get_legend_handles_labels()[0], ncol=7)
