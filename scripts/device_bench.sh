@@ -30,8 +30,9 @@ out = {
     "notes": [
         "fps = frames per second of wall time over whole passes of the dataset; *_kernel_fps from OpenCL profiling "
         "timestamps of the decode (5 kernels) and integrate (1 kernel) launches; h2d_bound_fps = frames / upload time.",
-        "payloads_in_pinned: the compressed frames already sit in the engine's pinned staging (files read straight "
-        "into it with Staging::reserve/commit); copied: Staging::add copies each frame from ordinary host memory.",
+        "in_pinned: the compressed frames already sit in the engine's pinned staging (files read straight into it "
+        "with Staging::claim or reserve/commit; a pass is the depth x batch frames the staging holds); "
+        "copied_by_N_threads: each pass copies every frame from ordinary host memory into the staging first.",
         "integration: 1000 bins, q_nm^-1, bbox splitting, solid angle, mask; max_rel_diff vs the CPU reference "
         "engine (double) over bins with count > 0.5.",
     ],
@@ -46,14 +47,17 @@ out = {
 for b in pick("BM_OclBandwidth"):
     out["bandwidth"] = {k: b[k] for k in ("h2d_pinned_GBps", "h2d_pageable_GBps", "d2h_pinned_GBps") if k in b}
 for b in pick("BM_OclChain_"):
-    m = re.match(r"BM_OclChain_(\w+)/batch:(\d+)/copy:(\d)", b["name"])
+    m = re.match(r"BM_OclChain_(\w+)/batch:(\d+)/copy:(\d+)", b["name"])
     out["chain"].append({
         "dataset": "real_lab6_2m" if m.group(1) == "Real" else "synth_2m",
-        "batch": int(m.group(2)), "payloads": "copied" if m.group(3) == "1" else "in_pinned",
+        "batch": int(m.group(2)),
+        "payloads": "in_pinned" if m.group(3) == "0" else "copied_by_%s_threads" % m.group(3),
         "decode_integrate_fps": b.get("fps"), "decode_kernel_fps": b.get("decode_kernel_fps"),
         "integrate_kernel_fps": b.get("integrate_kernel_fps"), "h2d_GBps": b.get("h2d_GBps"),
         "h2d_bound_fps": b.get("h2d_bound_fps"), "MB_per_frame": b.get("MB_per_frame"),
         "max_rel_diff": b.get("max_rel_diff"), "error": b.get("error_message"),
+        "frames_per_pass": b.get("frames_per_pass"),
+        "ms_per_batch": {k: b.get(k + "_ms_per_batch") for k in ("fill", "submit", "wait", "device")},
     })
 for key, prefix in (("integrate_host", "BM_OclIntegrateHost_"), ("decode_roundtrip", "BM_OclDecodeRoundTrip_")):
     for b in pick(prefix):
@@ -77,6 +81,10 @@ for ds in ("real_lab6_2m", "synth_2m"):
         "h2d_bound_fps": bound, "fraction_of_h2d_bound": best["decode_integrate_fps"] / bound if bound else None,
         "vs_paper_silx_titanx": best["decode_integrate_fps"] / 253.0,
     }
+    copied = [r for r in rows_ds if r["payloads"] != "in_pinned"]
+    if copied:
+        bc = max(copied, key=lambda r: r["decode_integrate_fps"] or 0)
+        out["summary"][ds]["with_host_copy"] = {k: bc[k] for k in ("decode_integrate_fps", "batch", "payloads")}
 json.dump(out, open(sys.argv[2], "w"), indent=1)
 print(json.dumps(out["summary"], indent=1))
 PY
@@ -109,6 +117,27 @@ echo "== OpenCL tests on $DEV"
 for t in test_ocl_decode test_ocl_engine; do
   XRD_TEST_DEVICE=$DEV timeout 120 "bundle/bin/$t" 2>&1 | tail -n 30 | tee -a "$OUT/tests.txt"
 done
+
+echo "== cbf info and integrate: --device cpu vs --device $DEV"
+F="$XRD_SHARED_DIR/fixtures/real"
+FILES="$F/pilatus3x2m_lab6_300_00_0001p.cbf $F/pilatus3_6m_thau_3_2_0001.cbf $F/pilatus300k_in16c_010001.cbf"
+bundle/bin/xrdbench cbf info --json --device cpu $FILES > "$OUT/cbf_info_cpu.json"
+bundle/bin/xrdbench cbf info --json --device "$DEV" $FILES > "$OUT/cbf_info_gpu.json"
+cmp -s "$OUT/cbf_info_cpu.json" "$OUT/cbf_info_gpu.json" && echo "cbf info: identical reports" | tee -a "$OUT/tests.txt" ||
+  echo "cbf info: REPORTS DIFFER" | tee -a "$OUT/tests.txt"
+for d in cpu "$DEV"; do
+  bundle/bin/xrdbench integrate --device "$d" --poni "$F/pilatus3x2m_lab6_300_00_0001p.poni" \
+    --mask "$XRD_SHARED_DIR/fixtures/pilatus2m_mask.cbf" --out "$OUT/lab6_${d%%:*}.csv" "$F/pilatus3x2m_lab6_300_00_0001p.cbf"
+done 2>&1 | tee -a "$OUT/tests.txt"
+if command -v python3 >/dev/null; then
+  python3 - "$OUT/lab6_cpu.csv" "$OUT/lab6_opencl.csv" <<'PY' | tee -a "$OUT/tests.txt"
+import csv, sys
+a, b = (list(csv.DictReader(open(p))) for p in sys.argv[1:3])
+m = max(abs(float(y[k]) - float(x[k])) / abs(float(x[k])) for x, y in zip(a, b) if float(x["count"]) > 0.5
+        for k in ("intensity", "sigma", "count") if float(x[k]) != 0)
+print(f"integrate: {len(a)} bins, max relative difference GPU vs CPU over bins with count > 0.5: {m:.3g}")
+PY
+fi
 
 echo "== benchmarks on $DEV (${XRD_OCL_FRAMES} frames per pass)"
 XRD_OCL_DEVICE=$DEV timeout 200 bundle/bin/xrdbench_micro --benchmark_filter='BM_Ocl' \
