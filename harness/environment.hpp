@@ -21,7 +21,8 @@ struct MachineOptions {
 
 struct Calibration {
   double memcpy_GBps = 0;        // bytes copied / s / 1e9, median of `repeats` copies of `bytes` bytes
-  double scalar_decode_ms = 0;   // bo::decode_scalar of calibration_frame(), median of `repeats`
+  double scalar_decode_ms = 0;   // bo::decode_scalar of calibration_frame(), median of `repeats` (wall time)
+  double scalar_decode_cpu_ms = 0;  // the same decodes in thread CPU time: what a busy or shared machine inflates less
 };
 
 // Every key of the schema's "machine" object: hostname, cpu_model, cores, threads_used, memory_bytes, kernel, os,

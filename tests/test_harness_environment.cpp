@@ -42,6 +42,7 @@ TEST_CASE("capture_machine has every key of the schema", "[harness][environment]
   REQUIRE(m["calibration"].is_object());
   CHECK(m["calibration"]["memcpy_GBps"].get<double>() > 0.1);
   CHECK(m["calibration"]["scalar_decode_ms"].get<double>() > 0.0);
+  CHECK(m["calibration"]["scalar_decode_cpu_ms"].get<double>() > 0.0);
   CHECK(m["calibration"]["memcpy_bytes"] == 16u << 20);
   CHECK(m["calibration"]["repeats"] == 3);
 
