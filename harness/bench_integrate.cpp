@@ -68,7 +68,7 @@ integ::Options options(int split) {
 // Setups and fast layouts are built once per splitting and shared by the benchmarks.
 struct Built {
   integ::Setup setup;
-  std::unique_ptr<integ::FastIntegrator> fast, fast_scalar;
+  std::unique_ptr<integ::FastIntegrator> fast, fast_gather, fast_scalar;
   std::unique_ptr<integ::CscIntegrator> csc;
 };
 const Built& built(int split) {
@@ -79,7 +79,10 @@ const Built& built(int split) {
     Built b;
     b.setup = integ::build_setup(f.geometry, f.mask, f.image.width, f.image.height, options(split));
     b.fast = std::make_unique<integ::FastIntegrator>(b.setup);
-    b.fast_scalar = std::make_unique<integ::FastIntegrator>(b.setup, 0, /*allow_simd=*/false);
+    b.fast_gather =
+        std::make_unique<integ::FastIntegrator>(b.setup, 0, integ::FastIntegrator::Kernel::gather);
+    b.fast_scalar =
+        std::make_unique<integ::FastIntegrator>(b.setup, 0, integ::FastIntegrator::Kernel::scalar);
     b.csc = std::make_unique<integ::CscIntegrator>(b.setup);
     it = cache.emplace(split, std::move(b)).first;
   }
@@ -172,7 +175,12 @@ void BM_IntegrateFast(benchmark::State& state) {
   run_engine(state, *b.fast, b.fast->kernel());
 }
 
-// The same with its scalar loop (what a CPU without AVX2 runs).
+// The same with each loop forced: AVX2 gathers (scalar where the CPU has no AVX2), scalar loads.
+void BM_IntegrateFastGather(benchmark::State& state) {
+  if (!frame().error.empty()) return state.SkipWithError(frame().error.c_str());
+  const auto& b = built(static_cast<int>(state.range(0)));
+  run_engine(state, *b.fast_gather, b.fast_gather->kernel());
+}
 void BM_IntegrateFastScalar(benchmark::State& state) {
   if (!frame().error.empty()) return state.SkipWithError(frame().error.c_str());
   const auto& b = built(static_cast<int>(state.range(0)));
@@ -206,6 +214,7 @@ BENCHMARK(BM_IntegrateFastLayout)->Apply(splits_all_threads);
 BENCHMARK(BM_IntegrateReference)->Apply(splits);
 BENCHMARK(BM_IntegrateCsrParallel)->Apply(splits_threads);
 BENCHMARK(BM_IntegrateFast)->Apply(splits_threads);
+BENCHMARK(BM_IntegrateFastGather)->Apply(splits_threads);
 BENCHMARK(BM_IntegrateFastScalar)->Apply(splits_threads);
 BENCHMARK(BM_IntegrateCsc)->Apply(splits_threads);
 

@@ -30,10 +30,10 @@ void in_arena(int threads, F&& f) {
 }
 
 // The sums of n entries: value x = base[off - lo] (its pixel is strip_start + off), weight w (1 when w is
-// null). Entries whose value is negative go to `masked` instead. The definition; the AVX2 loop below must
-// equal it.
-void part_scalar(const int32_t* base, const uint16_t* off, const float* w, size_t n, uint32_t lo, int32_t bin,
-                 size_t strip_start, double& s, double& v, std::vector<FastIntegrator::Masked>& masked) {
+// null). Entries whose value is negative go to `masked` instead. The definition; the loops below must equal
+// it.
+void part_plain(const int32_t* base, const uint16_t* off, const float* w, size_t n, uint32_t lo, int32_t bin,
+                size_t strip_start, double& s, double& v, std::vector<FastIntegrator::Masked>& masked) {
   for (size_t i = 0; i < n; ++i) {
     const int32_t x = base[off[i] - lo];
     const float wi = w ? w[i] : 1.0f;
@@ -45,6 +45,37 @@ void part_scalar(const int32_t* base, const uint16_t* off, const float* w, size_
     s += wd * xd;
     v += wd * wd * (x > 1 ? xd : 1.0);
   }
+}
+
+// Four entries at a time into four pairs of sums (independent chains of additions), scalar loads: the fastest
+// loop where gathers are slow (AMD Zen: ~1.5 cycles per gathered element, a scalar load ~0.5).
+template <bool Weighted>
+void part_scalar(const int32_t* base, const uint16_t* off, const float* w, size_t n, uint32_t lo, int32_t bin,
+                 size_t strip_start, double& s, double& v, std::vector<FastIntegrator::Masked>& masked) {
+  double s0 = 0, s1 = 0, s2 = 0, s3 = 0, v0 = 0, v1 = 0, v2 = 0, v3 = 0;
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const int32_t x0 = base[off[i] - lo], x1 = base[off[i + 1] - lo];
+    const int32_t x2 = base[off[i + 2] - lo], x3 = base[off[i + 3] - lo];
+    if ((x0 | x1 | x2 | x3) < 0) [[unlikely]] {
+      part_plain(base, off + i, Weighted ? w + i : nullptr, 4, lo, bin, strip_start, s, v, masked);
+      continue;
+    }
+    const double d0 = x0, d1 = x1, d2 = x2, d3 = x3;
+    const double m0 = std::max(d0, 1.0), m1 = std::max(d1, 1.0), m2 = std::max(d2, 1.0),
+                 m3 = std::max(d3, 1.0);
+    if constexpr (Weighted) {
+      const double w0 = w[i], w1 = w[i + 1], w2 = w[i + 2], w3 = w[i + 3];
+      s0 += w0 * d0, s1 += w1 * d1, s2 += w2 * d2, s3 += w3 * d3;
+      v0 += w0 * w0 * m0, v1 += w1 * w1 * m1, v2 += w2 * w2 * m2, v3 += w3 * w3 * m3;
+    } else {
+      s0 += d0, s1 += d1, s2 += d2, s3 += d3;
+      v0 += m0, v1 += m1, v2 += m2, v3 += m3;
+    }
+  }
+  part_plain(base, off + i, Weighted ? w + i : nullptr, n - i, lo, bin, strip_start, s, v, masked);
+  s += (s0 + s1) + (s2 + s3);
+  v += (v0 + v1) + (v2 + v3);
 }
 
 #ifdef XRD_X86
@@ -64,7 +95,7 @@ __attribute__((target("avx2,fma"))) void part_avx2(const int32_t* base, const ui
         _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(off + i))), lov);
     const __m256i xi = _mm256_i32gather_epi32(base, idx, 4);
     if (_mm256_movemask_ps(_mm256_castsi256_ps(xi)) != 0) [[unlikely]] {
-      part_scalar(base, off + i, Weighted ? w + i : nullptr, 8, lo, bin, strip_start, s, v, masked);
+      part_plain(base, off + i, Weighted ? w + i : nullptr, 8, lo, bin, strip_start, s, v, masked);
       continue;
     }
     const __m256d x0 = _mm256_cvtepi32_pd(_mm256_castsi256_si128(xi));
@@ -85,7 +116,7 @@ __attribute__((target("avx2,fma"))) void part_avx2(const int32_t* base, const ui
       v1 = _mm256_add_pd(v1, m1);
     }
   }
-  part_scalar(base, off + i, Weighted ? w + i : nullptr, n - i, lo, bin, strip_start, s, v, masked);
+  part_plain(base, off + i, Weighted ? w + i : nullptr, n - i, lo, bin, strip_start, s, v, masked);
   alignas(32) double t[4];
   _mm256_store_pd(t, _mm256_add_pd(s0, s1));
   s += (t[0] + t[1]) + (t[2] + t[3]);
@@ -97,6 +128,60 @@ bool cpu_has_avx2() { return __builtin_cpu_supports("avx2") && __builtin_cpu_sup
 #else
 bool cpu_has_avx2() { return false; }
 #endif
+
+// Whether gathers beat scalar loads on this CPU: both loops on one synthetic strip (runs of neighbouring
+// pixels, as a ring crossing image rows), best of 7, once per process.
+bool gathers_are_faster() {
+#ifdef XRD_X86
+  static const bool faster = [] {
+    if (!cpu_has_avx2()) return false;
+    constexpr size_t n = 1 << 15;
+    std::vector<int32_t> img(FastIntegrator::kBlock);
+    std::vector<uint16_t> off(n);
+    std::vector<float> w(n);
+    for (size_t i = 0; i < img.size(); ++i) img[i] = static_cast<int32_t>((i * 2654435761u) >> 27);
+    for (size_t i = 0; i < n; ++i) {
+      off[i] = static_cast<uint16_t>((i / 4) * 1475 / 2 % FastIntegrator::kBlock + i % 4);
+      w[i] = 0.25f + 0.5f * static_cast<float>(i % 3) / 3;
+    }
+    std::sort(off.begin(), off.end());
+    std::vector<FastIntegrator::Masked> none;
+    auto best = [&](auto&& loop) {
+      double t = 1e30;
+      for (int r = 0; r < 7; ++r) {
+        double s = 0, v = 0;
+        const auto t0 = std::chrono::steady_clock::now();
+        loop(s, v);
+        t = std::min(t, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        if (s < 0) t = 0;  // keeps the loop's result alive
+      }
+      return t;
+    };
+    const double tg = best([&](double& s, double& v) {
+      part_avx2<false>(img.data(), off.data(), nullptr, n, 0, 0, 0, s, v, none);
+      part_avx2<true>(img.data(), off.data(), w.data(), n, 0, 0, 0, s, v, none);
+    });
+    const double ts = best([&](double& s, double& v) {
+      part_scalar<false>(img.data(), off.data(), nullptr, n, 0, 0, 0, s, v, none);
+      part_scalar<true>(img.data(), off.data(), w.data(), n, 0, 0, 0, s, v, none);
+    });
+    return tg < ts;
+  }();
+  return faster;
+#else
+  return false;
+#endif
+}
+
+// Reads one value per cache line of a strip, in order, before its segments read them in ring order: a
+// sequential pass the hardware prefetchers follow brings the strip into L2 (and its pages into the TLB) at
+// streaming speed; cold, the segments' scattered first touches cost ~4x the whole integration (seen on Zen
+// 4).
+int32_t touch(const int32_t* p, size_t n) {
+  int32_t t = 0;
+  for (size_t i = 0; i < n; i += 16) t |= p[i];
+  return t;
+}
 
 }  // namespace
 
@@ -124,13 +209,13 @@ FastIntegrator::Accumulator FastIntegrator::make_accumulator() const {
 FastIntegrator::~FastIntegrator() = default;
 FastIntegrator::FastIntegrator(FastIntegrator&&) noexcept = default;
 
-FastIntegrator::FastIntegrator(const Setup& setup, int threads, bool allow_simd)
+FastIntegrator::FastIntegrator(const Setup& setup, int threads, Kernel kernel)
     : sums_(std::make_unique<StaticSums>(setup)) {
   const auto t0 = std::chrono::steady_clock::now();
   const Csr& csr = setup.csr;
   bins_ = csr.bins;
   pixels_ = csr.pixels();
-  avx2_ = allow_simd && cpu_has_avx2();
+  gather_ = kernel == Kernel::gather ? cpu_has_avx2() : kernel == Kernel::automatic && gathers_are_faster();
   if (csr.nnz() > UINT32_MAX) throw std::length_error("FastIntegrator: more than 2^32 matrix entries");
 
   // Per strip, per bin: the row's entries inside the strip (rows are sorted by pixel), weight-1 entries
@@ -198,7 +283,7 @@ size_t FastIntegrator::layout_bytes() const {
          weights_.size() * sizeof(float) + strip_seg_.size() * sizeof(uint32_t);
 }
 
-const char* FastIntegrator::kernel() const { return avx2_ ? "avx2" : "scalar"; }
+const char* FastIntegrator::kernel() const { return gather_ ? "avx2-gather" : "scalar"; }
 
 void FastIntegrator::segment_sums(const Segment& g, const int32_t* base, uint32_t lo, uint32_t hi, bool whole,
                                   size_t strip, double& s, double& v, std::vector<Masked>& masked) const {
@@ -215,14 +300,14 @@ void FastIntegrator::segment_sums(const Segment& g, const int32_t* base, uint32_
   const uint16_t* off = offsets_.data();
   const float* w = weights_.data() + g.wbegin + (f0 - g.mid);  // the weight of split entry f0
 #ifdef XRD_X86
-  if (avx2_) {
+  if (gather_) {
     part_avx2<false>(base, off + u0, nullptr, u1 - u0, lo, g.bin, strip_start, s, v, masked);
     part_avx2<true>(base, off + f0, w, f1 - f0, lo, g.bin, strip_start, s, v, masked);
     return;
   }
 #endif
-  part_scalar(base, off + u0, nullptr, u1 - u0, lo, g.bin, strip_start, s, v, masked);
-  part_scalar(base, off + f0, w, f1 - f0, lo, g.bin, strip_start, s, v, masked);
+  part_scalar<false>(base, off + u0, nullptr, u1 - u0, lo, g.bin, strip_start, s, v, masked);
+  part_scalar<true>(base, off + f0, w, f1 - f0, lo, g.bin, strip_start, s, v, masked);
 }
 
 void FastIntegrator::accumulate(size_t first, std::span<const int32_t> values, Accumulator& acc) const {
@@ -236,7 +321,8 @@ void FastIntegrator::accumulate(size_t first, std::span<const int32_t> values, A
     const uint32_t lo = static_cast<uint32_t>(std::max(first, strip_start) - strip_start);
     const uint32_t hi = static_cast<uint32_t>(std::min(end, strip_end) - strip_start);
     const bool whole = lo == 0 && hi == strip_end - strip_start;
-    const int32_t* base = values.data() + (strip_start + lo - first);  // the value at offset lo
+    const int32_t* base = values.data() + (strip_start + lo - first);           // the value at offset lo
+    if (touch(base, hi - lo) == 0x7fffffff) masked.reserve(masked.size() + 1);  // (keeps the reads)
     for (uint32_t gi = strip_seg_[s]; gi < strip_seg_[s + 1]; ++gi) {
       const Segment& g = segments_[gi];
       double sum = 0, var = 0;
@@ -270,6 +356,7 @@ void FastIntegrator::integrate(std::span<const int32_t> image, Pattern& out, Wor
     masked.clear();
     const size_t len = std::min(pixels_, (s + 1) * kBlock) - s * kBlock;
     const int32_t* base = image.data() + s * kBlock;
+    if (touch(base, len) == 0x7fffffff) masked.reserve(masked.size() + 1);  // (keeps the reads)
     for (uint32_t gi = strip_seg_[s]; gi < strip_seg_[s + 1]; ++gi) {
       double sum = 0, var = 0;
       segment_sums(segments_[gi], base, 0, static_cast<uint32_t>(len), true, s, sum, var, masked);

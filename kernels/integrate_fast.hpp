@@ -23,9 +23,13 @@ class StaticSums;
 
 class FastIntegrator {
  public:
+  // The loop that sums a segment: AVX2 gathers (fastest on Intel cores), or scalar loads into four
+  // independent sums (fastest where gathers are slow, as on AMD Zen). `automatic` times both once per
+  // process, on a synthetic strip, and keeps the faster; `gather` falls back to scalar on a CPU without AVX2.
+  enum class Kernel { automatic, gather, scalar };
+
   // Builds the layout from setup's matrix (threads: 0 = every core). Keeps no reference to `setup`.
-  // allow_simd = false keeps to the scalar loop (tests run both).
-  explicit FastIntegrator(const Setup& setup, int threads = 0, bool allow_simd = true);
+  explicit FastIntegrator(const Setup& setup, int threads = 0, Kernel kernel = Kernel::automatic);
   ~FastIntegrator();
   FastIntegrator(FastIntegrator&&) noexcept;
 
@@ -87,7 +91,7 @@ class FastIntegrator {
   int bins_ = 0;
   size_t pixels_ = 0;
   double build_seconds_ = 0;
-  bool avx2_ = false;
+  bool gather_ = false;
   std::vector<uint32_t> strip_seg_;  // strips + 1: first segment of each strip
   std::vector<Segment> segments_;
   std::vector<uint16_t> offsets_;  // per entry: pixel offset in its strip

@@ -80,12 +80,8 @@ double max_diff(const Pattern& a, const Pattern& b) {
 // the pixel-major one. f(engine, name).
 template <class F>
 void for_each_engine(const Setup& s, F&& f) {
-  {
-    const FastIntegrator e(s);
-    f(e, std::string("fast/") + e.kernel());
-  }
-  {
-    const FastIntegrator e(s, 0, /*allow_simd=*/false);
+  for (auto k : {FastIntegrator::Kernel::gather, FastIntegrator::Kernel::scalar}) {
+    const FastIntegrator e(s, 0, k);
     f(e, std::string("fast/") + e.kernel());
   }
   {
