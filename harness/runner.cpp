@@ -304,9 +304,12 @@ ResultRow Runner::run_row(const RowSpec& spec) {
     row.invalid_reasons.push_back(std::to_string(row.failed_frames) + " of " + std::to_string(row.frames) +
                                   " frames failed to read or decode");
   row.valid = row.invalid_reasons.empty();
-  if (!opt_.quiet)
+  if (!opt_.quiet) {
     std::fprintf(stderr, "%-28s %9.1f fps (MAD %.1f)  %s\n", row.id.c_str(), row.fps.median, row.fps.mad,
                  row.valid ? "valid" : ("INVALID: " + row.invalid_reasons.front()).c_str());
+    for (size_t i = 0; i < row.errors.size() && i < 3; ++i)
+      std::fprintf(stderr, "    failed: %s: %s\n", row.errors[i].file.c_str(), row.errors[i].reason.c_str());
+  }
   return row;
 }
 

@@ -1,6 +1,15 @@
-// opencl-batched: our device design. N reader threads read + parse files; the main thread packs their compressed
-// payloads into pinned staging batches and keeps `depth` batches in flight on the device (upload, decode, integrate,
-// patterns down) while the readers go on: the host side overlaps the device side and launches are amortized.
+// opencl-batched: our device design. N reader threads each read + parse a file and copy its compressed payload
+// straight into the open batch's pinned staging memory (the copies run in parallel; only the claim of a region is
+// serialized); the main thread only opens batches, submits a full one, and keeps `depth` batches in flight on the
+// device (upload, decode, integrate, patterns down) while the readers fill the next: host and device overlap, launches
+// are amortized over the batch, and no thread copies every frame.
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include "kernels/error.hpp"
 #include "kernels/ocl_engine.hpp"
 #include "strategies/reader_pool.hpp"
 
@@ -12,20 +21,101 @@ class OpenClBatched : public Strategy {
   void prepare(RunContext& ctx) override {
     if (ctx.opt.readers < 1) ctx.opt.readers = 2;
     if (ctx.opt.batch < 1) ctx.opt.batch = 16;
-    engine_ = std::make_unique<ocl::Engine>(require_device(ctx, "opencl-batched"), *ctx.setup,
-                                            max_file_bytes(ctx.files), ctx.opt.batch);
+    max_bytes_ = max_file_bytes(ctx.files);
+    engine_ = std::make_unique<ocl::Engine>(require_device(ctx, "opencl-batched"), *ctx.setup, max_bytes_,
+                                            ctx.opt.batch);
+    buffers_.resize(static_cast<size_t>(ctx.opt.readers));
   }
 
   void run(RunContext& ctx) override {
-    if (ctx.profiler) ctx.profiler->set_thread_name(0, "main (staging + device)");
-    const size_t pixels = ctx.setup->csr.width * ctx.setup->csr.height;
-    readers_.start(ctx, ctx.opt.readers, 2 * static_cast<size_t>(ctx.opt.readers) + 2, /*decode=*/false);
+    if (ctx.profiler) {
+      ctx.profiler->set_thread_name(0, "main (batches + device)");
+      for (int r = 1; r <= ctx.opt.readers; ++r)
+        ctx.profiler->set_thread_name(r, "reader " + std::to_string(r));
+    }
+    next_.store(0);
+    running_ = ctx.opt.readers;
+    open_ = nullptr;
+    failed_.clear();
+    std::vector<std::thread> readers;
+    for (int r = 1; r <= ctx.opt.readers; ++r) readers.emplace_back([this, &ctx, r] { reader(ctx, r); });
+    try {
+      drive(ctx);
+    } catch (...) {
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        abort_ = true;
+      }
+      cv_readers_.notify_all();
+      for (auto& t : readers) t.join();
+      abort_ = false;
+      while (engine_->in_flight() > 0) engine_->complete(result_);
+      throw;
+    }
+    for (auto& t : readers) t.join();
+  }
+
+ private:
+  // A reader: claim the next frame, read + parse it, copy its payload into the open batch.
+  void reader(const RunContext& ctx, int thread) {
+    FrameBuffer& fb = buffers_[static_cast<size_t>(thread - 1)];
+    const size_t n = ctx.files.size(), pixels = ctx.setup->csr.pixels();
+    for (;;) {
+      const size_t i = next_.fetch_add(1);
+      if (i >= n || ctx.stopped()) break;
+      try {
+        load_frame(ctx, i, thread, fb);
+      } catch (const std::exception& e) {
+        std::lock_guard<std::mutex> l(mu_);
+        failed_.emplace_back(i, failure_reason(e));
+        cv_main_.notify_one();
+        continue;
+      }
+      const auto& payload = fb.view.payload;
+      std::span<uint8_t> dst;
+      {
+        const double t = ctx.now();
+        std::unique_lock<std::mutex> l(mu_);
+        for (;;) {
+          cv_readers_.wait(l, [&] { return abort_ || (open_ && !full_); });
+          if (abort_) return;
+          if (open_->size() < open_->capacity() && open_->bytes_left() >= payload.size()) break;
+          if (open_->size() == 0) break;  // not even an empty batch has room: claim() says why
+          full_ = true;  // no room for this frame: the main thread submits the batch and opens the next
+          cv_main_.notify_one();
+        }
+        try {
+          dst = open_->claim(0, payload.size(), pixels, fb.view.binary.element_type, ctx.files[i].string(), i);
+        } catch (const std::exception& e) {
+          failed_.emplace_back(i, failure_reason(e));
+          continue;
+        }
+        ++claimed_;
+        if (open_->size() == open_->capacity()) {
+          full_ = true;
+          cv_main_.notify_one();
+        }
+        ctx.add(Stage::wait, t, i, thread);
+      }
+      const double t = ctx.now();
+      std::memcpy(dst.data(), payload.data(), payload.size());
+      ctx.add(Stage::read, t, i, thread);  // the copy into pinned memory: part of getting the bytes to the device
+      std::lock_guard<std::mutex> l(mu_);
+      ++filled_;
+      if (filled_ == claimed_) cv_main_.notify_one();
+    }
+    std::lock_guard<std::mutex> l(mu_);
+    --running_;
+    cv_main_.notify_one();
+  }
+
+  // The main thread: open a batch, wait until it is full (or the readers are done), submit, complete the oldest.
+  void drive(const RunContext& ctx) {
     InOrder out(ctx, 0);
-    ocl::Staging* staging = nullptr;
     auto finish_one = [&] {
       const double t = ctx.now();
       engine_->complete(result_);
-      ctx.add(Stage::integrate, t, result_.size() ? result_.frames[0].tag : 0, 0);
+      ctx.add(Stage::integrate, t, result_.size() ? result_.frames[0].tag : 0, 0);  // device time, as seen by the host
       for (size_t k = 0; k < result_.size(); ++k) {
         ocl::FrameResult& r = result_.frames[k];
         if (r.error)
@@ -34,44 +124,46 @@ class OpenClBatched : public Strategy {
           out.pattern(r.tag, r.pattern);
       }
     };
-    auto submit = [&] {
-      engine_->submit(*staging);
-      staging = nullptr;
+    std::vector<std::pair<size_t, std::string>> failed;
+    for (;;) {
       if (engine_->in_flight() == engine_->depth()) finish_one();
-    };
-    try {
-      while (Slot* s = readers_.next(ctx, 0)) {
-        if (!s->error.empty()) {
-          out.error(s->frame, std::move(s->error));
-          readers_.release(s);
-          continue;
-        }
+      ocl::Staging* s = &engine_->staging();
+      bool done = false;
+      {
         const double t = ctx.now();
-        if (!staging) staging = &engine_->staging();
-        if (staging->bytes_left() < s->fb.view.payload.size()) {
-          submit();
-          staging = &engine_->staging();
-        }
-        staging->add(s->fb.view.payload, pixels, s->fb.view.binary.element_type, ctx.files[s->frame].string(),
-                     s->frame);
-        ctx.add(Stage::read, t, s->frame, 0);  // the copy into pinned staging
-        readers_.release(s);
-        if (staging->size() == staging->capacity()) submit();
+        std::unique_lock<std::mutex> l(mu_);
+        open_ = s;
+        claimed_ = filled_ = 0;
+        full_ = false;
+        cv_readers_.notify_all();
+        cv_main_.wait(l, [&] { return (full_ || running_ == 0) && filled_ == claimed_; });
+        done = running_ == 0;
+        open_ = nullptr;
+        failed.swap(failed_);
+        ctx.add(Stage::wait, t, 0, 0);
       }
-      if (staging && staging->size() > 0) submit();
-      while (engine_->in_flight() > 0) finish_one();
-    } catch (...) {
-      readers_.join();
-      while (engine_->in_flight() > 0) engine_->complete(result_);
-      throw;
+      for (auto& [i, why] : failed) out.error(i, std::move(why));
+      failed.clear();
+      if (s->size() > 0) engine_->submit(*s);
+      if (done) break;
     }
-    readers_.join();
+    while (engine_->in_flight() > 0) finish_one();
   }
 
- private:
   std::unique_ptr<ocl::Engine> engine_;
-  ReaderPool readers_;
   ocl::BatchResult result_;
+  size_t max_bytes_ = 0;
+  std::vector<FrameBuffer> buffers_;  // one per reader
+  std::atomic<size_t> next_{0};
+  // Shared by the readers and the main thread, under mu_.
+  std::mutex mu_;
+  std::condition_variable cv_readers_, cv_main_;
+  ocl::Staging* open_ = nullptr;  // the batch being filled (null between batches)
+  int claimed_ = 0, filled_ = 0;  // regions of the open batch claimed, and copied
+  bool full_ = false;             // the open batch takes no more frames
+  bool abort_ = false;            // the main thread failed: readers leave
+  int running_ = 0;               // readers still working
+  std::vector<std::pair<size_t, std::string>> failed_;  // frames that failed in a reader
 };
 
 }  // namespace

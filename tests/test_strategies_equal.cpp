@@ -144,6 +144,29 @@ TEST_CASE("the pool hands frames to the sink in frame order, whatever the reader
   }
 }
 
+TEST_CASE("opencl-batched delivers in frame order with readers racing to fill small batches") {
+  auto dev = any_device();
+  if (!dev) {
+    WARN("no OpenCL device: skipped (install pocl-opencl-icd)");
+    return;
+  }
+  const auto ds = test::load_tiny(test::make_tiny_dataset("strat_order_ocl", 23, /*corrupt=*/9));
+  strat::Options ref_opt;
+  ref_opt.reference = true;
+  const auto ref = run_strategy(ds, "sequential", ref_opt);
+  for (int readers : {1, 5}) {
+    strat::Options o;
+    o.readers = readers;
+    o.batch = 3;
+    const auto got = run_strategy(ds, "opencl-batched", o, dev.get(), 4);
+    REQUIRE(got.order.size() == 23);
+    for (size_t i = 0; i < got.order.size(); ++i) CHECK(got.order[i] == i);
+    REQUIRE(got.errors.size() == 1);
+    CHECK(got.errors[0].first == 9);
+    check_equal(ref, got, 22);
+  }
+}
+
 TEST_CASE("a raised stop flag ends a run before every frame is done") {
   const auto ds = test::load_tiny(test::make_tiny_dataset("strat_stop", 6));
   std::atomic<bool> stop{true};
