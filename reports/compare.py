@@ -30,7 +30,7 @@ NORMALIZATIONS = {
 
 
 # Calibrations that differ by more than this factor, unlike the rows' speed, are reported as suspect.
-CALIBRATION_SUSPECT = 1.5
+CALIBRATION_SUSPECT = 1.25
 
 
 class Compared:
@@ -269,6 +269,9 @@ def main(argv=None):
     print("current:  %s  %s" % (args.current, describe(cur)))
     print("figure: median ± MAD of %s (normalize: %s); regression = time/frame > +%g%% and significant (alpha %g, MAD k %g)" % (
         unit, args.normalize, args.threshold, args.alpha, args.mad_k))
+    tb, tc = base.machine.get("threads_used"), cur.machine.get("threads_used")
+    if tb != tc:
+        print("warning: the runs used %s and %s worker threads: multi-threaded rows measure different things" % (tb, tc))
     for f in (base, cur):
         if f.interrupted:
             print("warning: %s was interrupted (Ctrl-C): only its finished rows are present" % f.path)

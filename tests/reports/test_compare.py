@@ -196,6 +196,15 @@ class Compare(unittest.TestCase):
         with open(js, encoding="utf-8") as f:
             self.assertIsNone(json.load(f)["calibration_warning"])
 
+    def test_other_thread_count_is_reported(self):
+        d = copy.deepcopy(self.a)
+        d["machine"]["threads_used"] = 1
+        code, out = run("compare", self.base, self.tmp.write("cur.json", d))
+        self.assertEqual(code, 0, out)
+        self.assertIn("the runs used 2 and 1 worker threads", out)
+        code, out = run("compare", self.base, FIXTURE_A)
+        self.assertNotIn("worker threads", out)
+
     def test_normalize_without_calibration_exits_2(self):
         d = copy.deepcopy(self.a)
         d["machine"]["calibration"] = None
