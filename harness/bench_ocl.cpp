@@ -190,16 +190,21 @@ void chain(benchmark::State& st, Workload& w) {
   const int copy_threads = int(st.range(1));
   auto& eng = engine(w, batch);
   const size_t px = w.width * w.height;
-  const size_t n = copy_threads ? w.payloads.size() : std::min(w.payloads.size(), size_t(eng.depth()) * batch);
+  // in_pinned: exactly one batch per staging slot per pass, so each slot keeps its frames (reused cyclically when the
+  // dataset is smaller) and nothing is copied once warm.
+  const size_t n = copy_threads ? w.payloads.size() : size_t(eng.depth()) * batch;
+  auto payload = [&](size_t i) -> const std::vector<uint8_t>& { return w.payloads[i % w.payloads.size()]; };
   std::map<const uint8_t*, std::vector<size_t>> in_slot;  // slot (first frame's address) -> frames it holds
   ocl::BatchResult res;
   double h2d_ms = 0, dec_ms = 0, int_ms = 0, dev_ms = 0, bytes_up = 0, frames = 0, errors = 0, diff = 0;
   double fill_s = 0, submit_s = 0, wait_s = 0, batches = 0;
   using clock = std::chrono::steady_clock;
   auto since = [](clock::time_point t0) { return std::chrono::duration<double>(clock::now() - t0).count(); };
+  bool counting = true;
   auto take = [&] {
     const auto t0 = clock::now();
     eng.complete(res);
+    if (!counting) return;
     wait_s += since(t0);
     for (size_t k = 0; k < res.size(); ++k) {
       if (res.frames[k].error) ++errors;
@@ -223,7 +228,7 @@ void chain(benchmark::State& st, Workload& w) {
       dst.clear();
       ids.clear();
       while (s.size() < s.capacity() && next < n) {
-        const auto& p = w.payloads[next];
+        const auto& p = payload(next);
         dst.push_back(s.claim(0, p.size(), px, bo::ElementType::i32, {}, next));
         ids.push_back(next++);
       }
@@ -232,7 +237,7 @@ void chain(benchmark::State& st, Workload& w) {
         const int nt = std::max(1, copy_threads);
         auto work = [&](int t) {
           for (size_t k = size_t(t); k < ids.size(); k += size_t(nt))
-            std::copy(w.payloads[ids[k]].begin(), w.payloads[ids[k]].end(), dst[k].begin());
+            std::copy(payload(ids[k]).begin(), payload(ids[k]).end(), dst[k].begin());
         };
         std::vector<std::thread> pool;
         for (int t = 1; t < nt; ++t) pool.emplace_back(work, t);
@@ -246,11 +251,14 @@ void chain(benchmark::State& st, Workload& w) {
       submit_s += since(t1);
       if (eng.in_flight() == eng.depth()) take();
     }
-    while (eng.in_flight()) take();
   };
+  // The pipeline stays full from pass to pass (steady state, as in a long scan); it is drained only at the end,
+  // and what completes then is not counted.
   pass();  // warm-up: kernels built, buffers touched, pinned staging filled
   h2d_ms = dec_ms = int_ms = dev_ms = bytes_up = frames = fill_s = submit_s = wait_s = batches = 0;
   for (auto _ : st) pass();
+  counting = false;
+  while (eng.in_flight()) take();
   if (errors > 0) st.SkipWithError("frames failed on the device");
   st.counters["fps"] = benchmark::Counter(frames, benchmark::Counter::kIsRate);
   st.counters["decode_kernel_fps"] = dec_ms > 0 ? frames / (dec_ms * 1e-3) : 0;

@@ -2,7 +2,7 @@
 # Everything the OpenCL engine runs on the device machine, in one go (built by scripts/make_bundle.sh, carried as
 # bundle/): registers the NVIDIA ICD, lists the devices, runs the OpenCL tests on the GPU, then the benchmarks
 # (H2D bandwidth, decode-only, integrate-only, decode+integrate on the real Pilatus 2M frame and a synthetic 2M
-# scan). Writes under $OUT (default out/device): devices.txt/.json, tests.txt, opencl_bench_raw.json, and
+# scan). Writes under $OUT (default out/device): devices.txt/.json, tests.txt, bench.txt, opencl_bench_raw.json, and
 # opencl_bench.json (the figures, with the paper's silx/OpenCL numbers beside them) when python3 is there.
 #   bash scripts/device_bench.sh                      # on the device machine
 #   bash scripts/device_bench.sh --convert RAW OUT    # raw Google Benchmark JSON -> opencl_bench.json
@@ -107,9 +107,11 @@ source bundle/env.sh
 DEV=${XRD_OCL_DEVICE:-opencl:nvidia}
 export XRD_OCL_FRAMES=${XRD_OCL_FRAMES:-128}
 
+# Few files under $OUT (the device machine hands back a limited number): intermediates go to $TMPD.
+TMPD=$(mktemp -d)
 { nvidia-smi --query-gpu=name,driver_version,pcie.link.gen.current,pcie.link.width.current,memory.total \
-    --format=csv 2>&1; lscpu | head -20; } > "$OUT/machine.txt"
-bundle/bin/xrdbench devices | tee "$OUT/devices.txt"
+    --format=csv 2>&1; lscpu | head -20; } > "$OUT/devices.txt"
+bundle/bin/xrdbench devices | tee -a "$OUT/devices.txt"
 bundle/bin/xrdbench devices --json > "$OUT/devices.json"
 bundle/bin/xrdbench devices --check "$DEV" | tee -a "$OUT/devices.txt" || { echo "device_bench: $DEV unusable" >&2; exit 1; }
 
@@ -121,16 +123,16 @@ done
 echo "== cbf info and integrate: --device cpu vs --device $DEV"
 F="$XRD_SHARED_DIR/fixtures/real"
 FILES="$F/pilatus3x2m_lab6_300_00_0001p.cbf $F/pilatus3_6m_thau_3_2_0001.cbf $F/pilatus300k_in16c_010001.cbf"
-bundle/bin/xrdbench cbf info --json --device cpu $FILES > "$OUT/cbf_info_cpu.json"
-bundle/bin/xrdbench cbf info --json --device "$DEV" $FILES > "$OUT/cbf_info_gpu.json"
-cmp -s "$OUT/cbf_info_cpu.json" "$OUT/cbf_info_gpu.json" && echo "cbf info: identical reports" | tee -a "$OUT/tests.txt" ||
+bundle/bin/xrdbench cbf info --json --device cpu $FILES > "$TMPD/cbf_info_cpu.json"
+bundle/bin/xrdbench cbf info --json --device "$DEV" $FILES > "$TMPD/cbf_info_gpu.json"
+cmp -s "$TMPD/cbf_info_cpu.json" "$TMPD/cbf_info_gpu.json" && echo "cbf info: identical reports" | tee -a "$OUT/tests.txt" ||
   echo "cbf info: REPORTS DIFFER" | tee -a "$OUT/tests.txt"
 for d in cpu "$DEV"; do
   bundle/bin/xrdbench integrate --device "$d" --poni "$F/pilatus3x2m_lab6_300_00_0001p.poni" \
-    --mask "$XRD_SHARED_DIR/fixtures/pilatus2m_mask.cbf" --out "$OUT/lab6_${d%%:*}.csv" "$F/pilatus3x2m_lab6_300_00_0001p.cbf"
+    --mask "$XRD_SHARED_DIR/fixtures/pilatus2m_mask.cbf" --out "$TMPD/lab6_${d%%:*}.csv" "$F/pilatus3x2m_lab6_300_00_0001p.cbf"
 done 2>&1 | tee -a "$OUT/tests.txt"
 if command -v python3 >/dev/null; then
-  python3 - "$OUT/lab6_cpu.csv" "$OUT/lab6_opencl.csv" <<'PY' | tee -a "$OUT/tests.txt"
+  python3 - "$TMPD/lab6_cpu.csv" "$TMPD/lab6_opencl.csv" <<'PY' | tee -a "$OUT/tests.txt"
 import csv, sys
 a, b = (list(csv.DictReader(open(p))) for p in sys.argv[1:3])
 m = max(abs(float(y[k]) - float(x[k])) / abs(float(x[k])) for x, y in zip(a, b) if float(x["count"]) > 0.5
