@@ -45,7 +45,7 @@ const std::string& kernel_source(const std::string& name);
 // An xrd::Error for a failed OpenCL call: "OpenCL: clEnqueueNDRangeKernel failed: CL_OUT_OF_RESOURCES (-5)".
 xrd::Error to_error(const cl::Error& e, const std::string& context = {});
 
-// Seconds between two profiled events' start/end (0 when profiling information is unavailable).
+// Milliseconds between the start of `from` and the end of `to` (0 when profiling information is unavailable).
 double event_ms(const cl::Event& from, const cl::Event& to);
 
 }  // namespace xrd::ocl
