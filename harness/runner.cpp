@@ -252,8 +252,10 @@ ResultRow Runner::run_row(const RowSpec& spec) {
     max_diff = std::max(max_diff, c.max_rel_diff);
     if (!c.ok()) {
       validated = false;
-      notes.push_back("output differs from the reference: max relative difference " + std::to_string(c.max_rel_diff) +
-                      " > " + std::to_string(kValidationTolerance) + " (" + c.worst + ")");
+      char text[96];
+      std::snprintf(text, sizeof text, "output differs from the reference: max relative difference %.3g > %.0e (",
+                    c.max_rel_diff, kValidationTolerance);
+      notes.push_back(text + c.worst + ")");
     }
     if (c.frames_missing > 0) {
       validated = false;

@@ -160,3 +160,24 @@ TEST_CASE("the Runner stops on the Ctrl-C flag and keeps nothing of the row") {
   stop = true;
   CHECK_THROWS_AS(runner.run_row(spec), harness::Interrupted);
 }
+
+TEST_CASE("a row whose patterns differ from the reference is not validated, and says where") {
+  auto ds = test::load_tiny(test::make_tiny_dataset("run_wrong", 3));
+  harness::RunnerOptions o;
+  o.repeats = 1;
+  o.warmup = 0;
+  o.write = false;
+  o.quiet = true;
+  harness::Runner runner(ds, o, nullptr, nullptr, nullptr);
+  runner.reference();  // computed with the right corrections
+  for (auto& n : ds.setup.norm) n *= 1.001f;  // every strategy prepared from now on computes something else
+  harness::RowSpec spec;
+  spec.strategy = "fused";
+  const auto row = runner.run_row(spec);
+  CHECK(!row.validated);
+  CHECK(!row.valid);
+  CHECK(row.max_rel_diff.value() > 5e-4);
+  REQUIRE(!row.invalid_reasons.empty());
+  CHECK_THAT(row.invalid_reasons[0], Catch::Contains("differs from the reference"));
+  CHECK_THAT(row.invalid_reasons[0], Catch::Contains("(reference)"));
+}
