@@ -5,7 +5,6 @@
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 #include <tbb/parallel_reduce.h>
-#include <tbb/task_arena.h>
 
 #include <algorithm>
 #include <cmath>
@@ -14,6 +13,7 @@
 #include <stdexcept>
 
 #include "kernels/geometry.hpp"
+#include "kernels/integrate_parallel.hpp"
 
 namespace xrd::integ {
 
@@ -22,16 +22,6 @@ namespace {
 // pyFAI's EPS32 = 1 + numpy.finfo(float32).eps: the upper bound of the range is nudged up by it.
 constexpr double kEps32 = 1.0 + 1.1920928955078125e-07;
 double calc_upper_bound(double v) { return v > 0 ? v * kEps32 : v / kEps32; }
-
-template <class F>
-void in_arena(int threads, F&& f) {
-  if (threads > 0) {
-    tbb::task_arena arena(threads);
-    arena.execute(f);
-  } else {
-    f();
-  }
-}
 
 bool excluded_at(std::span<const uint8_t> ex, size_t p) { return !ex.empty() && ex[p] != 0; }
 

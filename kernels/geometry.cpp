@@ -1,34 +1,17 @@
 // Pixel positions and corrections in pyFAI's convention (pyFAI/geometry.py, pyFAI/ext/_geometry.pyx, 0.21).
 #include "kernels/geometry.hpp"
 
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
-#include <tbb/task_arena.h>
-
 #include <cmath>
 #include <numbers>
 #include <stdexcept>
+
+#include "kernels/integrate_parallel.hpp"
 
 namespace xrd::integ {
 
 namespace {
 
 constexpr double kPi = std::numbers::pi;
-
-// Runs body(row_begin, row_end) over [0, rows) in a oneTBB arena of `threads` (0 = default) threads.
-template <class F>
-void for_rows(size_t rows, int threads, F&& body) {
-  auto run = [&] {
-    tbb::parallel_for(tbb::blocked_range<size_t>(0, rows, 8),
-                      [&](const tbb::blocked_range<size_t>& r) { body(r.begin(), r.end()); });
-  };
-  if (threads > 0) {
-    tbb::task_arena arena(threads);
-    arena.execute(run);
-  } else {
-    run();
-  }
-}
 
 void check_size(std::span<const float> s, size_t n, const char* what) {
   if (s.size() != n) throw std::invalid_argument(std::string(what) + ": output span has the wrong size");

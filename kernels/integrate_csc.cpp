@@ -12,9 +12,9 @@
 #endif
 
 #include <tbb/parallel_for.h>
-#include <tbb/task_arena.h>
 
 #include "kernels/csr.hpp"
+#include "kernels/integrate_parallel.hpp"
 
 namespace xrd::integ {
 
@@ -24,16 +24,6 @@ constexpr uint16_t kNone = 0xFFFF;       // pixel not in the matrix
 constexpr uint16_t kIrregular = 0xFFFE;  // pixel in the irregular list
 constexpr int kMaxCompactBins = 4095;    // bins fit in 12 bits, and 0xFFFE/0xFFFF stay free
 constexpr int kMaxSpan = 16;             // bins per pixel in the compact code (k < 16)
-
-template <class F>
-void in_arena(int threads, F&& f) {
-  if (threads > 0) {
-    tbb::task_arena arena(threads);
-    arena.execute(f);
-  } else {
-    f();
-  }
-}
 
 }  // namespace
 

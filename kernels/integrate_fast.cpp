@@ -11,23 +11,13 @@
 #endif
 
 #include <tbb/parallel_for.h>
-#include <tbb/task_arena.h>
 
+#include "kernels/integrate_parallel.hpp"
 #include "kernels/integrate_sums.hpp"
 
 namespace xrd::integ {
 
 namespace {
-
-template <class F>
-void in_arena(int threads, F&& f) {
-  if (threads > 0) {
-    tbb::task_arena arena(threads);
-    arena.execute(f);
-  } else {
-    f();
-  }
-}
 
 // The sums of n entries: value x = base[off - lo] (its pixel is strip_start + off), weight w (1 when w is
 // null). Entries whose value is negative go to `masked` instead. The definition; the loops below must equal
@@ -321,7 +311,7 @@ void FastIntegrator::accumulate(size_t first, std::span<const int32_t> values, A
     const uint32_t lo = static_cast<uint32_t>(std::max(first, strip_start) - strip_start);
     const uint32_t hi = static_cast<uint32_t>(std::min(end, strip_end) - strip_start);
     const bool whole = lo == 0 && hi == strip_end - strip_start;
-    const int32_t* base = values.data() + (strip_start + lo - first);           // the value at offset lo
+    const int32_t* base = values.data() + (strip_start + lo - first);  // the value at offset lo
     touch(base, hi - lo);
     for (uint32_t gi = strip_seg_[s]; gi < strip_seg_[s + 1]; ++gi) {
       const Segment& g = segments_[gi];

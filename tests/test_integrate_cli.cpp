@@ -12,6 +12,7 @@
 #include "datasets/cbf.hpp"
 #include "datasets/mask.hpp"
 #include "kernels/error.hpp"
+#include "tests/test_integrate_fixture.hpp"
 #include "tests/test_support.hpp"
 
 using xrd::test::run_xrdbench;
@@ -29,27 +30,8 @@ const std::filesystem::path kFrame = xrd::test::fixtures() / "real" / "pilatus3x
 const std::filesystem::path kPoni = xrd::test::fixtures() / "real" / "pilatus3x2m_lab6_300_00_0001p.poni";
 const std::filesystem::path kMask = xrd::test::fixtures() / "pilatus2m_mask.cbf";
 
-std::vector<std::vector<double>> read_csv(const std::filesystem::path& p, std::string* header = nullptr) {
-  std::ifstream f(p);
-  REQUIRE(f);
-  std::string line;
-  std::getline(f, line);
-  if (header) *header = line;
-  std::vector<std::vector<double>> rows;
-  while (std::getline(f, line)) {
-    std::vector<double> r;
-    std::stringstream ss(line);
-    std::string c;
-    while (std::getline(ss, c, ',')) r.push_back(std::stod(c));
-    rows.push_back(r);
-  }
-  return rows;
-}
-
-double rel(double a, double b) {
-  const double m = std::max(std::abs(a), std::abs(b));
-  return m == 0 ? 0 : std::abs(a - b) / m;
-}
+using xrd::test::read_csv;
+using xrd::test::rel_diff;
 
 }  // namespace
 
@@ -67,11 +49,11 @@ TEST_CASE("xrdbench integrate: CSV of the LaB6 frame equals pyFAI's (bbox, 2th_d
   const auto ref = read_csv(xrd::test::fixtures() / "pyfai" / "lab6_300__bbox_csr_2th.csv");
   REQUIRE(ours.size() == ref.size());
   for (size_t b = 0; b < ref.size(); ++b) {
-    REQUIRE(rel(ours[b][0], ref[b][0]) <= 1e-6);
+    REQUIRE(rel_diff(ours[b][0], ref[b][0]) <= 1e-6);
     if (ref[b][3] > 0.5) {
-      REQUIRE(rel(ours[b][1], ref[b][1]) <= 1e-3);
-      REQUIRE(rel(ours[b][2], ref[b][2]) <= 1e-3);
-      REQUIRE(rel(ours[b][3], ref[b][3]) <= 1e-3);
+      REQUIRE(rel_diff(ours[b][1], ref[b][1]) <= 1e-3);
+      REQUIRE(rel_diff(ours[b][2], ref[b][2]) <= 1e-3);
+      REQUIRE(rel_diff(ours[b][3], ref[b][3]) <= 1e-3);
     }
   }
   // The reference engine writes the same pattern.
@@ -81,7 +63,7 @@ TEST_CASE("xrdbench integrate: CSV of the LaB6 frame equals pyFAI's (bbox, 2th_d
               .status == 0);
   const auto ours2 = read_csv(out2);
   for (size_t b = 0; b < ref.size(); ++b)
-    if (ref[b][3] > 0.5) REQUIRE(rel(ours[b][1], ours2[b][1]) <= 1e-6);
+    if (ref[b][3] > 0.5) REQUIRE(rel_diff(ours[b][1], ours2[b][1]) <= 1e-6);
 }
 
 TEST_CASE("xrdbench integrate: several frames to NeXus, a bad frame reported and skipped") {

@@ -57,21 +57,18 @@ std::vector<int32_t> small_image(uint32_t seed) {
   return img;
 }
 
-double rel(double a, double b) {
-  const double m = std::max(std::abs(a), std::abs(b));
-  return m == 0 ? 0 : std::abs(a - b) / m;
-}
+using test::rel_diff;
 
 // Max relative difference over the bins where either pattern has count > 0.5, all six columns.
 double max_diff(const Pattern& a, const Pattern& b) {
   REQUIRE(a.radial.size() == b.radial.size());
   double d = 0;
   for (size_t i = 0; i < a.radial.size(); ++i) {
-    d = std::max(d, rel(a.radial[i], b.radial[i]));
+    d = std::max(d, rel_diff(a.radial[i], b.radial[i]));
     if (a.count[i] <= 0.5 && b.count[i] <= 0.5) continue;
     for (auto col : {&Pattern::intensity, &Pattern::sigma, &Pattern::count, &Pattern::sum_signal,
                      &Pattern::sum_normalization})
-      d = std::max(d, rel((a.*col)[i], (b.*col)[i]));
+      d = std::max(d, rel_diff((a.*col)[i], (b.*col)[i]));
   }
   return d;
 }

@@ -4,10 +4,14 @@
 #pragma once
 #include <cstdint>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
 #include <vector>
 
 #include "datasets/cbf.hpp"
 #include "datasets/poni.hpp"
+#include "harness/validate.hpp"
 #include "kernels/integrate.hpp"
 #include "tests/test_support.hpp"
 
@@ -23,6 +27,27 @@ inline cbf::Image read_reference_image(const std::filesystem::path& p) {
   img.pixels.resize(img.width * img.height);
   cbf::decode(v, img.pixels, /*reference=*/true);
   return img;
+}
+
+using harness::rel_diff;  // |a - b| / max(|a|, |b|), 0 when both are 0
+
+// A CSV file of numbers with one header line (returned in *header); throws on an unreadable file.
+inline std::vector<std::vector<double>> read_csv(const std::filesystem::path& p,
+                                                 std::string* header = nullptr) {
+  std::ifstream f(p);
+  if (!f) throw std::runtime_error("cannot open " + p.string());
+  std::string line;
+  std::getline(f, line);
+  if (header) *header = line;
+  std::vector<std::vector<double>> rows;
+  while (std::getline(f, line)) {
+    std::vector<double> r;
+    std::stringstream ss(line);
+    std::string c;
+    while (std::getline(ss, c, ',')) r.push_back(std::stod(c));
+    rows.push_back(std::move(r));
+  }
+  return rows;
 }
 
 struct Lab6 {

@@ -29,28 +29,18 @@ struct Row {
 };
 
 std::vector<Row> read_reference(const std::filesystem::path& p) {
-  std::ifstream f(p);
-  REQUIRE(f);
-  std::string line;
-  std::getline(f, line);
-  REQUIRE(line == "radial,intensity,sigma,count,sum_signal,sum_normalization");
+  std::string header;
+  const auto csv = test::read_csv(p, &header);
+  REQUIRE(header == "radial,intensity,sigma,count,sum_signal,sum_normalization");
   std::vector<Row> rows;
-  while (std::getline(f, line)) {
-    Row r{};
-    char c;
-    std::istringstream ss(line);
-    ss >> r.radial >> c >> r.intensity >> c >> r.sigma >> c >> r.count >> c >> r.sum_signal >> c >>
-        r.sum_normalization;
-    REQUIRE(ss);
-    rows.push_back(r);
+  for (const auto& r : csv) {
+    REQUIRE(r.size() == 6);
+    rows.push_back({r[0], r[1], r[2], r[3], r[4], r[5]});
   }
   return rows;
 }
 
-double rel(double a, double b) {
-  const double m = std::max(std::abs(a), std::abs(b));
-  return m == 0 ? 0 : std::abs(a - b) / m;
-}
+using test::rel_diff;
 
 struct Fixture {
   cbf::Image image;
@@ -110,14 +100,14 @@ TEST_CASE(
     double radial = 0, intensity = 0, sigma = 0, count = 0, norm = 0, signal = 0;
     size_t compared = 0;
     for (size_t b = 0; b < ref.size(); ++b) {
-      radial = std::max(radial, rel(p.radial[b], ref[b].radial));
+      radial = std::max(radial, rel_diff(p.radial[b], ref[b].radial));
       if (ref[b].count > 0.5) {
         ++compared;
-        intensity = std::max(intensity, rel(p.intensity[b], ref[b].intensity));
-        sigma = std::max(sigma, rel(p.sigma[b], ref[b].sigma));
-        count = std::max(count, rel(p.count[b], ref[b].count));
-        norm = std::max(norm, rel(p.sum_normalization[b], ref[b].sum_normalization));
-        signal = std::max(signal, rel(p.sum_signal[b], ref[b].sum_signal));
+        intensity = std::max(intensity, rel_diff(p.intensity[b], ref[b].intensity));
+        sigma = std::max(sigma, rel_diff(p.sigma[b], ref[b].sigma));
+        count = std::max(count, rel_diff(p.count[b], ref[b].count));
+        norm = std::max(norm, rel_diff(p.sum_normalization[b], ref[b].sum_normalization));
+        signal = std::max(signal, rel_diff(p.sum_signal[b], ref[b].sum_signal));
       } else {
         CHECK(p.count[b] <= 0.5 + 1e-3);  // empty in pyFAI, (nearly) empty here
       }
