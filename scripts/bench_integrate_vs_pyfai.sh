@@ -87,7 +87,7 @@ def ours(name, split, threads):
             found[int(parts[2]) if len(parts) == 4 else 1] = b["real_time"]  # ms
     return found.get(threads, found.get(0 if threads == cores else -1, float("nan")))
 splits = {"no": 0, "bbox": 1, "full": 2}
-best_py = min(r["ms_per_frame"] for r in py if r["split"] == "no")
+best_py = min(r["ms_per_frame"] for r in py)  # pyFAI's fastest method here, whichever it is
 lines = ["| splitting | pyFAI csr default / tuned (ms) | ours fast, 1 thread | ours fast, %d threads | "
          "pixel-major, %d threads | CSR parallel, %d threads | speed-up vs pyFAI's fastest (%.1f ms) |" %
          (cores, cores, cores, best_py), "|---|---|---|---|---|---|---|"]
@@ -99,7 +99,8 @@ for s, k in splits.items():
         ours("BM_IntegrateCsc", k, cores), ours("BM_IntegrateCsrParallel", k, cores), best_py / fast))
 hist = [r["ms_per_frame"] for r in py if r["algo"] == "histogram"]
 lines.append("")
-lines.append("pyFAI no/histogram: %s ms/frame (default / tuned). Target: ours <= pyFAI's fastest / 10 = %.2f ms." %
+lines.append("pyFAI no/histogram: %s ms/frame (default / tuned). Target: ours <= pyFAI's fastest / 10 = %.2f ms "
+             "(the issue's bound, from 26 ms on the peers' quiet 2-core machine: 2.6 ms)." %
              (" / ".join("%.1f" % x for x in hist), best_py / 10))
 table = "\n".join(lines)
 open(out + "/table.md", "w").write(table + "\n")
