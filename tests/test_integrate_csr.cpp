@@ -8,25 +8,14 @@
 #include "kernels/csr.hpp"
 #include "kernels/geometry.hpp"
 #include "kernels/integrate.hpp"
+#include "tests/test_integrate_fixture.hpp"
 
 using namespace xrd::integ;
 
 namespace {
 
-// A small detector with the beam inside it and tilts, so rings cross pixels at every angle.
-Geometry small_geometry() {
-  Geometry g;
-  g.dist = 0.05;
-  g.pixel1 = g.pixel2 = 1e-3;
-  g.poni1 = 0.0703;
-  g.poni2 = 0.0452;
-  g.rot1 = 0.02;
-  g.rot2 = -0.03;
-  g.rot3 = 0.1;
-  g.wavelength = 1e-10;
-  return g;
-}
-constexpr size_t kW = 97, kH = 131;
+using xrd::test::small_geometry;
+constexpr size_t kW = xrd::test::kSmallW, kH = xrd::test::kSmallH;
 
 std::vector<double> pixel_weight_sums(const Csr& csr) {
   std::vector<double> s(csr.pixels(), 0.0);

@@ -25,19 +25,8 @@ using namespace xrd::integ;
 
 namespace {
 
-Geometry small_geometry() {
-  Geometry g;
-  g.dist = 0.05;
-  g.pixel1 = g.pixel2 = 1e-3;
-  g.poni1 = 0.0603;
-  g.poni2 = 0.0452;
-  g.rot1 = 0.02;
-  g.rot2 = -0.03;
-  g.rot3 = 0.1;
-  g.wavelength = 1e-10;
-  return g;
-}
-constexpr size_t kW = 97, kH = 131;
+using xrd::test::small_geometry;
+constexpr size_t kW = xrd::test::kSmallW, kH = xrd::test::kSmallH;
 
 // A powder-like image: rings on a background, zeros, gaps (-1) and bad pixels (-2).
 std::vector<int32_t> small_image(uint32_t seed) {

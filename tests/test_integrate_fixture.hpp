@@ -50,6 +50,22 @@ inline std::vector<std::vector<double>> read_csv(const std::filesystem::path& p,
   return rows;
 }
 
+// A small detector (97 x 131 pixels of 1 mm at 5 cm) with the beam inside it and tilts, so that rings cross
+// pixels at every angle.
+inline constexpr size_t kSmallW = 97, kSmallH = 131;
+inline integ::Geometry small_geometry() {
+  integ::Geometry g;
+  g.dist = 0.05;
+  g.pixel1 = g.pixel2 = 1e-3;
+  g.poni1 = 0.0603;
+  g.poni2 = 0.0452;
+  g.rot1 = 0.02;
+  g.rot2 = -0.03;
+  g.rot3 = 0.1;
+  g.wavelength = 1e-10;
+  return g;
+}
+
 struct Lab6 {
   cbf::Image image;
   integ::Geometry geometry;
