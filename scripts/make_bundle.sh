@@ -33,6 +33,8 @@ for b in bundle/bin/*; do ldd "$b"; done | awk '$2 == "=>" && $3 ~ /^\// {print 
   grep -Ev "$base" | while read -r lib; do cp -L "$lib" bundle/lib/; done
 
 cp -r "$SHARED/fixtures/cbf" "$SHARED/fixtures/real" "$SHARED/fixtures/pilatus2m_mask.cbf" bundle/shared/fixtures/
+mkdir -p bundle/shared/paper && cp "$SHARED/paper/table1.csv" "$SHARED/paper/facts.md" bundle/shared/paper/  # table1 needs it
+git rev-parse --short HEAD > bundle/COMMIT 2>/dev/null || echo unknown > bundle/COMMIT  # no .git travels
 cat > bundle/env.sh <<'EOF'
 # source bundle/env.sh: the bundle's libraries and fixtures
 _xrd_bundle=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
