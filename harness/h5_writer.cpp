@@ -58,17 +58,14 @@ struct NxWriter::Impl {
     return id;
   }
 
+  // Variable-length UTF-8 strings, as h5py writes them (read back as str, not bytes).
   void attr_string(hid_t obj, const char* name, const std::string& value) {
-    const hid_t t = check(H5Tcopy(H5T_C_S1), "attribute " + std::string(name));
-    H5Tset_size(t, value.size() ? value.size() : 1);
-    H5Tset_cset(t, H5T_CSET_UTF8);
-    H5Tset_strpad(t, H5T_STR_NULLTERM);
-    const hid_t s = H5Screate(H5S_SCALAR);
-    const hid_t a = H5Acreate2(obj, name, t, s, H5P_DEFAULT, H5P_DEFAULT);
-    const herr_t st = a < 0 ? -1 : H5Awrite(a, t, value.c_str());
+    const char* ptr = value.c_str();
+    const hid_t sp = H5Screate(H5S_SCALAR);
+    const hid_t a = H5Acreate2(obj, name, string_type, sp, H5P_DEFAULT, H5P_DEFAULT);
+    const herr_t st = a < 0 ? -1 : H5Awrite(a, string_type, &ptr);
     if (a >= 0) H5Aclose(a);
-    H5Sclose(s);
-    H5Tclose(t);
+    H5Sclose(sp);
     if (st < 0) fail("attribute " + std::string(name));
   }
   void attr_strings(hid_t obj, const char* name, const std::vector<std::string>& values) {

@@ -98,14 +98,7 @@ TEST_CASE("xrdbench integrate: several frames to NeXus, a bad frame reported and
   CHECK(row1 == 0.0);  // the failed frame's row
   H5Sclose(s);
   H5Dclose(d);
-  const hid_t a = H5Aopen_by_name(f, "/entry/integrate/radial", "units", H5P_DEFAULT, H5P_DEFAULT);
-  REQUIRE(a >= 0);
-  const hid_t t = H5Aget_type(a);
-  std::string unit(H5Tget_size(t), '\0');
-  H5Aread(a, t, unit.data());
-  CHECK(unit.c_str() == std::string("q_A^-1"));
-  H5Tclose(t);
-  H5Aclose(a);
+  CHECK(xrd::test::read_string_attr(f, "/entry/integrate/radial", "units") == "q_A^-1");
   H5Fclose(f);
 }
 

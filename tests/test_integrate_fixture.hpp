@@ -1,7 +1,9 @@
-// The real Pilatus3 2M LaB6 frame, its geometry and the detector mask, shared by the integration tests.
-// Images are decoded with the scalar reference decoder: these tests are about integration, and must not
-// depend on the fast decoders (tested on their own).
+// Shared by the integration tests: the real Pilatus3 2M LaB6 frame, its geometry and the detector mask; a
+// small tilted test geometry; CSV and HDF5 attribute readers. Images are decoded with the scalar reference
+// decoder: these tests are about integration, and must not depend on the fast decoders (tested on their own).
 #pragma once
+#include <hdf5.h>
+
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -64,6 +66,27 @@ inline integ::Geometry small_geometry() {
   g.rot3 = 0.1;
   g.wavelength = 1e-10;
   return g;
+}
+
+// A string attribute of an HDF5 object (fixed or variable length), as a user's h5py would read it.
+inline std::string read_string_attr(hid_t file, const char* obj, const char* name) {
+  const hid_t a = H5Aopen_by_name(file, obj, name, H5P_DEFAULT, H5P_DEFAULT);
+  if (a < 0) throw std::runtime_error(std::string("no attribute ") + obj + "@" + name);
+  const hid_t t = H5Aget_type(a);
+  std::string s;
+  if (H5Tis_variable_str(t) > 0) {
+    char* p = nullptr;
+    if (H5Aread(a, t, &p) < 0 || !p) throw std::runtime_error(std::string("cannot read ") + obj + "@" + name);
+    s = p;
+    H5free_memory(p);
+  } else {
+    s.resize(H5Tget_size(t));
+    H5Aread(a, t, s.data());
+    s.resize(s.find('\0') == std::string::npos ? s.size() : s.find('\0'));
+  }
+  H5Tclose(t);
+  H5Aclose(a);
+  return s;
 }
 
 struct Lab6 {

@@ -7,6 +7,7 @@
 
 #include "harness/h5_writer.hpp"
 #include "kernels/error.hpp"
+#include "tests/test_integrate_fixture.hpp"
 #include "tests/test_support.hpp"
 
 namespace {
@@ -27,26 +28,6 @@ std::vector<double> read_doubles(hid_t file, const char* path, std::vector<hsize
   H5Sclose(s);
   H5Dclose(d);
   return v;
-}
-
-std::string read_string_attr(hid_t file, const char* obj, const char* name) {
-  const hid_t a = H5Aopen_by_name(file, obj, name, H5P_DEFAULT, H5P_DEFAULT);
-  REQUIRE(a >= 0);
-  const hid_t t = H5Aget_type(a);
-  std::string s;
-  if (H5Tis_variable_str(t) > 0) {
-    char* p = nullptr;
-    REQUIRE(H5Aread(a, t, &p) >= 0);
-    s = p;
-    H5free_memory(p);
-  } else {
-    s.resize(H5Tget_size(t));
-    REQUIRE(H5Aread(a, t, s.data()) >= 0);
-    s.resize(s.find('\0') == std::string::npos ? s.size() : s.find('\0'));
-  }
-  H5Tclose(t);
-  H5Aclose(a);
-  return s;
 }
 
 std::vector<std::string> read_strings(hid_t file, const char* path) {
@@ -99,12 +80,12 @@ TEST_CASE("NxWriter: NeXus layout, frames out of order, float32 by default") {
   }
   const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
   REQUIRE(f >= 0);
-  CHECK(read_string_attr(f, "/", "default") == "entry");
-  CHECK(read_string_attr(f, "/entry", "NX_class") == "NXentry");
-  CHECK(read_string_attr(f, "/entry", "default") == "integrate");
-  CHECK(read_string_attr(f, "/entry/integrate", "NX_class") == "NXdata");
-  CHECK(read_string_attr(f, "/entry/integrate", "signal") == "intensity");
-  CHECK(read_string_attr(f, "/entry/integrate/radial", "units") == "2th_deg");
+  CHECK(xrd::test::read_string_attr(f, "/", "default") == "entry");
+  CHECK(xrd::test::read_string_attr(f, "/entry", "NX_class") == "NXentry");
+  CHECK(xrd::test::read_string_attr(f, "/entry", "default") == "integrate");
+  CHECK(xrd::test::read_string_attr(f, "/entry/integrate", "NX_class") == "NXdata");
+  CHECK(xrd::test::read_string_attr(f, "/entry/integrate", "signal") == "intensity");
+  CHECK(xrd::test::read_string_attr(f, "/entry/integrate/radial", "units") == "2th_deg");
   std::vector<hsize_t> dims;
   const auto inten = read_doubles(f, "/entry/integrate/intensity", &dims);
   CHECK(dims == std::vector<hsize_t>{3, 4});
