@@ -99,6 +99,8 @@ const PatternSet& Runner::reference() {
   PatternSet ref;
   ref.reset(ds_.files.size(), static_cast<size_t>(ds_.setup.csr.bins));
   sink.patterns = &ref;
+  sink.progress = progress_;
+  if (progress_) progress_->start_row(rows_done_, "reference (scalar decoder, plain CSR)", ds_.files.size());
   strat::RunContext ctx;
   ctx.files = ds_.files;
   ctx.setup = &ds_.setup;

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <tbb/task_arena.h>
 
 #include "kernels/error.hpp"
@@ -32,6 +35,14 @@ void load_frame(const RunContext& ctx, size_t frame, int thread, FrameBuffer& fb
                   st == cbf::Md5Status::absent ? "absent, but --verify-md5 was asked"
                                                : "MD5 of the payload does not match Content-MD5");
   }
+}
+
+void prefetch(const RunContext& ctx, size_t frame) {
+  if (frame >= ctx.files.size()) return;
+  const int fd = ::open(ctx.files[frame].c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  ::posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);
+  ::close(fd);
 }
 
 void decode_frame(const RunContext& ctx, int thread, const FrameBuffer& fb, std::vector<int32_t>& image,

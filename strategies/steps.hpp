@@ -31,6 +31,11 @@ void load_frame(const RunContext& ctx, size_t frame, int thread, FrameBuffer& fb
 void decode_frame(const RunContext& ctx, int thread, const FrameBuffer& fb, std::vector<int32_t>& image,
                   bool reference = false);
 
+// Asks the kernel to start reading ctx.files[frame] into the page cache now, asynchronously (posix_fadvise
+// WILLNEED), so that a later load_frame() finds it there: keeps the disk busy while the cores compute (cold runs).
+// A no-op past the end; failures are ignored (a hint only).
+void prefetch(const RunContext& ctx, size_t frame);
+
 // Hands a pattern or an error to the sink (Stage::write). Callers serialize these calls.
 void deliver(const RunContext& ctx, size_t frame, int thread, const integ::Pattern& p);
 void deliver_error(const RunContext& ctx, size_t frame, int thread, const std::string& reason);

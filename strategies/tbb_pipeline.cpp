@@ -24,6 +24,7 @@ void TbbPipeline::run(RunContext& ctx) {
   size_t next = 0;
   free_.clear();  // every token is free between runs (a run that threw may have left some out)
   for (auto& t : tokens_) free_.push_back(t.get());
+  for (size_t i = 0; i < 2 * tokens_.size(); ++i) prefetch(ctx, i);
   auto take = [&] {
     std::lock_guard<std::mutex> l(free_mu_);
     Token* t = free_.back();
@@ -46,6 +47,9 @@ void TbbPipeline::run(RunContext& ctx) {
                                            fc.stop();
                                            return nullptr;
                                          }
+                                         // Keep the disk ahead of the cores (cold runs): ask for the file
+                                         // that will be needed a few tokens from now.
+                                         prefetch(ctx, next + 2 * tokens_.size());
                                          Token* t = take();
                                          t->frame = next++;
                                          t->error.clear();
