@@ -1,7 +1,9 @@
-// fused: the oneTBB pipeline (tbb_pipeline.hpp) where decoding and integration are fused: the payload is decoded a
+// fused: the oneTBB pipeline (tbb_pipeline.hpp) where decoding and integration are fused: each payload is decoded a
 // block of pixels at a time into a small cache-resident buffer and each block is accumulated into the frame's bins
-// right away by the pixel-major engine. The 10 MB decoded image is never stored: memory traffic per frame is the
-// compressed file plus the engine's compact layout.
+// right away by the pixel-major engine. The 10 MB decoded image is never stored. A token carries a group of frames
+// (--batch, default 2) decoded block by block side by side: the engine's layout for a block, read from memory for
+// the first frame of the group, is still in cache for the others (the layout, not the image, is most of the memory
+// traffic once two cores share the memory bus).
 #include "kernels/error.hpp"
 #include "strategies/tbb_pipeline.hpp"
 
@@ -9,59 +11,91 @@ namespace xrd::strat {
 namespace {
 
 class Fused : public TbbPipeline {
-  // Pixels per decoded block: the engine's own block (its weight offsets are indexed per kBlock pixels, so aligned
-  // blocks start without a scan), 256 KB of int32: stays in L2.
+  // Pixels per decoded block: the engine's strip (a block starting on a strip boundary is its fast path),
+  // 256 KB of int32: stays in L2.
   static constexpr size_t kBlock = integ::FastIntegrator::kBlock;
 
  protected:
+  size_t group_size(const RunContext& ctx) const override {
+    return ctx.opt.batch > 0 ? static_cast<size_t>(ctx.opt.batch) : 2;
+  }
+
   void process(const RunContext& ctx, Token& tok, int thread) override {
-    load_frame(ctx, tok.frame, thread, tok.fb);
-    const cbf::CbfView& v = tok.fb.view;
-    tok.acc.clear();
-    if (v.binary.element_type != bo::ElementType::i32) {
-      // Narrow element types wrap at their own width: decode the whole frame the ordinary way.
-      decode_frame(ctx, thread, tok.fb, tok.image);
-      const double t = ctx.now();
-      engine_->accumulate(0, tok.image, tok.acc);
-      engine_->finish(tok.acc, tok.pattern);
-      ctx.add(Stage::integrate, t, tok.frame, thread);
-      return;
+    // Read and parse the group; frames of other element types than int32 (which wrap at their own width) are done
+    // whole, the ordinary way.
+    std::vector<Item*> blockwise;
+    size_t pixels = 0;
+    for (size_t k = 0; k < tok.count; ++k) {
+      Item& it = tok.items[k];
+      try {
+        load_frame(ctx, it.frame, thread, it.fb);
+        it.acc.clear();
+        it.pos = 0;
+        it.carry = 0;
+        pixels = it.fb.view.binary.width * it.fb.view.binary.height;  // the geometry's shape: load_frame checked
+        if (it.fb.view.binary.element_type == bo::ElementType::i32) {
+          blockwise.push_back(&it);
+          continue;
+        }
+        decode_frame(ctx, thread, it.fb, tok.image);
+        const double t = ctx.now();
+        engine_->accumulate(0, tok.image, it.acc);
+        engine_->finish(it.acc, it.pattern);
+        ctx.add(Stage::integrate, t, it.frame, thread);
+      } catch (const std::exception& e) {
+        it.error = failure_reason(e);
+      }
     }
+    if (blockwise.empty()) return;
+
     tok.image.resize(kBlock);
-    const size_t pixels = v.binary.width * v.binary.height;
-    const std::span<const uint8_t> in = v.payload;
-    double t_decode = 0, t_integrate = 0;
+    std::vector<double> t_decode(blockwise.size(), 0.0), t_integrate(blockwise.size(), 0.0);
     const double t0 = ctx.now();
-    size_t pos = 0;
-    uint32_t carry = 0;  // the last value of the previous block: byte-offset deltas continue across blocks
     for (size_t first = 0; first < pixels; first += kBlock) {
       const size_t count = std::min(kBlock, pixels - first);
-      const std::span<int32_t> block(tok.image.data(), count);
-      const double ta = ctx.now();
-      const bo::DecodeResult r = bo::decode(in.subspan(pos), block);
       const bool more = first + count < pixels;
-      if (!r.ok() && !(more && r.status == bo::DecodeStatus::trailing_bytes)) {
-        // A bad stream: decode the whole frame the ordinary way for the error that names the byte in the file.
-        decode_frame(ctx, thread, tok.fb, tok.image);
-        throw Error(ctx.files[tok.frame].string(), "", "byte-offset stream: " + r.message());
+      const std::span<int32_t> block(tok.image.data(), count);
+      for (size_t k = 0; k < blockwise.size(); ++k) {
+        Item& it = *blockwise[k];
+        if (!it.error.empty()) continue;
+        const double ta = ctx.now();
+        const bo::DecodeResult r = bo::decode(it.fb.view.payload.subspan(it.pos), block);
+        if (!r.ok() && !(more && r.status == bo::DecodeStatus::trailing_bytes)) {
+          // A bad stream: decode the whole frame the ordinary way for the error that names the byte in the file.
+          std::vector<int32_t> whole;
+          try {
+            decode_frame(ctx, thread, it.fb, whole);
+            it.error = "byte-offset stream: " + r.message();
+          } catch (const std::exception& e) {
+            it.error = failure_reason(e);
+          }
+          continue;
+        }
+        // Byte-offset deltas go on across blocks: add the last value of the previous block.
+        if (it.carry != 0)
+          for (auto& x : block) x = static_cast<int32_t>(static_cast<uint32_t>(x) + it.carry);
+        it.carry = static_cast<uint32_t>(block[count - 1]);
+        it.pos += r.bytes_used;
+        const double tb = ctx.now();
+        engine_->accumulate(first, block, it.acc);
+        const double tc = ctx.now();
+        t_decode[k] += tb - ta;
+        t_integrate[k] += tc - tb;
       }
-      if (carry != 0)
-        for (auto& x : block) x = static_cast<int32_t>(static_cast<uint32_t>(x) + carry);
-      carry = static_cast<uint32_t>(block[count - 1]);
-      pos += r.bytes_used;
-      const double tb = ctx.now();
-      engine_->accumulate(first, block, tok.acc);
-      const double tc = ctx.now();
-      t_decode += tb - ta;
-      t_integrate += tc - tb;
     }
-    const double tf = ctx.now();
-    engine_->finish(tok.acc, tok.pattern);
-    t_integrate += ctx.now() - tf;
-    // Two intervals per frame (decode, then integrate), each the sum of its blocks.
-    if (ctx.profiler) {
-      ctx.profiler->add(Stage::decode, t0, t0 + t_decode, tok.frame, thread);
-      ctx.profiler->add(Stage::integrate, t0 + t_decode, t0 + t_decode + t_integrate, tok.frame, thread);
+    double t = t0;
+    for (size_t k = 0; k < blockwise.size(); ++k) {
+      Item& it = *blockwise[k];
+      if (!it.error.empty()) continue;
+      const double tf = ctx.now();
+      engine_->finish(it.acc, it.pattern);
+      t_integrate[k] += ctx.now() - tf;
+      // Two intervals per frame (decode, then integrate), each the sum of its blocks, laid end to end.
+      if (ctx.profiler) {
+        ctx.profiler->add(Stage::decode, t, t + t_decode[k], it.frame, thread);
+        ctx.profiler->add(Stage::integrate, t + t_decode[k], t + t_decode[k] + t_integrate[k], it.frame, thread);
+      }
+      t += t_decode[k] + t_integrate[k];
     }
   }
 };

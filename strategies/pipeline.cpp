@@ -8,13 +8,20 @@ namespace {
 class Pipeline : public TbbPipeline {
  protected:
   void process(const RunContext& ctx, Token& tok, int thread) override {
-    load_frame(ctx, tok.frame, thread, tok.fb);
-    decode_frame(ctx, thread, tok.fb, tok.image);
-    const double t = ctx.now();
-    tok.acc.clear();
-    engine_->accumulate(0, tok.image, tok.acc);
-    engine_->finish(tok.acc, tok.pattern);
-    ctx.add(Stage::integrate, t, tok.frame, thread);
+    for (size_t k = 0; k < tok.count; ++k) {
+      Item& it = tok.items[k];
+      try {
+        load_frame(ctx, it.frame, thread, it.fb);
+        decode_frame(ctx, thread, it.fb, tok.image);
+        const double t = ctx.now();
+        it.acc.clear();
+        engine_->accumulate(0, tok.image, it.acc);
+        engine_->finish(it.acc, it.pattern);
+        ctx.add(Stage::integrate, t, it.frame, thread);
+      } catch (const std::exception& e) {
+        it.error = failure_reason(e);
+      }
+    }
   }
 };
 

@@ -10,21 +10,25 @@ void TbbPipeline::prepare(RunContext& ctx) {
   const int threads = ctx.opt.threads > 0 ? ctx.opt.threads : static_cast<int>(std::thread::hardware_concurrency());
   arena_ = std::make_unique<tbb::task_arena>(threads);
   engine_ = std::make_unique<integ::FastIntegrator>(*ctx.setup, threads);
-  // Two frames per thread in flight: one being worked on, one read ahead or waiting to be written.
+  // Two groups per thread in flight: one being worked on, one read ahead or waiting to be written.
   const int ntokens = ctx.opt.readers > 0 ? ctx.opt.readers : 2 * threads;
+  const size_t group = std::max<size_t>(1, group_size(ctx));
   tokens_.clear();
   for (int i = 0; i < ntokens; ++i) {
-    tokens_.push_back(std::make_unique<Token>());
-    tokens_.back()->acc = engine_->make_accumulator();
+    auto t = std::make_unique<Token>();
+    t->items.resize(group);
+    for (auto& it : t->items) it.acc = engine_->make_accumulator();
+    tokens_.push_back(std::move(t));
   }
 }
 
 void TbbPipeline::run(RunContext& ctx) {
-  const size_t n = ctx.files.size();
+  const size_t n = ctx.files.size(), group = tokens_.front()->items.size();
+  const size_t ahead = 2 * tokens_.size() * group;  // files asked of the disk ahead of the one being handed out
   size_t next = 0;
   free_.clear();  // every token is free between runs (a run that threw may have left some out)
   for (auto& t : tokens_) free_.push_back(t.get());
-  for (size_t i = 0; i < 2 * tokens_.size(); ++i) prefetch(ctx, i);
+  for (size_t i = 0; i < ahead; ++i) prefetch(ctx, i);
   auto take = [&] {
     std::lock_guard<std::mutex> l(free_mu_);
     Token* t = free_.back();
@@ -47,12 +51,14 @@ void TbbPipeline::run(RunContext& ctx) {
                                            fc.stop();
                                            return nullptr;
                                          }
-                                         // Keep the disk ahead of the cores (cold runs): ask for the file
-                                         // that will be needed a few tokens from now.
-                                         prefetch(ctx, next + 2 * tokens_.size());
                                          Token* t = take();
-                                         t->frame = next++;
-                                         t->error.clear();
+                                         t->count = std::min(group, n - next);
+                                         for (size_t k = 0; k < t->count; ++k) {
+                                           // Keep the disk ahead of the cores (cold runs).
+                                           prefetch(ctx, next + ahead);
+                                           t->items[k].frame = next++;
+                                           t->items[k].error.clear();
+                                         }
                                          return t;
                                        }) &
             tbb::make_filter<Token*, Token*>(tbb::filter_mode::parallel,
@@ -61,17 +67,21 @@ void TbbPipeline::run(RunContext& ctx) {
                                                try {
                                                  process(ctx, *t, th);
                                                } catch (const std::exception& e) {
-                                                 t->error = failure_reason(e);
-                                                 if (t->error.empty()) t->error = "failed";
+                                                 for (size_t k = 0; k < t->count; ++k)
+                                                   if (t->items[k].error.empty())
+                                                     t->items[k].error = failure_reason(e);
                                                }
                                                return t;
                                              }) &
             tbb::make_filter<Token*, void>(tbb::filter_mode::serial_in_order, [&](Token* t) {
               const int th = tbb::this_task_arena::current_thread_index();
-              if (t->error.empty())
-                deliver(ctx, t->frame, th, t->pattern);
-              else
-                deliver_error(ctx, t->frame, th, t->error);
+              for (size_t k = 0; k < t->count; ++k) {
+                const Item& it = t->items[k];
+                if (it.error.empty())
+                  deliver(ctx, it.frame, th, it.pattern);
+                else
+                  deliver_error(ctx, it.frame, th, it.error);
+              }
               give(t);
             }));
   });

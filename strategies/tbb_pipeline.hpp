@@ -1,7 +1,7 @@
-// The oneTBB parallel_pipeline shared by our CPU designs: a serial in-order filter hands out frame indices, a
-// parallel filter does the frame's whole work on one core (read, parse, decode, integrate: the subclass says how),
-// a serial in-order filter hands the results to the sink. A bounded number of frames is in flight (tokens), each
-// with its own reused buffers, so memory stays fixed and the cores never wait on each other.
+// The oneTBB parallel_pipeline shared by our CPU designs: a serial in-order filter hands out a group of consecutive
+// frames, a parallel filter does the group's whole work on one core (read, parse, decode, integrate: the subclass
+// says how), a serial in-order filter hands the results to the sink in frame order. A bounded number of groups is in
+// flight (tokens), each with its own reused buffers, so memory stays fixed and the cores never wait on each other.
 #pragma once
 #include <memory>
 #include <mutex>
@@ -21,16 +21,26 @@ class TbbPipeline : public Strategy {
   void run(RunContext& ctx) override;
 
  protected:
-  // One frame in flight and the buffers it reuses.
-  struct Token {
+  // One frame of a group and the buffers it reuses.
+  struct Item {
     size_t frame = 0;
     FrameBuffer fb;
-    std::vector<int32_t> image;                 // decoded pixels (a whole frame, or one block when fused)
     integ::FastIntegrator::Accumulator acc;
     integ::Pattern pattern;
-    std::string error;                          // non-empty: the frame failed (the reason)
+    std::string error;  // non-empty: the frame failed (the reason); the other frames of the group go on
+    // Decoding state of a frame decoded block by block (fused).
+    size_t pos = 0;
+    uint32_t carry = 0;
   };
-  // The parallel filter's work on one frame: fill tok.pattern, or throw. thread = the arena's thread index.
+  // A group of consecutive frames in flight.
+  struct Token {
+    std::vector<Item> items;     // group_size() of them; the first `count` are this group
+    size_t count = 0;
+    std::vector<int32_t> image;  // decoded pixels (a whole frame, or one block when fused)
+  };
+  // Frames per group (1 = frame by frame).
+  virtual size_t group_size(const RunContext& ctx) const { return 1; }
+  // The parallel filter's work on one group: fill each item's pattern, or its error. thread = the arena's index.
   virtual void process(const RunContext& ctx, Token& tok, int thread) = 0;
 
   std::unique_ptr<integ::FastIntegrator> engine_;
