@@ -21,7 +21,8 @@ int cmd_run(int argc, char** argv) {
       ("readers", po::value(&readers)->default_value(0), "reader threads (pool, opencl-batched; 0 = default 2)")
       ("integrator", po::value(&integrator)->default_value("cpu"), "where host-decoded frames are integrated: cpu|gpu")
       ("cache", po::value(&cache)->default_value("hot"), "hot (files in the page cache) | cold (evicted before each run)")
-      ("batch", po::value(&batch)->default_value(0), "frames per device launch (opencl-batched; 0 = 16)")
+      ("batch", po::value(&batch)->default_value(0),
+       "frames per device launch (opencl-batched; 0 = 16), frames decoded side by side per token (fused; 0 = 2)")
       ("id", po::value(&id), "row id in results.json (default: <strategy>[-<readers>]-<integrator>-<SSD|MEM>)");
   add_bench_options(visible, hidden, a, "out/run");
   int status = 0;

@@ -39,7 +39,7 @@ struct Options {
   int readers = 0;                    // pool: reader threads; pipelines: frames in flight (0 = strategy default)
   Integrator integrator = Integrator::cpu;
   bool verify_md5 = false;            // check Content-MD5 of every frame (a mismatch fails the frame)
-  int batch = 0;                      // frames per device launch for batched OpenCL strategies (0 = default)
+  int batch = 0;                      // opencl-batched: frames per device launch; fused: frames per token (0 = default)
   int threads = 0;                    // worker threads of parallel strategies (0 = every core)
   bool reference = false;             // sequential only: scalar reference decoder + plain CSR reference integrator
 };
