@@ -31,16 +31,12 @@ constexpr PaperStage kPaperProfile[] = {
 
 int cmd_profile(int argc, char** argv) {
   BenchArgs a;
-  std::string strategy = "sequential", integrator = "cpu", cache = "hot";
-  int readers = 0;
+  RowArgs r;
   bool no_md5 = false;
   po::options_description visible("Options"), hidden;
-  visible.add_options()
-      ("strategy", po::value(&strategy)->default_value("sequential"), "strategy to profile")
-      ("readers", po::value(&readers)->default_value(0), "reader threads (pool, opencl-batched)")
-      ("integrator", po::value(&integrator)->default_value("cpu"), "cpu|gpu")
-      ("cache", po::value(&cache)->default_value("hot"), "hot|cold")
-      ("no-md5", po::bool_switch(&no_md5), "skip the MD5 check (the paper's pipeline, through fabio, checks it)");
+  add_row_options(visible, r);
+  visible.add_options()("no-md5", po::bool_switch(&no_md5),
+                        "skip the MD5 check (the paper's pipeline, through fabio, checks it)");
   add_bench_options(visible, hidden, a, "out/profile");
   int status = 0;
   if (!parse_args(argc, argv, visible, hidden,
@@ -51,16 +47,7 @@ int cmd_profile(int argc, char** argv) {
                   status))
     return status;
   a.verify_md5 = !no_md5;
-  if (a.repeats == 5) a.repeats = 3;  // a profile needs fewer runs than a benchmark
-
-  RowSpec spec;
-  const auto& info = xrd::strat::find_strategy(strategy);
-  spec.strategy = info.name;
-  spec.cache = parse_cache_mode(cache);
-  spec.opt.integrator = xrd::strat::parse_integrator(integrator);
-  spec.opt.readers = info.uses_readers ? (readers > 0 ? readers : 2) : readers;
-  spec.opt.threads = a.threads;
-  spec.opt.verify_md5 = a.verify_md5;
+  const RowSpec spec = make_row_spec(r, a);
 
   Bench b = open_bench(a, argc, argv, row_uses_device(spec));
   const auto& stop = install_interrupt_handler();

@@ -13,35 +13,23 @@ namespace {
 
 int cmd_run(int argc, char** argv) {
   BenchArgs a;
-  std::string strategy = "sequential", integrator = "cpu", cache = "hot", id;
-  int readers = 0, batch = 0;
+  RowArgs r;
+  std::string id;
   po::options_description visible("Options"), hidden;
-  visible.add_options()
-      ("strategy", po::value(&strategy)->default_value("sequential"), "strategy (`xrdbench strategies` lists them)")
-      ("readers", po::value(&readers)->default_value(0), "reader threads (pool, opencl-batched; 0 = default 2)")
-      ("integrator", po::value(&integrator)->default_value("cpu"), "where host-decoded frames are integrated: cpu|gpu")
-      ("cache", po::value(&cache)->default_value("hot"), "hot (files in the page cache) | cold (evicted before each run)")
-      ("batch", po::value(&batch)->default_value(0),
-       "frames per device launch (opencl-batched; 0 = 16), frames decoded side by side per token (fused; 0 = 2)")
-      ("id", po::value(&id), "row id in results.json (default: <strategy>[-<readers>]-<integrator>-<SSD|MEM>)");
+  add_row_options(visible, r);
+  visible.add_options()("id", po::value(&id),
+                        "row id in results.json (default: <strategy>[-<readers>]-<integrator>-<SSD|MEM>)");
   add_bench_options(visible, hidden, a, "out/run");
   int status = 0;
   if (!parse_args(argc, argv, visible, hidden,
                   "Usage: xrdbench run --dataset DIR --strategy NAME [--readers N] [--integrator cpu|gpu] "
                   "[--cache hot|cold] [options]\n\nRuns one row: a warm-up, then --repeats timed runs; validates every "
-                  "run against the reference\n(CPU, same matrix) and writes OUT/results.json (and OUT/patterns/ROW.h5).",
+                  "run against the reference\n(CPU, same matrix) and writes OUT/results.json (and OUT/patterns/ROW.h5). "
+                  "Exit status 0 when the row\nis valid, 3 when it is not (results.json says why), 130 on Ctrl-C.",
                   status))
     return status;
 
-  RowSpec spec;
-  const auto& info = xrd::strat::find_strategy(strategy);
-  spec.strategy = info.name;
-  spec.cache = parse_cache_mode(cache);
-  spec.opt.integrator = xrd::strat::parse_integrator(integrator);
-  spec.opt.readers = info.uses_readers ? (readers > 0 ? readers : 2) : readers;
-  spec.opt.batch = batch;
-  spec.opt.threads = a.threads;
-  spec.opt.verify_md5 = a.verify_md5;
+  RowSpec spec = make_row_spec(r, a);
   spec.id = id;
   const bool want_device = row_uses_device(spec);
 

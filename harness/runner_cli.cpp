@@ -38,6 +38,31 @@ void add_bench_options(po::options_description& visible, po::options_description
       ("skip-eviction", po::bool_switch(&a.skip_eviction), "tests: cold rows without evicting");
 }
 
+void add_row_options(po::options_description& visible, RowArgs& r) {
+  visible.add_options()
+      ("strategy", po::value(&r.strategy)->default_value("sequential"), "strategy (`xrdbench strategies` lists them)")
+      ("readers", po::value(&r.readers)->default_value(0), "reader threads (pool, opencl-batched; 0 = default 2)")
+      ("integrator", po::value(&r.integrator)->default_value("cpu"),
+       "where host-decoded frames are integrated: cpu|gpu")
+      ("cache", po::value(&r.cache)->default_value("hot"),
+       "hot (files in the page cache) | cold (evicted before each run)")
+      ("batch", po::value(&r.batch)->default_value(0),
+       "frames per device launch (opencl-batched; 0 = 16), frames decoded side by side per token (fused; 0 = 2)");
+}
+
+RowSpec make_row_spec(const RowArgs& r, const BenchArgs& a) {
+  RowSpec spec;
+  const auto& info = strat::find_strategy(r.strategy);
+  spec.strategy = info.name;
+  spec.cache = parse_cache_mode(r.cache);
+  spec.opt.integrator = strat::parse_integrator(r.integrator);
+  spec.opt.readers = info.uses_readers && r.readers < 1 ? 2 : r.readers;
+  spec.opt.batch = r.batch;
+  spec.opt.threads = a.threads;
+  spec.opt.verify_md5 = a.verify_md5;
+  return spec;
+}
+
 bool parse_args(int argc, char** argv, const po::options_description& visible, const po::options_description& hidden,
                 const std::string& usage, int& status) {
   po::options_description all;
@@ -46,7 +71,7 @@ bool parse_args(int argc, char** argv, const po::options_description& visible, c
   po::variables_map vm;
   po::store(po::command_line_parser(argc, argv).options(all).run(), vm);
   if (vm.count("help")) {
-    std::cout << usage << "\n" << visible << "  -h [ --help ]                         this help\n";
+    std::cout << usage << "\n\n" << visible << "  -h [ --help ]                this help\n";
     status = 0;
     return false;
   }

@@ -33,6 +33,17 @@ void add_bench_options(boost::program_options::options_description& visible,
                        boost::program_options::options_description& hidden, BenchArgs& a,
                        const std::string& default_out);
 
+// One row's options, as `run` and `profile` take them.
+struct RowArgs {
+  std::string strategy = "sequential", integrator = "cpu", cache = "hot";
+  int readers = 0, batch = 0;
+};
+// --strategy --readers --integrator --cache --batch.
+void add_row_options(boost::program_options::options_description& visible, RowArgs& r);
+// The row they describe (readers default to 2 for strategies with readers), with the bench's threads and MD5 choice.
+// Throws xrd::Error naming the known strategies, std::invalid_argument for a bad --integrator or --cache.
+RowSpec make_row_spec(const RowArgs& r, const BenchArgs& a);
+
 // An opened benchmark: the dataset with its Setup, the device (or why there is none), the results file so far.
 struct Bench {
   BenchArgs args;
