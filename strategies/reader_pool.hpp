@@ -1,7 +1,7 @@
-// Reader threads and in-order delivery, shared by the strategies that read with several threads (pool,
-// opencl-batched): N readers claim frame indices in order, read + parse (+ decode) each into a slot from a fixed
-// set and queue it; the consumer takes slots as they arrive and returns them; InOrder hands results to the sink in
-// frame order whatever the arrival order.
+// Reader threads and in-order delivery for the strategies that read with several threads. ReaderPool (pool): N
+// readers claim frame indices in order, read + parse (+ decode) each into a slot from a fixed set and queue it; the
+// consumer takes slots as they arrive and returns them. InOrder (pool, opencl-batched): hands results to the sink
+// in frame order whatever the arrival order.
 #pragma once
 #include <condition_variable>
 #include <deque>
