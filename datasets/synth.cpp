@@ -16,6 +16,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "datasets/poni.hpp"
 #include "kernels/error.hpp"
 
 namespace xrd::synth {
@@ -477,22 +478,18 @@ std::array<double, 2> Generator::beam_centre_px() const {
 }
 
 std::string poni_text(const Params& p_) {
-  std::string s;
-  s += "# Nota: C-Order, 1 refers to the Y axis, 2 to the X axis \n";
-  s += "# Synthetic geometry written by xrdbench dataset synth (" + std::string(kGeneratorName) + " " +
-       std::to_string(kGeneratorVersion) + ", seed " + std::to_string(p_.seed) + ")\n";
-  s += "poni_version: 2\n";
-  s += "Detector: Detector\n";
-  s += "Detector_config: {\"pixel1\": " + fmt(kPixelSize) + ", \"pixel2\": " + fmt(kPixelSize) +
-       ", \"max_shape\": null}\n";
-  s += "Distance: " + fmt(p_.distance) + "\n";
-  s += "Poni1: " + fmt(p_.poni1) + "\n";
-  s += "Poni2: " + fmt(p_.poni2) + "\n";
-  s += "Rot1: " + fmt(p_.rot1) + "\n";
-  s += "Rot2: " + fmt(p_.rot2) + "\n";
-  s += "Rot3: " + fmt(p_.rot3) + "\n";
-  s += "Wavelength: " + fmt(p_.wavelength) + "\n";
-  return s;
+  integ::Geometry g;
+  g.dist = p_.distance;
+  g.poni1 = p_.poni1;
+  g.poni2 = p_.poni2;
+  g.rot1 = p_.rot1;
+  g.rot2 = p_.rot2;
+  g.rot3 = p_.rot3;
+  g.wavelength = p_.wavelength;
+  g.pixel1 = g.pixel2 = kPixelSize;
+  // One PONI writer for the project (datasets/poni.cpp); the synthetic file adds where it came from.
+  return "# Synthetic geometry written by xrdbench dataset synth (" + std::string(kGeneratorName) + " " +
+         std::to_string(kGeneratorVersion) + ", seed " + std::to_string(p_.seed) + ")\n" + poni::format(g);
 }
 
 cbf::PilatusHeader Generator::header(size_t i) const {
