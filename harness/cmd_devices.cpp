@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "harness/cli.hpp"
+#include "harness/environment.hpp"
 #include "kernels/ocl_device.hpp"
 #include "kernels/ocl_engine.hpp"
 
@@ -15,24 +16,6 @@ namespace po = boost::program_options;
 
 namespace xrd::cli {
 namespace {
-
-nlohmann::json to_json(const ocl::DeviceInfo& d) {
-  return {{"id", d.id()},
-          {"platform", d.platform},
-          {"platform_version", d.platform_version},
-          {"device", d.name},
-          {"vendor", d.vendor},
-          {"type", d.type},
-          {"driver", d.driver},
-          {"version", d.version},
-          {"compute_units", d.compute_units},
-          {"clock_mhz", d.clock_mhz},
-          {"global_mem_bytes", d.global_mem_bytes},
-          {"max_alloc_bytes", d.max_alloc_bytes},
-          {"local_mem_bytes", d.local_mem_bytes},
-          {"max_work_group_size", d.max_work_group_size},
-          {"fp64", d.fp64}};
-}
 
 int cmd_devices(int argc, char** argv) {
   bool json = false;
@@ -83,7 +66,7 @@ int cmd_devices(int argc, char** argv) {
   auto all = ocl::list_devices();
   if (json) {
     nlohmann::json j = nlohmann::json::array();
-    for (auto& d : all) j.push_back(to_json(d));
+    for (auto& d : all) j.push_back(harness::opencl_device_json(d));
     std::cout << j.dump(2) << "\n";
     return 0;
   }

@@ -147,20 +147,28 @@ inline void clobber(void* p) { asm volatile("" : : "r"(p) : "memory"); }
 
 }  // namespace
 
+json opencl_device_json(const ocl::DeviceInfo& d) {
+  return {{"id", d.id()},
+          {"platform", d.platform},
+          {"platform_version", d.platform_version},
+          {"device", d.name},
+          {"vendor", d.vendor},
+          {"type", d.type},
+          {"driver", d.driver},
+          {"version", d.version},
+          {"compute_units", d.compute_units},
+          {"clock_mhz", d.clock_mhz},
+          {"global_mem_bytes", d.global_mem_bytes},
+          {"max_alloc_bytes", d.max_alloc_bytes},
+          {"local_mem_bytes", d.local_mem_bytes},
+          {"max_work_group_size", d.max_work_group_size},
+          {"fp64", d.fp64}};
+}
+
 json opencl_devices_json() {
   json out = json::array();
   for (const auto& d : ocl::list_devices())  // empty, never throws, without an ICD or platform
-    out.push_back({{"id", d.id()},
-                   {"platform", d.platform},
-                   {"platform_version", d.platform_version},
-                   {"device", d.name},
-                   {"vendor", d.vendor},
-                   {"type", d.type},
-                   {"driver", d.driver},
-                   {"version", d.version},
-                   {"compute_units", d.compute_units},
-                   {"clock_mhz", d.clock_mhz},
-                   {"global_mem_bytes", d.global_mem_bytes}});
+    out.push_back(opencl_device_json(d));
   return out;
 }
 

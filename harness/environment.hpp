@@ -8,6 +8,10 @@
 
 #include <nlohmann/json.hpp>
 
+namespace xrd::ocl {
+struct DeviceInfo;
+}
+
 namespace xrd::harness {
 
 struct MachineOptions {
@@ -38,5 +42,7 @@ std::vector<uint8_t> calibration_stream();
 
 // The OpenCL devices of every platform, as the schema's machine.opencl array ([] when there is no platform).
 nlohmann::json opencl_devices_json();
+// One device as JSON (every limit `xrdbench devices --json` shows; results.json carries the same object).
+nlohmann::json opencl_device_json(const ocl::DeviceInfo& d);
 
 }  // namespace xrd::harness
