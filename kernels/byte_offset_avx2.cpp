@@ -90,17 +90,7 @@ DecodeResult run(std::span<const uint8_t> in, std::span<Out> out) {
     acc += static_cast<uint32_t>(pre[7 + k]);
     pos += k;
     i += k;
-    // Escapes come in runs (bright rings, module edges: 80% follow another), so take the whole run here.
-    do {
-      const int16_t d16 = detail::load_i16(p + pos + 1);
-      if (d16 != INT16_MIN) {
-        acc += static_cast<uint32_t>(static_cast<int32_t>(d16));
-        pos += 3;
-      } else {
-        pos += detail::read_escape(p, n, pos, acc, r);  // pos + 15 <= n: cannot be cut short here
-      }
-      o[i++] = detail::convert<T, Out>(acc);
-    } while (pos + 80 <= n && i + 64 <= nout && p[pos] == 0x80);
+    detail::escape_run<T, Out>(p, n, o, nout, pos, i, acc, r);
   }
   return detail::decode_from<T, Out>(in, out, pos, i, acc);
 }

@@ -84,6 +84,24 @@ inline void finish(DecodeResult& r, size_t produced, size_t wanted, size_t pos, 
   }
 }
 
+// The SIMD kernels' escape step: starting on a 0x80 marker with room for a whole 64-bit escape and a following
+// 64-byte step (pos + 80 <= n, i + 64 <= nout), decode the whole run of escapes in scalar code. Escapes come in
+// runs (bright rings, module edges: 80% follow another), so one call takes the run, not one escape.
+template <ElementType T, typename Out>
+inline void escape_run(const uint8_t* p, size_t n, Out* o, size_t nout, size_t& pos, size_t& i, uint32_t& acc,
+                       DecodeResult& r) {
+  do {
+    const int16_t d16 = load_i16(p + pos + 1);
+    if (d16 != INT16_MIN) {
+      acc += static_cast<uint32_t>(static_cast<int32_t>(d16));
+      pos += 3;
+    } else {
+      pos += read_escape(p, n, pos, acc, r);  // pos + 15 <= n: cannot be cut short here
+    }
+    o[i++] = convert<T, Out>(acc);
+  } while (pos + 80 <= n && i + 64 <= nout && p[pos] == 0x80);
+}
+
 // The scalar decoding loop from element i at stream byte pos with running value acc: the whole reference
 // decoder when started at (0, 0, 0), and the tail after a fast kernel's blocks.
 template <ElementType T, typename Out>
