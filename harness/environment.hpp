@@ -33,6 +33,9 @@ struct Calibration {
 // compiler, build_type, commit, xrdbench_version, simd, opencl [...], calibration {...}.
 nlohmann::json capture_machine(const MachineOptions& opt = {});
 
+// The source tree's commit (short hash; $XRD_COMMIT when set, for bundles without .git), or "unknown".
+std::string git_commit();
+
 Calibration measure_calibration(size_t memcpy_bytes = 256u << 20, int repeats = 5);
 
 // A deterministic 1475 x 1679 Pilatus-2M-like int32 image (fixed RNG: background, rings, gaps at -1) and its

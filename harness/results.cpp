@@ -3,6 +3,7 @@
 
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <fstream>
@@ -327,11 +328,22 @@ void write_results(const std::filesystem::path& path, const ResultsFile& f) {
   auto tmp = path;
   tmp += ".tmp." + std::to_string(::getpid());
   {
-    std::ofstream out(tmp);
+    // A failed write (disk full) removes the temporary file and leaves the previous results.json as it was.
+    std::FILE* out = std::fopen(tmp.c_str(), "w");
     if (!out) throw Error(path.string(), "open", std::string("cannot write: ") + std::strerror(errno));
-    out << j.dump(2) << '\n';
-    out.flush();
-    if (!out) throw Error(path.string(), "write", "cannot write (disk full?)");
+    const std::string text = j.dump(2) + "\n";
+    errno = 0;
+    const bool written = std::fwrite(text.data(), 1, text.size(), out) == text.size() && std::fflush(out) == 0;
+    int e = errno;
+    const bool closed = std::fclose(out) == 0;
+    if (!closed && e == 0) e = errno;
+    if (!written || !closed) {
+      std::error_code rm;
+      std::filesystem::remove(tmp, rm);
+      throw Error(path.string(), "write",
+                  std::string("cannot write the results: ") + (e ? std::strerror(e) : "I/O error") +
+                      " (the previous results.json, if any, is kept)");
+    }
   }
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "harness/dataset.hpp"
+#include "harness/h5_writer.hpp"
 #include "harness/profiler.hpp"
 #include "harness/progress.hpp"
 #include "harness/results.hpp"
@@ -54,7 +55,12 @@ struct RunnerOptions {
   bool trace = false;                // keep every row's last-run stage events (trace_events())
   bool quiet = false;                // no per-row line on stderr
   std::string no_device_reason;      // why there is no device, for the rows that need one
+  h5::ScanLayout scan;               // --scan-shape: the files' sinogram layout (else the manifest's scan, if any)
 };
+
+// The sinogram layout of the patterns files: `given` when active, else the dataset manifest's scan (rotations cut to
+// the frames used), else none (frames x bins). Throws xrd::Error when the frames do not fit the given scan.
+h5::ScanLayout scan_layout_of(const Dataset& ds, const h5::ScanLayout& given);
 
 // Thrown by run_row when the stop flag was raised during the row: the row is discarded, earlier rows stand.
 struct Interrupted : std::runtime_error {
@@ -110,8 +116,10 @@ struct ReadBound {
 };
 ReadBound measure_cold_read(const Dataset& ds, int threads, bool drop_caches);
 
-// Ctrl-C: the first SIGINT raises the returned flag (strategies stop between frames, the finished rows are kept);
-// a second one kills the process the default way.
+// Ctrl-C, SIGTERM (batch schedulers, `timeout`) and SIGHUP (the terminal closed): the first one raises the
+// returned flag (strategies stop between frames, the finished rows are kept, the HDF5 files being written are
+// closed with the frames done marked valid; the commands then exit 130); a second one kills the process the
+// default way.
 const std::atomic<bool>& install_interrupt_handler();
 
 }  // namespace xrd::harness

@@ -25,10 +25,12 @@ struct BenchArgs {
   int repeats = 5, warmup = 1;
   bool verify_md5 = false, no_write = false, drop_caches = false, skip_eviction = false, quiet = false;
   std::string out, trace;
+  std::string scan_shape, scan_rotation, scan_translation;  // --scan-shape R,T [--scan-rotation A,B] [...]
 };
 
 // --dataset --poni --mask --bins --unit --split --frames --device --threads --repeats --warmup --verify-md5
-// --no-write --drop-caches --out --trace --quiet (and the hidden --skip-eviction, for tests).
+// --no-write --drop-caches --out --trace --quiet --scan-shape --scan-rotation --scan-translation (and the hidden
+// --skip-eviction, for tests).
 void add_bench_options(boost::program_options::options_description& visible,
                        boost::program_options::options_description& hidden, BenchArgs& a,
                        const std::string& default_out);
@@ -52,6 +54,7 @@ struct Bench {
   std::string no_device_reason;   // why device is null ("--device cpu", or the error opening it)
   std::filesystem::path out_dir;
   ResultsFile results;
+  h5::ScanLayout scan;            // --scan-shape (inactive when not given)
 
   RunnerOptions runner_options() const;
   // Writes out_dir/results.json (atomically).

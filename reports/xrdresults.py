@@ -227,9 +227,11 @@ def fmt_fps(v, mad=None):
 
 
 def default_paper_csv():
-    """shared/paper/table1.csv: $XRD_SHARED_DIR, else ../shared beside the repository (reports/ is in the repo)."""
-    shared = os.environ.get("XRD_SHARED_DIR") or os.path.join(os.path.dirname(__file__), "..", "..", "shared")
-    return os.path.normpath(os.path.join(shared, "paper", "table1.csv"))
+    """The paper's Table 1: $XRD_PAPER_TABLE when set, else data/paper/table1.csv in the repository."""
+    env = os.environ.get("XRD_PAPER_TABLE")
+    if env:
+        return env
+    return os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "data", "paper", "table1.csv"))
 
 
 def load_paper_csv(path):
