@@ -1,5 +1,6 @@
-// opencl-batched: our device design. N reader threads each read + parse a file and copy its compressed payload
-// straight into the open batch's pinned staging memory (the copies run in parallel; only the claim of a region is
+// opencl-batched: our device design. N reader threads (default: every core but two) each read a file's header, claim
+// a region of the open batch's pinned staging memory and read the compressed payload straight into it with one
+// pread() (no intermediate buffer, no second copy; the reads run in parallel, only the claim of a region is
 // serialized); the main thread only opens batches, submits a full one, and keeps `depth` batches in flight on the
 // device (upload, decode, integrate, patterns down) while the readers fill the next: host and device overlap, launches
 // are amortized over the batch, and no thread copies every frame.
@@ -7,6 +8,7 @@
 #include <cstring>
 #include <deque>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "kernels/error.hpp"
@@ -19,7 +21,7 @@ namespace {
 class OpenClBatched : public Strategy {
  public:
   void prepare(RunContext& ctx) override {
-    if (ctx.opt.readers < 1) ctx.opt.readers = 2;
+    if (ctx.opt.readers < 1) ctx.opt.readers = default_readers();
     if (ctx.opt.batch < 1) ctx.opt.batch = 16;
     max_bytes_ = ctx.source->max_frame_bytes();
     engine_ = std::make_unique<ocl::Engine>(require_device(ctx, "opencl-batched"), *ctx.setup, max_bytes_,
@@ -37,6 +39,7 @@ class OpenClBatched : public Strategy {
     running_ = ctx.opt.readers;
     open_ = nullptr;
     failed_.clear();
+    spoiled_.clear();
     std::vector<std::thread> readers;
     for (int r = 1; r <= ctx.opt.readers; ++r) readers.emplace_back([this, &ctx, r] { reader(ctx, r); });
     try {
@@ -56,51 +59,76 @@ class OpenClBatched : public Strategy {
   }
 
  private:
-  // A reader: claim the next frame, read + parse it, copy its payload into the open batch.
+  struct Aborted {};  // the main thread failed: the reader leaves
+
+  // Claims room for one payload in the open batch (waiting for one with room), under mu_. Throws Aborted.
+  std::span<uint8_t> claim_room(const RunContext& ctx, const FrameBuffer& fb, size_t bytes, int thread) {
+    const double t = ctx.now();
+    std::unique_lock<std::mutex> l(mu_);
+    for (;;) {
+      cv_readers_.wait(l, [&] { return abort_ || (open_ && !full_); });
+      if (abort_) throw Aborted{};
+      if (open_->size() < open_->capacity() && open_->bytes_left() >= bytes) break;
+      if (open_->size() == 0) break;  // not even an empty batch has room: claim() says why
+      full_ = true;  // no room for this frame: the main thread submits the batch and opens the next
+      cv_main_.notify_one();
+    }
+    const std::span<uint8_t> dst = open_->claim(0, bytes, ctx.setup->csr.pixels(), fb.element, fb.origin, fb.index);
+    ++claimed_;
+    if (open_->size() == open_->capacity()) {
+      full_ = true;
+      cv_main_.notify_one();
+    }
+    ctx.add(Stage::wait, t, fb.index, thread);
+    return dst;
+  }
+
+  // A reader: claim the next frame and read its payload straight into the open batch's pinned memory (the source's
+  // load_into: for CBF files the header first, then one pread() of the payload into the claimed region). With
+  // --verify-md5 the frame is read and checked in the reader's own buffer first, then copied.
   void reader(const RunContext& ctx, int thread) {
     FrameBuffer& fb = buffers_[static_cast<size_t>(thread - 1)];
-    const size_t n = ctx.frames(), pixels = ctx.setup->csr.pixels();
+    const size_t n = ctx.frames();
     for (;;) {
       const size_t i = next_.fetch_add(1);
       if (i >= n || ctx.stopped()) break;
+      bool claimed = false;
       try {
-        load_frame(ctx, i, thread, fb);
-        require_device_codec(fb);
+        const double t = ctx.now();
+        double t_wait = 0;
+        if (ctx.opt.verify_md5) {
+          load_frame(ctx, i, thread, fb);
+          require_device_codec(fb);
+          const std::span<uint8_t> dst = claim_room(ctx, fb, fb.payload.size(), thread);
+          claimed = true;
+          const double tc = ctx.now();
+          std::memcpy(dst.data(), fb.payload.data(), fb.payload.size());
+          ctx.add(Stage::read, tc, i, thread);  // the copy into pinned memory
+        } else {
+          ctx.source->load_into(i, fb, [&](const FrameBuffer& meta, size_t bytes) {
+            check_shape(ctx, meta);
+            require_device_codec(meta);
+            const double tw = ctx.now();
+            const std::span<uint8_t> dst = claim_room(ctx, meta, bytes, thread);
+            t_wait += ctx.now() - tw;
+            claimed = true;
+            return dst;
+          });
+          // Reading time, without the wait for a batch with room (timed as Stage::wait inside claim_room).
+          if (ctx.profiler) ctx.profiler->add(Stage::read, t + t_wait, ctx.now(), i, thread);
+        }
+      } catch (const Aborted&) {
+        return;
       } catch (const std::exception& e) {
         std::lock_guard<std::mutex> l(mu_);
         failed_.emplace_back(i, failure_reason(e));
+        if (claimed) {  // its region holds no payload: the device's result for it is dropped
+          spoiled_.insert(i);
+          ++filled_;
+        }
         cv_main_.notify_one();
         continue;
       }
-      const auto& payload = fb.payload;
-      std::span<uint8_t> dst;
-      {
-        const double t = ctx.now();
-        std::unique_lock<std::mutex> l(mu_);
-        for (;;) {
-          cv_readers_.wait(l, [&] { return abort_ || (open_ && !full_); });
-          if (abort_) return;
-          if (open_->size() < open_->capacity() && open_->bytes_left() >= payload.size()) break;
-          if (open_->size() == 0) break;  // not even an empty batch has room: claim() says why
-          full_ = true;  // no room for this frame: the main thread submits the batch and opens the next
-          cv_main_.notify_one();
-        }
-        try {
-          dst = open_->claim(0, payload.size(), pixels, fb.element, fb.origin, i);
-        } catch (const std::exception& e) {
-          failed_.emplace_back(i, failure_reason(e));
-          continue;
-        }
-        ++claimed_;
-        if (open_->size() == open_->capacity()) {
-          full_ = true;
-          cv_main_.notify_one();
-        }
-        ctx.add(Stage::wait, t, i, thread);
-      }
-      const double t = ctx.now();
-      std::memcpy(dst.data(), payload.data(), payload.size());
-      ctx.add(Stage::read, t, i, thread);  // the copy into pinned memory: part of getting the bytes to the device
       std::lock_guard<std::mutex> l(mu_);
       ++filled_;
       if (filled_ == claimed_) cv_main_.notify_one();
@@ -119,6 +147,7 @@ class OpenClBatched : public Strategy {
       ctx.add(Stage::integrate, t, result_.size() ? result_.frames[0].tag : 0, 0);  // device time, as seen by the host
       for (size_t k = 0; k < result_.size(); ++k) {
         ocl::FrameResult& r = result_.frames[k];
+        if (is_spoiled(r.tag)) continue;  // reported by its reader already
         if (r.error)
           out.error(r.tag, failure_reason(*r.error));
         else
@@ -165,6 +194,12 @@ class OpenClBatched : public Strategy {
   bool abort_ = false;            // the main thread failed: readers leave
   int running_ = 0;               // readers still working
   std::vector<std::pair<size_t, std::string>> failed_;  // frames that failed in a reader
+  std::set<size_t> spoiled_;  // frames that failed after their region was claimed (their device result is dropped)
+
+  bool is_spoiled(size_t frame) {
+    std::lock_guard<std::mutex> l(mu_);
+    return spoiled_.erase(frame) > 0;
+  }
 };
 
 }  // namespace

@@ -14,12 +14,7 @@ void load_frame(const RunContext& ctx, size_t frame, int thread, FrameBuffer& fb
   double t = ctx.now();
   ctx.source->load(frame, fb);
   ctx.add(Stage::read, t, frame, thread);
-  const auto& csr = ctx.setup->csr;
-  if (fb.width != csr.width || fb.height != csr.height)
-    throw Error(fb.origin, "",
-                "frame is " + std::to_string(fb.width) + " x " + std::to_string(fb.height) +
-                    " pixels, the dataset's geometry is for " + std::to_string(csr.width) + " x " +
-                    std::to_string(csr.height));
+  check_shape(ctx, fb);
   if (ctx.opt.verify_md5) {
     t = ctx.now();
     try {
@@ -30,6 +25,15 @@ void load_frame(const RunContext& ctx, size_t frame, int thread, FrameBuffer& fb
     }
     ctx.add(Stage::md5, t, frame, thread);
   }
+}
+
+void check_shape(const RunContext& ctx, const FrameBuffer& fb) {
+  const auto& csr = ctx.setup->csr;
+  if (fb.width != csr.width || fb.height != csr.height)
+    throw Error(fb.origin, "",
+                "frame is " + std::to_string(fb.width) + " x " + std::to_string(fb.height) +
+                    " pixels, the dataset's geometry is for " + std::to_string(csr.width) + " x " +
+                    std::to_string(csr.height));
 }
 
 void prefetch(const RunContext& ctx, size_t frame) {

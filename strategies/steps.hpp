@@ -29,6 +29,9 @@ void load_frame(const RunContext& ctx, size_t frame, int thread, FrameBuffer& fb
 void decode_frame(const RunContext& ctx, int thread, const FrameBuffer& fb, std::vector<int32_t>& image,
                   bool reference = false);
 
+// Throws xrd::Error naming the frame when its shape is not the geometry's (load_frame() checks it).
+void check_shape(const RunContext& ctx, const FrameBuffer& fb);
+
 // Asks the source to start reading frame `frame` now (CBF files: posix_fadvise WILLNEED into the page cache), so that
 // a later load_frame() finds it there: keeps the disk busy while the cores compute (cold runs). A no-op past the end;
 // failures are ignored (a hint only).

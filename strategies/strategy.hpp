@@ -83,6 +83,10 @@ struct StrategyInfo {
   std::function<std::unique_ptr<Strategy>()> make;
 };
 
+// Reader threads of our reader-based device design when --readers is not given: every core but two (the main thread
+// and the driver's), at least 2: reading payloads into pinned memory is the end-to-end limit, not the device.
+int default_readers();
+
 // Every strategy, in the order `xrdbench strategies` lists them.
 const std::vector<StrategyInfo>& strategies();
 // The strategy of that name; throws xrd::Error listing the known names when there is none.
