@@ -196,7 +196,8 @@ json to_json(const ResultsFile& f) {
           {"dataset", to_json(f.dataset)},
           {"settings", to_json(f.settings)},
           {"rows", std::move(rows)},
-          {"interrupted", f.interrupted}};
+          {"interrupted", f.interrupted},
+          {"read_bound", f.read_bound}};
 }
 
 void check_results_json(const json& j, const std::string& source) {
@@ -286,6 +287,7 @@ ResultsFile results_from_json(const json& j, const std::string& source) {
   f.settings.drop_caches = s.value("drop_caches", def.drop_caches);
   for (auto& r : j["rows"]) f.rows.push_back(row_from_json(r));
   f.interrupted = j["interrupted"];
+  if (j.contains("read_bound")) f.read_bound = j["read_bound"];
   return f;
 }
 

@@ -87,6 +87,8 @@ struct ResultsFile {
   Settings settings;
   std::vector<ResultRow> rows;
   bool interrupted = false;
+  // table1 with cold rows: the disk's read bound for this dataset (read_bound_json() in runner.hpp); null otherwise.
+  nlohmann::json read_bound;
 };
 
 nlohmann::json to_json(const ResultRow& r);

@@ -345,6 +345,33 @@ ReadBound measure_cold_read(const Dataset& ds, int threads, bool drop_caches) {
   return b;
 }
 
+ReadBoundSweep measure_read_bound(const Dataset& ds, bool drop_caches) {
+  ReadBoundSweep s;
+  // More threads than files cannot have more requests in flight.
+  const int most = static_cast<int>(std::min<size_t>(
+      ds.files.size(), static_cast<size_t>(std::max(16, 4 * static_cast<int>(std::thread::hardware_concurrency())))));
+  for (int t = 1; t == 1 || t <= most; t *= 2) {
+    s.sweep.push_back(measure_cold_read(ds, t, drop_caches));
+    if (s.sweep.back().frames_per_s > s.best.frames_per_s) s.best = s.sweep.back();
+    // Past the best by two doublings: more requests in flight no longer help.
+    if (s.sweep.size() >= 3 && s.best.threads * 4 <= t) break;
+  }
+  return s;
+}
+
+nlohmann::json ReadBoundSweep::to_json() const {
+  auto one = [](const ReadBound& b) {
+    return nlohmann::json{{"threads", b.threads},
+                          {"seconds", b.seconds},
+                          {"mb_per_s", b.mb_per_s},
+                          {"frames_per_s", b.frames_per_s},
+                          {"resident_before", b.resident_before}};
+  };
+  nlohmann::json all = nlohmann::json::array();
+  for (const auto& b : sweep) all.push_back(one(b));
+  return {{"best", one(best)}, {"sweep", std::move(all)}};
+}
+
 namespace {
 std::atomic<bool> g_stop{false};
 extern "C" void on_sigint(int) {

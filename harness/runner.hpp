@@ -110,6 +110,15 @@ struct ReadBound {
 };
 ReadBound measure_cold_read(const Dataset& ds, int threads, bool drop_caches);
 
+// The disk's bound as fio finds it: measure_cold_read() with 1, 2, 4, ... threads (several requests in flight; up to
+// 4x the cores, at least 16), the best of them. A cold row reads the same files: it cannot beat `best`.
+struct ReadBoundSweep {
+  std::vector<ReadBound> sweep;
+  ReadBound best;
+  nlohmann::json to_json() const;  // {"best": {...}, "sweep": [...]}, results.json's "read_bound"
+};
+ReadBoundSweep measure_read_bound(const Dataset& ds, bool drop_caches);
+
 // Ctrl-C: the first SIGINT raises the returned flag (strategies stop between frames, the finished rows are kept);
 // a second one kills the process the default way.
 const std::atomic<bool>& install_interrupt_handler();
