@@ -57,13 +57,13 @@ Dataset load_dataset(const DatasetOptions& opt) {
   if (ds.files.empty()) throw Error(ds.dir.string(), "", "no CBF frames (*.cbf) in the folder");
   if (opt.max_frames > 0 && ds.files.size() > opt.max_frames) ds.files.resize(opt.max_frames);
   for (auto& f : ds.files) ds.bytes += fs::file_size(f);
+  ds.source = std::make_shared<frames::CbfFileSource>(ds.files);
 
   // The shape comes from the first frame's header.
-  std::vector<uint8_t> buf;
-  cbf::read_file(ds.files.front(), buf);
-  const auto view = cbf::parse(buf, ds.files.front().string());
-  ds.width = view.binary.width;
-  ds.height = view.binary.height;
+  frames::EncodedFrame first;
+  ds.source->load(0, first);
+  ds.width = first.width;
+  ds.height = first.height;
 
   if (fs::exists(ds.dir / "manifest.json")) {
     std::ifstream in(ds.dir / "manifest.json");
