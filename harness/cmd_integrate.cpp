@@ -72,7 +72,7 @@ int cmd_integrate(int argc, char** argv) {
       "Poisson\n"
       "errors), with a PONI geometry from pyFAI-calib2. Pixels with negative values (Pilatus gaps -1, bad "
       "pixels\n"
-      "-2) are always masked, frame by frame; --mask adds a mask file (CBF, nonzero = masked).\n"
+      "-2) are always masked, frame by frame; --mask adds a mask file (nonzero = masked).\n"
       "OUT ending in .h5/.hdf5/.nxs: a NeXus file, /entry/integrate (NXdata) with intensity and sigma\n"
       "(frames x bins), radial (with its unit) and source_files; otherwise a CSV file "
       "radial,intensity,sigma,count\n"
@@ -83,7 +83,7 @@ int cmd_integrate(int argc, char** argv) {
       "  xrdbench integrate --poni lab6.poni --mask mask.cbf --unit 2th_deg --out lab6.csv lab6_0001.cbf\n"
       "  xrdbench integrate --poni geometry.poni --out scan.h5 scan/*.cbf\n\nOptions");
   desc.add_options()("help,h", "show this help")("poni", po::value(&poni_path)->value_name("FILE"),
-                                                 "geometry: pyFAI PONI file (version 1 or 2), required")(
+                                                 "geometry: pyFAI PONI file (version 1, 2 or 2.1), required")(
       "mask", po::value(&mask_path)->value_name("FILE"), "mask, nonzero = masked: CBF, EDF, NumPy .npy, TIFF or HDF5 FILE.h5::/path/to/dataset")(
       "bins", po::value(&bins)->default_value(1000)->value_name("N"), "number of radial bins")(
       "unit", po::value(&unit)->default_value("q_nm^-1")->value_name("U"),
