@@ -2,9 +2,15 @@
 // for the presets, and what xrdbench refuses rather than ignores (issue 13; issue 10's unknown detector).
 #include <catch2/catch.hpp>
 
+#include <fstream>
+#include <vector>
+
+#include "datasets/cbf.hpp"
 #include "datasets/poni.hpp"
 #include "datasets/poni_detectors.hpp"
 #include "kernels/error.hpp"
+#include "tests/test_integrate_fixture.hpp"
+#include "tests/test_support.hpp"
 
 using xrd::poni::parse;
 
@@ -144,4 +150,29 @@ TEST_CASE("PONI: format() writes 2.1 with the orientation when it is not 3, and 
   CHECK(h.detector_width == 1475);
   g.orientation = 3;
   CHECK_THAT(xrd::poni::format(g), Catch::Contains("poni_version: 2\n") && !Catch::Contains("orientation"));
+}
+
+TEST_CASE("xrdbench integrate: an unknown detector or frames of another shape than the named detector's are "
+          "refused with the file and the reason (issue 10)") {
+  const auto dir = xrd::test::temp_dir("poni_cli");
+  std::vector<int32_t> frame(5 * 7, 10);
+  xrd::cbf::write(dir / "f.cbf", frame, 5, 7);
+  auto integrate = [&](const std::string& poni_text) {
+    std::ofstream(dir / "g.poni") << poni_text;
+    return xrd::test::run_xrdbench("integrate --poni \"" + (dir / "g.poni").string() + "\" --bins 4 --out \"" +
+                                   (dir / "p.csv").string() + "\" \"" + (dir / "f.cbf").string() + "\"");
+  };
+  const auto unknown = integrate("poni_version: 2\nDetector: Perkin\nDetector_config: {}\n" + kPos);
+  CHECK(unknown.status != 0);
+  CHECK_THAT(unknown.output, Catch::Contains("g.poni: line 2: Detector 'Perkin' is not a detector xrdbench knows"));
+  const auto shape = integrate("poni_version: 2.1\nDetector: Pilatus2M\nDetector_config: {\"orientation\": 2}\n" +
+                               kPos);
+  CHECK(shape.status != 0);
+  CHECK_THAT(shape.output, Catch::Contains("g.poni") && Catch::Contains("the detector has 1679 rows, the image 7"));
+  // A generic detector with an orientation integrates (and differs from orientation 3 only in the pixel order).
+  const auto ok = integrate("poni_version: 2.1\nDetector: Detector\nDetector_config: {\"pixel1\": 1e-4, "
+                            "\"pixel2\": 1e-4, \"orientation\": 1}\n" + kPos);
+  INFO(ok.output);
+  CHECK(ok.status == 0);
+  CHECK(xrd::test::read_csv(dir / "p.csv").size() == 4);
 }
