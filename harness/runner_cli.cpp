@@ -17,7 +17,7 @@ void add_bench_options(po::options_description& visible, po::options_description
   visible.add_options()
       ("dataset", po::value(&a.dataset)->required(), "folder of CBF frames (from `xrdbench dataset synth`, or real)")
       ("poni", po::value(&a.poni), "geometry (default: DATASET/geometry.poni; required for a plain folder)")
-      ("mask", po::value(&a.mask), "mask CBF, nonzero = masked (default: DATASET/mask.cbf when present)")
+      ("mask", po::value(&a.mask), "mask, nonzero = masked: CBF, EDF, .npy, TIFF or FILE.h5::/dataset (default: DATASET/mask.cbf when present)")
       ("bins", po::value(&a.bins)->default_value(1000), "radial bins")
       ("unit", po::value(&a.unit)->default_value("q_nm^-1"), "radial unit: 2th_deg, 2th_rad, q_nm^-1, q_A^-1, r_mm")
       ("split", po::value(&a.split)->default_value("bbox"), "pixel splitting: no, bbox, full")
