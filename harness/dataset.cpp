@@ -42,12 +42,11 @@ void choose_shape(Dataset& ds, bool quiet) {
   std::vector<std::pair<std::pair<size_t, size_t>, size_t>> votes;  // (width, height) -> count, in first-seen order
   std::vector<std::string> bad;
   size_t good = 0;
-  std::vector<uint8_t> buf;
-  for (size_t i = 0; i < ds.files.size() && good < kShapeVotes; ++i) {
+  frames::EncodedFrame frame;
+  for (size_t i = 0; i < ds.source->size() && good < kShapeVotes; ++i) {
     try {
-      cbf::read_file(ds.files[i], buf);
-      const auto view = cbf::parse(buf, ds.files[i].string());
-      const std::pair<size_t, size_t> shape{view.binary.width, view.binary.height};
+      ds.source->load(i, frame);
+      const std::pair<size_t, size_t> shape{frame.width, frame.height};
       auto it = std::find_if(votes.begin(), votes.end(), [&](auto& v) { return v.first == shape; });
       if (it == votes.end())
         votes.push_back({shape, 1});
@@ -61,8 +60,8 @@ void choose_shape(Dataset& ds, bool quiet) {
   if (votes.empty()) {
     std::string first = bad.empty() ? std::string() : "; first: " + bad.front();
     throw Error(ds.dir.string(), "",
-                "no good frame: none of the " + std::to_string(ds.files.size()) +
-                    " frames could be read and parsed as CBF" + first);
+                "no good frame: none of the " + std::to_string(ds.source->size()) +
+                    " frames could be read and parsed" + first);
   }
   auto best = votes.begin();
   for (auto it = votes.begin(); it != votes.end(); ++it)
@@ -114,7 +113,9 @@ Dataset load_dataset(const DatasetOptions& opt) {
     const auto n = fs::file_size(f, ec);  // a frame that cannot be read now is reported by the runs, not here
     if (!ec) ds.bytes += n;
   }
+  ds.source = std::make_shared<frames::CbfFileSource>(ds.files);
   choose_shape(ds, opt.quiet);
+
   if (fs::exists(ds.dir / "manifest.json")) {
     std::ifstream in(ds.dir / "manifest.json");
     try {

@@ -3,12 +3,14 @@
 #pragma once
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "datasets/frame_source.hpp"
 #include "harness/results.hpp"
 #include "kernels/integrate.hpp"
 
@@ -27,6 +29,7 @@ struct DatasetOptions {
 struct Dataset {
   std::filesystem::path dir;
   std::vector<std::filesystem::path> files;    // frame files, sorted by name (mask and non-CBF files excluded)
+  std::shared_ptr<const frames::FrameSource> source;  // the frames, as strategies read them
   uint64_t bytes = 0;                          // total size of the frame files
   size_t width = 0, height = 0;                // most of the first good frames' shape (see load_dataset)
   std::filesystem::path poni, mask;            // what was used (mask empty when none)

@@ -102,7 +102,7 @@ const PatternSet& Runner::reference() {
   sink.progress = progress_;
   if (progress_) progress_->start_row(rows_done_, "reference (scalar decoder, plain CSR)", ds_.files.size());
   strat::RunContext ctx;
-  ctx.files = ds_.files;
+  ctx.source = ds_.source.get();
   ctx.setup = &ds_.setup;
   ctx.opt.reference = true;
   ctx.sink = &sink;
@@ -201,7 +201,7 @@ ResultRow Runner::run_row(const RowSpec& spec) {
   if (opt_.write) output = std::make_unique<RowOutput>(opt_.out_dir / "patterns" / (row.id + ".h5"), ds_);
 
   strat::RunContext ctx;
-  ctx.files = ds_.files;
+  ctx.source = ds_.source.get();
   ctx.setup = &ds_.setup;
   ctx.device = on_device ? device_ : nullptr;
   ctx.opt = spec.opt;

@@ -22,7 +22,7 @@ class OpenClBatched : public Strategy {
   void prepare(RunContext& ctx) override {
     if (ctx.opt.readers < 1) ctx.opt.readers = 2;
     if (ctx.opt.batch < 1) ctx.opt.batch = 16;
-    max_bytes_ = max_file_bytes(ctx.files);
+    max_bytes_ = ctx.source->max_frame_bytes();
     engine_ = std::make_unique<ocl::Engine>(require_device(ctx, "opencl-batched"), *ctx.setup, max_bytes_,
                                             ctx.opt.batch);
     buffers_.resize(static_cast<size_t>(ctx.opt.readers));
@@ -76,19 +76,20 @@ class OpenClBatched : public Strategy {
   // A reader: claim the next frame, read + parse it, copy its payload into the open batch.
   void reader(const RunContext& ctx, int thread) {
     FrameBuffer& fb = buffers_[static_cast<size_t>(thread - 1)];
-    const size_t n = ctx.files.size(), pixels = ctx.setup->csr.pixels();
+    const size_t n = ctx.frames(), pixels = ctx.setup->csr.pixels();
     for (;;) {
       const size_t i = next_.fetch_add(1);
       if (i >= n || ctx.stopped()) break;
       try {
         load_frame(ctx, i, thread, fb);
+        require_device_codec(fb);
       } catch (const std::exception& e) {
         std::lock_guard<std::mutex> l(mu_);
         failed_.emplace_back(i, failure_reason(e));
         cv_main_.notify_one();
         continue;
       }
-      const auto& payload = fb.view.payload;
+      const auto& payload = fb.payload;
       std::span<uint8_t> dst;
       {
         const double t = ctx.now();
@@ -102,7 +103,7 @@ class OpenClBatched : public Strategy {
           cv_main_.notify_one();
         }
         try {
-          dst = open_->claim(0, payload.size(), pixels, fb.view.binary.element_type, ctx.files[i].string(), i);
+          dst = open_->claim(0, payload.size(), pixels, fb.element, fb.origin, i);
         } catch (const std::exception& e) {
           failed_.emplace_back(i, failure_reason(e));
           continue;

@@ -65,7 +65,7 @@ void ReaderPool::start(const RunContext& ctx, int readers, size_t slots, bool de
 // A reader takes a free slot *before* claiming the next index: every claimed frame has a slot, so a consumer that
 // waits for frames in index order can never deadlock.
 void ReaderPool::reader(const RunContext& ctx, int thread, bool decode) {
-  const size_t n = ctx.files.size();
+  const size_t n = ctx.frames();
   for (;;) {
     const double t = ctx.now();
     Slot* s = free_.pop();

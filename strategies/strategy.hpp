@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "datasets/frame_source.hpp"
 #include "harness/profiler.hpp"
 #include "kernels/integrate.hpp"
 
@@ -46,7 +47,7 @@ struct Options {
 
 // Everything a run needs. The harness owns all of it and keeps it alive across the repetitions of a row.
 struct RunContext {
-  std::vector<std::filesystem::path> files;   // the dataset's frames, in order (frame index = position)
+  const frames::FrameSource* source = nullptr; // the dataset's frames, in order (frame index = position)
   const integ::Setup* setup = nullptr;        // CSR + corrections, built once per dataset
   ocl::DeviceContext* device = nullptr;       // the OpenCL device for gpu integration / opencl strategies, or null
   Options opt;
@@ -55,6 +56,7 @@ struct RunContext {
   const std::atomic<bool>* stop = nullptr;    // Ctrl-C: stop soon, between frames; the run is then discarded
 
   bool stopped() const { return stop && stop->load(std::memory_order_relaxed); }
+  size_t frames() const { return source ? source->size() : 0; }
   // Times [t0, now) of a stage for a frame (no-op without a profiler). Use: `double t = ctx.now(); ...; ctx.add(...)`.
   double now() const { return profiler ? profiler->now() : 0.0; }
   void add(Stage s, double t0, size_t frame, int thread) const {
@@ -68,7 +70,7 @@ class Strategy {
   // Untimed, once per row before the runs: build engines (upload the matrix to a device), allocate buffers.
   // Throws xrd::Error when the strategy cannot run with these options (e.g. gpu integration without a device).
   virtual void prepare(RunContext& ctx) {}
-  // Timed: process every file of ctx.files once, delivering each frame to ctx.sink. A frame that fails goes to
+  // Timed: process every frame of ctx.source once, delivering each frame to ctx.sink. A frame that fails goes to
   // sink.error() and the run goes on; only a failure of the strategy itself (device lost) throws.
   virtual void run(RunContext& ctx) = 0;
 };
