@@ -9,6 +9,7 @@
 #include <deque>
 #include <mutex>
 #include <set>
+#include <system_error>
 #include <thread>
 
 #include "kernels/error.hpp"
@@ -41,7 +42,23 @@ class OpenClBatched : public Strategy {
     failed_.clear();
     spoiled_.clear();
     std::vector<std::thread> readers;
-    for (int r = 1; r <= ctx.opt.readers; ++r) readers.emplace_back([this, &ctx, r] { reader(ctx, r); });
+    try {
+      for (int r = 1; r <= ctx.opt.readers; ++r) readers.emplace_back([this, &ctx, r] { reader(ctx, r); });
+    } catch (const std::system_error& e) {
+      // Out of threads (a process limit, RLIMIT_NPROC): stop the readers already started, then fail the run with
+      // the reason (the row is marked invalid) instead of leaving joinable threads behind (std::terminate).
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        abort_ = true;
+      }
+      cv_readers_.notify_all();
+      const size_t started = readers.size();
+      for (auto& t : readers) t.join();
+      abort_ = false;
+      throw Error("", "--readers",
+                  "cannot start reader thread " + std::to_string(started + 1) + " of " +
+                      std::to_string(ctx.opt.readers) + ": " + e.what() + " (a process or thread limit?)");
+    }
     try {
       drive(ctx);
     } catch (...) {
