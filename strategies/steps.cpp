@@ -11,6 +11,9 @@
 namespace xrd::strat {
 
 void load_frame(const RunContext& ctx, size_t frame, int thread, FrameBuffer& fb) {
+  // Paced sources: wait for the frame's release (untimed: the stages time work, not the detector's clock); a
+  // dropped frame fails here, and deliver_error() hands it to the sink as dropped.
+  if (!ctx.source->acquire(frame)) throw Error(ctx.source->origin(frame), "", "dropped by the paced source");
   double t = ctx.now();
   ctx.source->load(frame, fb);
   ctx.add(Stage::read, t, frame, thread);
@@ -52,7 +55,10 @@ void deliver(const RunContext& ctx, size_t frame, int thread, const integ::Patte
 
 void deliver_error(const RunContext& ctx, size_t frame, int thread, const std::string& reason) {
   const double t = ctx.now();
-  ctx.sink->error(frame, ctx.source->origin(frame), reason);
+  if (ctx.source->dropped(frame))
+    ctx.sink->dropped(frame);
+  else
+    ctx.sink->error(frame, ctx.source->origin(frame), reason);
   ctx.add(Stage::write, t, frame, thread);
 }
 
