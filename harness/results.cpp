@@ -189,14 +189,16 @@ json to_json(const Settings& s) {
 json to_json(const ResultsFile& f) {
   json rows = json::array();
   for (auto& r : f.rows) rows.push_back(to_json(r));
-  return {{"schema", f.schema},
-          {"created", f.created},
-          {"command", f.command},
-          {"machine", f.machine.is_null() ? json::object() : f.machine},
-          {"dataset", to_json(f.dataset)},
-          {"settings", to_json(f.settings)},
-          {"rows", std::move(rows)},
-          {"interrupted", f.interrupted}};
+  json j = {{"schema", f.schema},
+            {"created", f.created},
+            {"command", f.command},
+            {"machine", f.machine.is_null() ? json::object() : f.machine},
+            {"dataset", to_json(f.dataset)},
+            {"settings", to_json(f.settings)},
+            {"rows", std::move(rows)},
+            {"interrupted", f.interrupted}};
+  if (!f.realtime.is_null()) j["realtime"] = f.realtime;
+  return j;
 }
 
 void check_results_json(const json& j, const std::string& source) {
@@ -226,6 +228,12 @@ void check_results_json(const json& j, const std::string& source) {
     check_row(c, rows[i], ctx);
     if (!ids.insert(rows[i]["id"].get<std::string>()).second)
       c.fail(ctx + ".id", "\"" + rows[i]["id"].get<std::string>() + "\" appears twice (row ids must be unique)");
+  }
+  // The realtime block (optional) is versioned on its own: docs/realtime.md.
+  if (auto rt = j.find("realtime"); rt != j.end() && !rt->is_null()) {
+    if (!rt->is_object() || !rt->contains("schema") || (*rt)["schema"] != "xrdbench-realtime/1")
+      c.fail("realtime.schema", "expected \"xrdbench-realtime/1\" (docs/realtime.md)");
+    if (!rt->contains("runs") || !(*rt)["runs"].is_array()) c.fail("realtime.runs", "expected an array of runs");
   }
 }
 
@@ -286,6 +294,7 @@ ResultsFile results_from_json(const json& j, const std::string& source) {
   f.settings.drop_caches = s.value("drop_caches", def.drop_caches);
   for (auto& r : j["rows"]) f.rows.push_back(row_from_json(r));
   f.interrupted = j["interrupted"];
+  f.realtime = j.value("realtime", json(nullptr));
   return f;
 }
 

@@ -87,6 +87,7 @@ struct ResultsFile {
   Settings settings;
   std::vector<ResultRow> rows;
   bool interrupted = false;
+  nlohmann::json realtime;    // `xrdbench realtime`'s block (schema "xrdbench-realtime/1", docs/realtime.md), or null
 };
 
 nlohmann::json to_json(const ResultRow& r);
