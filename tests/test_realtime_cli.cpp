@@ -50,6 +50,19 @@ TEST_CASE("realtime CLI: a keeping-up run writes a validated realtime block") {
   CHECK(run["find_max"].is_null());
   CHECK(run["detector"].is_null());
   CHECK(f.realtime["matrix"].empty());
+
+  // `xrdbench report` draws the run: its figure is a PNG and report.md shows the verdict and the latencies.
+  auto rep = test::run_xrdbench("report " + (out / "results.json").string() + " --out " + (out / "report").string());
+  INFO(rep.output);
+  REQUIRE(rep.status == 0);
+  const auto png = test::read_bytes(out / "report" / "realtime_1.png");
+  REQUIRE(png.size() > 1000);
+  CHECK(std::string(png.begin() + 1, png.begin() + 4) == "PNG");
+  std::ifstream md_in(out / "report" / "report.md");
+  const std::string md((std::istreambuf_iterator<char>(md_in)), std::istreambuf_iterator<char>());
+  CHECK_THAT(md, Catch::Contains("Real time: paced detector streams") && Catch::Contains("keeps up (headroom") &&
+                     Catch::Contains("realtime_1.png") && Catch::Contains("| test-sleep-10ms-cpu-MEM | - | 50 | 25 / 0 |"));
+  std::filesystem::remove_all(ds);
 }
 
 TEST_CASE("realtime CLI: --detector sets the rate; --detectors x --strategies writes the matrix") {
@@ -79,6 +92,18 @@ TEST_CASE("realtime CLI: --detector sets the rate; --detectors x --strategies wr
   CHECK(j["realtime"]["runs"][0]["frames"] == 50);  // 0.2 s at 250 Hz
   CHECK(j["realtime"]["runs"][2]["detector"] == "eiger2-4m");
   CHECK(j["realtime"]["runs"][2]["frames"] == 112);  // 0.2 s at 560 Hz
+
+  // The report's procurement matrix: one line per detector and strategy.
+  auto rep = test::run_xrdbench("report " + (out / "results.json").string() + " --out " + (out / "report").string());
+  INFO(rep.output);
+  REQUIRE(rep.status == 0);
+  CHECK(test::read_bytes(out / "report" / "realtime_matrix.png").size() > 1000);
+  std::ifstream md_in(out / "report" / "report.md");
+  const std::string md((std::istreambuf_iterator<char>(md_in)), std::istreambuf_iterator<char>());
+  CHECK_THAT(md, Catch::Contains("Procurement matrix") && Catch::Contains("| eiger2-4m | 560 | test-sleep-10ms | NO |") &&
+                     Catch::Contains("| pilatus3-2m | 250 | sequential | yes |"));
+  std::filesystem::remove_all(root);
+  std::filesystem::remove_all(tiny);
 }
 
 TEST_CASE("realtime CLI: --find-max reports the bracket and the ratio to the batch fps") {
@@ -99,6 +124,7 @@ TEST_CASE("realtime CLI: --find-max reports the bracket and the ratio to the bat
   CHECK(max < 120);
   CHECK(fm["ratio_to_batch"].get<double>() == Approx(max / fm["batch_fps"].get<double>()));
   CHECK(fm["trials"].size() >= 3);
+  std::filesystem::remove_all(ds);
 }
 
 TEST_CASE("realtime CLI: bad input is refused with a clear error") {
@@ -124,4 +150,5 @@ TEST_CASE("realtime CLI: bad input is refused with a clear error") {
     CHECK_THAT(r.output, Catch::Contains(c.expect));
     CHECK_FALSE(std::filesystem::exists(ds / "o" / "results.json"));
   }
+  std::filesystem::remove_all(ds);
 }
