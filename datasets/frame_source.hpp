@@ -90,6 +90,8 @@ class FrameSource {
   // Paced sources: blocks until frame i is released and says whether it may be loaded (false: it was dropped, as
   // a detector stream loses a frame when the buffer is full). Default: every frame is there at once.
   virtual bool acquire(size_t i) const { return true; }
+  // Whether acquire(i) said frame i was dropped (strategies hand such frames to FrameSink::dropped, not error).
+  virtual bool dropped(size_t i) const { return false; }
 };
 
 // One CBF file per frame (the Pilatus way), in the given order.

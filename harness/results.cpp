@@ -193,7 +193,7 @@ json to_json(const Settings& s) {
 json to_json(const ResultsFile& f) {
   json rows = json::array();
   for (auto& r : f.rows) rows.push_back(to_json(r));
-  return {{"schema", f.schema},
+  json j = {{"schema", f.schema},
           {"created", f.created},
           {"command", f.command},
           {"machine", f.machine.is_null() ? json::object() : f.machine},
@@ -207,6 +207,8 @@ json to_json(const ResultsFile& f) {
              for (auto& p : f.previous_runs) a.push_back({{"created", p.created}, {"command", p.command}});
              return a;
            }()}};
+  if (!f.realtime.is_null()) j["realtime"] = f.realtime;
+  return j;
 }
 
 void check_results_json(const json& j, const std::string& source) {
@@ -236,6 +238,12 @@ void check_results_json(const json& j, const std::string& source) {
     check_row(c, rows[i], ctx);
     if (!ids.insert(rows[i]["id"].get<std::string>()).second)
       c.fail(ctx + ".id", "\"" + rows[i]["id"].get<std::string>() + "\" appears twice (row ids must be unique)");
+  }
+  // The realtime block (optional) is versioned on its own: docs/realtime.md.
+  if (auto rt = j.find("realtime"); rt != j.end() && !rt->is_null()) {
+    if (!rt->is_object() || !rt->contains("schema") || (*rt)["schema"] != "xrdbench-realtime/1")
+      c.fail("realtime.schema", "expected \"xrdbench-realtime/1\" (docs/realtime.md)");
+    if (!rt->contains("runs") || !(*rt)["runs"].is_array()) c.fail("realtime.runs", "expected an array of runs");
   }
 }
 
@@ -300,6 +308,7 @@ ResultsFile results_from_json(const json& j, const std::string& source) {
   if (auto p = j.find("previous_runs"); p != j.end() && p->is_array())
     for (auto& e : *p)
       if (e.is_object()) f.previous_runs.push_back({e.value("created", ""), e.value("command", "")});
+  f.realtime = j.value("realtime", json(nullptr));
   return f;
 }
 

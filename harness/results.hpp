@@ -95,6 +95,7 @@ struct ResultsFile {
   // table1 with cold rows: the disk's read bound for this dataset (read_bound_json() in runner.hpp); null otherwise.
   nlohmann::json read_bound;
   std::vector<PreviousRun> previous_runs;  // "previous_runs": oldest first; [] when one invocation wrote every row
+  nlohmann::json realtime;    // `xrdbench realtime`'s block (schema "xrdbench-realtime/1", docs/realtime.md), or null
 };
 
 nlohmann::json to_json(const ResultRow& r);

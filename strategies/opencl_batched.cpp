@@ -4,6 +4,7 @@
 // serialized); the main thread only opens batches, submits a full one, and keeps `depth` batches in flight on the
 // device (upload, decode, integrate, patterns down) while the readers fill the next: host and device overlap, launches
 // are amortized over the batch, and no thread copies every frame.
+#include <chrono>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -91,6 +92,10 @@ class OpenClBatched : public Strategy {
       cv_main_.notify_one();
     }
     const std::span<uint8_t> dst = open_->claim(0, bytes, ctx.setup->csr.pixels(), fb.element, fb.origin, fb.index);
+    if (claimed_ == 0) {
+      first_claim_ = std::chrono::steady_clock::now();  // the batch's flush timeout counts from here
+      cv_main_.notify_one();
+    }
     ++claimed_;
     if (open_->size() == open_->capacity()) {
       full_ = true;
@@ -111,6 +116,7 @@ class OpenClBatched : public Strategy {
       if (i >= n || ctx.stopped()) break;
       bool claimed = false;
       try {
+        if (!ctx.opt.verify_md5) acquire_frame(ctx, i);  // (load_frame() does it on the other path)
         const double t = ctx.now();
         double t_wait = 0;
         if (ctx.opt.verify_md5) {
@@ -183,7 +189,19 @@ class OpenClBatched : public Strategy {
         claimed_ = filled_ = 0;
         full_ = false;
         cv_readers_.notify_all();
-        cv_main_.wait(l, [&] { return (full_ || running_ == 0) && filled_ == claimed_; });
+        // A full batch goes at once; with a flush timeout (paced runs) a partial one goes flush_ms after its
+        // first frame, so that no frame waits for frames the detector has not released yet.
+        const bool flush = ctx.opt.flush_ms >= 0;
+        const auto timeout = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+            std::chrono::duration<double, std::milli>(flush ? ctx.opt.flush_ms : 0.0));
+        for (;;) {
+          const bool due = flush && claimed_ > 0 && std::chrono::steady_clock::now() >= first_claim_ + timeout;
+          if ((full_ || running_ == 0 || due) && filled_ == claimed_) break;
+          if (flush && claimed_ > 0 && !due)
+            cv_main_.wait_until(l, first_claim_ + timeout);
+          else
+            cv_main_.wait(l);
+        }
         done = running_ == 0;
         open_ = nullptr;
         failed.swap(failed_);
@@ -208,6 +226,7 @@ class OpenClBatched : public Strategy {
   ocl::Staging* open_ = nullptr;  // the batch being filled (null between batches)
   int claimed_ = 0, filled_ = 0;  // regions of the open batch claimed, and copied
   bool full_ = false;             // the open batch takes no more frames
+  std::chrono::steady_clock::time_point first_claim_;  // when the open batch got its first frame
   bool abort_ = false;            // the main thread failed: readers leave
   int running_ = 0;               // readers still working
   std::vector<std::pair<size_t, std::string>> failed_;  // frames that failed in a reader

@@ -16,6 +16,7 @@ std::unique_ptr<Strategy> make_opencl();
 std::unique_ptr<Strategy> make_pipeline();
 std::unique_ptr<Strategy> make_fused();
 std::unique_ptr<Strategy> make_opencl_batched();
+std::unique_ptr<Strategy> make_test_sleep();
 
 const std::vector<StrategyInfo>& strategies() {
   // name, description, uses --readers, always needs a device, factory
@@ -32,6 +33,8 @@ const std::vector<StrategyInfo>& strategies() {
        false, false, make_fused},
       {"opencl-batched", "readers feed batches of compressed frames to the device; double-buffered async chain",
        true, true, make_opencl_batched},
+      {"test-sleep-10ms", "test strategy: as sequential, each frame padded to cost exactly 10 ms (realtime tests)", false,
+       false, make_test_sleep, true},
   };
   return all;
 }

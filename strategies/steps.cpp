@@ -10,7 +10,12 @@
 
 namespace xrd::strat {
 
+void acquire_frame(const RunContext& ctx, size_t frame) {
+  if (!ctx.source->acquire(frame)) throw Error(ctx.source->origin(frame), "", "dropped by the paced source");
+}
+
 void load_frame(const RunContext& ctx, size_t frame, int thread, FrameBuffer& fb) {
+  acquire_frame(ctx, frame);
   double t = ctx.now();
   ctx.source->load(frame, fb);
   ctx.add(Stage::read, t, frame, thread);
@@ -56,7 +61,10 @@ void deliver(const RunContext& ctx, size_t frame, int thread, const integ::Patte
 
 void deliver_error(const RunContext& ctx, size_t frame, int thread, const std::string& reason) {
   const double t = ctx.now();
-  ctx.sink->error(frame, ctx.source->origin(frame), reason);
+  if (ctx.source->dropped(frame))
+    ctx.sink->dropped(frame);
+  else
+    ctx.sink->error(frame, ctx.source->origin(frame), reason);
   ctx.add(Stage::write, t, frame, thread);
 }
 

@@ -24,6 +24,10 @@ using FrameBuffer = frames::EncodedFrame;
 // frame's origin (its file).
 void load_frame(const RunContext& ctx, size_t frame, int thread, FrameBuffer& fb);
 
+// Paced sources: waits for the frame's release (untimed: the stages time work, not the detector's clock). A dropped
+// frame throws here, and deliver_error() hands it to the sink as dropped. load_frame() calls it first.
+void acquire_frame(const RunContext& ctx, size_t frame);
+
 // Decodes a loaded frame into `image` (resized to width*height; its codec's fast kernel unless `reference`)
 // (Stage::decode).
 void decode_frame(const RunContext& ctx, int thread, const FrameBuffer& fb, std::vector<int32_t>& image,
