@@ -5,6 +5,7 @@
 
 #include "datasets/cbf.hpp"
 #include "datasets/frame_source.hpp"
+#include "datasets/nxmx.hpp"
 #include "kernels/bslz4.hpp"
 #include "kernels/error.hpp"
 #include "kernels/md5.hpp"
@@ -29,7 +30,8 @@ void decode_byte_offset(const EncodedFrame& f, std::span<T> out, bool reference)
 }
 
 // A bitshuffle-LZ4 chunk (an HDF5 chunk read as it is stored): the fast decoder or the scalar reference; stream
-// errors name the frame and the byte in the file (payload_offset = the chunk's address in its HDF5 file).
+// errors name the frame and the byte in the file (payload_offset = the chunk's address in its HDF5 file). Unsigned
+// pixels at 2^N - 1 (the detector's overflow / invalid flag) become -1, as Pilatus flags pixels with negatives.
 template <class T>
 void decode_bslz4(const EncodedFrame& f, std::span<T> out, bool reference) {
   try {
@@ -37,6 +39,7 @@ void decode_bslz4(const EncodedFrame& f, std::span<T> out, bool reference) {
       bslz4::decode_scalar(f.payload, out, f.element);
     else
       bslz4::decode(f.payload, out, f.element);
+    nxmx::mask_overflow(out, f.element);  // 2^N - 1 (overflow / invalid) reads as -1: integration skips it
   } catch (const bslz4::StreamError& e) {
     throw Error(f.origin, Error::at_byte(f.payload_offset + e.offset()),
                 "bad bitshuffle-LZ4 chunk (" + std::to_string(f.payload.size()) + " bytes from file byte " +

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fuzz the CBF reader (libFuzzer, clang, ASan+UBSan): build the `fuzz` preset, run the committed corpus, then
+# Fuzz the CBF reader and the bitshuffle-LZ4 decoder (libFuzzer, clang, ASan+UBSan): build the `fuzz` preset, run the committed corpus, then
 # SECONDS (default 60) of new inputs. Prints the executions and whether anything was found; exits non-zero on a crash.
 #   bash scripts/fuzz.sh          # 60 s
 #   bash scripts/fuzz.sh 600      # longer
@@ -40,3 +40,22 @@ if [ $status -ne 0 ] || ls "$OUT"/crash-* "$OUT"/leak-* "$OUT"/timeout-* "$OUT"/
   exit 1
 fi
 echo "== fuzz_cbf: nothing found"
+
+# The bitshuffle-LZ4 decoder: its committed seeds, then BSLZ4_SECS (default 30) of new inputs.
+BSECS=${BSLZ4_SECS:-30}
+cmake --build --preset fuzz -j"$JOBS" --target fuzz_bslz4 >/dev/null
+BFUZZER=build/fuzz/tests/fuzz/fuzz_bslz4
+BOUT=build/fuzz/findings_bslz4
+rm -rf "$BOUT" && mkdir -p "$BOUT/corpus"
+echo "== fuzz_bslz4: committed seeds + ${BSECS}s of new inputs"
+bstatus=0
+"$BFUZZER" "${FLAGS[@]/#-artifact_prefix=*/-artifact_prefix=$BOUT/}" -max_total_time="$BSECS" "$BOUT/corpus" \
+  tests/fuzz/corpus_bslz4 >"$BOUT/fuzz.log" 2>&1 || bstatus=$?
+execs=$(grep -oE "stat::number_of_executed_units: [0-9]+" "$BOUT/fuzz.log" | awk '{print $2}' | tail -1)
+echo "   executions: ${execs:-?}   new corpus inputs: $(ls "$BOUT/corpus" | wc -l)"
+if [ $bstatus -ne 0 ] || ls "$BOUT"/crash-* "$BOUT"/leak-* "$BOUT"/timeout-* "$BOUT"/oom-* >/dev/null 2>&1; then
+  grep -E "ERROR|SUMMARY|==[0-9]+==|runtime error" "$BOUT/fuzz.log" | head -20 || true
+  echo "== fuzz_bslz4: FOUND a problem (exit $bstatus); see $BOUT/"
+  exit 1
+fi
+echo "== fuzz_bslz4: nothing found"
