@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "harness/cli.hpp"
+#include "harness/mpi.hpp"
 #include "harness/runner_cli.hpp"
 #include "harness/table1.hpp"
 #include "harness/trace.hpp"
@@ -26,7 +27,15 @@ void write_text(const std::filesystem::path& p, const std::string& text) {
   std::filesystem::rename(tmp, p);
 }
 
+int table1_command(int argc, char** argv, const xrd::harness::mpi::Session& session);
+
 int cmd_table1(int argc, char** argv) {
+  // Under mpirun: every row runs on R ranks, each on its block of the frames (harness/mpi_row.cpp).
+  xrd::harness::mpi::Session session(argc, argv);
+  return session.guard([&] { return table1_command(argc, argv, session); });
+}
+
+int table1_command(int argc, char** argv, const xrd::harness::mpi::Session& session) {
   BenchArgs a;
   std::string only;
   bool no_ours = false;
@@ -41,10 +50,14 @@ int cmd_table1(int argc, char** argv) {
                   "Runs the paper's Table 1 (sequential CPU/CPU and CPU/GPU cold and hot; pool of 1, 2, 3, 4, 6, 12, 24\n"
                   "readers with GPU integration, hot; OpenCL, hot) plus our strategies, and writes OUTDIR/results.json\n"
                   "and OUTDIR/table1.md (our median and MAD beside the paper's). Without a GPU, the GPU rows run on\n"
-                  "the OpenCL CPU device and say so. Ctrl-C keeps the rows already finished.",
+                  "the OpenCL CPU device and say so. Ctrl-C keeps the rows already finished.\n"
+                  "Under `mpirun -n R` every row runs on R ranks, each on its contiguous block of the frames\n"
+                  "(row ids end in -mpiR; rank 0 writes the results; README: MPI ranks).",
                   status))
     return status;
 
+  a.threads = xrd::harness::mpi::threads_per_rank(session, a.threads);
+  if (!session.is_root()) a.quiet = true;  // rank 0 speaks for the job
   const auto paper = load_paper_table1();
   auto rows = table1_rows(paper, a.threads);
   if (no_ours) std::erase_if(rows, [](const Table1Row& r) { return r.paper == nullptr; });
@@ -77,12 +90,15 @@ int cmd_table1(int argc, char** argv) {
   Bench b = open_bench(a, argc, argv, want_device);
   const auto& stop = install_interrupt_handler();
   Progress progress(rows.size());
-  Runner runner(b.ds, b.runner_options(), b.device.get(), &stop, &progress);
+  RunnerOptions ro = b.runner_options();
+  ro.mpi = &session;
+  Runner runner(b.ds, ro, b.device.get(), &stop, session.is_root() ? &progress : nullptr);
   int rc = 0;
   // The disk's bound for the cold rows, measured the same way they read (evicted, then read).
   std::vector<std::string> notes;
   const bool any_cold = std::any_of(rows.begin(), rows.end(), [](auto& r) { return r.spec.cache == CacheMode::cold; });
-  if (any_cold && !a.skip_eviction) {
+  // Under mpirun the bound is not measured (R ranks evicting and reading the same disk is another measurement).
+  if (any_cold && !a.skip_eviction && session.size() == 1) {
     std::string line = "Cold read bound (every file evicted, then read once, no processing):";
     for (int t : {1, 4}) {
       const ReadBound rb = measure_cold_read(b.ds, t, a.drop_caches);
@@ -97,6 +113,7 @@ int cmd_table1(int argc, char** argv) {
     notes.push_back(line);
   }
   auto save_all = [&] {
+    if (!session.is_root()) return;  // rank 0 writes the results, once
     b.save();
     write_text(b.out_dir / "table1.md", table1_markdown(b.results, notes));
   };
@@ -114,6 +131,7 @@ int cmd_table1(int argc, char** argv) {
   }
   progress.clear();
   save_all();
+  if (!session.is_root()) return rc;
   if (!a.trace.empty()) write_chrome_trace(a.trace, runner.trace_events(), runner.trace_thread_names());
   std::printf("%s\n", table1_markdown(b.results, notes).c_str());
   std::fprintf(stderr, "wrote %s and %s\n", (b.out_dir / "results.json").c_str(), (b.out_dir / "table1.md").c_str());

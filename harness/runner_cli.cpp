@@ -33,7 +33,9 @@ void add_bench_options(po::options_description& visible, po::options_description
        "cold rows: also write 3 to /proc/sys/vm/drop_caches (needs root)")
       ("out", po::value(&a.out)->default_value(default_out), "output folder: results.json, patterns/, ...")
       ("trace", po::value(&a.trace), "write the stage events of each row's last run to FILE (Chrome trace JSON)")
-      ("quiet", po::bool_switch(&a.quiet), "no per-row lines on stderr");
+      ("quiet", po::bool_switch(&a.quiet), "no per-row lines on stderr")
+      ("mpi-timeout", po::value(&a.mpi_timeout)->default_value(600),
+       "under mpirun: seconds a rank waits for the others at a barrier before aborting the job (0 = no limit)");
   hidden.add_options()
       ("skip-eviction", po::bool_switch(&a.skip_eviction), "tests: cold rows without evicting");
 }
@@ -94,6 +96,7 @@ RunnerOptions Bench::runner_options() const {
   o.trace = !args.trace.empty();
   o.quiet = args.quiet;
   o.no_device_reason = no_device_reason;
+  o.mpi_timeout_s = args.mpi_timeout;
   return o;
 }
 

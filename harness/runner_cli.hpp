@@ -25,6 +25,7 @@ struct BenchArgs {
   int repeats = 5, warmup = 1;
   bool verify_md5 = false, no_write = false, drop_caches = false, skip_eviction = false, quiet = false;
   std::string out, trace;
+  double mpi_timeout = 600;  // under mpirun: seconds a rank waits at a barrier before aborting the job
 };
 
 // --dataset --poni --mask --bins --unit --split --frames --device --threads --repeats --warmup --verify-md5
