@@ -76,6 +76,7 @@ json from_bytes(const std::vector<uint8_t>& b) { return json::parse(b.begin(), b
 // Whether every rank says ok; when one does not, rank 0 gets every rank's reason ("rank 2 on host: ...").
 bool all_ok(const mpi::Session& w, const std::string& my_reason, std::vector<std::string>& reasons,
             const std::string& what, double timeout) {
+  w.barrier(what, timeout);  // polled, with the time limit: a stuck rank ends the job here, not in the reduction
   const bool ok = w.min(my_reason.empty() ? 1.0 : 0.0) > 0.5;
   if (ok) return true;
   json mine = {{"rank", w.rank()}, {"host", w.host()}, {"reason", my_reason}};
