@@ -141,6 +141,7 @@ ResultRow Runner::run_row_mpi(const RowSpec& spec) {
   ctx.source = source.get();
   ctx.setup = &ds_.setup;
   ctx.device = on_device ? device_ : nullptr;
+  if (on_device) ctx.extra_devices = opt_.extra_devices;
   ctx.opt = spec.opt;
   ctx.sink = &sink;
   ctx.profiler = &prof;
@@ -200,6 +201,7 @@ ResultRow Runner::run_row_mpi(const RowSpec& spec) {
                {"cpus", mpi::cpus_allowed_list()},
                {"threads", spec.opt.threads},
                {"device", on_device ? device_name() : "cpu"},
+               {"device_id", on_device && device_ ? device_->info().id() : "cpu"},
                {"first_frame", blk.first},
                {"frames", blk.count},
                {"ok", sink.ok},
@@ -364,6 +366,7 @@ ResultRow Runner::run_row_mpi(const RowSpec& spec) {
                         {"cpus", j["cpus"]},
                         {"threads", j["threads"]},
                         {"device", j["device"]},
+                        {"device_id", j["device_id"]},
                         {"first_frame", j["first_frame"]},
                         {"frames", j["frames"]},
                         {"failed_frames", j["failed_frames"]},

@@ -89,7 +89,11 @@ Runner::Runner(const Dataset& ds, RunnerOptions opt, ocl::DeviceContext* device,
 
 Runner::~Runner() = default;
 
-std::string Runner::device_name() const { return device_ ? device_->name() : "none"; }
+std::string Runner::device_name() const {
+  if (!device_) return "none";
+  if (opt_.extra_devices.empty()) return device_->name();
+  return device_->name() + " + " + std::to_string(opt_.extra_devices.size()) + " more (opencl:all)";
+}
 bool Runner::device_is_cpu() const { return device_ && !device_->is_gpu(); }
 
 const PatternSet& Runner::reference() {
@@ -205,6 +209,7 @@ ResultRow Runner::run_row(const RowSpec& spec) {
   ctx.source = ds_.source.get();
   ctx.setup = &ds_.setup;
   ctx.device = on_device ? device_ : nullptr;
+  if (on_device) ctx.extra_devices = opt_.extra_devices;
   ctx.opt = spec.opt;
   ctx.sink = &sink;
   ctx.profiler = &prof;

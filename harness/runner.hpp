@@ -62,6 +62,7 @@ struct RunnerOptions {
   // mpirun: the job's ranks. With more than one, every row runs on each rank's contiguous block of the frames
   // (harness/mpi_row.cpp); null or one rank: this process runs every frame.
   const mpi::Session* mpi = nullptr;
+  std::vector<ocl::DeviceContext*> extra_devices;  // --device opencl:all: devices beside `device` (opencl-batched)
   double mpi_timeout_s = 600;        // a rank waiting longer than this for the others at a barrier aborts the job
 };
 

@@ -23,7 +23,9 @@ void add_bench_options(po::options_description& visible, po::options_description
       ("split", po::value(&a.split)->default_value("bbox"), "pixel splitting: no, bbox, full")
       ("frames", po::value(&a.frames)->default_value(0), "use only the first N frames (0 = all)")
       ("device", po::value(&a.device)->default_value("opencl"),
-       "OpenCL device for GPU rows: opencl[:PLATFORM[:DEVICE]] (first GPU, else first device), or cpu (none)")
+       "OpenCL device for GPU rows: opencl[:PLATFORM[:DEVICE]] (first GPU, else first device), cpu (none); "
+       "opencl:local-rank (under mpirun, rank i of a host takes GPU i mod GPUs); opencl:all (opencl-batched "
+       "spreads its batches over every GPU of the host; other rows use the first)")
       ("threads", po::value(&a.threads)->default_value(0), "worker threads of the parallel strategies (0 = all cores)")
       ("repeats", po::value(&a.repeats)->default_value(5), "timed runs per row (median and MAD over them)")
       ("warmup", po::value(&a.warmup)->default_value(1), "untimed runs before them")
@@ -97,6 +99,7 @@ RunnerOptions Bench::runner_options() const {
   o.quiet = args.quiet;
   o.no_device_reason = no_device_reason;
   o.mpi_timeout_s = args.mpi_timeout;
+  for (auto& d : extra_devices) o.extra_devices.push_back(d.get());
   return o;
 }
 
@@ -138,11 +141,19 @@ Bench open_bench(const BenchArgs& a, int argc, char** argv, bool want_device) {
     b.no_device_reason = "--device cpu: no OpenCL device";
   } else {
     try {
-      b.device = std::make_unique<ocl::DeviceContext>(ocl::parse_device_spec(a.device));
+      const ocl::DeviceSpec spec = ocl::parse_device_spec(a.device);
+      b.device = std::make_unique<ocl::DeviceContext>(spec);
+      for (size_t k = 1; k < spec.all.size(); ++k) {
+        ocl::DeviceSpec one = spec;
+        one.device = spec.all[k];
+        b.extra_devices.push_back(std::make_unique<ocl::DeviceContext>(one));
+      }
       if (!a.quiet)
         std::fprintf(stderr, "device: %s (%s, %s)%s\n", b.device->name().c_str(), b.device->platform().c_str(),
                      b.device->type().c_str(),
                      b.device->is_gpu() ? "" : ": no GPU here, \"GPU\" rows run on this OpenCL CPU device");
+      if (!a.quiet && !b.extra_devices.empty())
+        std::fprintf(stderr, "device: and %zu more for opencl-batched (opencl:all)\n", b.extra_devices.size());
     } catch (const std::exception& e) {
       b.no_device_reason = std::string("no OpenCL device (--device ") + a.device + "): " + e.what();
       if (!a.quiet) std::fprintf(stderr, "warning: %s; GPU rows will be marked failed\n", b.no_device_reason.c_str());

@@ -50,6 +50,7 @@ struct Bench {
   BenchArgs args;
   Dataset ds;
   std::unique_ptr<ocl::DeviceContext> device;
+  std::vector<std::unique_ptr<ocl::DeviceContext>> extra_devices;  // --device opencl:all: the host's other GPUs
   std::string no_device_reason;   // why device is null ("--device cpu", or the error opening it)
   std::filesystem::path out_dir;
   ResultsFile results;

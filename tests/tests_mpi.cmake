@@ -10,3 +10,8 @@ if(XRD_WITH_MPI)
     message(WARNING "mpirun not found (Debian: openmpi-bin): the MPI tests are not registered")
   endif()
 endif()
+
+# The device selection (opencl:all, opencl:local-rank), opencl-batched over several engines, the ranks' BlockSource.
+add_executable(test_mpi_devices ${CMAKE_CURRENT_SOURCE_DIR}/mpi/test_ocl_devices.cpp)
+target_link_libraries(test_mpi_devices PRIVATE xrd_test_main)
+catch_discover_tests(test_mpi_devices TEST_PREFIX "test_mpi_devices:" PROPERTIES ENVIRONMENT "XRD_SHARED_DIR=${XRD_SHARED_DIR}")

@@ -240,6 +240,35 @@ class Mpi(unittest.TestCase):
         self.assertIn("a rank is stuck", out)
         self.assertEqual(rank_pids("stuck", 1), [], "the stopped rank survived the abort")
 
+    def test_opencl_all_on_one_device_is_opencl(self):
+        rows = {}
+        for dev in ("opencl", "opencl:all"):
+            out = os.path.join(self.tmp, "ocl-" + dev.replace(":", "_"))
+            args = self.row_args(out, strategy="opencl-batched", repeats=1)
+            args[args.index("--device") + 1] = dev
+            rc, stdout, err = run([XRDBENCH] + args)
+            self.assertEqual(rc, 0, err)
+            with open(os.path.join(out, "results.json")) as f:
+                rows[dev] = json.load(f)["rows"][0]
+            self.assertTrue(rows[dev]["valid"], rows[dev]["invalid_reasons"])
+            rows[dev]["patterns"], _ = intensity(os.path.join(out, "patterns", rows[dev]["id"] + ".h5"))
+        self.assertEqual(rows["opencl:all"]["device"], rows["opencl"]["device"])  # PoCL: one device, no "+ more"
+        np.testing.assert_array_equal(rows["opencl:all"]["patterns"], rows["opencl"]["patterns"])
+
+    def test_local_rank_device_on_two_ranks(self):
+        out = os.path.join(self.tmp, "local-rank")
+        args = self.row_args(out, strategy="opencl-batched", repeats=1)
+        args[args.index("--device") + 1] = "opencl:local-rank"
+        rc, stdout, err = mpirun(2, args)
+        self.assertEqual(rc, 0, err)
+        with open(os.path.join(out, "results.json")) as f:
+            row = json.load(f)["rows"][0]
+        self.assertTrue(row["valid"], row["invalid_reasons"])
+        # One device here (PoCL): both ranks share it (rank i takes device i mod 1).
+        self.assertEqual([r["device_id"] for r in row["mpi"]["per_rank"]], ["opencl:0:0", "opencl:0:0"])
+        got, _ = intensity(os.path.join(out, "patterns", row["id"] + ".h5"))
+        self.assertLessEqual(rel_diff(got, self.ref), 1e-5)
+
     def test_table1_rows_on_two_ranks(self):
         out = os.path.join(self.tmp, "table1")
         rc, stdout, err = mpirun(2, ["table1", "--dataset", self.ds, "--rows", "sequential-cpu-MEM,fused-cpu-MEM",
