@@ -269,6 +269,37 @@ class Mpi(unittest.TestCase):
         got, _ = intensity(os.path.join(out, "patterns", row["id"] + ".h5"))
         self.assertLessEqual(rel_diff(got, self.ref), 1e-5)
 
+    def test_scaling_report(self):
+        # One process with 1 thread, then 2 and 3 ranks with 1 thread each: one series in the scaling view.
+        paths = []
+        for n in (1, 2, 3):
+            out = os.path.join(self.tmp, "scale-%d" % n)
+            args = self.row_args(out, strategy="sequential", repeats=1) + ["--threads", "1", "--no-write"]
+            rc, _, err = run([XRDBENCH] + args) if n == 1 else mpirun(n, args)
+            self.assertEqual(rc, 0, err)
+            paths.append(os.path.join(out, "results.json"))
+        rep = os.path.join(self.tmp, "report")
+        rc, stdout, err = run([XRDBENCH, "report"] + paths + ["--out", rep])
+        self.assertEqual(rc, 0, err)
+        with open(os.path.join(rep, "scaling.png"), "rb") as f:
+            self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
+        with open(os.path.join(rep, "report.md")) as f:
+            md = f.read()
+        self.assertIn("## MPI ranks: scaling", md)
+        self.assertIn("![aggregate fps against MPI ranks, with the ideal line](scaling.png)", md)
+        fps = []
+        for p in paths:
+            with open(p) as f:
+                fps.append(json.load(f)["rows"][0]["fps"]["median"])
+        section = md.split("## MPI ranks: scaling")[1].split("\n## ")[0]
+        lines = [l for l in section.splitlines() if l.startswith("| ") and "| sequential-cpu-MEM |" in l]
+        self.assertEqual(len(lines), 3, md)
+        for n, line in zip((1, 2, 3), lines):
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            self.assertEqual(cells[2:4], [str(n), "1"])
+            # The ideal is the 1-rank point times the ranks; the efficiency is measured / ideal.
+            self.assertEqual(cells[6], "%.0f%%" % (100 * fps[n - 1] / (fps[0] * n)))
+
     def test_table1_rows_on_two_ranks(self):
         out = os.path.join(self.tmp, "table1")
         rc, stdout, err = mpirun(2, ["table1", "--dataset", self.ds, "--rows", "sequential-cpu-MEM,fused-cpu-MEM",
