@@ -126,6 +126,12 @@ void check_row(const Checker& c, const json& r, const std::string& ctx) {
     c.number(paper, "median_fps", ctx + ".paper");
     c.number(paper, "mad_fps", ctx + ".paper");
   }
+  if (r.contains("mpi") && !r["mpi"].is_null()) {  // optional: rows run by mpirun
+    c.object(r, "mpi", ctx);
+    c.count(r["mpi"], "ranks", ctx + ".mpi");
+    if (!r["mpi"].contains("per_rank") || !r["mpi"]["per_rank"].is_array())
+      c.fail(ctx + ".mpi.per_rank", "expected an array with one object per rank");
+  }
 }
 
 }  // namespace
@@ -176,6 +182,7 @@ json to_json(const ResultRow& r) {
       {"stages_ms", std::move(stages)},
       {"paper", r.paper ? json{{"median_fps", r.paper->median_fps}, {"mad_fps", r.paper->mad_fps}} : json(nullptr)},
   };
+  if (!r.mpi.is_null()) j["mpi"] = r.mpi;
   return j;
 }
 
@@ -274,6 +281,7 @@ ResultRow row_from_json(const json& j) {
   r.invalid_reasons = j["invalid_reasons"].get<std::vector<std::string>>();
   for (auto& [k, v] : j["stages_ms"].items()) r.stages_ms[k] = v.get<double>();
   if (!j["paper"].is_null()) r.paper = PaperValue{j["paper"]["median_fps"], j["paper"]["mad_fps"]};
+  if (j.contains("mpi") && j["mpi"].is_object()) r.mpi = j["mpi"];
   return r;
 }
 

@@ -19,6 +19,7 @@ PKGS=(
   ocl-icd-opencl-dev opencl-headers opencl-clhpp-headers pocl-opencl-icd clinfo
   clang libclang-rt-14-dev
   python3-matplotlib python3-numpy python3-fabio python3-h5py libtiff-dev bitshuffle
+  libopenmpi-dev openmpi-bin
 )
 PEER_PKGS=(python3-pyfai)
 if [ "$PEERS" = 1 ]; then PKGS+=("${PEER_PKGS[@]}"); fi

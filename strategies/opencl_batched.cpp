@@ -3,7 +3,8 @@
 // pread() (no intermediate buffer, no second copy; the reads run in parallel, only the claim of a region is
 // serialized); the main thread only opens batches, submits a full one, and keeps `depth` batches in flight on the
 // device (upload, decode, integrate, patterns down) while the readers fill the next: host and device overlap, launches
-// are amortized over the batch, and no thread copies every frame.
+// are amortized over the batch, and no thread copies every frame. With `--device opencl:all` (ctx.extra_devices) there
+// is one engine per device and the batches go to them in turn, completed in submission order.
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
@@ -26,8 +27,11 @@ class OpenClBatched : public Strategy {
     if (ctx.opt.readers < 1) ctx.opt.readers = default_readers();
     if (ctx.opt.batch < 1) ctx.opt.batch = 16;
     max_bytes_ = ctx.source->max_frame_bytes();
-    engine_ = std::make_unique<ocl::Engine>(require_device(ctx, "opencl-batched"), *ctx.setup, max_bytes_,
-                                            ctx.opt.batch);
+    engines_.clear();
+    engines_.push_back(std::make_unique<ocl::Engine>(require_device(ctx, "opencl-batched"), *ctx.setup, max_bytes_,
+                                                     ctx.opt.batch));
+    for (ocl::DeviceContext* d : ctx.extra_devices)
+      engines_.push_back(std::make_unique<ocl::Engine>(*d, *ctx.setup, max_bytes_, ctx.opt.batch));
     buffers_.resize(static_cast<size_t>(ctx.opt.readers));
   }
 
@@ -70,7 +74,9 @@ class OpenClBatched : public Strategy {
       cv_readers_.notify_all();
       for (auto& t : readers) t.join();
       abort_ = false;
-      while (engine_->in_flight() > 0) engine_->complete(result_);
+      for (auto& e : engines_)
+        while (e->in_flight() > 0) e->complete(result_);
+      order_.clear();
       throw;
     }
     for (auto& t : readers) t.join();
@@ -164,9 +170,13 @@ class OpenClBatched : public Strategy {
   // The main thread: open a batch, wait until it is full (or the readers are done), submit, complete the oldest.
   void drive(const RunContext& ctx) {
     InOrder out(ctx, 0);
-    auto finish_one = [&] {
+    order_.clear();
+    size_t turn = 0;  // the engine that takes the next batch
+    auto finish_one = [&] {  // the oldest batch in flight, whichever engine runs it
       const double t = ctx.now();
-      engine_->complete(result_);
+      ocl::Engine& e = *engines_[order_.front()];
+      order_.pop_front();
+      e.complete(result_);
       ctx.add(Stage::integrate, t, result_.size() ? result_.frames[0].tag : 0, 0);  // device time, as seen by the host
       for (size_t k = 0; k < result_.size(); ++k) {
         ocl::FrameResult& r = result_.frames[k];
@@ -179,8 +189,9 @@ class OpenClBatched : public Strategy {
     };
     std::vector<std::pair<size_t, std::string>> failed;
     for (;;) {
-      if (engine_->in_flight() == engine_->depth()) finish_one();
-      ocl::Staging* s = &engine_->staging();
+      ocl::Engine& engine = *engines_[turn];
+      while (engine.in_flight() == engine.depth()) finish_one();
+      ocl::Staging* s = &engine.staging();
       bool done = false;
       {
         const double t = ctx.now();
@@ -209,13 +220,18 @@ class OpenClBatched : public Strategy {
       }
       for (auto& [i, why] : failed) out.error(i, std::move(why));
       failed.clear();
-      if (s->size() > 0) engine_->submit(*s);
+      if (s->size() > 0) {
+        engine.submit(*s);
+        order_.push_back(turn);
+        turn = (turn + 1) % engines_.size();
+      }
       if (done) break;
     }
-    while (engine_->in_flight() > 0) finish_one();
+    while (!order_.empty()) finish_one();
   }
 
-  std::unique_ptr<ocl::Engine> engine_;
+  std::vector<std::unique_ptr<ocl::Engine>> engines_;  // one per device; [0] on ctx.device
+  std::deque<size_t> order_;                           // engines of the batches in flight, oldest first
   ocl::BatchResult result_;
   size_t max_bytes_ = 0;
   std::vector<FrameBuffer> buffers_;  // one per reader

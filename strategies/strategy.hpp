@@ -55,6 +55,9 @@ struct RunContext {
   const frames::FrameSource* source = nullptr; // the dataset's frames, in order (frame index = position)
   const integ::Setup* setup = nullptr;        // CSR + corrections, built once per dataset
   ocl::DeviceContext* device = nullptr;       // the OpenCL device for gpu integration / opencl strategies, or null
+  // `--device opencl:all`: the host's other devices, which strategies that spread batches (opencl-batched) use
+  // beside `device`; the other strategies ignore them.
+  std::vector<ocl::DeviceContext*> extra_devices;
   Options opt;
   FrameSink* sink = nullptr;
   harness::StageProfiler* profiler = nullptr; // null = no stage timing
