@@ -23,6 +23,9 @@ class DeviceContext;
 }
 
 namespace xrd::harness {
+namespace mpi {
+class Session;
+}
 
 enum class CacheMode { hot, cold };
 const char* source_name(CacheMode c);  // "MEM" (hot) | "SSD" (cold): the paper's words
@@ -40,6 +43,8 @@ struct RowSpec {
   std::string label;      // "" -> made from the above
 };
 
+// The label a row gets when spec.label is empty: "pool (4 readers), GPU integration, MEM (hot)".
+std::string default_label(const RowSpec& spec);
 // spec.id, or row_id(strategy, readers (strategies with readers only), cpu|gpu, SSD|MEM).
 std::string row_id_of(const RowSpec& spec);
 // Whether the row runs on the OpenCL device (a device strategy, or gpu integration).
@@ -56,11 +61,19 @@ struct RunnerOptions {
   bool quiet = false;                // no per-row line on stderr
   std::string no_device_reason;      // why there is no device, for the rows that need one
   h5::ScanLayout scan;               // --scan-shape: the files' sinogram layout (else the manifest's scan, if any)
+  // mpirun: the job's ranks. With more than one, every row runs on each rank's contiguous block of the frames
+  // (harness/mpi_row.cpp); null or one rank: this process runs every frame.
+  const mpi::Session* mpi = nullptr;
+  std::vector<ocl::DeviceContext*> extra_devices;  // --device opencl:all: devices beside `device` (opencl-batched)
+  double mpi_timeout_s = 600;        // a rank waiting longer than this for the others at a barrier aborts the job
 };
 
 // The sinogram layout of the patterns files: `given` when active, else the dataset manifest's scan (rotations cut to
 // the frames used), else none (frames x bins). Throws xrd::Error when the frames do not fit the given scan.
 h5::ScanLayout scan_layout_of(const Dataset& ds, const h5::ScanLayout& given);
+// The layout of a row's patterns file (OUT/patterns/ROW.h5): the frames (named by the dataset's source), the radial
+// axis, scan_layout_of(ds, given) and the NXprocess of the reduction (PONI text, mask MD5, options, row id).
+h5::NxLayout row_pattern_layout(const Dataset& ds, const h5::ScanLayout& given, const std::string& row_id);
 
 // Thrown by run_row when the stop flag was raised during the row: the row is discarded, earlier rows stand.
 struct Interrupted : std::runtime_error {
@@ -88,9 +101,12 @@ class Runner {
   // The device description for results ("cpu" for CPU integration) and whether it is an OpenCL CPU device.
   std::string device_name() const;
   bool device_is_cpu() const;
+  // Whether /proc/sys/vm/drop_caches was written before some cold run (--drop-caches, as root).
+  bool drop_caches_done() const { return drop_caches_done_; }
 
  private:
   struct Sink;
+  ResultRow run_row_mpi(const RowSpec& spec);  // run_row on the ranks of opt_.mpi (harness/mpi_row.cpp)
   double prepare_cache(CacheMode mode);
   void keep_trace(const std::string& row_id, const StageProfiler& prof);
 
@@ -105,6 +121,7 @@ class Runner {
   double trace_end_ = 0;
   int trace_rows_ = 0;
   size_t rows_done_ = 0;
+  bool drop_caches_done_ = false;
 };
 
 // What the disk allows for this dataset when nothing is cached: every file evicted, then read once (cache.hpp's
@@ -114,7 +131,17 @@ struct ReadBound {
   double seconds = 0, mb_per_s = 0, frames_per_s = 0;
   double resident_before = 0;  // fraction resident after the eviction (> 0.01: the figure is not a disk figure)
 };
-ReadBound measure_cold_read(const Dataset& ds, int threads, bool drop_caches);
+// Files that cannot be opened are left out (the rows report them). drop_caches_done: set when drop_caches was written.
+ReadBound measure_cold_read(const Dataset& ds, int threads, bool drop_caches, bool* drop_caches_done = nullptr);
+
+// The disk's bound as fio finds it: measure_cold_read() with 1, 2, 4, ... threads (several requests in flight; up to
+// 4x the cores, at least 16), the best of them. A cold row reads the same files: it cannot beat `best`.
+struct ReadBoundSweep {
+  std::vector<ReadBound> sweep;
+  ReadBound best;
+  nlohmann::json to_json() const;  // {"best": {...}, "sweep": [...]}, results.json's "read_bound"
+};
+ReadBoundSweep measure_read_bound(const Dataset& ds, bool drop_caches, bool* drop_caches_done = nullptr);
 
 // Ctrl-C, SIGTERM (batch schedulers, `timeout`) and SIGHUP (the terminal closed): the first one raises the
 // returned flag (strategies stop between frames, the finished rows are kept, the HDF5 files being written are

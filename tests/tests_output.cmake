@@ -13,3 +13,5 @@ add_test(NAME output:nxcheck
                  --venv ${PROJECT_SOURCE_DIR}/build/venv-tests)
 set_tests_properties(output:patterns output:interrupt output:disk_full output:nxcheck PROPERTIES
                      TIMEOUT 900 SKIP_RETURN_CODE 77 LABELS output ENVIRONMENT "PYTHONDONTWRITEBYTECODE=1")
+# The two fault cases of issue 10 that live here also run with the fault-injection suite (ctest -L fault).
+set_tests_properties(output:interrupt output:disk_full PROPERTIES LABELS "output;fault")
