@@ -249,6 +249,25 @@ class Patterns(unittest.TestCase):
         self.assertFalse(os.path.exists(os.path.join(self.tmp, "one.txt")))
 
 
+class PaperTable(unittest.TestCase):
+    """The paper's Table 1 is in the repository: the report finds it there, without ../shared."""
+
+    def test_report_finds_the_repository_copy(self):
+        repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        sys.path.insert(0, os.path.join(repo, "reports"))
+        import xrdresults  # noqa: E402
+        saved = os.environ.pop("XRD_PAPER_TABLE", None)
+        try:
+            path = xrdresults.default_paper_csv()
+        finally:
+            if saved is not None:
+                os.environ["XRD_PAPER_TABLE"] = saved
+        self.assertEqual(os.path.realpath(path), os.path.realpath(os.path.join(repo, "data", "paper", "table1.csv")))
+        table = xrdresults.load_paper_csv(path)
+        self.assertEqual(len(table), 12)
+        self.assertEqual(table["pool-2-gpu-MEM"], (192.0, 7.0))
+
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--xrdbench", required=True)
