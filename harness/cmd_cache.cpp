@@ -129,8 +129,12 @@ int cmd_cache(int argc, char** argv) {
           struct stat st {};
           if (::stat(f.c_str(), &st) == 0 && st.st_uid != ::geteuid()) ++foreign;
         }
+        // For a file this process may not write, Linux (>= 5.2) does not reveal its page-cache state: mincore()
+        // reports every page resident, whether or not posix_fadvise dropped it. The eviction cannot be confirmed.
         why = foreign && !harness::running_as_root()
-                  ? std::to_string(foreign) + " of the files belong to another user (run as root)"
+                  ? std::to_string(foreign) + " of the files belong to another user: the kernel hides their "
+                                              "residency from this process (mincore reports them resident), so the "
+                                              "eviction cannot be confirmed; run as root or as their owner"
                   : "pages still mapped or being written by another process?";
       }
       std::printf("  NOT evicted: %.2f%% still resident (a cold run allows %.0f%%): %s\n", 100.0 * after.fraction(),
