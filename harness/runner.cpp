@@ -308,7 +308,7 @@ ResultRow Runner::run_row(const RowSpec& spec) {
     if (worst > kColdMaxResident) {
       std::string why = "cold row had " + std::to_string(static_cast<int>(worst * 100 + 0.5)) +
                         "% of the dataset resident before a run (limit 1%)";
-      if (!eviction_possible(ds_.dir)) why += ": " + filesystem_type(ds_.dir) + " cannot evict pages";
+      if (const std::string obstacle = eviction_obstacle(ds_.files); !obstacle.empty()) why += ": " + obstacle;
       row.invalid_reasons.push_back(why);
     }
   } else {
