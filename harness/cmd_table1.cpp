@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "harness/cli.hpp"
+#include "harness/mpi.hpp"
 #include "harness/runner_cli.hpp"
 #include "harness/table1.hpp"
 #include "harness/trace.hpp"
@@ -39,7 +40,15 @@ void write_text(const std::filesystem::path& p, const std::string& text) {
   }
 }
 
+int table1_command(int argc, char** argv, const xrd::harness::mpi::Session& session);
+
 int cmd_table1(int argc, char** argv) {
+  // Under mpirun: every row runs on R ranks, each on its block of the frames (harness/mpi_row.cpp).
+  xrd::harness::mpi::Session session(argc, argv);
+  return session.guard([&] { return table1_command(argc, argv, session); });
+}
+
+int table1_command(int argc, char** argv, const xrd::harness::mpi::Session& session) {
   BenchArgs a;
   std::string only;
   bool no_ours = false;
@@ -59,10 +68,15 @@ int cmd_table1(int argc, char** argv) {
                   "with the same settings; otherwise, or while another xrdbench writes there, table1 refuses before\n"
                   "measuring. A frame that fails is reported in its row and the other frames are kept.\n\n"
                   "Exit status (as `xrdbench run`): 0 every row valid and validated; 3 some row is not (table1.md and\n"
-                  "results.json say why); 130 interrupted (Ctrl-C), finished rows kept; 1 an error before measuring.",
+                  "results.json say why); 130 interrupted (Ctrl-C), finished rows kept; 1 an error before measuring.\n"
+
+                  "Under `mpirun -n R` every row runs on R ranks, each on its contiguous block of the frames\n"
+                  "(row ids end in -mpiR; rank 0 writes the results; README: MPI ranks).",
                   status))
     return status;
 
+  a.threads = xrd::harness::mpi::threads_per_rank(session, a.threads);
+  if (!session.is_root()) a.quiet = true;  // rank 0 speaks for the job
   const auto paper = load_paper_table1();
   auto rows = table1_rows(paper, a.threads);
   if (no_ours) std::erase_if(rows, [](const Table1Row& r) { return r.paper == nullptr; });
@@ -97,27 +111,35 @@ int cmd_table1(int argc, char** argv) {
   const auto& stop = install_interrupt_handler();
   Bench b = open_bench(a, argc, argv, want_device);
   Progress progress(rows.size());
-  Runner runner(b.ds, b.runner_options(), b.device.get(), &stop, &progress);
+  RunnerOptions ro = b.runner_options();
+  ro.mpi = &session;
+  Runner runner(b.ds, ro, b.device.get(), &stop, session.is_root() ? &progress : nullptr);
   int rc = 0;
   // The disk's bound for the cold rows, measured the same way they read (evicted, then read).
   std::vector<std::string> notes;
   bool dropped_for_bound = false;
   const bool any_cold = std::any_of(rows.begin(), rows.end(), [](auto& r) { return r.spec.cache == CacheMode::cold; });
-  if (any_cold && !a.skip_eviction) {
-    std::string line = "Cold read bound (every file evicted, then read once, no processing):";
-    for (int t : {1, 4}) {
-      const ReadBound rb = measure_cold_read(b.ds, t, a.drop_caches, &dropped_for_bound);
+  // Under mpirun the bound is not measured (R ranks evicting and reading the same disk is another measurement).
+  if (any_cold && !a.skip_eviction && session.size() == 1) {
+    std::string line = "Cold read bound (every file evicted, then read once by N threads, no processing):";
+    const ReadBoundSweep sweep = measure_read_bound(b.ds, a.drop_caches, &dropped_for_bound);
+    for (const ReadBound& rb : sweep.sweep) {
       char text[200];
-      std::snprintf(text, sizeof text, " %d thread%s %.0f MB/s = %.0f frames/s%s;", t, t > 1 ? "s" : "", rb.mb_per_s,
-                    rb.frames_per_s, rb.resident_before > kColdMaxResident ? " (NOT evicted: page cache)" : "");
+      std::snprintf(text, sizeof text, " %d: %.0f MB/s = %.0f frames/s%s;", rb.threads, rb.mb_per_s, rb.frames_per_s,
+                    rb.resident_before > kColdMaxResident ? " (NOT evicted: page cache)" : "");
       line += text;
     }
     line.back() = '.';
-    line += " A cold (SSD) row cannot beat the faster of these.";
+    char best[160];
+    std::snprintf(best, sizeof best, " Bound: %.0f frames/s (%d threads); a cold (SSD) row cannot beat it.",
+                  sweep.best.frames_per_s, sweep.best.threads);
+    line += best;
+    b.results.read_bound = sweep.to_json();
     if (!a.quiet) std::fprintf(stderr, "%s\n", line.c_str());
     notes.push_back(line);
   }
   auto save_all = [&] {
+    if (!session.is_root()) return b.results;  // rank 0 writes the results, once
     b.results.settings.drop_caches = dropped_for_bound || runner.drop_caches_done();
     const ResultsFile all = b.save();  // with the rows an earlier run left in the folder
     write_text(b.out_dir / "table1.md", table1_markdown(all, notes));
@@ -138,6 +160,7 @@ int cmd_table1(int argc, char** argv) {
   }
   progress.clear();
   const ResultsFile all = save_all();
+  if (!session.is_root()) return rc;
   if (!a.trace.empty()) write_chrome_trace(a.trace, runner.trace_events(), runner.trace_thread_names());
   std::printf("%s\n", table1_markdown(all, notes).c_str());
   std::fprintf(stderr, "wrote %s and %s\n", (b.out_dir / "results.json").c_str(), (b.out_dir / "table1.md").c_str());

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "datasets/cbf.hpp"
+#include "datasets/image_io.hpp"
 #include "datasets/mask.hpp"
 #include "datasets/poni.hpp"
 #include "kernels/error.hpp"
@@ -101,7 +102,7 @@ Dataset load_dataset(const DatasetOptions& opt) {
                          : "no geometry.poni in the folder: give the geometry with --poni FILE (a pyFAI PONI file)");
   if (opt.mask) {
     ds.mask = *opt.mask;
-    if (!fs::exists(ds.mask)) throw Error(ds.mask.string(), "", "the mask file does not exist");
+    if (!image_io::exists(ds.mask.string())) throw Error(ds.mask.string(), "", "the mask file does not exist");
   } else if (fs::exists(ds.dir / "mask.cbf")) {
     ds.mask = ds.dir / "mask.cbf";
   }

@@ -126,6 +126,12 @@ void check_row(const Checker& c, const json& r, const std::string& ctx) {
     c.number(paper, "median_fps", ctx + ".paper");
     c.number(paper, "mad_fps", ctx + ".paper");
   }
+  if (r.contains("mpi") && !r["mpi"].is_null()) {  // optional: rows run by mpirun
+    c.object(r, "mpi", ctx);
+    c.count(r["mpi"], "ranks", ctx + ".mpi");
+    if (!r["mpi"].contains("per_rank") || !r["mpi"]["per_rank"].is_array())
+      c.fail(ctx + ".mpi.per_rank", "expected an array with one object per rank");
+  }
 }
 
 }  // namespace
@@ -176,6 +182,7 @@ json to_json(const ResultRow& r) {
       {"stages_ms", std::move(stages)},
       {"paper", r.paper ? json{{"median_fps", r.paper->median_fps}, {"mad_fps", r.paper->mad_fps}} : json(nullptr)},
   };
+  if (!r.mpi.is_null()) j["mpi"] = r.mpi;
   return j;
 }
 
@@ -193,7 +200,7 @@ json to_json(const Settings& s) {
 json to_json(const ResultsFile& f) {
   json rows = json::array();
   for (auto& r : f.rows) rows.push_back(to_json(r));
-  return {{"schema", f.schema},
+  json j = {{"schema", f.schema},
           {"created", f.created},
           {"command", f.command},
           {"machine", f.machine.is_null() ? json::object() : f.machine},
@@ -201,11 +208,14 @@ json to_json(const ResultsFile& f) {
           {"settings", to_json(f.settings)},
           {"rows", std::move(rows)},
           {"interrupted", f.interrupted},
+          {"read_bound", f.read_bound},
           {"previous_runs", [&] {
              json a = json::array();
              for (auto& p : f.previous_runs) a.push_back({{"created", p.created}, {"command", p.command}});
              return a;
            }()}};
+  if (!f.realtime.is_null()) j["realtime"] = f.realtime;
+  return j;
 }
 
 void check_results_json(const json& j, const std::string& source) {
@@ -236,6 +246,12 @@ void check_results_json(const json& j, const std::string& source) {
     if (!ids.insert(rows[i]["id"].get<std::string>()).second)
       c.fail(ctx + ".id", "\"" + rows[i]["id"].get<std::string>() + "\" appears twice (row ids must be unique)");
   }
+  // The realtime block (optional) is versioned on its own: docs/realtime.md.
+  if (auto rt = j.find("realtime"); rt != j.end() && !rt->is_null()) {
+    if (!rt->is_object() || !rt->contains("schema") || (*rt)["schema"] != "xrdbench-realtime/1")
+      c.fail("realtime.schema", "expected \"xrdbench-realtime/1\" (docs/realtime.md)");
+    if (!rt->contains("runs") || !(*rt)["runs"].is_array()) c.fail("realtime.runs", "expected an array of runs");
+  }
 }
 
 ResultRow row_from_json(const json& j) {
@@ -265,6 +281,7 @@ ResultRow row_from_json(const json& j) {
   r.invalid_reasons = j["invalid_reasons"].get<std::vector<std::string>>();
   for (auto& [k, v] : j["stages_ms"].items()) r.stages_ms[k] = v.get<double>();
   if (!j["paper"].is_null()) r.paper = PaperValue{j["paper"]["median_fps"], j["paper"]["mad_fps"]};
+  if (j.contains("mpi") && j["mpi"].is_object()) r.mpi = j["mpi"];
   return r;
 }
 
@@ -295,9 +312,11 @@ ResultsFile results_from_json(const json& j, const std::string& source) {
   f.settings.drop_caches = s.value("drop_caches", def.drop_caches);
   for (auto& r : j["rows"]) f.rows.push_back(row_from_json(r));
   f.interrupted = j["interrupted"];
+  if (j.contains("read_bound")) f.read_bound = j["read_bound"];
   if (auto p = j.find("previous_runs"); p != j.end() && p->is_array())
     for (auto& e : *p)
       if (e.is_object()) f.previous_runs.push_back({e.value("created", ""), e.value("command", "")});
+  f.realtime = j.value("realtime", json(nullptr));
   return f;
 }
 

@@ -57,6 +57,9 @@ struct ResultRow {
   std::vector<std::string> invalid_reasons;
   std::map<std::string, double> stages_ms;  // per-frame ms per stage (profiler.hpp's stage names)
   std::optional<PaperValue> paper;     // the paper's row, or null
+  // Rows run by `mpirun -n R` (R > 1): {"ranks", "hosts", "distribution", "gather_write_s", "per_rank": [...]}
+  // (harness/mpi_row.cpp builds it; docs/results-schema.md). Null otherwise, and then absent from the JSON.
+  nlohmann::json mpi;
 };
 
 // "<strategy>[-<readers>]-<integrator>-<source>", e.g. row_id("pool", 4, "gpu", "MEM") = "pool-4-gpu-MEM".
@@ -92,7 +95,10 @@ struct ResultsFile {
   Settings settings;
   std::vector<ResultRow> rows;
   bool interrupted = false;
+  // table1 with cold rows: the disk's read bound for this dataset (read_bound_json() in runner.hpp); null otherwise.
+  nlohmann::json read_bound;
   std::vector<PreviousRun> previous_runs;  // "previous_runs": oldest first; [] when one invocation wrote every row
+  nlohmann::json realtime;    // `xrdbench realtime`'s block (schema "xrdbench-realtime/1", docs/realtime.md), or null
 };
 
 nlohmann::json to_json(const ResultRow& r);

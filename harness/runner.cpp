@@ -12,6 +12,7 @@
 
 #include "harness/cache.hpp"
 #include "harness/h5_writer.hpp"
+#include "harness/mpi.hpp"
 #include "harness/stats.hpp"
 #include "kernels/error.hpp"
 #include "kernels/ocl_device.hpp"
@@ -88,7 +89,11 @@ Runner::Runner(const Dataset& ds, RunnerOptions opt, ocl::DeviceContext* device,
 
 Runner::~Runner() = default;
 
-std::string Runner::device_name() const { return device_ ? device_->name() : "none"; }
+std::string Runner::device_name() const {
+  if (!device_) return "none";
+  if (opt_.extra_devices.empty()) return device_->name();
+  return device_->name() + " + " + std::to_string(opt_.extra_devices.size()) + " more (opencl:all)";
+}
 bool Runner::device_is_cpu() const { return device_ && !device_->is_gpu(); }
 
 const PatternSet& Runner::reference() {
@@ -155,7 +160,8 @@ void Runner::keep_trace(const std::string& row_id, const StageProfiler& prof) {
   trace_end_ = t_end;
 }
 
-static std::string default_label(const strat::StrategyInfo& info, const RowSpec& s) {
+std::string default_label(const RowSpec& s) {
+  const auto& info = strat::find_strategy(s.strategy);
   std::ostringstream o;
   o << info.name;
   if (info.uses_readers && s.opt.readers > 0) o << " (" << s.opt.readers << " readers)";
@@ -165,6 +171,7 @@ static std::string default_label(const strat::StrategyInfo& info, const RowSpec&
 }
 
 ResultRow Runner::run_row(const RowSpec& spec) {
+  if (opt_.mpi && opt_.mpi->size() > 1) return run_row_mpi(spec);
   const auto& info = strat::find_strategy(spec.strategy);
   const bool on_device = row_uses_device(spec);
   ResultRow row;
@@ -173,7 +180,7 @@ ResultRow Runner::run_row(const RowSpec& spec) {
   row.integrator = on_device ? "gpu" : "cpu";
   row.source = source_name(spec.cache);
   row.id = row_id_of(spec);
-  row.label = spec.label.empty() ? default_label(info, spec) : spec.label;
+  row.label = spec.label.empty() ? default_label(spec) : spec.label;
   row.device = on_device ? device_name() : "cpu";
   row.device_is_cpu_opencl = on_device && device_is_cpu();
   row.frames = ds_.files.size();
@@ -204,6 +211,7 @@ ResultRow Runner::run_row(const RowSpec& spec) {
   ctx.source = ds_.source.get();
   ctx.setup = &ds_.setup;
   ctx.device = on_device ? device_ : nullptr;
+  if (on_device) ctx.extra_devices = opt_.extra_devices;
   ctx.opt = spec.opt;
   ctx.sink = &sink;
   ctx.profiler = &prof;
@@ -358,6 +366,33 @@ ReadBound measure_cold_read(const Dataset& ds, int threads, bool drop_caches, bo
   b.mb_per_s = static_cast<double>(ds.bytes) / 1e6 / b.seconds;
   b.frames_per_s = static_cast<double>(read) / b.seconds;
   return b;
+}
+
+ReadBoundSweep measure_read_bound(const Dataset& ds, bool drop_caches, bool* drop_caches_done) {
+  ReadBoundSweep s;
+  // More threads than files cannot have more requests in flight.
+  const int most = static_cast<int>(std::min<size_t>(
+      ds.files.size(), static_cast<size_t>(std::max(16, 4 * static_cast<int>(std::thread::hardware_concurrency())))));
+  for (int t = 1; t == 1 || t <= most; t *= 2) {
+    s.sweep.push_back(measure_cold_read(ds, t, drop_caches, drop_caches_done));
+    if (s.sweep.back().frames_per_s > s.best.frames_per_s) s.best = s.sweep.back();
+    // Past the best by two doublings: more requests in flight no longer help.
+    if (s.sweep.size() >= 3 && s.best.threads * 4 <= t) break;
+  }
+  return s;
+}
+
+nlohmann::json ReadBoundSweep::to_json() const {
+  auto one = [](const ReadBound& b) {
+    return nlohmann::json{{"threads", b.threads},
+                          {"seconds", b.seconds},
+                          {"mb_per_s", b.mb_per_s},
+                          {"frames_per_s", b.frames_per_s},
+                          {"resident_before", b.resident_before}};
+  };
+  nlohmann::json all = nlohmann::json::array();
+  for (const auto& b : sweep) all.push_back(one(b));
+  return {{"best", one(best)}, {"sweep", std::move(all)}};
 }
 
 namespace {

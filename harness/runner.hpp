@@ -22,6 +22,9 @@ class DeviceContext;
 }
 
 namespace xrd::harness {
+namespace mpi {
+class Session;
+}
 
 enum class CacheMode { hot, cold };
 const char* source_name(CacheMode c);  // "MEM" (hot) | "SSD" (cold): the paper's words
@@ -39,6 +42,8 @@ struct RowSpec {
   std::string label;      // "" -> made from the above
 };
 
+// The label a row gets when spec.label is empty: "pool (4 readers), GPU integration, MEM (hot)".
+std::string default_label(const RowSpec& spec);
 // spec.id, or row_id(strategy, readers (strategies with readers only), cpu|gpu, SSD|MEM).
 std::string row_id_of(const RowSpec& spec);
 // Whether the row runs on the OpenCL device (a device strategy, or gpu integration).
@@ -54,6 +59,11 @@ struct RunnerOptions {
   bool trace = false;                // keep every row's last-run stage events (trace_events())
   bool quiet = false;                // no per-row line on stderr
   std::string no_device_reason;      // why there is no device, for the rows that need one
+  // mpirun: the job's ranks. With more than one, every row runs on each rank's contiguous block of the frames
+  // (harness/mpi_row.cpp); null or one rank: this process runs every frame.
+  const mpi::Session* mpi = nullptr;
+  std::vector<ocl::DeviceContext*> extra_devices;  // --device opencl:all: devices beside `device` (opencl-batched)
+  double mpi_timeout_s = 600;        // a rank waiting longer than this for the others at a barrier aborts the job
 };
 
 // Thrown by run_row when the stop flag was raised during the row: the row is discarded, earlier rows stand.
@@ -87,6 +97,7 @@ class Runner {
 
  private:
   struct Sink;
+  ResultRow run_row_mpi(const RowSpec& spec);  // run_row on the ranks of opt_.mpi (harness/mpi_row.cpp)
   double prepare_cache(CacheMode mode);
   void keep_trace(const std::string& row_id, const StageProfiler& prof);
 
@@ -113,6 +124,15 @@ struct ReadBound {
 };
 // Files that cannot be opened are left out (the rows report them). drop_caches_done: set when drop_caches was written.
 ReadBound measure_cold_read(const Dataset& ds, int threads, bool drop_caches, bool* drop_caches_done = nullptr);
+
+// The disk's bound as fio finds it: measure_cold_read() with 1, 2, 4, ... threads (several requests in flight; up to
+// 4x the cores, at least 16), the best of them. A cold row reads the same files: it cannot beat `best`.
+struct ReadBoundSweep {
+  std::vector<ReadBound> sweep;
+  ReadBound best;
+  nlohmann::json to_json() const;  // {"best": {...}, "sweep": [...]}, results.json's "read_bound"
+};
+ReadBoundSweep measure_read_bound(const Dataset& ds, bool drop_caches, bool* drop_caches_done = nullptr);
 
 // Ctrl-C: the first SIGINT raises the returned flag (strategies stop between frames, the finished rows are kept);
 // a second one kills the process the default way.

@@ -24,13 +24,15 @@ void add_bench_options(po::options_description& visible, po::options_description
   visible.add_options()
       ("dataset", po::value(&a.dataset)->required(), "folder of CBF frames (from `xrdbench dataset synth`, or real)")
       ("poni", po::value(&a.poni), "geometry (default: DATASET/geometry.poni; required for a plain folder)")
-      ("mask", po::value(&a.mask), "mask CBF, nonzero = masked (default: DATASET/mask.cbf when present)")
+      ("mask", po::value(&a.mask), "mask, nonzero = masked: CBF, EDF, .npy, TIFF or FILE.h5::/dataset (default: DATASET/mask.cbf when present)")
       ("bins", po::value(&a.bins)->default_value(1000), "radial bins (1 to 1000000)")
       ("unit", po::value(&a.unit)->default_value("q_nm^-1"), "radial unit: 2th_deg, 2th_rad, q_nm^-1, q_A^-1, r_mm")
       ("split", po::value(&a.split)->default_value("bbox"), "pixel splitting: no, bbox, full")
       ("frames", po::value(&a.frames)->default_value(0), "use only the first N frames (0 = all)")
       ("device", po::value(&a.device)->default_value("opencl"),
-       "OpenCL device for GPU rows: opencl[:PLATFORM[:DEVICE]] (first GPU, else first device), or cpu (none)")
+       "OpenCL device for GPU rows: opencl[:PLATFORM[:DEVICE]] (first GPU, else first device), cpu (none); "
+       "opencl:local-rank (under mpirun, rank i of a host takes GPU i mod GPUs); opencl:all (opencl-batched "
+       "spreads its batches over every GPU of the host; other rows use the first)")
       ("threads", po::value(&a.threads)->default_value(0), "worker threads of the parallel strategies (0 = all cores)")
       ("repeats", po::value(&a.repeats)->default_value(5), "timed runs per row (median and MAD over them)")
       ("warmup", po::value(&a.warmup)->default_value(1), "untimed runs before them")
@@ -40,7 +42,9 @@ void add_bench_options(po::options_description& visible, po::options_description
        "cold rows: also write 3 to /proc/sys/vm/drop_caches (needs root)")
       ("out", po::value(&a.out)->default_value(default_out), "output folder: results.json, patterns/, ...")
       ("trace", po::value(&a.trace), "write the stage events of each row's last run to FILE (Chrome trace JSON)")
-      ("quiet", po::bool_switch(&a.quiet), "no per-row lines on stderr");
+      ("quiet", po::bool_switch(&a.quiet), "no per-row lines on stderr")
+      ("mpi-timeout", po::value(&a.mpi_timeout)->default_value(600),
+       "under mpirun: seconds a rank waits for the others at a barrier before aborting the job (0 = no limit)");
   hidden.add_options()
       ("skip-eviction", po::bool_switch(&a.skip_eviction), "tests: cold rows without evicting");
 }
@@ -105,6 +109,8 @@ RunnerOptions Bench::runner_options() const {
   o.trace = !args.trace.empty();
   o.quiet = args.quiet;
   o.no_device_reason = no_device_reason;
+  o.mpi_timeout_s = args.mpi_timeout;
+  for (auto& d : extra_devices) o.extra_devices.push_back(d.get());
   return o;
 }
 
@@ -195,11 +201,19 @@ Bench open_bench(const BenchArgs& a, int argc, char** argv, bool want_device) {
     b.no_device_reason = "--device cpu: no OpenCL device";
   } else {
     try {
-      b.device = std::make_unique<ocl::DeviceContext>(ocl::parse_device_spec(a.device));
+      const ocl::DeviceSpec spec = ocl::parse_device_spec(a.device);
+      b.device = std::make_unique<ocl::DeviceContext>(spec);
+      for (size_t k = 1; k < spec.all.size(); ++k) {
+        ocl::DeviceSpec one = spec;
+        one.device = spec.all[k];
+        b.extra_devices.push_back(std::make_unique<ocl::DeviceContext>(one));
+      }
       if (!a.quiet)
         std::fprintf(stderr, "device: %s (%s, %s)%s\n", b.device->name().c_str(), b.device->platform().c_str(),
                      b.device->type().c_str(),
                      b.device->is_gpu() ? "" : ": no GPU here, \"GPU\" rows run on this OpenCL CPU device");
+      if (!a.quiet && !b.extra_devices.empty())
+        std::fprintf(stderr, "device: and %zu more for opencl-batched (opencl:all)\n", b.extra_devices.size());
     } catch (const std::exception& e) {
       b.no_device_reason = std::string("no OpenCL device (--device ") + a.device + "): " + e.what();
       if (!a.quiet) std::fprintf(stderr, "warning: %s; GPU rows will be marked failed\n", b.no_device_reason.c_str());

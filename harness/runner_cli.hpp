@@ -26,6 +26,7 @@ struct BenchArgs {
   int repeats = 5, warmup = 1;
   bool verify_md5 = false, no_write = false, drop_caches = false, skip_eviction = false, quiet = false;
   std::string out, trace;
+  double mpi_timeout = 600;  // under mpirun: seconds a rank waits at a barrier before aborting the job
 };
 
 // --dataset --poni --mask --bins --unit --split --frames --device --threads --repeats --warmup --verify-md5
@@ -54,6 +55,7 @@ struct Bench {
   BenchArgs args;
   Dataset ds;
   std::unique_ptr<ocl::DeviceContext> device;
+  std::vector<std::unique_ptr<ocl::DeviceContext>> extra_devices;  // --device opencl:all: the host's other GPUs
   std::string no_device_reason;   // why device is null ("--device cpu", or the error opening it)
   std::filesystem::path out_dir;
   FolderLock lock;                // held while the bench lives: one invocation writes into out_dir at a time

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fuzz the input readers (libFuzzer, clang, ASan+UBSan): build the `fuzz` preset, then for each target run its
 # committed corpus, then SECONDS (default 60) of new inputs. Targets: fuzz_cbf (CBF reader + decoders, corpus
-# tests/fuzz/corpus), fuzz_poni (PONI parser, tests/fuzz/corpus_poni), fuzz_mask (mask reader, tests/fuzz/corpus_mask).
+# tests/fuzz/corpus), fuzz_poni (PONI parser, tests/fuzz/corpus_poni), fuzz_mask (mask reader, tests/fuzz/corpus_mask),
+# fuzz_bslz4 (bitshuffle-LZ4 chunk decoder, tests/fuzz/corpus_bslz4).
 # Prints the executions and whether anything was found; exits non-zero on a crash.
 #   bash scripts/fuzz.sh               # 60 s per target
 #   bash scripts/fuzz.sh 600           # longer
@@ -11,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-60}
 JOBS=${JOBS:-$(nproc)}
-TARGETS=${TARGETS:-fuzz_cbf fuzz_poni fuzz_mask}
+TARGETS=${TARGETS:-fuzz_cbf fuzz_poni fuzz_mask fuzz_bslz4}
 
 cmake --preset fuzz >/dev/null
 # shellcheck disable=SC2086
@@ -24,6 +25,7 @@ corpus_of() {
     fuzz_cbf) echo tests/fuzz/corpus ;;
     fuzz_poni) echo tests/fuzz/corpus_poni ;;
     fuzz_mask) echo tests/fuzz/corpus_mask ;;
+    fuzz_bslz4) echo tests/fuzz/corpus_bslz4 ;;
   esac
 }
 
