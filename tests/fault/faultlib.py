@@ -91,7 +91,7 @@ def make_dataset(folder, frames=6, w=W, h=H):
     for i in range(frames):
         encode(os.path.join(folder, "frame_%05d.cbf" % i), frame_pixels(i, w, h))
     with open(os.path.join(folder, "geometry.poni"), "w") as f:
-        f.write("poni_version: 2\nDetector: Pilatus\n"
+        f.write("poni_version: 2\nDetector: Detector\n"
                 'Detector_config: {"pixel1": 0.000172, "pixel2": 0.000172, "max_shape": [%d, %d]}\n'
                 "Distance: 0.05\nPoni1: %.9f\nPoni2: %.9f\nRot1: 0\nRot2: 0\nRot3: 0\nWavelength: 1e-10\n"
                 % (h, w, h * 0.55 * 172e-6, w * 0.45 * 172e-6))
