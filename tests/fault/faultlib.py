@@ -220,6 +220,21 @@ def wait_for_line(proc, needle, timeout=120):
     return None
 
 
+def wait_signal_caught(proc, signum, timeout=60):
+    """Waits until the process catches signum (its SigCgt mask in /proc), i.e. its handler is installed."""
+    t0 = time.time()
+    while time.time() - t0 < timeout and proc.poll() is None:
+        try:
+            with open("/proc/%d/status" % proc.pid) as f:
+                for line in f:
+                    if line.startswith("SigCgt:") and (int(line.split()[1], 16) >> (signum - 1)) & 1:
+                        return True
+        except OSError:
+            pass
+        time.sleep(0.002)
+    return False
+
+
 def finish_proc(proc, cmd, earlier_lines=(), timeout=300):
     out, err = proc.communicate(timeout=timeout)
     return Result(proc.returncode, out, "".join(earlier_lines) + err, cmd)
