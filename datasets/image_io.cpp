@@ -53,6 +53,14 @@ const char* name_of(Scalar t) {
   return "?";
 }
 
+void check_extent(const std::string& name, const std::string& where, size_t width, size_t height) {
+  constexpr size_t kMax = size_t(1) << 30;
+  if (width == 0 || height == 0 || width > kMax || height > kMax / width)
+    throw Error(name, where,
+                std::to_string(width) + " x " + std::to_string(height) +
+                    " pixels: expected a non-empty image of at most 2^30 pixels");
+}
+
 namespace {
 template <typename T>
 T load(const uint8_t* p, bool swap) {

@@ -82,12 +82,16 @@ Image read_tiff(const std::filesystem::path& p) {
     fail("", "the TIFF file holds " + std::to_string(TIFFNumberOfDirectories(tif.get())) +
                  " pages: expected one image");
 
+  check_extent(name, "tag ImageWidth/ImageLength", width, height);
   const size_t n = size_of(t);
   std::vector<uint8_t> raw(size_t(width) * height * n);
   if (TIFFIsTiled(tif.get())) {
     uint32_t tw = 0, th = 0;
     TIFFGetField(tif.get(), TIFFTAG_TILEWIDTH, &tw);
     TIFFGetField(tif.get(), TIFFTAG_TILELENGTH, &th);
+    if (tw == 0 || th == 0 || static_cast<size_t>(TIFFTileSize(tif.get())) != size_t(tw) * th * n)
+      fail("tag TileWidth/TileLength", "unexpected tile size: expected TileWidth x TileLength x " +
+                                           std::to_string(n) + " bytes per tile");
     std::vector<uint8_t> tile(TIFFTileSize(tif.get()));
     for (uint32_t y = 0; y < height; y += th)
       for (uint32_t x = 0; x < width; x += tw) {
