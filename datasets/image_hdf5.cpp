@@ -97,6 +97,8 @@ Image read_hdf5(const std::filesystem::path& p, const std::string& dataset) {
   img.width = static_cast<size_t>(dims[rank - 1]);
   check_extent(name, "dataspace", img.width, img.height);
   img.type = std::string(cls == H5T_FLOAT ? "float" : (is_signed ? "int" : "uint")) + std::to_string(8 * bytes);
+  check_decoded_size(name, "dataspace", img.width * img.height * sizeof(double),
+                     static_cast<size_t>(H5Dget_storage_size(ds.id)));
   img.pixels.resize(img.width * img.height);
   if (H5Dread(ds.id, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, img.pixels.data()) < 0)
     throw Error(name, "data", "cannot be read (a filter whose plugin is missing, or a corrupt chunk)");

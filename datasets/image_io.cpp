@@ -61,6 +61,14 @@ void check_extent(const std::string& name, const std::string& where, size_t widt
                     " pixels: expected a non-empty image of at most 2^30 pixels");
 }
 
+void check_decoded_size(const std::string& name, const std::string& where, size_t decoded, size_t stored) {
+  constexpr size_t kFloor = size_t(256) << 20, kRatio = 4096;
+  if (decoded > kFloor && decoded / kRatio > stored)
+    throw Error(name, where,
+                std::to_string(decoded) + " bytes of pixels from " + std::to_string(stored) +
+                    " stored bytes: the header does not match the data");
+}
+
 namespace {
 template <typename T>
 T load(const uint8_t* p, bool swap) {

@@ -8,7 +8,9 @@
 #include <cstdarg>
 #include <cstring>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
+#include <system_error>
 
 #include "datasets/image_formats.hpp"
 #include "kernels/error.hpp"
@@ -84,6 +86,9 @@ Image read_tiff(const std::filesystem::path& p) {
 
   check_extent(name, "tag ImageWidth/ImageLength", width, height);
   const size_t n = size_of(t);
+  std::error_code ec;
+  const auto stored = std::filesystem::file_size(p, ec);
+  check_decoded_size(name, "tag ImageWidth/ImageLength", size_t(width) * height * n, ec ? 0 : size_t(stored));
   std::vector<uint8_t> raw(size_t(width) * height * n);
   if (TIFFIsTiled(tif.get())) {
     uint32_t tw = 0, th = 0;

@@ -67,7 +67,7 @@ TEST_CASE("image_io: EDF, .npy, TIFF, HDF5 and CBF files written by fabio/numpy/
   }
 }
 
-TEST_CASE("image_io: masks from every format equal, nonzero = masked; float flats stay fractional") {
+TEST_CASE("image_io: masks from every format equal (nonzero = masked), float flats stay fractional") {
   const auto& m = written();
   const fs::path dir = fs::path(m["images"][0]["spec"].get<std::string>()).parent_path();
   const auto ref = xrd::mask::read(dir / "mask.npy", 5, 7);
