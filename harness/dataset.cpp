@@ -129,9 +129,12 @@ Dataset load_dataset(const DatasetOptions& opt) {
   const integ::Geometry g = poni::read(ds.poni);
   std::vector<uint8_t> mask;
   if (!ds.mask.empty()) mask = mask::read(ds.mask, ds.width, ds.height);
+  std::vector<float> dark, flat;
+  if (opt.dark) ds.dark = *opt.dark, dark = image_io::read_float(ds.dark, ds.width, ds.height, "the dark image");
+  if (opt.flat) ds.flat = *opt.flat, flat = image_io::read_float(ds.flat, ds.width, ds.height, "the flat image");
   ds.integration = opt.integration;
   try {
-    ds.setup = integ::build_setup(g, mask, ds.width, ds.height, opt.integration, {}, {}, opt.threads);
+    ds.setup = integ::build_setup(g, mask, ds.width, ds.height, opt.integration, dark, flat, opt.threads);
   } catch (const std::invalid_argument& e) {
     throw Error(ds.poni.string(), "", std::string("cannot build the integration matrix: ") + e.what());
   }

@@ -20,6 +20,9 @@ struct DatasetOptions {
   std::filesystem::path dir;
   std::optional<std::filesystem::path> poni;   // default: DIR/geometry.poni (required for a plain folder of CBFs)
   std::optional<std::filesystem::path> mask;   // default: DIR/mask.cbf when present, else no mask file
+  // Dark current (subtracted) and flat field (divided by): any image_io format, floats kept as float32; none by
+  // default.
+  std::optional<std::string> dark, flat;
   integ::Options integration;                  // bins, unit, splitting, corrections
   size_t max_frames = 0;                       // 0 = every frame
   int threads = 0;                             // for the matrix build (0 = every core)
@@ -33,6 +36,7 @@ struct Dataset {
   uint64_t bytes = 0;                          // total size of the frame files
   size_t width = 0, height = 0;                // most of the first good frames' shape (see load_dataset)
   std::filesystem::path poni, mask;            // what was used (mask empty when none)
+  std::string dark, flat;                      // what was used (empty when none)
   nlohmann::json manifest;                     // manifest.json, or null
   integ::Options integration;
   integ::Setup setup;

@@ -206,6 +206,7 @@ ResultRow Runner::run_row(const RowSpec& spec) {
   sink.progress = progress_;
   std::unique_ptr<RowOutput> output;
   if (opt_.write) output = std::make_unique<RowOutput>(opt_.out_dir / "patterns" / (row.id + ".h5"), ds_);
+  sink.output = output.get();  // without it the row's HDF5 file is created but its patterns stay zero
 
   strat::RunContext ctx;
   ctx.source = ds_.source.get();

@@ -25,6 +25,8 @@ void add_bench_options(po::options_description& visible, po::options_description
       ("dataset", po::value(&a.dataset)->required(), "folder of CBF frames (from `xrdbench dataset synth`, or real)")
       ("poni", po::value(&a.poni), "geometry (default: DATASET/geometry.poni; required for a plain folder)")
       ("mask", po::value(&a.mask), "mask, nonzero = masked: CBF, EDF, .npy, TIFF or FILE.h5::/dataset (default: DATASET/mask.cbf when present)")
+      ("dark", po::value(&a.dark), "dark current image, subtracted (formats as --mask; float32/float64 kept as float32)")
+      ("flat", po::value(&a.flat), "flat field image, divided by (formats as --mask; 0 or NaN masks the pixel)")
       ("bins", po::value(&a.bins)->default_value(1000), "radial bins (1 to 1000000)")
       ("unit", po::value(&a.unit)->default_value("q_nm^-1"), "radial unit: 2th_deg, 2th_rad, q_nm^-1, q_A^-1, r_mm")
       ("split", po::value(&a.split)->default_value("bbox"), "pixel splitting: no, bbox, full")
@@ -174,6 +176,8 @@ Bench open_bench(const BenchArgs& a, int argc, char** argv, bool want_device) {
   d.dir = a.dataset;
   if (!a.poni.empty()) d.poni = a.poni;
   if (!a.mask.empty()) d.mask = a.mask;
+  if (!a.dark.empty()) d.dark = a.dark;
+  if (!a.flat.empty()) d.flat = a.flat;
   d.integration.bins = a.bins;
   try {
     d.integration.unit = integ::parse_unit(a.unit);

@@ -17,7 +17,7 @@
 namespace xrd::harness {
 
 struct BenchArgs {
-  std::string dataset, poni, mask;
+  std::string dataset, poni, mask, dark, flat;
   int bins = 1000;  // 1 .. kMaxBins
   std::string unit = "q_nm^-1", split = "bbox";
   std::string device = "opencl";
