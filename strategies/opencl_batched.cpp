@@ -2,7 +2,8 @@
 // straight into the open batch's pinned staging memory (the copies run in parallel; only the claim of a region is
 // serialized); the main thread only opens batches, submits a full one, and keeps `depth` batches in flight on the
 // device (upload, decode, integrate, patterns down) while the readers fill the next: host and device overlap, launches
-// are amortized over the batch, and no thread copies every frame.
+// are amortized over the batch, and no thread copies every frame. Under a paced source (`xrdbench realtime`) a batch
+// does not wait for frames the detector has not released: opt.flush_ms after its first frame it goes partial.
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
