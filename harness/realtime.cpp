@@ -68,10 +68,14 @@ void PacedSource::decide_upto(size_t i) const {
   }
 }
 
+PacedSource::clock::time_point PacedSource::release_time(size_t i) const {
+  return t0_ + std::chrono::duration_cast<clock::duration>(
+                   std::chrono::duration<double>(i < n_ ? rec_[i].release_s : double(i) / rate_));
+}
+
 bool PacedSource::acquire(size_t i) const {
   if (i >= n_) return false;
-  const auto release = t0_ + std::chrono::duration_cast<clock::duration>(
-                                 std::chrono::duration<double>(rec_[i].release_s));
+  const auto release = release_time(i);
   // Sleep until the release, in slices so that Ctrl-C is seen.
   for (;;) {
     if (stop_ && stop_->load(std::memory_order_relaxed)) return false;

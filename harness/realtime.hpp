@@ -34,6 +34,7 @@ inline constexpr const char* kRealtimeSchema = "xrdbench-realtime/1";
 // at t0 (a batch run), buffer_frames 0: unbounded.
 class PacedSource : public frames::FrameSource {
  public:
+  using clock = std::chrono::steady_clock;
   struct Frame {
     double release_s = 0;  // since t0
     double done_s = -1;    // when the sink got its pattern or error (since t0); -1: not yet, or dropped
@@ -59,11 +60,11 @@ class PacedSource : public frames::FrameSource {
   std::vector<std::filesystem::path> files() const override { return inner_.files(); }
   bool acquire(size_t i) const override;
   bool dropped(size_t i) const override;
+  clock::time_point release_time(size_t i) const override;
 
  private:
   void decide_upto(size_t i) const;  // under mu_
 
-  using clock = std::chrono::steady_clock;
   const frames::FrameSource& inner_;
   double rate_;
   size_t n_, buffer_;
