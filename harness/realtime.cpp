@@ -48,6 +48,16 @@ void PacedSource::load(size_t i, frames::EncodedFrame& frame) const {
   frame.index = i;
 }
 
+void PacedSource::load_into(size_t i, frames::EncodedFrame& frame, const PayloadClaim& claim) const {
+  // The dataset's direct read, the claim seeing the stream's frame index (sources pass `frame` itself as the
+  // metadata, as every FrameSource does today).
+  inner_.load_into(i % inner_.size(), frame, [&](const frames::EncodedFrame& meta, size_t bytes) {
+    frame.index = i;
+    return claim(meta, bytes);
+  });
+  frame.index = i;
+}
+
 void PacedSource::prefetch(size_t i) const {
   if (i < n_) inner_.prefetch(i % inner_.size());
 }

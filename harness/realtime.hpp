@@ -55,6 +55,7 @@ class PacedSource : public frames::FrameSource {
   size_t size() const override { return n_; }
   std::string origin(size_t i) const override;
   void load(size_t i, frames::EncodedFrame& frame) const override;
+  void load_into(size_t i, frames::EncodedFrame& frame, const PayloadClaim& claim) const override;
   void prefetch(size_t i) const override;
   size_t max_frame_bytes() const override { return inner_.max_frame_bytes(); }
   std::vector<std::filesystem::path> files() const override { return inner_.files(); }

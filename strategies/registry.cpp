@@ -1,10 +1,14 @@
 // The strategy registry: name -> (one-line description, factory). A new strategy is one file + one line here.
+#include <algorithm>
 #include <sstream>
+#include <thread>
 
 #include "kernels/error.hpp"
 #include "strategies/strategy.hpp"
 
 namespace xrd::strat {
+
+int default_readers() { return std::max(2, static_cast<int>(std::thread::hardware_concurrency()) - 2); }
 
 std::unique_ptr<Strategy> make_sequential();
 std::unique_ptr<Strategy> make_pool();

@@ -10,19 +10,16 @@
 
 namespace xrd::strat {
 
-void load_frame(const RunContext& ctx, size_t frame, int thread, FrameBuffer& fb) {
-  // Paced sources: wait for the frame's release (untimed: the stages time work, not the detector's clock); a
-  // dropped frame fails here, and deliver_error() hands it to the sink as dropped.
+void acquire_frame(const RunContext& ctx, size_t frame) {
   if (!ctx.source->acquire(frame)) throw Error(ctx.source->origin(frame), "", "dropped by the paced source");
+}
+
+void load_frame(const RunContext& ctx, size_t frame, int thread, FrameBuffer& fb) {
+  acquire_frame(ctx, frame);
   double t = ctx.now();
   ctx.source->load(frame, fb);
   ctx.add(Stage::read, t, frame, thread);
-  const auto& csr = ctx.setup->csr;
-  if (fb.width != csr.width || fb.height != csr.height)
-    throw Error(fb.origin, "",
-                "frame is " + std::to_string(fb.width) + " x " + std::to_string(fb.height) +
-                    " pixels, the dataset's geometry is for " + std::to_string(csr.width) + " x " +
-                    std::to_string(csr.height));
+  check_shape(ctx, fb);
   if (ctx.opt.verify_md5) {
     t = ctx.now();
     try {
@@ -33,6 +30,15 @@ void load_frame(const RunContext& ctx, size_t frame, int thread, FrameBuffer& fb
     }
     ctx.add(Stage::md5, t, frame, thread);
   }
+}
+
+void check_shape(const RunContext& ctx, const FrameBuffer& fb) {
+  const auto& csr = ctx.setup->csr;
+  if (fb.width != csr.width || fb.height != csr.height)
+    throw Error(fb.origin, "",
+                "frame is " + std::to_string(fb.width) + " x " + std::to_string(fb.height) +
+                    " pixels, the dataset's geometry is for " + std::to_string(csr.width) + " x " +
+                    std::to_string(csr.height));
 }
 
 void prefetch(const RunContext& ctx, size_t frame) {

@@ -55,6 +55,9 @@ struct RunContext {
   const frames::FrameSource* source = nullptr; // the dataset's frames, in order (frame index = position)
   const integ::Setup* setup = nullptr;        // CSR + corrections, built once per dataset
   ocl::DeviceContext* device = nullptr;       // the OpenCL device for gpu integration / opencl strategies, or null
+  // `--device opencl:all`: the host's other devices, which strategies that spread batches (opencl-batched) use
+  // beside `device`; the other strategies ignore them.
+  std::vector<ocl::DeviceContext*> extra_devices;
   Options opt;
   FrameSink* sink = nullptr;
   harness::StageProfiler* profiler = nullptr; // null = no stage timing
@@ -88,6 +91,10 @@ struct StrategyInfo {
   std::function<std::unique_ptr<Strategy>()> make;
   bool test = false;        // a test strategy of known cost (`xrdbench strategies` lists it under "test")
 };
+
+// Reader threads of our reader-based device design when --readers is not given: every core but two (the main thread
+// and the driver's), at least 2: reading payloads into pinned memory is the end-to-end limit, not the device.
+int default_readers();
 
 // Every strategy, in the order `xrdbench strategies` lists them.
 const std::vector<StrategyInfo>& strategies();
