@@ -57,6 +57,7 @@ struct ResultRow {
   std::vector<std::string> invalid_reasons;
   std::map<std::string, double> stages_ms;  // per-frame ms per stage (profiler.hpp's stage names)
   std::optional<PaperValue> paper;     // the paper's row, or null
+  nlohmann::json load_average;         // {"before": [1, 5, 15 min], "after": [...]} (environment.hpp), or null
 };
 
 // "<strategy>[-<readers>]-<integrator>-<source>", e.g. row_id("pool", 4, "gpu", "MEM") = "pool-4-gpu-MEM".
