@@ -24,6 +24,8 @@ import os  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import figures  # noqa: E402
+import realtime  # noqa: E402
+import scaling  # noqa: E402
 import xrdresults  # noqa: E402
 from xrdresults import REALTIME_FPS, fmt_fps  # noqa: E402
 
@@ -304,8 +306,15 @@ def summary_blocks(res, heading):
         if cold and cold is not best:
             items.append("**Best from disk** (cold page cache): `%s` at %s frames/s: %s." % (
                 cold.id, fmt_fps(cold.fps_median), keeps_up_text(cold)))
-    else:
+    elif res.rows:
         items.append("**Best**: no valid row with a measured speed: nothing can be concluded.")
+    rt = realtime._block(res)
+    if rt:
+        runs = [r for r in (rt.get("runs") or []) if isinstance(r, dict) and "error" not in r]
+        verdicts = ["%s: %s" % (realtime._title(r), realtime._verdict(r) if r.get("validated") else "INVALID")
+                    for r in runs[:4]]
+        items.append("**Real time** (`xrdbench realtime`, paced stream): %s%s." % (
+            "; ".join(verdicts) or "no run finished", " (and %d more runs)" % (len(runs) - 4) if len(runs) > 4 else ""))
     warns = trust_warnings(res)
     items.append("**Trust**: " + ("; ".join(warns) + "." if warns else
                                   "no warning (every row valid, spreads within %g%% of the median, machine not busy)."
@@ -413,6 +422,7 @@ def build(results, paper_csv, out_dir):
                ("p", "The paper's pool was best with 2-4 readers on 2x6 cores; each line is one machine's "
                      "pool rows (solid: GPU integration, dashed: CPU integration)."),
                ("img", "pool_scaling.png", "fps against the number of readers")]
+    blocks += scaling.section(results, out_dir)  # MPI ranks (reports/scaling.py); nothing without MPI rows
     blocks += [("h", 2, "Stage profile"),
                ("p", "Time per frame in each stage (ms), median over the runs, beside the paper's profile of its "
                      "sequential pipeline (section 2.3: 43 s for 1202 frames, integration 29 s, decompression "
@@ -430,6 +440,7 @@ def build(results, paper_csv, out_dir):
         figures.machines(results, paper, os.path.join(out_dir, "machines.png"))
         blocks += [("h", 2, "Machines compared"), comparison_table(results, paper),
                    ("img", "machines.png", "the same rows on several machines")]
+    blocks += realtime.blocks(results, out_dir)  # results.json's "realtime" block (reports/realtime.py)
     blocks += [("h", 2, "How to read this"),
                ("list", ["SSD rows start cold (files evicted from the page cache before each run; valid only with "
                          "at most 1% resident), MEM rows hot (valid only with at least 99% resident).",
@@ -519,7 +530,7 @@ def main(argv=None):
     except OSError as e:
         print("xrdbench report: error: cannot create %s: %s" % (args.out, e.strerror or e), file=sys.stderr)
         return 2
-    empty = [r.path for r in results if not r.rows]
+    empty = [r.path for r in results if not r.rows and not realtime._block(r)]
     if empty:
         print("xrdbench report: error: %s: no rows: nothing to report (was the run interrupted before its first "
               "row finished?)" % ", ".join(empty), file=sys.stderr)
