@@ -172,7 +172,8 @@ TEST_CASE("every key documented in docs/results-schema.md is written", "[harness
       // environment.cpp (test_harness_noise checks them, tests/reports/test_schema.py against real output)
       "cpu_frequency", "cur_mhz", "min_mhz", "max_mhz", "governor", "caches", "level", "size_bytes", "shared_by_cpus",
       "storage", "mount", "fs_type", "block_device", "disk", "model", "rotational", "before", "after",
-      "max_alloc_bytes", "local_mem_bytes", "max_work_group_size"};  // machine.opencl[] limits
+      "max_alloc_bytes", "local_mem_bytes", "max_work_group_size",  // machine.opencl[] limits
+      "mpi", "realtime"};  // written only by mpirun rows / `xrdbench realtime` (their own tests)
   for (auto& k : documented) {
     if (machine_keys.count(k)) continue;
     INFO("documented key: " << k);
