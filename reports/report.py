@@ -170,6 +170,13 @@ DETECTORS = {(1475, 1679): "Pilatus3 2M", (2463, 2527): "Pilatus 6M", (1030, 106
 MAX_FIGURE_ROWS = 80
 
 
+def _size(n):
+    """'3.07 GB' or '10.1 MB'."""
+    if not isinstance(n, (int, float)) or isinstance(n, bool):
+        return "? GB"
+    return "%.2f GB" % (n / 1e9) if n >= 1e9 else "%.1f MB" % (n / 1e6)
+
+
 def _int(v):
     return v if isinstance(v, int) and not isinstance(v, bool) else None
 
@@ -230,10 +237,12 @@ def _cpu_text(m):
     freq = m.get("cpu_frequency")
     f = ""
     if isinstance(freq, dict):
-        mx = freq.get("max_mhz")
+        mx, cur = freq.get("max_mhz"), freq.get("cur_mhz")
         gov = freq.get("governor")
         if isinstance(mx, (int, float)) and not isinstance(mx, bool):
             f += ", up to %.2f GHz" % (mx / 1000.0)
+        elif isinstance(cur, (int, float)) and not isinstance(cur, bool):
+            f += ", %.2f GHz when captured" % (cur / 1000.0)
         if isinstance(gov, str) and gov:
             f += ", governor %s" % gov
     online = _int(m.get("cpus_online"))
@@ -294,7 +303,7 @@ def summary_blocks(res, heading):
     items = [
         "**Machine**: %s; %s memory; GPU: %s; dataset storage: %s." % (_cpu_text(m), _gb(mem), gpu_text(m),
                                                                       storage_text(m)),
-        "**Dataset**: %s, %s frames, %s, %s." % (dataset_kind(ds), ds.get("frames", "?"), _gb(ds.get("bytes")),
+        "**Dataset**: %s, %s frames, %s, %s." % (dataset_kind(ds), ds.get("frames", "?"), _size(ds.get("bytes")),
                                                  detector_name(ds)),
     ]
     best = best_row(res)

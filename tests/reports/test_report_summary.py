@@ -52,7 +52,7 @@ class Summary(unittest.TestCase):
         self.assertIn("GPU: none (OpenCL CPU device: pthread-skylake-avx512-AMD EPYC)", s)
         self.assertIn("dataset storage: xfs file system on nvme0n1p1 (disk nvme0n1, SSD/flash, Samsung SSD 980 PRO) "
                       "mounted at `/data`.", s)
-        self.assertIn("**Dataset**: synthetic (`xrdbench dataset synth`, seed 1234), 100 frames, 0.3 GB, "
+        self.assertIn("**Dataset**: synthetic (`xrdbench dataset synth`, seed 1234), 100 frames, 253.9 MB, "
                       "Pilatus3 2M (1475 x 1679 pixels)", s)
         # fused-cpu-MEM: 612.5 fps = 2.45x 250
         self.assertIn("**Best**: `fused-cpu-MEM`", s)
