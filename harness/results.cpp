@@ -181,6 +181,7 @@ json to_json(const ResultRow& r) {
       {"invalid_reasons", r.invalid_reasons},
       {"stages_ms", std::move(stages)},
       {"paper", r.paper ? json{{"median_fps", r.paper->median_fps}, {"mad_fps", r.paper->mad_fps}} : json(nullptr)},
+      {"load_average", r.load_average},
   };
   if (!r.mpi.is_null()) j["mpi"] = r.mpi;
   return j;
@@ -281,6 +282,7 @@ ResultRow row_from_json(const json& j) {
   r.invalid_reasons = j["invalid_reasons"].get<std::vector<std::string>>();
   for (auto& [k, v] : j["stages_ms"].items()) r.stages_ms[k] = v.get<double>();
   if (!j["paper"].is_null()) r.paper = PaperValue{j["paper"]["median_fps"], j["paper"]["mad_fps"]};
+  if (auto it = j.find("load_average"); it != j.end() && it->is_object()) r.load_average = *it;  // optional
   if (j.contains("mpi") && j["mpi"].is_object()) r.mpi = j["mpi"];
   return r;
 }

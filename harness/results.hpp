@@ -57,6 +57,7 @@ struct ResultRow {
   std::vector<std::string> invalid_reasons;
   std::map<std::string, double> stages_ms;  // per-frame ms per stage (profiler.hpp's stage names)
   std::optional<PaperValue> paper;     // the paper's row, or null
+  nlohmann::json load_average;         // {"before": [1, 5, 15 min], "after": [...]} (environment.hpp), or null
   // Rows run by `mpirun -n R` (R > 1): {"ranks", "hosts", "distribution", "gather_write_s", "per_rank": [...]}
   // (harness/mpi_row.cpp builds it; docs/results-schema.md). Null otherwise, and then absent from the JSON.
   nlohmann::json mpi;

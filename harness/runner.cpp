@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "harness/cache.hpp"
+#include "harness/environment.hpp"
 #include "harness/h5_writer.hpp"
 #include "harness/mpi.hpp"
 #include "harness/stats.hpp"
@@ -160,6 +161,9 @@ void Runner::keep_trace(const std::string& row_id, const StageProfiler& prof) {
   trace_end_ = t_end;
 }
 
+// "%-28s" of the row lines.
+static std::string pad_id(const std::string& id) { return id.size() >= 28 ? id : id + std::string(28 - id.size(), ' '); }
+
 std::string default_label(const RowSpec& s) {
   const auto& info = strat::find_strategy(s.strategy);
   std::ostringstream o;
@@ -184,12 +188,20 @@ ResultRow Runner::run_row(const RowSpec& spec) {
   row.device = on_device ? device_name() : "cpu";
   row.device_is_cpu_opencl = on_device && device_is_cpu();
   row.frames = ds_.files.size();
+  const auto load_before = read_load_average();  // results.json's row.load_average (noise warnings)
+  // Row lines go above the progress line (Progress::note), never into it.
+  auto say = [this](const std::string& text) {
+    if (progress_ && progress_->active())
+      progress_->note(text);
+    else
+      std::fprintf(stderr, "%s\n", text.c_str());
+  };
 
   auto fail = [&](const std::string& why) {
     row.valid = false;
     row.validated = false;
     row.invalid_reasons.push_back(why);
-    if (!opt_.quiet) std::fprintf(stderr, "%-28s FAILED: %s\n", row.id.c_str(), why.c_str());
+    if (!opt_.quiet) say(pad_id(row.id) + " FAILED: " + why);
     ++rows_done_;
     return row;
   };
@@ -242,7 +254,8 @@ ResultRow Runner::run_row(const RowSpec& spec) {
     if (progress_) {
       std::string what = timed ? "run " + std::to_string(r - opt_.warmup + 1) + "/" + std::to_string(opt_.repeats)
                                : "warm-up";
-      progress_->start_row(rows_done_, row.id + ", " + what, ds_.files.size());
+      progress_->start_row(rows_done_, row.id + ", " + what, ds_.files.size(), static_cast<size_t>(r),
+                           static_cast<size_t>(total_runs));
     }
     double seconds = 0;
     try {
@@ -327,11 +340,15 @@ ResultRow Runner::run_row(const RowSpec& spec) {
                                     "% of the dataset resident before a run (needs 99%)");
   }
   row.valid = row.invalid_reasons.empty();
+  row.load_average = row_load_average_json(load_before, read_load_average());
   if (!opt_.quiet) {
-    std::fprintf(stderr, "%-28s %9.1f fps (MAD %.1f)  %s\n", row.id.c_str(), row.fps.median, row.fps.mad,
-                 row.valid ? "valid" : ("INVALID: " + row.invalid_reasons.front()).c_str());
+    char text[96];
+    std::snprintf(text, sizeof text, " %9.1f fps (MAD %.1f)  ", row.fps.median, row.fps.mad);
+    say(pad_id(row.id) + text + (row.valid ? "valid" : "INVALID: " + row.invalid_reasons.front()));
     for (size_t i = 0; i < row.errors.size() && i < 3; ++i)
-      std::fprintf(stderr, "    failed: %s: %s\n", row.errors[i].file.c_str(), row.errors[i].reason.c_str());
+      say("    failed: " + row.errors[i].file + ": " + row.errors[i].reason);
+    for (auto& w : noise_warnings(row, static_cast<int>(std::thread::hardware_concurrency())))
+      say("    warning: " + w + ": the figure may not be repeatable");
   }
   return row;
 }
