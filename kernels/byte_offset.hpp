@@ -48,7 +48,7 @@ DecodeResult decode_scalar(std::span<const uint8_t> in, std::span<float> out, El
 // On failure the elements before r.elements are exact; a fast kernel may have scribbled on the rest of `out`.
 DecodeResult decode(std::span<const uint8_t> in, std::span<int32_t> out, ElementType t = ElementType::i32);
 DecodeResult decode(std::span<const uint8_t> in, std::span<float> out, ElementType t = ElementType::i32);
-const char* fast_decoder_name();  // the kernel decode() runs: "avx512", "avx2" or "scalar"
+const char* fast_decoder_name();  // the kernel decode() runs: "avx512vnni", "avx512", "avx2" or "scalar"
 
 // One decoder kernel of this build. decode() runs the first one this CPU supports, unless use_decoder() chose
 // another; tests and benchmarks run each.

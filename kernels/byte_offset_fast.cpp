@@ -19,6 +19,8 @@ DecodeResult scalar_f32(std::span<const uint8_t> in, std::span<float> out, Eleme
 }
 
 const DecoderKernel kKernels[] = {
+    {"avx512vnni", "AVX-512 F, BW, VL, DQ and VNNI, BMI1, BMI2", kernels::avx512vnni_supported,
+     kernels::avx512vnni_i32, kernels::avx512vnni_f32},
     {"avx512", "AVX-512 F, BW, VL and DQ, BMI1, BMI2", kernels::avx512_supported, kernels::avx512_i32,
      kernels::avx512_f32},
     {"avx2", "AVX2, BMI1, BMI2", kernels::avx2_supported, kernels::avx2_i32, kernels::avx2_f32},
