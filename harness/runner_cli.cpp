@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "harness/environment.hpp"
+#include "kernels/byte_offset.hpp"
 #include "kernels/error.hpp"
 
 namespace po = boost::program_options;
@@ -24,6 +25,9 @@ void add_bench_options(po::options_description& visible, po::options_description
       ("frames", po::value(&a.frames)->default_value(0), "use only the first N frames (0 = all)")
       ("device", po::value(&a.device)->default_value("opencl"),
        "OpenCL device for GPU rows: opencl[:PLATFORM[:DEVICE]] (first GPU, else first device), or cpu (none)")
+      ("decoder", po::value(&a.decoder)->default_value("auto"),
+       "CPU byte-offset kernel of every row: auto (the best this CPU runs), avx512vnni, avx512, avx2, scalar "
+       "(recorded as machine.simd in results.json; the reference stays the scalar decoder)")
       ("threads", po::value(&a.threads)->default_value(0), "worker threads of the parallel strategies (0 = all cores)")
       ("repeats", po::value(&a.repeats)->default_value(5), "timed runs per row (median and MAD over them)")
       ("warmup", po::value(&a.warmup)->default_value(1), "untimed runs before them")
@@ -103,6 +107,7 @@ Bench open_bench(const BenchArgs& a, int argc, char** argv, bool want_device) {
   if (a.repeats < 1) throw Error("", "--repeats", "must be at least 1");
   if (a.warmup < 0) throw Error("", "--warmup", "must be 0 or more");
   if (a.threads < 0) throw Error("", "--threads", "must be 0 (all cores) or more");
+  bo::use_decoder(a.decoder);  // before capture_machine, which records the kernel
   Bench b;
   b.args = a;
   b.out_dir = a.out;

@@ -20,6 +20,7 @@ struct BenchArgs {
   int bins = 1000;
   std::string unit = "q_nm^-1", split = "bbox";
   std::string device = "opencl";
+  std::string decoder = "auto";  // the CPU byte-offset kernel (bo::use_decoder)
   size_t frames = 0;
   int threads = 0;
   int repeats = 5, warmup = 1;
@@ -27,7 +28,7 @@ struct BenchArgs {
   std::string out, trace;
 };
 
-// --dataset --poni --mask --bins --unit --split --frames --device --threads --repeats --warmup --verify-md5
+// --dataset --poni --mask --bins --unit --split --frames --device --decoder --threads --repeats --warmup --verify-md5
 // --no-write --drop-caches --out --trace --quiet (and the hidden --skip-eviction, for tests).
 void add_bench_options(boost::program_options::options_description& visible,
                        boost::program_options::options_description& hidden, BenchArgs& a,
