@@ -1,6 +1,6 @@
 // fused: the oneTBB pipeline (tbb_pipeline.hpp) where decoding and integration are fused: each payload is decoded a
 // block of pixels at a time into a small cache-resident buffer and each block is accumulated into the frame's bins
-// right away by the pixel-major engine. The 10 MB decoded image is never stored. A token carries a group of frames
+// right away by the fast strip engine. The 10 MB decoded image is never stored. A token carries a group of frames
 // (--batch, default 2) decoded block by block side by side: the engine's layout for a block, read from memory for
 // the first frame of the group, is still in cache for the others (the layout, not the image, is most of the memory
 // traffic once two cores share the memory bus).
@@ -21,8 +21,8 @@ class Fused : public TbbPipeline {
   }
 
   void process(const RunContext& ctx, Token& tok, int thread) override {
-    // Read and parse the group; frames of other element types than int32 (which wrap at their own width) are done
-    // whole, the ordinary way.
+    // Read the group; frames the codec cannot decode block by block (other element types than int32, which wrap at
+    // their own width; codecs without block decoding) are done whole, the ordinary way.
     std::vector<Item*> blockwise;
     size_t pixels = 0;
     for (size_t k = 0; k < tok.count; ++k) {
@@ -30,10 +30,8 @@ class Fused : public TbbPipeline {
       try {
         load_frame(ctx, it.frame, thread, it.fb);
         it.acc.clear();
-        it.pos = 0;
-        it.carry = 0;
-        pixels = it.fb.view.binary.width * it.fb.view.binary.height;  // the geometry's shape: load_frame checked
-        if (it.fb.view.binary.element_type == bo::ElementType::i32) {
+        pixels = it.fb.pixels();  // the geometry's shape: load_frame checked
+        if (it.blocks.start(it.fb)) {
           blockwise.push_back(&it);
           continue;
         }
@@ -53,29 +51,17 @@ class Fused : public TbbPipeline {
     const double t0 = ctx.now();
     for (size_t first = 0; first < pixels; first += kBlock) {
       const size_t count = std::min(kBlock, pixels - first);
-      const bool more = first + count < pixels;
       const std::span<int32_t> block(tok.image.data(), count);
       for (size_t k = 0; k < blockwise.size(); ++k) {
         Item& it = *blockwise[k];
         if (!it.error.empty()) continue;
         const double ta = ctx.now();
-        const bo::DecodeResult r = bo::decode(it.fb.view.payload.subspan(it.pos), block);
-        if (!r.ok() && !(more && r.status == bo::DecodeStatus::trailing_bytes)) {
-          // A bad stream: decode the whole frame the ordinary way for the error that names the byte in the file.
-          std::vector<int32_t> whole;
-          try {
-            decode_frame(ctx, thread, it.fb, whole);
-            it.error = "byte-offset stream: " + r.message();
-          } catch (const std::exception& e) {
-            it.error = failure_reason(e);
-          }
+        try {
+          it.blocks.next(block);
+        } catch (const std::exception& e) {
+          it.error = failure_reason(e);
           continue;
         }
-        // Byte-offset deltas go on across blocks: add the last value of the previous block.
-        if (it.carry != 0)
-          for (auto& x : block) x = static_cast<int32_t>(static_cast<uint32_t>(x) + it.carry);
-        it.carry = static_cast<uint32_t>(block[count - 1]);
-        it.pos += r.bytes_used;
         const double tb = ctx.now();
         engine_->accumulate(first, block, it.acc);
         const double tc = ctx.now();

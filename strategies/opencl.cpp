@@ -9,22 +9,23 @@ namespace {
 class OpenCl : public Strategy {
  public:
   void prepare(RunContext& ctx) override {
-    engine_ = std::make_unique<ocl::Engine>(require_device(ctx, "opencl"), *ctx.setup, max_file_bytes(ctx.files), 1);
+    engine_ = std::make_unique<ocl::Engine>(require_device(ctx, "opencl"), *ctx.setup, ctx.source->max_frame_bytes(), 1);
   }
 
   void run(RunContext& ctx) override {
     if (ctx.profiler) ctx.profiler->set_thread_name(0, "main (device decode + integrate)");
     const size_t pixels = ctx.setup->csr.width * ctx.setup->csr.height;
-    for (size_t i = 0; i < ctx.files.size() && !ctx.stopped(); ++i) {
+    for (size_t i = 0; i < ctx.frames() && !ctx.stopped(); ++i) {
       try {
         load_frame(ctx, i, 0, fb_);
+        require_device_codec(fb_);
       } catch (const std::exception& e) {
         deliver_error(ctx, i, 0, failure_reason(e));
         continue;
       }
       const double t = ctx.now();
       ocl::Staging& s = engine_->staging();
-      s.add(fb_.view.payload, pixels, fb_.view.binary.element_type, ctx.files[i].string(), i);
+      s.add(fb_.payload, pixels, fb_.element, fb_.origin, i);
       engine_->submit(s);
       engine_->complete(result_);
       ctx.add(Stage::integrate, t, i, 0);  // decode + integrate on the device, transfers included

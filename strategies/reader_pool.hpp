@@ -27,7 +27,7 @@ struct Slot {
 class ReaderPool {
  public:
   ~ReaderPool();
-  // Starts `readers` threads (profiler thread indices 1..readers, named "reader i") over ctx.files with `slots`
+  // Starts `readers` threads (profiler thread indices 1..readers, named "reader i") over ctx.source's frames with `slots`
   // slots (>= readers + 1); decode: the readers also decode into slot.image.
   void start(const RunContext& ctx, int readers, size_t slots, bool decode);
   // The next slot ready, in arrival order (Stage::wait on `thread` while blocked); null once every claimed frame

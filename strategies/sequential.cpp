@@ -12,7 +12,7 @@ class Sequential : public Strategy {
 
   void run(RunContext& ctx) override {
     if (ctx.profiler) ctx.profiler->set_thread_name(0, "main");
-    for (size_t i = 0; i < ctx.files.size() && !ctx.stopped(); ++i) {
+    for (size_t i = 0; i < ctx.frames() && !ctx.stopped(); ++i) {
       try {
         load_frame(ctx, i, 0, fb_);
         decode_frame(ctx, 0, fb_, image_, ctx.opt.reference);

@@ -2,9 +2,6 @@
 
 #include <algorithm>
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <tbb/task_arena.h>
 
 #include "kernels/error.hpp"
@@ -13,44 +10,47 @@
 
 namespace xrd::strat {
 
+void acquire_frame(const RunContext& ctx, size_t frame) {
+  if (!ctx.source->acquire(frame)) throw Error(ctx.source->origin(frame), "", "dropped by the paced source");
+}
+
 void load_frame(const RunContext& ctx, size_t frame, int thread, FrameBuffer& fb) {
-  const auto& path = ctx.files[frame];
-  fb.frame = frame;
+  acquire_frame(ctx, frame);
   double t = ctx.now();
-  cbf::read_file(path, fb.bytes);
-  fb.view = cbf::parse(fb.bytes, path.string());
+  ctx.source->load(frame, fb);
   ctx.add(Stage::read, t, frame, thread);
-  const auto& csr = ctx.setup->csr;
-  if (fb.view.binary.width != csr.width || fb.view.binary.height != csr.height)
-    throw Error(path.string(), "",
-                "frame is " + std::to_string(fb.view.binary.width) + " x " + std::to_string(fb.view.binary.height) +
-                    " pixels, the dataset's geometry is for " + std::to_string(csr.width) + " x " +
-                    std::to_string(csr.height));
+  check_shape(ctx, fb);
   if (ctx.opt.verify_md5) {
     t = ctx.now();
-    const auto st = cbf::check_md5(fb.view);
+    try {
+      frames::verify_md5(fb);
+    } catch (...) {
+      ctx.add(Stage::md5, t, frame, thread);
+      throw;
+    }
     ctx.add(Stage::md5, t, frame, thread);
-    if (st != cbf::Md5Status::ok)
-      throw Error(path.string(), "field Content-MD5",
-                  st == cbf::Md5Status::absent ? "absent, but --verify-md5 was asked"
-                                               : "MD5 of the payload does not match Content-MD5");
   }
 }
 
+void check_shape(const RunContext& ctx, const FrameBuffer& fb) {
+  const auto& csr = ctx.setup->csr;
+  if (fb.width != csr.width || fb.height != csr.height)
+    throw Error(fb.origin, "",
+                "frame is " + std::to_string(fb.width) + " x " + std::to_string(fb.height) +
+                    " pixels, the dataset's geometry is for " + std::to_string(csr.width) + " x " +
+                    std::to_string(csr.height));
+}
+
 void prefetch(const RunContext& ctx, size_t frame) {
-  if (frame >= ctx.files.size()) return;
-  const int fd = ::open(ctx.files[frame].c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return;
-  ::posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);
-  ::close(fd);
+  if (frame < ctx.frames()) ctx.source->prefetch(frame);
 }
 
 void decode_frame(const RunContext& ctx, int thread, const FrameBuffer& fb, std::vector<int32_t>& image,
                   bool reference) {
   const double t = ctx.now();
-  image.resize(fb.view.binary.width * fb.view.binary.height);
-  cbf::decode(fb.view, image, reference);
-  ctx.add(Stage::decode, t, fb.frame, thread);
+  image.resize(fb.pixels());
+  frames::decode(fb, image, reference);
+  ctx.add(Stage::decode, t, fb.index, thread);
 }
 
 void deliver(const RunContext& ctx, size_t frame, int thread, const integ::Pattern& p) {
@@ -61,7 +61,10 @@ void deliver(const RunContext& ctx, size_t frame, int thread, const integ::Patte
 
 void deliver_error(const RunContext& ctx, size_t frame, int thread, const std::string& reason) {
   const double t = ctx.now();
-  ctx.sink->error(frame, ctx.files[frame].string(), reason);
+  if (ctx.source->dropped(frame))
+    ctx.sink->dropped(frame);
+  else
+    ctx.sink->error(frame, ctx.source->origin(frame), reason);
   ctx.add(Stage::write, t, frame, thread);
 }
 
@@ -80,7 +83,7 @@ void HostIntegrator::prepare(const RunContext& ctx) {
   cpu_.reset();
   gpu_.reset();
   if (ctx.opt.integrator == Integrator::gpu) {
-    gpu_ = std::make_unique<ocl::Engine>(require_device(ctx, "gpu integration"), *ctx.setup, max_file_bytes(ctx.files),
+    gpu_ = std::make_unique<ocl::Engine>(require_device(ctx, "gpu integration"), *ctx.setup, ctx.source->max_frame_bytes(),
                                          1);
     return;
   }
@@ -106,14 +109,10 @@ void HostIntegrator::integrate(const RunContext& ctx, size_t frame, int thread, 
   ctx.add(Stage::integrate, t, frame, thread);
 }
 
-size_t max_file_bytes(const std::vector<std::filesystem::path>& files) {
-  size_t m = 0;
-  std::error_code ec;
-  for (auto& f : files) {
-    const auto n = std::filesystem::file_size(f, ec);
-    if (!ec) m = std::max<size_t>(m, n);
-  }
-  return m;
+void require_device_codec(const FrameBuffer& fb) {
+  if (fb.codec != frames::Codec::byte_offset)
+    throw Error(fb.origin, "", std::string("codec ") + frames::to_string(fb.codec) +
+                                   " has no OpenCL decoder: use a CPU strategy for these frames");
 }
 
 ocl::DeviceContext& require_device(const RunContext& ctx, const char* strategy) {

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "datasets/cbf.hpp"
+#include "datasets/frame_source.hpp"
 #include "kernels/integrate.hpp"
 #include "strategies/strategy.hpp"
 
@@ -16,24 +16,29 @@ class Engine;
 
 namespace xrd::strat {
 
-// One frame's file bytes and the parsed view into them (valid until the next load into the same buffer).
-struct FrameBuffer {
-  size_t frame = 0;
-  std::vector<uint8_t> bytes;
-  cbf::CbfView view;
-};
+// One frame's encoded bytes, codec and shape (valid until the next load into the same buffer).
+using FrameBuffer = frames::EncodedFrame;
 
-// Reads ctx.files[frame] (Stage::read), parses it, checks that its shape is the geometry's, and verifies its MD5
-// when ctx.opt.verify_md5 (Stage::md5; a mismatch or an absent MD5 fails the frame). Throws xrd::Error naming the file.
+// Loads frame `frame` from ctx.source (Stage::read), checks that its shape is the geometry's, and verifies its MD5
+// when ctx.opt.verify_md5 (Stage::md5; a mismatch or an absent MD5 fails the frame). Throws xrd::Error naming the
+// frame's origin (its file).
 void load_frame(const RunContext& ctx, size_t frame, int thread, FrameBuffer& fb);
 
-// Decodes a loaded frame into `image` (resized to width*height; fast decoder unless `reference`) (Stage::decode).
+// Paced sources: waits for the frame's release (untimed: the stages time work, not the detector's clock). A dropped
+// frame throws here, and deliver_error() hands it to the sink as dropped. load_frame() calls it first.
+void acquire_frame(const RunContext& ctx, size_t frame);
+
+// Decodes a loaded frame into `image` (resized to width*height; its codec's fast kernel unless `reference`)
+// (Stage::decode).
 void decode_frame(const RunContext& ctx, int thread, const FrameBuffer& fb, std::vector<int32_t>& image,
                   bool reference = false);
 
-// Asks the kernel to start reading ctx.files[frame] into the page cache now, asynchronously (posix_fadvise
-// WILLNEED), so that a later load_frame() finds it there: keeps the disk busy while the cores compute (cold runs).
-// A no-op past the end; failures are ignored (a hint only).
+// Throws xrd::Error naming the frame when its shape is not the geometry's (load_frame() checks it).
+void check_shape(const RunContext& ctx, const FrameBuffer& fb);
+
+// Asks the source to start reading frame `frame` now (CBF files: posix_fadvise WILLNEED into the page cache), so that
+// a later load_frame() finds it there: keeps the disk busy while the cores compute (cold runs). A no-op past the end;
+// failures are ignored (a hint only).
 void prefetch(const RunContext& ctx, size_t frame);
 
 // Hands a pattern or an error to the sink (Stage::write). Callers serialize these calls.
@@ -57,8 +62,8 @@ class HostIntegrator {
   std::unique_ptr<ocl::Engine> gpu_;
 };
 
-// The largest file of the dataset (bounds a device's per-frame staging).
-size_t max_file_bytes(const std::vector<std::filesystem::path>& files);
+// Throws xrd::Error naming the frame when its codec has no OpenCL decoder (the device strategies decode there).
+void require_device_codec(const FrameBuffer& fb);
 
 // Throws xrd::Error when a device strategy has no device.
 ocl::DeviceContext& require_device(const RunContext& ctx, const char* strategy);

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "datasets/frame_source.hpp"
 #include "harness/profiler.hpp"
 #include "kernels/integrate.hpp"
 
@@ -33,6 +34,9 @@ class FrameSink {
   virtual void pattern(size_t frame, const integ::Pattern& p) = 0;
   // The frame could not be read, parsed, verified or decoded: the run goes on without it.
   virtual void error(size_t frame, const std::string& file, const std::string& reason) = 0;
+  // A paced source dropped the frame (its buffer was full when the frame was released): not a failure of the frame.
+  // Sinks that never see paced sources may keep the default, which reports it as an error.
+  virtual void dropped(size_t frame) { error(frame, "", "dropped: the paced source's buffer was full"); }
 };
 
 struct Options {
@@ -42,19 +46,25 @@ struct Options {
   int batch = 0;                      // opencl-batched: frames per device launch; fused: frames per token (0 = default)
   int threads = 0;                    // worker threads of parallel strategies (0 = every core)
   bool reference = false;             // sequential only: scalar reference decoder + plain CSR reference integrator
+  double flush_ms = -1;               // opencl-batched: submit a partial batch this long after its first frame
+                                      // arrived (paced runs); < 0: wait until the batch is full (batch runs)
 };
 
 // Everything a run needs. The harness owns all of it and keeps it alive across the repetitions of a row.
 struct RunContext {
-  std::vector<std::filesystem::path> files;   // the dataset's frames, in order (frame index = position)
+  const frames::FrameSource* source = nullptr; // the dataset's frames, in order (frame index = position)
   const integ::Setup* setup = nullptr;        // CSR + corrections, built once per dataset
   ocl::DeviceContext* device = nullptr;       // the OpenCL device for gpu integration / opencl strategies, or null
+  // `--device opencl:all`: the host's other devices, which strategies that spread batches (opencl-batched) use
+  // beside `device`; the other strategies ignore them.
+  std::vector<ocl::DeviceContext*> extra_devices;
   Options opt;
   FrameSink* sink = nullptr;
   harness::StageProfiler* profiler = nullptr; // null = no stage timing
   const std::atomic<bool>* stop = nullptr;    // Ctrl-C: stop soon, between frames; the run is then discarded
 
   bool stopped() const { return stop && stop->load(std::memory_order_relaxed); }
+  size_t frames() const { return source ? source->size() : 0; }
   // Times [t0, now) of a stage for a frame (no-op without a profiler). Use: `double t = ctx.now(); ...; ctx.add(...)`.
   double now() const { return profiler ? profiler->now() : 0.0; }
   void add(Stage s, double t0, size_t frame, int thread) const {
@@ -68,7 +78,7 @@ class Strategy {
   // Untimed, once per row before the runs: build engines (upload the matrix to a device), allocate buffers.
   // Throws xrd::Error when the strategy cannot run with these options (e.g. gpu integration without a device).
   virtual void prepare(RunContext& ctx) {}
-  // Timed: process every file of ctx.files once, delivering each frame to ctx.sink. A frame that fails goes to
+  // Timed: process every frame of ctx.source once, delivering each frame to ctx.sink. A frame that fails goes to
   // sink.error() and the run goes on; only a failure of the strategy itself (device lost) throws.
   virtual void run(RunContext& ctx) = 0;
 };
@@ -79,7 +89,12 @@ struct StrategyInfo {
   bool uses_readers;        // --readers means something (results: "readers" is null otherwise)
   bool needs_device;        // always needs an OpenCL device, whatever --integrator says
   std::function<std::unique_ptr<Strategy>()> make;
+  bool test = false;        // a test strategy of known cost (`xrdbench strategies` lists it under "test")
 };
+
+// Reader threads of our reader-based device design when --readers is not given: every core but two (the main thread
+// and the driver's), at least 2: reading payloads into pinned memory is the end-to-end limit, not the device.
+int default_readers();
 
 // Every strategy, in the order `xrdbench strategies` lists them.
 const std::vector<StrategyInfo>& strategies();

@@ -23,7 +23,7 @@ void TbbPipeline::prepare(RunContext& ctx) {
 }
 
 void TbbPipeline::run(RunContext& ctx) {
-  const size_t n = ctx.files.size(), group = tokens_.front()->items.size();
+  const size_t n = ctx.frames(), group = tokens_.front()->items.size();
   const size_t ahead = 2 * tokens_.size() * group;  // files asked of the disk ahead of the one being handed out
   size_t next = 0;
   free_.clear();  // every token is free between runs (a run that threw may have left some out)

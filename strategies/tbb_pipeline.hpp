@@ -28,9 +28,7 @@ class TbbPipeline : public Strategy {
     integ::FastIntegrator::Accumulator acc;
     integ::Pattern pattern;
     std::string error;  // non-empty: the frame failed (the reason); the other frames of the group go on
-    // Decoding state of a frame decoded block by block (fused).
-    size_t pos = 0;
-    uint32_t carry = 0;
+    frames::BlockDecoder blocks;  // a frame decoded block by block (fused)
   };
   // A group of consecutive frames in flight.
   struct Token {

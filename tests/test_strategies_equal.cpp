@@ -20,7 +20,7 @@ CollectingSink run_strategy(const harness::Dataset& ds, const std::string& name,
   CollectingSink sink(ds.files.size(), static_cast<size_t>(ds.setup.csr.bins));
   harness::StageProfiler prof;
   strat::RunContext ctx;
-  ctx.files = ds.files;
+  ctx.source = ds.source.get();
   ctx.setup = &ds.setup;
   ctx.device = dev;
   ctx.opt = o;
@@ -185,7 +185,7 @@ TEST_CASE("strategies time their stages into the profiler") {
     CollectingSink sink(ds.files.size(), static_cast<size_t>(ds.setup.csr.bins));
     harness::StageProfiler prof;
     strat::RunContext ctx;
-    ctx.files = ds.files;
+    ctx.source = ds.source.get();
     ctx.setup = &ds.setup;
     ctx.sink = &sink;
     ctx.profiler = &prof;
