@@ -12,6 +12,7 @@
 
 #include "harness/cache.hpp"
 #include "harness/environment.hpp"
+#include "kernels/byte_offset.hpp"
 #include "kernels/error.hpp"
 
 namespace po = boost::program_options;
@@ -35,6 +36,9 @@ void add_bench_options(po::options_description& visible, po::options_description
        "OpenCL device for GPU rows: opencl[:PLATFORM[:DEVICE]] (first GPU, else first device), cpu (none); "
        "opencl:local-rank (under mpirun, rank i of a host takes GPU i mod GPUs); opencl:all (opencl-batched "
        "spreads its batches over every GPU of the host; other rows use the first)")
+      ("decoder", po::value(&a.decoder)->default_value("auto"),
+       "CPU byte-offset kernel of every row: auto (the best this CPU runs), avx512vnni, avx512, avx2, scalar "
+       "(recorded as machine.simd in results.json; the reference stays the scalar decoder)")
       ("threads", po::value(&a.threads)->default_value(0), "worker threads of the parallel strategies (0 = all cores)")
       ("repeats", po::value(&a.repeats)->default_value(5), "timed runs per row (median and MAD over them)")
       ("warmup", po::value(&a.warmup)->default_value(1), "untimed runs before them")
@@ -155,6 +159,7 @@ Bench open_bench(const BenchArgs& a, int argc, char** argv, bool want_device) {
   if (a.frames < 0) throw Error("", "--frames", "must be 0 (all frames) or more, not " + std::to_string(a.frames));
   if (a.bins < 1 || a.bins > kMaxBins)
     throw Error("", "--bins", "must be 1 to " + std::to_string(kMaxBins) + ", not " + std::to_string(a.bins));
+  bo::use_decoder(a.decoder);  // before capture_machine, which records the kernel
   Bench b;
   b.args = a;
   b.out_dir = a.out;

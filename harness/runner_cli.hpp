@@ -21,6 +21,7 @@ struct BenchArgs {
   int bins = 1000;  // 1 .. kMaxBins
   std::string unit = "q_nm^-1", split = "bbox";
   std::string device = "opencl";
+  std::string decoder = "auto";  // the CPU byte-offset kernel (bo::use_decoder)
   long long frames = 0;  // >= 0 (0 = all); signed so that a negative value is refused, not wrapped
   int threads = 0;
   int repeats = 5, warmup = 1;
@@ -29,7 +30,7 @@ struct BenchArgs {
   double mpi_timeout = 600;  // under mpirun: seconds a rank waits at a barrier before aborting the job
 };
 
-// --dataset --poni --mask --bins --unit --split --frames --device --threads --repeats --warmup --verify-md5
+// --dataset --poni --mask --bins --unit --split --frames --device --decoder --threads --repeats --warmup --verify-md5
 // --no-write --drop-caches --out --trace --quiet (and the hidden --skip-eviction, for tests).
 void add_bench_options(boost::program_options::options_description& visible,
                        boost::program_options::options_description& hidden, BenchArgs& a,
