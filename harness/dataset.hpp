@@ -1,5 +1,6 @@
-// A dataset: a folder of CBF frames, with the geometry (PONI), the mask and, when `xrdbench dataset synth` made it,
-// manifest.json; loaded once, with the integration Setup (CSR matrix + corrections) built once for every row.
+// A dataset: a folder of CBF frames, or of NXmx HDF5 files (bitshuffle-LZ4 frames; or the path of one master file),
+// with the geometry (PONI), the mask and, when `xrdbench dataset synth` made it, manifest.json; loaded once, with the
+// integration Setup (CSR matrix + corrections) built once for every row.
 #pragma once
 #include <cstdint>
 #include <filesystem>
@@ -17,9 +18,9 @@
 namespace xrd::harness {
 
 struct DatasetOptions {
-  std::filesystem::path dir;
+  std::filesystem::path dir;                   // a folder, or an NXmx master (or single) HDF5 file
   std::optional<std::filesystem::path> poni;   // default: DIR/geometry.poni (required for a plain folder of CBFs)
-  std::optional<std::filesystem::path> mask;   // default: DIR/mask.cbf when present, else no mask file
+  std::optional<std::filesystem::path> mask;   // default: DIR/mask.cbf when present, else NXmx pixel_mask, else none
   integ::Options integration;                  // bins, unit, splitting, corrections
   size_t max_frames = 0;                       // 0 = every frame
   int threads = 0;                             // for the matrix build (0 = every core)
@@ -27,8 +28,12 @@ struct DatasetOptions {
 
 struct Dataset {
   std::filesystem::path dir;
-  std::vector<std::filesystem::path> files;    // frame files, sorted by name (mask and non-CBF files excluded)
+  std::vector<std::filesystem::path> files;    // the files holding the frames: CBF frames sorted by name (mask and
+                                               // non-CBF files excluded), or NXmx master and data files
   std::shared_ptr<const frames::FrameSource> source;  // the frames, as strategies read them
+  std::string format = "cbf";                  // "cbf" | "nxmx"
+  frames::Codec codec = frames::Codec::byte_offset;
+  bo::ElementType element = bo::ElementType::i32;  // of the first frame
   uint64_t bytes = 0;                          // total size of the frame files
   size_t width = 0, height = 0;                // from the first frame
   std::filesystem::path poni, mask;            // what was used (mask empty when none)
@@ -36,12 +41,17 @@ struct Dataset {
   integ::Options integration;
   integ::Setup setup;
 
+  size_t frames() const { return source ? source->size() : files.size(); }
   DatasetInfo info() const;                    // results.json's "dataset" object
 };
 
 // Lists the frames, reads the geometry and the mask, builds the Setup. Throws xrd::Error saying what is missing
 // (no CBF files; no geometry.poni and no --poni; unreadable mask; frames of different shapes than the mask).
 Dataset load_dataset(const DatasetOptions& opt);
+
+// The NXmx files of a folder that name frames: its *_master.h5 files, or when there are none, its *.h5 files (single
+// files), sorted by name; data files (*_data_NNNNNN.h5) are reached through their masters.
+std::vector<std::filesystem::path> list_nxmx(const std::filesystem::path& dir);
 
 // The CBF frame files of a folder, sorted by name: *.cbf except the mask file.
 std::vector<std::filesystem::path> list_frames(const std::filesystem::path& dir,

@@ -41,10 +41,10 @@ std::string row_id_of(const RowSpec& spec) {
 class RowOutput {
  public:
   RowOutput(std::filesystem::path path, const Dataset& ds) : path_(std::move(path)) {
-    layout_.frames = ds.files.size();
+    layout_.frames = ds.frames();
     layout_.radial_unit = integ::to_string(ds.setup.csr.unit);
     layout_.radial = ds.setup.csr.radial;
-    for (auto& f : ds.files) layout_.source_files.push_back(f.string());
+    for (size_t i = 0; i < ds.frames(); ++i) layout_.source_files.push_back(ds.source->origin(i));
     std::filesystem::create_directories(path_.parent_path());
   }
   void open() { writer_ = std::make_unique<h5::NxWriter>(path_, layout_); }
@@ -97,10 +97,10 @@ const PatternSet& Runner::reference() {
   auto strategy = strat::find_strategy("sequential").make();
   Sink sink;
   PatternSet ref;
-  ref.reset(ds_.files.size(), static_cast<size_t>(ds_.setup.csr.bins));
+  ref.reset(ds_.frames(), static_cast<size_t>(ds_.setup.csr.bins));
   sink.patterns = &ref;
   sink.progress = progress_;
-  if (progress_) progress_->start_row(rows_done_, "reference (scalar decoder, plain CSR)", ds_.files.size());
+  if (progress_) progress_->start_row(rows_done_, "reference (scalar decoder, plain CSR)", ds_.frames());
   strat::RunContext ctx;
   ctx.source = ds_.source.get();
   ctx.setup = &ds_.setup;
@@ -174,7 +174,8 @@ ResultRow Runner::run_row(const RowSpec& spec) {
   row.label = spec.label.empty() ? default_label(info, spec) : spec.label;
   row.device = on_device ? device_name() : "cpu";
   row.device_is_cpu_opencl = on_device && device_is_cpu();
-  row.frames = ds_.files.size();
+  row.frames = ds_.frames();
+  row.codec = frames::to_string(ds_.codec);
 
   auto fail = [&](const std::string& why) {
     row.valid = false;
@@ -222,16 +223,16 @@ ResultRow Runner::run_row(const RowSpec& spec) {
   for (int r = 0; r < total_runs; ++r) {
     const bool timed = r >= opt_.warmup;
     const double res = prepare_cache(spec.cache);
-    got.reset(ds_.files.size(), static_cast<size_t>(ds_.setup.csr.bins));
+    got.reset(ds_.frames(), static_cast<size_t>(ds_.setup.csr.bins));
     sink.ok = sink.failed = 0;
     sink.errors.clear();
     const bool last = r == total_runs - 1;
     prof.reset();
-    if (opt_.trace && last) prof.record_events(ds_.files.size() * 16 + 1024);
+    if (opt_.trace && last) prof.record_events(ds_.frames() * 16 + 1024);
     if (progress_) {
       std::string what = timed ? "run " + std::to_string(r - opt_.warmup + 1) + "/" + std::to_string(opt_.repeats)
                                : "warm-up";
-      progress_->start_row(rows_done_, row.id + ", " + what, ds_.files.size());
+      progress_->start_row(rows_done_, row.id + ", " + what, ds_.frames());
     }
     double seconds = 0;
     try {
@@ -271,7 +272,7 @@ ResultRow Runner::run_row(const RowSpec& spec) {
     residencies.push_back(res);
     wall.push_back(seconds);
     fps.push_back(seconds > 0 ? static_cast<double>(sink.ok) / seconds : 0.0);
-    for (auto& [k, v] : prof.per_frame_ms(ds_.files.size())) stages[k].push_back(v);
+    for (auto& [k, v] : prof.per_frame_ms(ds_.frames())) stages[k].push_back(v);
     row.failed_frames = sink.failed;
     if (row.errors.empty()) row.errors = sink.errors;
     if (last && opt_.trace) keep_trace(row.id, prof);
@@ -323,7 +324,7 @@ ReadBound measure_cold_read(const Dataset& ds, int threads, bool drop_caches) {
   evict(ds.files, drop_caches);
   b.resident_before = residency(ds.files).fraction();
   std::vector<std::vector<std::filesystem::path>> parts(static_cast<size_t>(b.threads));
-  for (size_t i = 0; i < ds.files.size(); ++i) parts[i % parts.size()].push_back(ds.files[i]);
+  for (size_t i = 0; i < ds.frames(); ++i) parts[i % parts.size()].push_back(ds.files[i]);
   const auto t0 = std::chrono::steady_clock::now();
   std::vector<std::thread> pool;
   std::exception_ptr failure;
@@ -341,7 +342,7 @@ ReadBound measure_cold_read(const Dataset& ds, int threads, bool drop_caches) {
   if (failure) std::rethrow_exception(failure);
   b.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   b.mb_per_s = static_cast<double>(ds.bytes) / 1e6 / b.seconds;
-  b.frames_per_s = static_cast<double>(ds.files.size()) / b.seconds;
+  b.frames_per_s = static_cast<double>(ds.frames()) / b.seconds;
   return b;
 }
 
