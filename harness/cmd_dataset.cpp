@@ -24,31 +24,38 @@ int usage_error(const char* prog, const std::string& msg) {
 
 int dataset_synth(int argc, char** argv) {
   const int hw = std::max(1, int(std::thread::hardware_concurrency()));
-  std::string out, format = "cbf", pixel = "uint32";
+  std::string out, detector, format = "cbf", pixel;
   long long frames = 0, threads = hw, scan_steps = 41, frames_per_file = 1000;
   unsigned long long seed = 1234;
   po::options_description desc(
-      "Usage: xrdbench dataset synth --out DIR --frames N [--seed S] [--threads T] [--format cbf|h5]\n\n"
+      "Usage: xrdbench dataset synth --out DIR --frames N [--seed S] [--threads T] [--detector NAME]\n"
+      "                              [--format cbf|h5 [--pixel TYPE] [--frames-per-file N]]\n\n"
       "Writes a synthetic Pilatus3 2M dataset into DIR: frame_00000.cbf ... (1475 x 1679 int32, byte-offset,\n"
       "~2.5 MB each: powder rings of LaB6, CeO2 and Al whose intensities and widths follow a sinogram scan,\n"
       "smooth background, Poisson noise, module gaps -1, dead pixels -2, hot pixels > 2^20), geometry.poni\n"
       "(pyFAI version 2, the geometry the rings are drawn with), mask.cbf (int32, nonzero = masked) and\n"
       "manifest.json (per-file size and MD5, seed, parameters, phases). The same seed gives the same bytes\n"
-      "whatever --threads. The paper's dataset is 1202 frames (3 GB).\n\n"
+      "whatever --threads. The paper's dataset is 1202 frames (3 GB). --detector draws the same model on another\n"
+      "detector's shape and gaps (`xrdbench realtime --help` lists the presets).\n\n"
       "--format h5 writes the same frames as an Eiger2 / Pilatus4-style NXmx dataset instead of CBF files:\n"
       "synth_master.h5 (detector metadata, pixel_mask, /entry/data/data_NNNNNN external links) and\n"
       "synth_data_000001.h5 ... (--frames-per-file frames each, one bitshuffle-LZ4 chunk per frame, HDF5 filter\n"
       "32008: h5py + the bitshuffle plugin read them), --pixel uint16|uint32|int32 (unsigned: gaps, dead pixels\n"
       "and values >= 2^N - 1 are stored as 2^N - 1, the overflow flag readers mask), plus geometry.poni, mask.cbf\n"
-      "and manifest.json (\"layout\": \"nxmx\", listing the HDF5 files).\n\nOptions");
+      "and manifest.json (\"layout\": \"nxmx\", listing the HDF5 files). E.g. an Eiger2 4M run:\n"
+      "  xrdbench dataset synth --out DIR --frames 100 --detector eiger2-4m --format h5\n\nOptions");
   desc.add_options()("help,h", "this help")("out,o", po::value(&out), "output folder (created when missing)")(
       "frames,n", po::value(&frames), "number of frames (>= 1)")("seed,s", po::value(&seed)->default_value(seed),
                                                                   "random seed")(
       "threads,j", po::value(&threads)->default_value(threads), "worker threads (>= 1; default: every core)")(
       "scan-steps", po::value(&scan_steps)->default_value(scan_steps),
       "translations per scan line (frames = lines x steps; lines step 6 degrees)")(
+      "detector", po::value(&detector),
+      ("draw the frames for this detector preset instead: its shape, pixel size and module gaps, the geometry moved "
+       "onto it (docs/detectors.md): " + detectors::known_names()).c_str())(
       "format", po::value(&format)->default_value(format), "cbf (a byte-offset CBF per frame) | h5 (NXmx, bitshuffle-LZ4)")(
-      "pixel", po::value(&pixel)->default_value(pixel), "--format h5: stored pixel type uint16 | uint32 | int32")(
+      "pixel", po::value(&pixel),
+      "--format h5: stored pixel type uint16 | uint32 | int32 (default: uint16 for a 16-bit --detector, else uint32)")(
       "frames-per-file", po::value(&frames_per_file)->default_value(frames_per_file),
       "--format h5: frames per data file (0: one single file, frames in the master)");
   po::variables_map vm;
@@ -71,6 +78,14 @@ int dataset_synth(int argc, char** argv) {
   if (scan_steps < 2) return usage_error(argv[0], "--scan-steps must be at least 2");
   if (format != "cbf" && format != "h5") return usage_error(argv[0], "--format must be cbf or h5, got " + format);
   bo::ElementType element = bo::ElementType::u32;
+  if (pixel.empty() && !detector.empty()) {
+    try {
+      if (detectors::find(detector).bit_depth <= 16) pixel = "uint16";
+    } catch (const std::exception& e) {
+      return usage_error(argv[0], e.what());
+    }
+  }
+  if (pixel.empty()) pixel = "uint32";
   if (pixel == "uint16")
     element = bo::ElementType::u16;
   else if (pixel == "int32")
@@ -80,6 +95,13 @@ int dataset_synth(int argc, char** argv) {
   if (frames_per_file < 0) return usage_error(argv[0], "--frames-per-file must be 0 or more");
 
   synth::Params p;
+  if (!detector.empty()) {
+    try {
+      p = synth::for_detector(detectors::find(detector));
+    } catch (const std::exception& e) {
+      return usage_error(argv[0], e.what());
+    }
+  }
   p.seed = seed;
   p.frames = size_t(frames);
   p.scan_steps = size_t(scan_steps);
@@ -99,7 +121,7 @@ int dataset_synth(int argc, char** argv) {
   const auto& m = r.manifest;
   const double mean = double(m.total_bytes) / double(m.frames);
   std::printf("wrote %zu frames to %s: %.3f MB/frame (%.2fx vs int32), %.3f GB in all\n", m.frames, out.c_str(),
-              mean / 1e6, double(synth::kPixels * 4) / mean, double(m.total_bytes) / 1e9);
+              mean / 1e6, double(p.layout.pixels() * 4) / mean, double(m.total_bytes) / 1e9);
   std::printf("%.2f s for the frames (%.1f frames/s, %lld threads) + %.2f s setup\n", r.seconds,
               r.frames_per_second(), threads, r.setup_seconds);
   if (r.stale_frames)

@@ -22,6 +22,9 @@ class DeviceContext;
 }
 
 namespace xrd::harness {
+namespace mpi {
+class Session;
+}
 
 enum class CacheMode { hot, cold };
 const char* source_name(CacheMode c);  // "MEM" (hot) | "SSD" (cold): the paper's words
@@ -39,6 +42,8 @@ struct RowSpec {
   std::string label;      // "" -> made from the above
 };
 
+// The label a row gets when spec.label is empty: "pool (4 readers), GPU integration, MEM (hot)".
+std::string default_label(const RowSpec& spec);
 // spec.id, or row_id(strategy, readers (strategies with readers only), cpu|gpu, SSD|MEM).
 std::string row_id_of(const RowSpec& spec);
 // Whether the row runs on the OpenCL device (a device strategy, or gpu integration).
@@ -54,6 +59,11 @@ struct RunnerOptions {
   bool trace = false;                // keep every row's last-run stage events (trace_events())
   bool quiet = false;                // no per-row line on stderr
   std::string no_device_reason;      // why there is no device, for the rows that need one
+  // mpirun: the job's ranks. With more than one, every row runs on each rank's contiguous block of the frames
+  // (harness/mpi_row.cpp); null or one rank: this process runs every frame.
+  const mpi::Session* mpi = nullptr;
+  std::vector<ocl::DeviceContext*> extra_devices;  // --device opencl:all: devices beside `device` (opencl-batched)
+  double mpi_timeout_s = 600;        // a rank waiting longer than this for the others at a barrier aborts the job
 };
 
 // Thrown by run_row when the stop flag was raised during the row: the row is discarded, earlier rows stand.
@@ -82,9 +92,12 @@ class Runner {
   // The device description for results ("cpu" for CPU integration) and whether it is an OpenCL CPU device.
   std::string device_name() const;
   bool device_is_cpu() const;
+  // Whether /proc/sys/vm/drop_caches was written before some cold run (--drop-caches, as root).
+  bool drop_caches_done() const { return drop_caches_done_; }
 
  private:
   struct Sink;
+  ResultRow run_row_mpi(const RowSpec& spec);  // run_row on the ranks of opt_.mpi (harness/mpi_row.cpp)
   double prepare_cache(CacheMode mode);
   void keep_trace(const std::string& row_id, const StageProfiler& prof);
 
@@ -99,6 +112,7 @@ class Runner {
   double trace_end_ = 0;
   int trace_rows_ = 0;
   size_t rows_done_ = 0;
+  bool drop_caches_done_ = false;
 };
 
 // What the disk allows for this dataset when nothing is cached: every file evicted, then read once (cache.hpp's
@@ -108,7 +122,17 @@ struct ReadBound {
   double seconds = 0, mb_per_s = 0, frames_per_s = 0;
   double resident_before = 0;  // fraction resident after the eviction (> 0.01: the figure is not a disk figure)
 };
-ReadBound measure_cold_read(const Dataset& ds, int threads, bool drop_caches);
+// Files that cannot be opened are left out (the rows report them). drop_caches_done: set when drop_caches was written.
+ReadBound measure_cold_read(const Dataset& ds, int threads, bool drop_caches, bool* drop_caches_done = nullptr);
+
+// The disk's bound as fio finds it: measure_cold_read() with 1, 2, 4, ... threads (several requests in flight; up to
+// 4x the cores, at least 16), the best of them. A cold row reads the same files: it cannot beat `best`.
+struct ReadBoundSweep {
+  std::vector<ReadBound> sweep;
+  ReadBound best;
+  nlohmann::json to_json() const;  // {"best": {...}, "sweep": [...]}, results.json's "read_bound"
+};
+ReadBoundSweep measure_read_bound(const Dataset& ds, bool drop_caches, bool* drop_caches_done = nullptr);
 
 // Ctrl-C: the first SIGINT raises the returned flag (strategies stop between frames, the finished rows are kept);
 // a second one kills the process the default way.

@@ -210,7 +210,7 @@ std::vector<DeviceInfo> list_devices() {
   return out;
 }
 
-DeviceSpec parse_device_spec(const std::string& text) {
+DeviceSpec parse_device_spec(const std::string& text, int local_rank) {
   DeviceSpec spec;
   spec.text = text;
   const std::string t = lower(trim(text));
@@ -227,15 +227,39 @@ DeviceSpec parse_device_spec(const std::string& text) {
     if (spec.device_sel.find(':') != std::string::npos)
       throw xrd::Error("", "option --device", "'" + text + "' has too many ':' (expected opencl:PLATFORM:DEVICE)");
   }
+  // `local-rank` and `all` choose among the devices of a platform (any platform when they stand alone).
+  const auto many = [](const std::string& sel) { return lower(sel) == "local-rank" || lower(sel) == "all"; };
+  std::string many_sel;
+  if (many(spec.platform_sel) && spec.device_sel.empty()) std::swap(spec.platform_sel, spec.device_sel);
+  if (many(spec.device_sel)) many_sel = lower(spec.device_sel);
   auto all = list_devices();
   // Device indices count within their platform; without a device selector prefer a GPU.
   std::vector<const DeviceInfo*> hits;
   for (auto& d : all)
     if (matches(spec.platform_sel, d.platform_index, d.platform + " " + d.platform_version) &&
-        matches(spec.device_sel, d.device_index, d.name + " " + d.vendor))
+        (!many_sel.empty() || matches(spec.device_sel, d.device_index, d.name + " " + d.vendor)))
       hits.push_back(&d);
   if (hits.empty())
     throw xrd::Error("", "option --device", "no OpenCL device matches '" + text + "'; " + available(all));
+  if (!many_sel.empty()) {
+    // The GPUs among the hits, or every hit when there is none.
+    std::vector<const DeviceInfo*> gpus;
+    for (auto* h : hits)
+      if (h->is_gpu) gpus.push_back(h);
+    if (!gpus.empty()) hits = gpus;
+    if (many_sel == "all") {
+      if (gpus.empty()) hits.resize(1);  // no GPU: one device, as `opencl` (several CPU devices share the cores)
+      for (auto* h : hits) spec.all.push_back(*h);
+      spec.device = *hits.front();
+    } else {
+      if (local_rank < 0) {
+        const char* v = std::getenv("OMPI_COMM_WORLD_LOCAL_RANK");
+        local_rank = v ? std::max(0, std::atoi(v)) : 0;
+      }
+      spec.device = *hits[static_cast<size_t>(local_rank) % hits.size()];
+    }
+    return spec;
+  }
   const DeviceInfo* pick = hits.front();
   if (spec.device_sel.empty())
     for (auto* h : hits)

@@ -39,6 +39,10 @@ std::vector<DeviceInfo> list_devices();
 //   opencl                        the first GPU of any platform, else the first device
 //   opencl:PLATFORM               the first GPU of that platform, else its first device
 //   opencl:PLATFORM:DEVICE        that device
+//   opencl:local-rank             under mpirun, rank i of a host takes GPU i mod (GPUs of the host), in
+//   opencl:PLATFORM:local-rank    list_devices() order (no GPU: the devices); outside mpirun, the first one
+//   opencl:all                    every GPU of the host (no GPU: the first device, as `opencl`); strategies that
+//   opencl:PLATFORM:all           spread over devices (opencl-batched) use them all, the others the first
 // PLATFORM and DEVICE are indices (as `xrdbench devices` prints them) or case-insensitive substrings of the
 // platform name or version / the device name or vendor ("opencl:nvidia", "opencl:pocl:0", "opencl::h100").
 struct DeviceSpec {
@@ -47,12 +51,14 @@ struct DeviceSpec {
   std::string text;                        // as given
   std::string platform_sel, device_sel;    // the selectors as given ("" = any)
   DeviceInfo device;                       // resolved device (kind == opencl only)
+  std::vector<DeviceInfo> all;             // opencl:all: every device to spread over, `device` first; else empty
   bool is_opencl() const { return kind == Kind::opencl; }
 };
 
 // Parses and, for `opencl...`, resolves against list_devices(). Throws xrd::Error on bad syntax and, when no
-// device matches, an error that lists the devices that are available.
-DeviceSpec parse_device_spec(const std::string& text);
+// device matches, an error that lists the devices that are available. local_rank: the rank's index on its host
+// for `local-rank` (-1: Open MPI's OMPI_COMM_WORLD_LOCAL_RANK, 0 without it).
+DeviceSpec parse_device_spec(const std::string& text, int local_rank = -1);
 
 // A context on one device with its queues (profiling enabled), built-program cache and device facts.
 // Move-only; every OpenCL object is released in the destructor.
