@@ -17,6 +17,8 @@
 #include "datasets/synth.hpp"
 #include "kernels/bslz4.hpp"
 #include "kernels/byte_offset.hpp"
+#include "kernels/ocl_bslz4.hpp"
+#include "kernels/ocl_device.hpp"
 
 namespace {
 
@@ -141,6 +143,26 @@ void register_all() {
   })->Unit(benchmark::kMillisecond);
 }
 
-const int registered = (register_all(), 0);
+// The device decoder on the same Eiger2 4M chunk (upload + decode, image left on the device; the first OpenCL
+// device, $XRD_BENCH_DEVICE to choose: "opencl:nvidia" on the GPU machine). Skipped without an OpenCL device.
+void register_device() {
+  if (ocl::list_devices().empty()) return;
+  benchmark::RegisterBenchmark("BM_bslz4_ocl_decode/eiger2_4m_u16", [](benchmark::State& s) {
+    const char* env = std::getenv("XRD_BENCH_DEVICE");
+    static ocl::DeviceContext ctx(env && *env ? env : "opencl");
+    const Chunk& c = eiger();
+    static ocl::Bslz4Decoder dec(ctx, c.bytes.size(), c.pixels);
+    double device_ms = 0;
+    for (auto _ : s) {
+      dec.decode(c.bytes, c.pixels, c.element);
+      device_ms += dec.last_ms();
+    }
+    counters(s, c.bytes.size(), c.pixels * bslz4::element_size(c.element), c.pixels);
+    s.counters["device_ms"] = device_ms / static_cast<double>(s.iterations());
+    s.SetLabel(ctx.name());
+  })->Unit(benchmark::kMillisecond)->UseRealTime();
+}
+
+const int registered = (register_all(), register_device(), 0);
 
 }  // namespace

@@ -8,6 +8,7 @@
 
 #include "kernels/bslz4.hpp"
 #include "kernels/bslz4_detail.hpp"
+#include "kernels/ocl_bslz4_detail.hpp"
 #include "kernels/ocl_cl.hpp"
 
 namespace xrd::ocl {
@@ -105,5 +106,7 @@ void Bslz4Decoder::read(std::span<int32_t> out) {
 }
 
 double Bslz4Decoder::last_ms() const { return event_ms(impl_->upload, impl_->done); }
+
+const cl::Buffer& detail::bslz4_image(Bslz4Decoder& d) { return d.impl_->image; }
 
 }  // namespace xrd::ocl

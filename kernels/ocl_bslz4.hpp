@@ -11,7 +11,16 @@
 #include "kernels/byte_offset.hpp"
 #include "kernels/ocl_device.hpp"
 
+namespace cl {
+class Buffer;
+}
+
 namespace xrd::ocl {
+
+class Bslz4Decoder;
+namespace detail {
+const cl::Buffer& bslz4_image(Bslz4Decoder& d);
+}
 
 class Bslz4Decoder {
  public:
@@ -31,6 +40,7 @@ class Bslz4Decoder {
   struct Impl;
 
  private:
+  friend const cl::Buffer& detail::bslz4_image(Bslz4Decoder&);
   std::unique_ptr<Impl> impl_;
 };
 
