@@ -43,10 +43,10 @@ std::string row_id_of(const RowSpec& spec) {
 class RowOutput {
  public:
   RowOutput(std::filesystem::path path, const Dataset& ds) : path_(std::move(path)) {
-    layout_.frames = ds.files.size();
+    layout_.frames = ds.frames();
     layout_.radial_unit = integ::to_string(ds.setup.csr.unit);
     layout_.radial = ds.setup.csr.radial;
-    for (auto& f : ds.files) layout_.source_files.push_back(f.string());
+    for (size_t i = 0; i < ds.frames(); ++i) layout_.source_files.push_back(ds.source->origin(i));
     std::filesystem::create_directories(path_.parent_path());
   }
   void open() { writer_ = std::make_unique<h5::NxWriter>(path_, layout_); }
@@ -103,10 +103,10 @@ const PatternSet& Runner::reference() {
   auto strategy = strat::find_strategy("sequential").make();
   Sink sink;
   PatternSet ref;
-  ref.reset(ds_.files.size(), static_cast<size_t>(ds_.setup.csr.bins));
+  ref.reset(ds_.frames(), static_cast<size_t>(ds_.setup.csr.bins));
   sink.patterns = &ref;
   sink.progress = progress_;
-  if (progress_) progress_->start_row(rows_done_, "reference (scalar decoder, plain CSR)", ds_.files.size());
+  if (progress_) progress_->start_row(rows_done_, "reference (scalar decoder, plain CSR)", ds_.frames());
   strat::RunContext ctx;
   ctx.source = ds_.source.get();
   ctx.setup = &ds_.setup;
@@ -187,7 +187,8 @@ ResultRow Runner::run_row(const RowSpec& spec) {
   row.label = spec.label.empty() ? default_label(spec) : spec.label;
   row.device = on_device ? device_name() : "cpu";
   row.device_is_cpu_opencl = on_device && device_is_cpu();
-  row.frames = ds_.files.size();
+  row.frames = ds_.frames();
+  row.codec = frames::to_string(ds_.codec);
   const auto load_before = read_load_average();  // results.json's row.load_average (noise warnings)
   // Row lines go above the progress line (Progress::note), never into it.
   auto say = [this](const std::string& text) {
@@ -245,16 +246,16 @@ ResultRow Runner::run_row(const RowSpec& spec) {
   for (int r = 0; r < total_runs; ++r) {
     const bool timed = r >= opt_.warmup;
     const double res = prepare_cache(spec.cache);
-    got.reset(ds_.files.size(), static_cast<size_t>(ds_.setup.csr.bins));
+    got.reset(ds_.frames(), static_cast<size_t>(ds_.setup.csr.bins));
     sink.ok = sink.failed = 0;
     sink.errors.clear();
     const bool last = r == total_runs - 1;
     prof.reset();
-    if (opt_.trace && last) prof.record_events(ds_.files.size() * 16 + 1024);
+    if (opt_.trace && last) prof.record_events(ds_.frames() * 16 + 1024);
     if (progress_) {
       std::string what = timed ? "run " + std::to_string(r - opt_.warmup + 1) + "/" + std::to_string(opt_.repeats)
                                : "warm-up";
-      progress_->start_row(rows_done_, row.id + ", " + what, ds_.files.size(), static_cast<size_t>(r),
+      progress_->start_row(rows_done_, row.id + ", " + what, ds_.frames(), static_cast<size_t>(r),
                            static_cast<size_t>(total_runs));
     }
     double seconds = 0;
@@ -298,7 +299,7 @@ ResultRow Runner::run_row(const RowSpec& spec) {
     residencies.push_back(res);
     wall.push_back(seconds);
     fps.push_back(seconds > 0 ? static_cast<double>(sink.ok) / seconds : 0.0);
-    for (auto& [k, v] : prof.per_frame_ms(ds_.files.size())) stages[k].push_back(v);
+    for (auto& [k, v] : prof.per_frame_ms(ds_.frames())) stages[k].push_back(v);
     row.failed_frames = sink.failed;
     if (row.errors.empty()) row.errors = sink.errors;
     if (last && opt_.trace) keep_trace(row.id, prof);
@@ -382,7 +383,10 @@ ReadBound measure_cold_read(const Dataset& ds, int threads, bool drop_caches, bo
   size_t read = ds.files.size();
   for (auto& u : unread) read -= u.size();
   b.mb_per_s = static_cast<double>(ds.bytes) / 1e6 / b.seconds;
-  b.frames_per_s = static_cast<double>(read) / b.seconds;
+  // Frames in the files read (CBF: one per file; NXmx: the files' share of the frames).
+  const double frames_read =
+      ds.files.empty() ? 0 : static_cast<double>(ds.frames()) * static_cast<double>(read) / double(ds.files.size());
+  b.frames_per_s = frames_read / b.seconds;
   return b;
 }
 

@@ -23,7 +23,7 @@ void add_bench_options(po::options_description& visible, po::options_description
                        const std::string& default_out) {
   a.out = default_out;
   visible.add_options()
-      ("dataset", po::value(&a.dataset)->required(), "folder of CBF frames (from `xrdbench dataset synth`, or real)")
+      ("dataset", po::value(&a.dataset)->required(), "folder of CBF frames or of NXmx HDF5 files (bitshuffle-LZ4), or an NXmx master file (from `xrdbench dataset synth [--format h5]`, or real)")
       ("poni", po::value(&a.poni), "geometry (default: DATASET/geometry.poni; required for a plain folder)")
       ("mask", po::value(&a.mask), "mask, nonzero = masked: CBF, EDF, .npy, TIFF or FILE.h5::/dataset (default: DATASET/mask.cbf when present)")
       ("dark", po::value(&a.dark), "dark current image, subtracted (formats as --mask; float32/float64 kept as float32)")
@@ -201,7 +201,7 @@ Bench open_bench(const BenchArgs& a, int argc, char** argv, bool want_device) {
   }
   if (!a.quiet)
     std::fprintf(stderr, "dataset: %s: %zu frames of %zu x %zu, %.1f MB; matrix %zu non-zeros built in %.2f s\n",
-                 b.ds.dir.c_str(), b.ds.files.size(), b.ds.width, b.ds.height, static_cast<double>(b.ds.bytes) / 1e6,
+                 b.ds.dir.c_str(), b.ds.frames(), b.ds.width, b.ds.height, static_cast<double>(b.ds.bytes) / 1e6,
                  b.ds.setup.csr.nnz(), b.ds.setup.build_seconds);
 
   if (!want_device) {
