@@ -59,6 +59,12 @@ inline constexpr size_t kMaxPixels = size_t(1) << 28;
 // Parse a whole file held in memory. Throws xrd::Error naming `path`, the field or byte offset, and what was expected.
 CbfView parse(std::span<const uint8_t> file_bytes, const std::string& path);
 
+// The same from the file's first bytes only (at least up to the binary marker; `file_size` is the whole file's
+// length, against which the payload is checked): binary.payload_offset and binary_size say where the payload lies,
+// so a reader can read it straight into its own buffer. `payload` stays empty unless `head` holds it whole. Throws
+// as parse() does; a head that ends before the binary marker gives parse()'s "no binary marker" error.
+CbfView parse_header(std::span<const uint8_t> head, uint64_t file_size, const std::string& path);
+
 enum class Md5Status { ok, mismatch, absent };
 const char* to_string(Md5Status s);
 Md5Status check_md5(const CbfView& v);

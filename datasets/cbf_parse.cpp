@@ -292,7 +292,11 @@ void parse_mime(std::string_view mime, const std::string& path, BinaryInfo& b) {
 
 }  // namespace
 
-CbfView parse(std::span<const uint8_t> file_bytes, const std::string& path) {
+namespace {
+
+// parse() and parse_header(): `file_bytes` holds the file from its start, at least up to the end of the header;
+// `file_size` is the whole file's length (the payload is checked against it).
+CbfView parse_impl(std::span<const uint8_t> file_bytes, uint64_t file_size, const std::string& path) {
   CbfView v;
   v.path = path;
   if (file_bytes.empty())
@@ -321,7 +325,7 @@ CbfView parse(std::span<const uint8_t> file_bytes, const std::string& path) {
   parse_mime(head.substr(boundary + kMimeBoundary.size()), path, v.binary);
 
   v.binary.payload_offset = marker + kMarker.size();
-  const size_t available = file_bytes.size() - v.binary.payload_offset;
+  const size_t available = static_cast<size_t>(file_size) - v.binary.payload_offset;
   if (v.binary.binary_size > available)
     throw Error(path, Error::at_field("X-Binary-Size"),
                 "declares " + std::to_string(v.binary.binary_size) + " bytes but only " + std::to_string(available) +
@@ -333,8 +337,22 @@ CbfView parse(std::span<const uint8_t> file_bytes, const std::string& path) {
                 std::to_string(v.binary.binary_size) + " bytes cannot hold " + std::to_string(v.binary.n_elements) +
                     " elements: expected at least 1 byte per element (X-Binary-Number-of-Elements)");
   // Padding (X-Binary-Size-Padding) is optional in practice: header-less writers declare 4095 and write none.
-  v.payload = file_bytes.subspan(v.binary.payload_offset, v.binary.binary_size);
+  if (file_bytes.size() >= v.binary.payload_offset + v.binary.binary_size)
+    v.payload = file_bytes.subspan(v.binary.payload_offset, v.binary.binary_size);
   return v;
+}
+
+}  // namespace
+
+CbfView parse(std::span<const uint8_t> file_bytes, const std::string& path) {
+  return parse_impl(file_bytes, file_bytes.size(), path);
+}
+
+CbfView parse_header(std::span<const uint8_t> head, uint64_t file_size, const std::string& path) {
+  if (head.size() > file_size)
+    throw Error(path, "", "parse_header: " + std::to_string(head.size()) + " header bytes given for a file of " +
+                              std::to_string(file_size) + " bytes");
+  return parse_impl(head, file_size, path);
 }
 
 }  // namespace xrd::cbf

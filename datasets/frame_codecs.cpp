@@ -5,6 +5,8 @@
 
 #include "datasets/cbf.hpp"
 #include "datasets/frame_source.hpp"
+#include "datasets/nxmx.hpp"
+#include "kernels/bslz4.hpp"
 #include "kernels/error.hpp"
 #include "kernels/md5.hpp"
 
@@ -27,6 +29,26 @@ void decode_byte_offset(const EncodedFrame& f, std::span<T> out, bool reference)
   if (!r.ok()) throw_byte_offset_error(f, r);
 }
 
+// A bitshuffle-LZ4 chunk (an HDF5 chunk read as it is stored): the fast decoder or the scalar reference; stream
+// errors name the frame and the byte in the file (payload_offset = the chunk's address in its HDF5 file). Unsigned
+// pixels at 2^N - 1 (the detector's overflow / invalid flag) become -1, as Pilatus flags pixels with negatives.
+template <class T>
+void decode_bslz4(const EncodedFrame& f, std::span<T> out, bool reference) {
+  try {
+    if (reference)
+      bslz4::decode_scalar(f.payload, out, f.element);
+    else
+      bslz4::decode(f.payload, out, f.element);
+    nxmx::mask_overflow(out, f.element);  // 2^N - 1 (overflow / invalid) reads as -1: integration skips it
+  } catch (const bslz4::StreamError& e) {
+    throw Error(f.origin, Error::at_byte(f.payload_offset + e.offset()),
+                "bad bitshuffle-LZ4 chunk (" + std::to_string(f.payload.size()) + " bytes from file byte " +
+                    std::to_string(f.payload_offset) + ", " + std::to_string(f.pixels()) + " " +
+                    bo::to_string(f.element) + " elements expected; chunk byte " + std::to_string(e.offset()) +
+                    "): " + e.what());
+  }
+}
+
 struct CodecEntry {
   Codec codec;
   const char* name;
@@ -38,6 +60,8 @@ struct CodecEntry {
 const std::array kCodecs{
     CodecEntry{Codec::byte_offset, "byte-offset", decode_byte_offset<int32_t>, decode_byte_offset<float>,
                [](bool reference) { return reference ? "scalar" : bo::fast_decoder_name(); }},
+    CodecEntry{Codec::bitshuffle_lz4, "bitshuffle-lz4", decode_bslz4<int32_t>, decode_bslz4<float>,
+               [](bool reference) { return reference ? "scalar" : bslz4::fast_kernel().name; }},
 };
 
 const CodecEntry& entry(Codec c) {

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -73,6 +74,13 @@ class FrameSource {
   virtual std::string origin(size_t i) const = 0;
   // Reads frame i into `frame` (storage reused). Throws xrd::Error naming origin(i) when it cannot be read or parsed.
   virtual void load(size_t i, EncodedFrame& frame) const = 0;
+  // Where a payload goes when the caller owns the memory (a device's pinned staging): given the frame's metadata
+  // (everything but the payload) and the payload's size, returns exactly that many writable bytes.
+  using PayloadClaim = std::function<std::span<uint8_t>(const EncodedFrame& frame, size_t payload_bytes)>;
+  // Reads frame i's payload straight into the memory claim() returns (no intermediate copy where the container
+  // allows it); `frame` gets the metadata and its payload then points into the claimed memory. Default: load(),
+  // then one copy. Throws as load() does; claim() is not called when the frame cannot be read or parsed.
+  virtual void load_into(size_t i, EncodedFrame& frame, const PayloadClaim& claim) const;
   // A hint that frame i will be loaded soon (cold runs: start the disk read now). Default: nothing.
   virtual void prefetch(size_t i) const {}
   // An upper bound of any frame's storage bytes (sizes device staging).
@@ -82,6 +90,8 @@ class FrameSource {
   // Paced sources: blocks until frame i is released and says whether it may be loaded (false: it was dropped, as
   // a detector stream loses a frame when the buffer is full). Default: every frame is there at once.
   virtual bool acquire(size_t i) const { return true; }
+  // Whether acquire(i) said frame i was dropped (strategies hand such frames to FrameSink::dropped, not error).
+  virtual bool dropped(size_t i) const { return false; }
 };
 
 // One CBF file per frame (the Pilatus way), in the given order.
@@ -91,6 +101,8 @@ class CbfFileSource : public FrameSource {
   size_t size() const override { return files_.size(); }
   std::string origin(size_t i) const override;
   void load(size_t i, EncodedFrame& frame) const override;
+  // Reads the header (the first few KiB) into frame.storage, then the payload with one pread() into claimed memory.
+  void load_into(size_t i, EncodedFrame& frame, const PayloadClaim& claim) const override;
   void prefetch(size_t i) const override;
   size_t max_frame_bytes() const override;
   std::vector<std::filesystem::path> files() const override { return files_; }

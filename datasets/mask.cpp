@@ -1,19 +1,22 @@
-// Detector masks from CBF files (nonzero = masked).
+// Detector masks from any image file image_io reads (nonzero = masked).
 #include "datasets/mask.hpp"
 
-#include "datasets/cbf.hpp"
+#include <cmath>
+
+#include "datasets/image_io.hpp"
 #include "kernels/error.hpp"
 
 namespace xrd::mask {
 
-std::vector<uint8_t> read(const std::filesystem::path& p, size_t width, size_t height) {
-  const cbf::Image img = cbf::read_image(p);
+std::vector<uint8_t> read(const std::string& spec, size_t width, size_t height) {
+  const image_io::Image img = image_io::read(spec);
   if ((width && img.width != width) || (height && img.height != height))
-    throw Error(p.string(), "",
-                "mask is " + std::to_string(img.width) + " x " + std::to_string(img.height) +
-                    " pixels, the images " + std::to_string(width) + " x " + std::to_string(height));
+    throw Error(spec, "",
+                "mask is " + std::to_string(img.width) + " x " + std::to_string(img.height) + " pixels (" +
+                    img.format + "), the images " + std::to_string(width) + " x " + std::to_string(height));
   std::vector<uint8_t> m(img.pixels.size());
-  for (size_t i = 0; i < m.size(); ++i) m[i] = img.pixels[i] != 0;
+  // pyFAI's convention: nonzero is masked; a NaN is not zero, so it masks too.
+  for (size_t i = 0; i < m.size(); ++i) m[i] = img.pixels[i] != 0 || std::isnan(img.pixels[i]);
   return m;
 }
 

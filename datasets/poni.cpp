@@ -1,6 +1,6 @@
-// PONI files, read as pyFAI 0.21 reads them (pyFAI/io/ponifile.py): "Key: value" lines, keys
-// case-insensitive,
-// '#' comments, later values of a key replace earlier ones (so the last calibration block of a file counts).
+// PONI files, read as pyFAI reads them (pyFAI/io/ponifile.py, versions 1, 2 and 2.1): "Key: value" lines, keys
+// case-insensitive, '#' comments, later values of a key replace earlier ones (so the last calibration block of a
+// file counts).
 #include "datasets/poni.hpp"
 
 #include <algorithm>
@@ -13,7 +13,9 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
+#include <tuple>
 
+#include "datasets/poni_detectors.hpp"
 #include "kernels/error.hpp"
 
 namespace xrd::poni {
@@ -49,12 +51,68 @@ double number(const std::map<std::string, Value>& kv, const std::string& key, co
   return d;
 }
 
-// Pixel sizes of detectors named without a Detector_config (pyFAI's detector classes).
-std::optional<double> known_pixel_size(const std::string& detector) {
-  const std::string d = lower(detector);
-  if (d.find("pilatus") != std::string::npos) return 172e-6;
-  if (d.find("eiger") != std::string::npos) return 75e-6;
-  return std::nullopt;
+std::string where(const Value& v) { return "line " + std::to_string(v.line); }
+
+// The JSON of a Detector_config line.
+nlohmann::json detector_config(const Value& v, const std::string& path) {
+  nlohmann::json cfg;
+  try {
+    cfg = nlohmann::json::parse(v.text);
+  } catch (const std::exception& e) {
+    throw Error(path, where(v), std::string("Detector_config: invalid JSON: ") + e.what());
+  }
+  if (!cfg.is_object())
+    throw Error(path, where(v), "Detector_config: expected a JSON object {\"pixel1\": ..., \"pixel2\": ...}");
+  return cfg;
+}
+
+std::optional<double> config_number(const nlohmann::json& cfg, const char* k, const Value& v,
+                                    const std::string& path) {
+  if (!cfg.contains(k) || cfg[k].is_null()) return std::nullopt;
+  if (!cfg[k].is_number()) throw Error(path, where(v), std::string("Detector_config: ") + k + " is not a number");
+  return cfg[k].get<double>();
+}
+
+// Detector_config keys and what xrdbench does with them; anything else is refused rather than ignored.
+void check_config_keys(const nlohmann::json& cfg, bool generic, const Value& v, const std::string& path) {
+  for (const auto& [key, value] : cfg.items()) {
+    if (key == "orientation" || key == "max_shape") continue;
+    if (generic && (key == "pixel1" || key == "pixel2")) continue;
+    if (!generic && (key == "pixel1" || key == "pixel2" || key == "module_size")) continue;
+    const bool null_ok = key == "splineFile" || key == "x_offset_file" || key == "y_offset_file" || key == "sensor";
+    if (null_ok && value.is_null()) continue;
+    if (null_ok)
+      throw Error(path, where(v),
+                  "Detector_config: " + key + " " + value.dump() +
+                      " cannot be honoured (xrdbench has no distortion or parallax correction); remove it or "
+                      "set it to null");
+    throw Error(path, where(v),
+                "Detector_config: key '" + key +
+                    "' is not supported (expected pixel1, pixel2, max_shape, orientation; module_size, "
+                    "splineFile/x_offset_file/y_offset_file/sensor null)");
+  }
+}
+
+int orientation_of(const nlohmann::json& cfg, const Value& v, const std::string& path) {
+  if (!cfg.contains("orientation") || cfg["orientation"].is_null()) return 3;
+  const auto& o = cfg["orientation"];
+  if (!o.is_number_integer() || o.get<long long>() < 0 || o.get<long long>() > 4)
+    throw Error(path, where(v),
+                "Detector_config: orientation " + o.dump() +
+                    " is not one of pyFAI's 1 (top left), 2 (top right), 3 (bottom right), 4 (bottom left)");
+  const int n = static_cast<int>(o.get<long long>());
+  return n == 0 ? 3 : n;  // pyFAI treats 0 (unspecified) as its default, 3
+}
+
+// max_shape: [rows, columns] or null.
+void read_max_shape(const nlohmann::json& cfg, integ::Geometry& g, const Value& v, const std::string& path) {
+  if (!cfg.contains("max_shape") || cfg["max_shape"].is_null()) return;
+  const auto& m = cfg["max_shape"];
+  if (!m.is_array() || m.size() != 2 || !m[0].is_number_integer() || !m[1].is_number_integer() ||
+      m[0].get<long long>() <= 0 || m[1].get<long long>() <= 0)
+    throw Error(path, where(v), "Detector_config: max_shape " + m.dump() + " is not [rows, columns] or null");
+  g.detector_height = static_cast<size_t>(m[0].get<long long>());
+  g.detector_width = static_cast<size_t>(m[1].get<long long>());
 }
 
 }  // namespace
@@ -78,14 +136,25 @@ integ::Geometry parse(std::string_view text, const std::string& path) {
 
   integ::Geometry g;
   auto has = [&](const char* k) { return kv.count(k) != 0; };
-  int version = 1;
+  // Version: 1 (PixelSize1/2, SplineFile), 2 (Detector + Detector_config JSON), 2.1 (orientation in the
+  // config). As pyFAI, a Detector_config raises the version to 2, and to 2.1 when it holds an orientation.
+  double version = 1;
   if (has("poni_version")) {
-    const double v = number(kv, "poni_version", path);
-    if (v != 1 && v != 2)
-      throw Error(path, "line " + std::to_string(kv["poni_version"].line),
-                  "poni_version " + kv["poni_version"].text + " is not supported (expected 1 or 2)");
-    version = static_cast<int>(v);
+    version = number(kv, "poni_version", path);
+    if (version != 1 && version != 2 && std::abs(version - 2.1) > 1e-9)
+      throw Error(path, where(kv["poni_version"]),
+                  "poni_version " + kv["poni_version"].text + " is not supported (expected 1, 2 or 2.1)");
   }
+  nlohmann::json cfg;
+  if (has("detector_config")) {
+    cfg = detector_config(kv["detector_config"], path);
+    version = std::max(version, cfg.contains("orientation") ? 2.1 : 2.0);
+  } else if (version >= 2) {
+    throw Error(path, where(kv["poni_version"]),
+                "poni_version " + kv["poni_version"].text +
+                    " needs a Detector_config line (JSON, e.g. {\"pixel1\": 1.72e-4, \"pixel2\": 1.72e-4})");
+  }
+
   if (has("dist") && !has("distance")) kv["distance"] = kv["dist"];
   for (const char* k : {"distance", "poni1", "poni2"})
     if (!has(k))
@@ -97,39 +166,69 @@ integ::Geometry parse(std::string_view text, const std::string& path) {
   if (has("rot2")) g.rot2 = number(kv, "rot2", path);
   if (has("rot3")) g.rot3 = number(kv, "rot3", path);
   if (has("wavelength")) g.wavelength = number(kv, "wavelength", path);
-  if (!(g.dist > 0))
-    throw Error(path, "line " + std::to_string(kv["distance"].line), "Distance must be positive");
+  if (!(g.dist > 0)) throw Error(path, where(kv["distance"]), "Distance must be positive");
 
+  if (version >= 2 && !has("detector"))
+    throw Error(path, "", "a version 2 PONI file needs a Detector line (pyFAI's detector name, or Detector)");
   g.detector = has("detector") ? kv["detector"].text : "Detector";
-  std::optional<double> p1, p2;
-  if (version == 2 && has("detector_config")) {
-    const Value& v = kv["detector_config"];
-    nlohmann::json cfg;
-    try {
-      cfg = nlohmann::json::parse(v.text);
-    } catch (const std::exception& e) {
-      throw Error(path, "line " + std::to_string(v.line),
-                  std::string("Detector_config: invalid JSON: ") + e.what());
-    }
-    auto get = [&](const char* k) -> std::optional<double> {
-      if (!cfg.is_object() || !cfg.contains(k) || cfg[k].is_null()) return std::nullopt;
-      if (!cfg[k].is_number())
-        throw Error(path, "line " + std::to_string(v.line),
-                    std::string("Detector_config: ") + k + " is not a number");
-      return cfg[k].get<double>();
-    };
-    p1 = get("pixel1");
-    p2 = get("pixel2");
+  const bool generic = lower(g.detector) == "detector";
+  std::optional<DetectorSpec> spec;
+  if (!generic) {
+    spec = find_detector(g.detector);
+    if (!spec)
+      throw Error(path, where(kv["detector"]),
+                  "Detector '" + g.detector + "' is not a detector xrdbench knows: expected one of pyFAI's names " +
+                      known_detector_names() +
+                      " (pyFAI's aliases such as \"Pilatus 2M\" too), or Detector with its pixel sizes");
+    g.detector_height = spec->height;
+    g.detector_width = spec->width;
   }
-  if (has("pixelsize1")) p1 = number(kv, "pixelsize1", path);
-  if (has("pixelsize2")) p2 = number(kv, "pixelsize2", path);
-  const auto known = known_pixel_size(g.detector);
-  if (!p1) p1 = known;
-  if (!p2) p2 = known;
+
+  std::optional<double> p1, p2;
+  if (spec) p1 = spec->pixel1, p2 = spec->pixel2;
+  if (version < 2) {
+    // Version 1: PixelSize1/2 set a generic detector's pixels and, both given, override a named one's (pyFAI
+    // builds the class with them).
+    const bool s1 = has("pixelsize1"), s2 = has("pixelsize2");
+    if (spec && s1 != s2)
+      throw Error(path, where(kv[s1 ? "pixelsize1" : "pixelsize2"]),
+                  "give both PixelSize1 and PixelSize2 for a named detector (pyFAI then uses both)");
+    if (s1) p1 = number(kv, "pixelsize1", path);
+    if (s2) p2 = number(kv, "pixelsize2", path);
+    if (has("splinefile") && lower(kv["splinefile"].text) != "none")
+      throw Error(path, where(kv["splinefile"]),
+                  "SplineFile " + kv["splinefile"].text +
+                      " cannot be honoured: xrdbench has no distortion correction (expected None)");
+  } else {
+    const Value& v = kv["detector_config"];
+    check_config_keys(cfg, generic, v, path);
+    const auto c1 = config_number(cfg, "pixel1", v, path), c2 = config_number(cfg, "pixel2", v, path);
+    if (spec) {
+      // pyFAI's named detectors enforce their own pixel size and ignore these: a different value is refused
+      // rather than silently replaced.
+      for (const auto& [c, own, k] : {std::tuple{c1, spec->pixel1, "pixel1"}, std::tuple{c2, spec->pixel2, "pixel2"}})
+        if (c && std::abs(*c - own) > 1e-12 * own)
+          throw Error(path, where(v),
+                      std::string("Detector_config: ") + k + " " + std::to_string(*c) + " differs from " +
+                          g.detector + "'s " + std::to_string(own) + " m (pyFAI would ignore it); remove it or "
+                          "use Detector");
+    } else {
+      p1 = c1, p2 = c2;
+    }
+    read_max_shape(cfg, g, v, path);
+    g.orientation = orientation_of(cfg, v, path);
+    // PixelSize1/2 belong to version 1 (pyFAI ignores them in version 2): refused when they contradict.
+    for (const auto& [k, p] : {std::pair{"pixelsize1", p1}, std::pair{"pixelsize2", p2}})
+      if (has(k) && (!p || number(kv, k, path) != *p))
+        throw Error(path, where(kv[k]),
+                    std::string(k) + " is a version 1 key and differs from the Detector_config (pyFAI ignores "
+                    "it in a version 2 file); remove it");
+  }
   if (!p1 || !p2)
     throw Error(path, "",
                 "no pixel size: expected Detector_config {\"pixel1\": ..., \"pixel2\": ...} (version 2), "
-                "PixelSize1/PixelSize2 (version 1) or a known detector name (Pilatus, Eiger)");
+                "PixelSize1/PixelSize2 (version 1) or one of pyFAI's detector names (" +
+                    known_detector_names() + ")");
   if (!(*p1 > 0) || !(*p2 > 0)) throw Error(path, "", "pixel sizes must be positive");
   g.pixel1 = *p1;
   g.pixel2 = *p2;
@@ -151,10 +250,15 @@ std::string format(const integ::Geometry& g) {
     return std::string(buf);
   };
   std::string s = "# Nota: C-Order, 1 refers to the Y axis, 2 to the X axis\n";
-  s += "poni_version: 2\n";
-  s += "Detector: " + g.detector + "\n";
+  // Version 2 as pyFAI 0.21 (Debian 12) reads it; 2.1 only when the orientation is not pyFAI's default.
+  const bool v21 = g.orientation != 3 && g.orientation != 0;
+  const std::string shape = g.detector_height ? "[" + std::to_string(g.detector_height) + ", " +
+                                                    std::to_string(g.detector_width) + "]"
+                                              : "null";
+  s += v21 ? "poni_version: 2.1\n" : "poni_version: 2\n";
+  s += "Detector: Detector\n";
   s += "Detector_config: {\"pixel1\": " + num(g.pixel1) + ", \"pixel2\": " + num(g.pixel2) +
-       ", \"max_shape\": null}\n";
+       ", \"max_shape\": " + shape + (v21 ? ", \"orientation\": " + std::to_string(g.orientation) : "") + "}\n";
   s += "Distance: " + num(g.dist) + "\n";
   s += "Poni1: " + num(g.poni1) + "\n";
   s += "Poni2: " + num(g.poni2) + "\n";

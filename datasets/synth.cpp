@@ -275,12 +275,16 @@ Generator::Generator(const Params& p, int threads) : p_(p) {
   if (p_.scan_steps < 2) throw std::invalid_argument("synth: scan_steps must be at least 2");
   if (p_.dead_pixels < 0 || p_.hot_pixels < 0 || p_.dead_pixels + p_.hot_pixels > 100000)
     throw std::invalid_argument("synth: dead/hot pixel counts out of range");
+  const Layout& lay = p_.layout;
+  if (lay.width == 0 || lay.height == 0 || lay.module_w == 0 || lay.module_h == 0 || !(lay.pixel_size > 0) ||
+      lay.bit_depth < 8 || lay.bit_depth > 31)
+    throw std::invalid_argument("synth: the detector layout needs a shape, modules, a pixel size and 8..31 bits");
   threads = std::max(1, threads);
 
   // Largest 2th on the detector: at one of its four outer corners (the iso-2th curves are ellipses).
-  for (double x : {0.0, double(kWidth)})
-    for (double y : {0.0, double(kHeight)}) {
-      const double p1 = y * kPixelSize - p_.poni1, p2 = x * kPixelSize - p_.poni2;
+  for (double x : {0.0, double(p_.layout.width)})
+    for (double y : {0.0, double(p_.layout.height)}) {
+      const double p1 = y * p_.layout.pixel_size - p_.poni1, p2 = x * p_.layout.pixel_size - p_.poni2;
       const double c1 = std::cos(p_.rot1), c2 = std::cos(p_.rot2), c3 = std::cos(p_.rot3);
       const double s1 = std::sin(p_.rot1), s2 = std::sin(p_.rot2), s3 = std::sin(p_.rot3);
       const double L = p_.distance;
@@ -294,23 +298,23 @@ Generator::Generator(const Params& p, int threads) : p_(p) {
   for (auto& c : crystal_defs()) phases_.push_back(make_phase(c, p_.wavelength * 1e10, tth_max_));
 
   // Per-pixel geometry, rows split over the threads (each pixel computed alone: the result is thread-independent).
-  geo_.resize(kPixels);
+  geo_.resize(p_.layout.pixels());
   auto rows = [&](size_t y0, size_t y1) {
     const double c1 = std::cos(p_.rot1), c2 = std::cos(p_.rot2), c3 = std::cos(p_.rot3);
     const double s1 = std::sin(p_.rot1), s2 = std::sin(p_.rot2), s3 = std::sin(p_.rot3);
     const double L = p_.distance;
     const double to_cell = double(kCells) / tth_max_;
     for (size_t y = y0; y < y1; ++y) {
-      const double p1 = (double(y) + 0.5) * kPixelSize - p_.poni1;
-      for (size_t x = 0; x < kWidth; ++x) {
-        const double p2 = (double(x) + 0.5) * kPixelSize - p_.poni2;
+      const double p1 = (double(y) + 0.5) * p_.layout.pixel_size - p_.poni1;
+      for (size_t x = 0; x < p_.layout.width; ++x) {
+        const double p2 = (double(x) + 0.5) * p_.layout.pixel_size - p_.poni2;
         const double t1 = p1 * c2 * c3 + p2 * (c3 * s1 * s2 - c1 * s3) - L * (c1 * c3 * s2 + s1 * s3);
         const double t2 = p1 * c2 * s3 + p2 * (c1 * c3 + s1 * s2 * s3) - L * (-(c3 * s1) + c1 * s2 * s3);
         const double t3 = p1 * s2 - p2 * c2 * s1 + L * c1 * c2;
         const double r2 = t1 * t1 + t2 * t2;
         const double tth = std::atan2(std::sqrt(r2), t3);
         const double cosa = L / std::sqrt(L * L + p1 * p1 + p2 * p2);  // pyFAI's solid angle: cos^3 incidence
-        PixelGeo& g = geo_[y * kWidth + x];
+        PixelGeo& g = geo_[y * p_.layout.width + x];
         g.pos = float(std::min(tth * to_cell, double(kCells) - 1e-3));
         g.sa = float(cosa * cosa * cosa);
         // chi = atan2(t1, t2) (pyFAI): cos 2chi and sin 2chi without trigonometry.
@@ -321,23 +325,23 @@ Generator::Generator(const Params& p, int threads) : p_(p) {
   };
   {
     std::vector<std::thread> pool;
-    const size_t per = (kHeight + size_t(threads) - 1) / size_t(threads);
+    const size_t per = (p_.layout.height + size_t(threads) - 1) / size_t(threads);
     for (int t = 0; t < threads; ++t) {
-      const size_t y0 = size_t(t) * per, y1 = std::min(kHeight, y0 + per);
+      const size_t y0 = size_t(t) * per, y1 = std::min(p_.layout.height, y0 + per);
       if (y0 < y1) pool.emplace_back(rows, y0, y1);
     }
     for (auto& th : pool) th.join();
   }
 
   // Mask: gaps, then fixed defects drawn from the seed (distinct, never in a gap).
-  mask_.assign(kPixels, 0);
-  for (size_t y = 0; y < kHeight; ++y)
-    for (size_t x = 0; x < kWidth; ++x)
-      if (is_gap(x, y)) mask_[y * kWidth + x] = kMaskGap;
+  mask_.assign(p_.layout.pixels(), 0);
+  for (size_t y = 0; y < p_.layout.height; ++y)
+    for (size_t x = 0; x < p_.layout.width; ++x)
+      if (p_.layout.is_gap(x, y)) mask_[y * p_.layout.width + x] = kMaskGap;
   ParamRng rng{detail::stream_key(p_.seed, ~0ULL, kDefectStream)};
   auto draw = [&](int n, int32_t code, std::vector<uint32_t>& out) {
     while (out.size() < size_t(n)) {
-      const uint32_t idx = uint32_t(rng.bits() % kPixels);
+      const uint32_t idx = uint32_t(rng.bits() % p_.layout.pixels());
       if (mask_[idx] != 0) continue;
       mask_[idx] = code;
       out.push_back(idx);
@@ -419,20 +423,21 @@ void Generator::build_tables(size_t i, std::vector<float>& table) const {
 }
 
 void Generator::frame(size_t i, std::span<int32_t> out, FrameScratch& scratch) const {
-  if (out.size() != kPixels) throw std::invalid_argument("synth: frame buffer must hold 1475 x 1679 pixels");
+  if (out.size() != p_.layout.pixels()) throw std::invalid_argument("synth: frame buffer must hold " + std::to_string(p_.layout.width) + " x " +
+                                std::to_string(p_.layout.height) + " pixels");
   build_tables(i, scratch.table);
   const float* tab = scratch.table.data();
   const PoissonTables& T = poisson_tables();
-  for (size_t y = 0; y < kHeight; ++y) {
-    int32_t* row = out.data() + y * kWidth;
-    if (is_gap_row(y)) {
-      std::fill(row, row + kWidth, kGapValue);
+  for (size_t y = 0; y < p_.layout.height; ++y) {
+    int32_t* row = out.data() + y * p_.layout.width;
+    if (p_.layout.gap_row(y)) {
+      std::fill(row, row + p_.layout.width, kGapValue);
       continue;
     }
     const uint64_t key = detail::stream_key(p_.seed, i, y);
-    const PixelGeo* g = geo_.data() + y * kWidth;
-    for (size_t x0 = 0; x0 < kWidth; x0 += kModuleW + kGapX) {
-      const size_t x1 = std::min(kWidth, x0 + kModuleW);
+    const PixelGeo* g = geo_.data() + y * p_.layout.width;
+    for (size_t x0 = 0; x0 < p_.layout.width; x0 += p_.layout.module_w + p_.layout.gap_x) {
+      const size_t x1 = std::min(p_.layout.width, x0 + p_.layout.module_w);
       for (size_t x = x0; x < x1; ++x) {
         const PixelGeo& q = g[x];
         const int k = int(q.pos);
@@ -444,7 +449,7 @@ void Generator::frame(size_t i, std::span<int32_t> out, FrameScratch& scratch) c
         const double lambda = double(q.sa * (v0 + q.c2 * vc + q.s2 * vs));
         row[x] = poisson_sample(T, lambda, detail::mix64(key + (x + 1) * 0x9e3779b97f4a7c15ULL));
       }
-      const size_t g1 = std::min(kWidth, x1 + kGapX);
+      const size_t g1 = std::min(p_.layout.width, x1 + p_.layout.gap_x);
       std::fill(row + x1, row + g1, kGapValue);
     }
   }
@@ -454,14 +459,14 @@ void Generator::frame(size_t i, std::span<int32_t> out, FrameScratch& scratch) c
 }
 
 std::vector<int32_t> Generator::frame(size_t i) const {
-  std::vector<int32_t> v(kPixels);
+  std::vector<int32_t> v(p_.layout.pixels());
   FrameScratch s;
   frame(i, v, s);
   return v;
 }
 
 double Generator::tth(size_t x, size_t y) const {
-  const double p1 = (double(y) + 0.5) * kPixelSize - p_.poni1, p2 = (double(x) + 0.5) * kPixelSize - p_.poni2;
+  const double p1 = (double(y) + 0.5) * p_.layout.pixel_size - p_.poni1, p2 = (double(x) + 0.5) * p_.layout.pixel_size - p_.poni2;
   const double c1 = std::cos(p_.rot1), c2 = std::cos(p_.rot2), c3 = std::cos(p_.rot3);
   const double s1 = std::sin(p_.rot1), s2 = std::sin(p_.rot2), s3 = std::sin(p_.rot3);
   const double L = p_.distance;
@@ -473,8 +478,8 @@ double Generator::tth(size_t x, size_t y) const {
 
 std::array<double, 2> Generator::beam_centre_px() const {
   // The direct beam (2th = 0) meets the detector at poni2 - L tan(rot1), poni1 + L tan(rot2) / cos(rot1).
-  return {(p_.poni2 - p_.distance * std::tan(p_.rot1)) / kPixelSize,
-          (p_.poni1 + p_.distance * std::tan(p_.rot2) / std::cos(p_.rot1)) / kPixelSize};
+  return {(p_.poni2 - p_.distance * std::tan(p_.rot1)) / p_.layout.pixel_size,
+          (p_.poni1 + p_.distance * std::tan(p_.rot2) / std::cos(p_.rot1)) / p_.layout.pixel_size};
 }
 
 std::string poni_text(const Params& p_) {
@@ -486,7 +491,7 @@ std::string poni_text(const Params& p_) {
   g.rot2 = p_.rot2;
   g.rot3 = p_.rot3;
   g.wavelength = p_.wavelength;
-  g.pixel1 = g.pixel2 = kPixelSize;
+  g.pixel1 = g.pixel2 = p_.layout.pixel_size;
   // One PONI writer for the project (datasets/poni.cpp); the synthetic file adds where it came from.
   return "# Synthetic geometry written by xrdbench dataset synth (" + std::string(kGeneratorName) + " " +
          std::to_string(kGeneratorVersion) + ", seed " + std::to_string(p_.seed) + ")\n" + poni::format(g);
@@ -495,7 +500,7 @@ std::string poni_text(const Params& p_) {
 cbf::PilatusHeader Generator::header(size_t i) const {
   cbf::PilatusHeader h;
   h.convention = "PILATUS_1.2";
-  h.detector = "PILATUS3 2M, S/N 24-0000 (synthetic, " + std::string(kGeneratorName) + ")";
+  h.detector = p_.layout.detector + ", S/N 24-0000 (synthetic, " + std::string(kGeneratorName) + ")";
   // Frames 4 ms apart from a fixed start (UTC): deterministic.
   const int64_t ms = int64_t(i) * int64_t(std::llround(p_.exposure_s * 1000));
   const std::time_t t = std::time_t(1489579200 + ms / 1000);  // 2017-03-15T12:00:00Z
@@ -505,12 +510,12 @@ cbf::PilatusHeader Generator::header(size_t i) const {
   std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03d", tm.tm_year + 1900, tm.tm_mon + 1,
                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, int(ms % 1000));
   h.timestamp = buf;
-  h.pixel_size_x_m = kPixelSize;
-  h.pixel_size_y_m = kPixelSize;
+  h.pixel_size_x_m = p_.layout.pixel_size;
+  h.pixel_size_y_m = p_.layout.pixel_size;
   h.exposure_time_s = p_.exposure_s - 0.00095;  // Pilatus3 readout time
   h.exposure_period_s = p_.exposure_s;
   h.tau_s = 0;
-  h.count_cutoff = 1048574;
+  h.count_cutoff = (int64_t(1) << p_.layout.bit_depth) - 2;  // 1048574 for 20 bits
   h.threshold_eV = std::round(12398.4198 / (p_.wavelength * 1e10) / 2);
   h.n_excluded_pixels = p_.dead_pixels + p_.hot_pixels;
   h.wavelength_A = std::round(p_.wavelength * 1e16) / 1e6;  // Angstrom, 6 decimals as Pilatus headers

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "datasets/cbf.hpp"
+#include "datasets/detectors.hpp"
 
 namespace xrd::synth {
 
@@ -33,8 +34,25 @@ inline constexpr int32_t kHotMin = (1 << 20) + 1;  // hot pixels read above 2^20
 inline constexpr const char* kGeneratorName = "xrdbench-synth";
 inline constexpr int kGeneratorVersion = 1;  // bump when the bytes a seed produces change
 
+// The detector the frames are drawn for: shape, pixel size, a regular grid of modules with gap pixels between them
+// (gap pixels read kGapValue and are masked). Default: the Pilatus3 2M above; detectors::layout_of() gives any
+// preset's (synth_detector.cpp).
+struct Layout {
+  std::string detector = "PILATUS3 2M";  // written into the CBF headers
+  size_t width = kWidth, height = kHeight;
+  size_t module_w = kModuleW, module_h = kModuleH, gap_x = kGapX, gap_y = kGapY;
+  double pixel_size = kPixelSize;  // metres
+  int bit_depth = 20;              // the counter's bits: the header's Count_cutoff is 2^bits - 2
+
+  size_t pixels() const { return width * height; }
+  bool gap_column(size_t x) const { return x % (module_w + gap_x) >= module_w; }
+  bool gap_row(size_t y) const { return y % (module_h + gap_y) >= module_h; }
+  bool is_gap(size_t x, size_t y) const { return gap_column(x) || gap_row(y); }
+};
+
 struct Params {
   uint64_t seed = 1234;
+  Layout layout;  // the detector's shape and gaps (default Pilatus3 2M)
   size_t frames = 1;  // the scan's length: the phase fractions of frame i depend on (i, frames) only via the raster
   // Geometry (pyFAI conventions; metres, radians): PONI inside a module near the detector centre, small tilts.
   double distance = 0.35;
@@ -83,6 +101,11 @@ struct FrameInfo {
   double thickness = 0;                    // total chord / sample diameter (amorphous background)
 };
 
+// `base` drawn on detector `d`: its layout, one frame period of exposure (1 / nominal rate), and the geometry moved
+// to it: the PONI inside a module near the detector's centre, the distance scaled with the detector's width so the
+// rings cover the same 2theta range. pilatus3-2m leaves the default geometry (the same bytes as without --detector).
+Params for_detector(const detectors::Detector& d, Params base = {});
+
 // pyFAI PONI (version 2) text of the geometry in `p` (the one the rings are drawn with).
 std::string poni_text(const Params& p);
 
@@ -110,7 +133,7 @@ class Generator {
   const std::vector<Phase>& phases() const { return phases_; }
   double tth_max() const { return tth_max_; }
 
-  // Frame i (0 <= i < params().frames) into `out` (kPixels int32, row-major). Thread-safe.
+  // Frame i (0 <= i < params().frames) into `out` (layout.pixels() int32, row-major). Thread-safe.
   void frame(size_t i, std::span<int32_t> out, FrameScratch& scratch) const;
   std::vector<int32_t> frame(size_t i) const;
 

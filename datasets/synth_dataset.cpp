@@ -71,7 +71,8 @@ json parameters_json(const Params& p, const Generator& g) {
           {"rot2_rad", p.rot2},
           {"rot3_rad", p.rot3},
           {"wavelength_m", p.wavelength},
-          {"pixel_size_m", kPixelSize},
+          {"detector", p.layout.detector},
+          {"pixel_size_m", p.layout.pixel_size},
           {"beam_centre_px", {round6(bc[0]), round6(bc[1])}},
           {"tth_max_deg", round6(g.tth_max() * 180 / std::numbers::pi)},
           {"air_level", p.air_level},
@@ -155,11 +156,11 @@ DatasetResult write_dataset(const Params& p, const DatasetOptions& opt) {
   const Generator g(p, opt.threads);
   {
     cbf::PilatusHeader h;
-    h.detector = "PILATUS3 2M mask (synthetic, " + std::string(kGeneratorName) + "): nonzero = masked, " +
+    h.detector = p.layout.detector + " mask (synthetic, " + std::string(kGeneratorName) + "): nonzero = masked, " +
                  std::to_string(kMaskGap) + " gap, " + std::to_string(kMaskDead) + " dead, " +
                  std::to_string(kMaskHot) + " hot";
     const auto path = opt.out / "mask.cbf";
-    cbf::write(path, g.mask(), kWidth, kHeight, h);
+    cbf::write(path, g.mask(), p.layout.width, p.layout.height, h);
     std::vector<uint8_t> bytes;
     cbf::read_file(path, bytes);
     m.mask = entry("mask.cbf", bytes);
@@ -181,14 +182,14 @@ DatasetResult write_dataset(const Params& p, const DatasetOptions& opt) {
   std::mutex err_mu;
   std::exception_ptr error;
   auto worker = [&] {
-    std::vector<int32_t> pixels(kPixels);
+    std::vector<int32_t> pixels(p.layout.pixels());
     std::vector<uint8_t> file, scratch;
     FrameScratch fs;
     try {
       for (size_t i; !stop.load(std::memory_order_relaxed) && (i = next.fetch_add(1)) < p.frames;) {
         g.frame(i, pixels, fs);
         stats[i] = byte_offset_stats(pixels);
-        cbf::write_to(file, pixels, kWidth, kHeight, g.header(i), scratch);
+        cbf::write_to(file, pixels, p.layout.width, p.layout.height, g.header(i), scratch);
         const std::string name = frame_name(i);
         m.files[i] = entry(name, file);
         write_all(opt.out / name, file);
@@ -217,8 +218,8 @@ DatasetResult write_dataset(const Params& p, const DatasetOptions& opt) {
   m.xrdbench_version = opt.tool_version;
   m.seed = p.seed;
   m.frames = p.frames;
-  m.width = kWidth;
-  m.height = kHeight;
+  m.width = p.layout.width;
+  m.height = p.layout.height;
   m.phases = phases_json(g);
   m.parameters = parameters_json(p, g);
   uint64_t total = 0, smin = UINT64_MAX, smax = 0;
@@ -238,9 +239,9 @@ DatasetResult write_dataset(const Params& p, const DatasetOptions& opt) {
   m.statistics = {{"mean_frame_bytes", round6(mean)},
                   {"min_frame_bytes", smin},
                   {"max_frame_bytes", smax},
-                  {"raw_int32_bytes", kPixels * 4},
-                  {"compression_ratio", round6(double(kPixels * 4) / mean)},
-                  {"bytes_per_pixel", round6(mean / double(kPixels))},
+                  {"raw_int32_bytes", p.layout.pixels() * 4},
+                  {"compression_ratio", round6(double(p.layout.pixels() * 4) / mean)},
+                  {"bytes_per_pixel", round6(mean / double(p.layout.pixels()))},
                   {"byte_offset_fractions",
                    {{"1", round6(all.n1 / n)}, {"3", all.n3 / n}, {"7", all.n7 / n}, {"15", all.n15 / n}}},
                   {"generation", {{"threads", opt.threads},

@@ -52,6 +52,19 @@ Residency file_residency(const std::filesystem::path& p) {
   return r;
 }
 
+// Runs f(path) for every file; an xrd::Error goes to `skipped` when given (the file is left out), else propagates.
+template <class F>
+void each_file(const std::vector<std::filesystem::path>& files, std::vector<std::string>* skipped, F&& f) {
+  for (auto& p : files) {
+    try {
+      f(p);
+    } catch (const Error& e) {
+      if (!skipped) throw;
+      skipped->push_back(e.what());
+    }
+  }
+}
+
 }  // namespace
 
 double Residency::fraction() const {
@@ -65,21 +78,21 @@ std::vector<FileResidency> residency_per_file(const std::vector<std::filesystem:
   return out;
 }
 
-Residency residency(const std::vector<std::filesystem::path>& files) {
+Residency residency(const std::vector<std::filesystem::path>& files, std::vector<std::string>* skipped) {
   Residency total;
-  for (auto& p : files) total += file_residency(p);
+  each_file(files, skipped, [&](const std::filesystem::path& p) { total += file_residency(p); });
   return total;
 }
 
-bool evict(const std::vector<std::filesystem::path>& files, bool drop_caches) {
-  for (auto& p : files) {
+bool evict(const std::vector<std::filesystem::path>& files, bool drop_caches, std::vector<std::string>* skipped) {
+  each_file(files, skipped, [](const std::filesystem::path& p) {
     Fd f(p, O_RDONLY);
     // Dirty pages cannot be dropped: write them back first (a dataset just written by `dataset synth` is dirty).
     if (::fdatasync(f.fd) != 0 && errno != EINVAL && errno != EROFS)
       throw Error(p.string(), "fdatasync", errno_text(errno));
     const int rc = ::posix_fadvise(f.fd, 0, 0, POSIX_FADV_DONTNEED);
     if (rc != 0) throw Error(p.string(), "posix_fadvise(DONTNEED)", errno_text(rc));
-  }
+  });
   if (!drop_caches || !running_as_root()) return false;
   ::sync();
   const char* path = "/proc/sys/vm/drop_caches";
@@ -91,9 +104,9 @@ bool evict(const std::vector<std::filesystem::path>& files, bool drop_caches) {
   return true;
 }
 
-void warm(const std::vector<std::filesystem::path>& files) {
+void warm(const std::vector<std::filesystem::path>& files, std::vector<std::string>* skipped) {
   std::vector<char> buf(1 << 20);
-  for (auto& p : files) {
+  each_file(files, skipped, [&](const std::filesystem::path& p) {
     Fd f(p, O_RDONLY);
     ::posix_fadvise(f.fd, 0, 0, POSIX_FADV_SEQUENTIAL);  // a hint only: failure changes nothing
     for (;;) {
@@ -104,7 +117,7 @@ void warm(const std::vector<std::filesystem::path>& files) {
         throw Error(p.string(), "read", errno_text(errno));
       }
     }
-  }
+  });
 }
 
 std::string filesystem_type(const std::filesystem::path& p) {

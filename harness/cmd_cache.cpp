@@ -9,6 +9,9 @@
 
 #include <boost/program_options.hpp>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "harness/cache.hpp"
 #include "harness/cli.hpp"
 #include "kernels/error.hpp"
@@ -61,7 +64,9 @@ int cmd_cache(int argc, char** argv) {
       "  warm     read every byte once, so the files are served from memory (a 'MEM' row)\n"
       "  evict    fdatasync + posix_fadvise(DONTNEED) each file, so the next read goes to disk (an 'SSD' row);\n"
       "           with --drop-caches, as root, also write 3 to /proc/sys/vm/drop_caches\n"
-      "A folder stands for its *.cbf files. Pages on tmpfs/ramfs cannot be evicted (they have no disk).\n\n"
+      "A folder stands for its *.cbf files. Pages on tmpfs/ramfs cannot be evicted (they have no disk).\n"
+      "Exit status: 0 done; 1 evict left more than 1% of the pages resident (the reason is printed: tmpfs,\n"
+      "another user's files) or a file cannot be read; 2 bad usage.\n\n"
       "Example: xrdbench cache evict out/synth && xrdbench cache status out/synth\n\nOptions");
   desc.add_options()("help,h", "show this help")(
       "drop-caches", po::bool_switch(&drop_caches), "evict: also drop the whole page cache (root only)")(
@@ -102,21 +107,41 @@ int cmd_cache(int argc, char** argv) {
               static_cast<double>(bytes) / 1e6, fstype.c_str());
   const auto before = harness::residency(files);
   print_residency(action == "status" ? "now" : "before", before);
+  int rc = 0;
   if (action == "warm") {
     harness::warm(files);
+    print_residency("after", harness::residency(files));
   } else if (action == "evict") {
     const bool dropped = harness::evict(files, drop_caches);
-    if (!harness::eviction_possible(files.front()))
-      std::printf("  note: %s keeps files in memory only: their pages cannot be evicted\n", fstype.c_str());
     if (drop_caches && !dropped)
-      std::printf("  note: --drop-caches needs root (effective uid 0); only posix_fadvise(DONTNEED) was used\n");
+      std::printf("  note: --drop-caches needs root (effective uid 0): not written; only posix_fadvise(DONTNEED) was used\n");
     if (dropped) std::printf("  wrote 3 to /proc/sys/vm/drop_caches\n");
+    const auto after = harness::residency(files);
+    print_residency("after", after);
+    // The same bound a cold row is held to: more resident than that and the files are not cold.
+    if (after.fraction() > harness::kEvictMaxResident) {
+      std::string why;
+      if (!harness::eviction_possible(files.front())) {
+        why = fstype + " keeps files in memory only: their pages cannot be evicted";
+      } else {
+        size_t foreign = 0;
+        for (auto& f : files) {
+          struct stat st {};
+          if (::stat(f.c_str(), &st) == 0 && st.st_uid != ::geteuid()) ++foreign;
+        }
+        why = foreign && !harness::running_as_root()
+                  ? std::to_string(foreign) + " of the files belong to another user (run as root)"
+                  : "pages still mapped or being written by another process?";
+      }
+      std::printf("  NOT evicted: %.2f%% still resident (a cold run allows %.0f%%): %s\n", 100.0 * after.fraction(),
+                  100.0 * harness::kEvictMaxResident, why.c_str());
+      rc = 1;
+    }
   }
-  if (action != "status") print_residency("after", harness::residency(files));
   if (per_file)
     for (auto& fr : harness::residency_per_file(files))
       std::printf("  %6.2f%%  %s\n", 100.0 * fr.residency.fraction(), fr.path.string().c_str());
-  return 0;
+  return rc;
 }
 
 CommandRegistrar reg("cache", "page-cache state of a dataset: status, warm (hot) or evict (cold), by hand", cmd_cache);

@@ -24,23 +24,27 @@ int usage_error(const char* prog, const std::string& msg) {
 
 int dataset_synth(int argc, char** argv) {
   const int hw = std::max(1, int(std::thread::hardware_concurrency()));
-  std::string out;
+  std::string out, detector;
   long long frames = 0, threads = hw, scan_steps = 41;
   unsigned long long seed = 1234;
   po::options_description desc(
-      "Usage: xrdbench dataset synth --out DIR --frames N [--seed S] [--threads T]\n\n"
+      "Usage: xrdbench dataset synth --out DIR --frames N [--seed S] [--threads T] [--detector NAME]\n\n"
       "Writes a synthetic Pilatus3 2M dataset into DIR: frame_00000.cbf ... (1475 x 1679 int32, byte-offset,\n"
       "~2.5 MB each: powder rings of LaB6, CeO2 and Al whose intensities and widths follow a sinogram scan,\n"
       "smooth background, Poisson noise, module gaps -1, dead pixels -2, hot pixels > 2^20), geometry.poni\n"
       "(pyFAI version 2, the geometry the rings are drawn with), mask.cbf (int32, nonzero = masked) and\n"
       "manifest.json (per-file size and MD5, seed, parameters, phases). The same seed gives the same bytes\n"
-      "whatever --threads. The paper's dataset is 1202 frames (3 GB).\n\nOptions");
+      "whatever --threads. The paper's dataset is 1202 frames (3 GB). --detector draws the same model on another\n"
+      "detector's shape and gaps (`xrdbench realtime --help` lists the presets).\n\nOptions");
   desc.add_options()("help,h", "this help")("out,o", po::value(&out), "output folder (created when missing)")(
       "frames,n", po::value(&frames), "number of frames (>= 1)")("seed,s", po::value(&seed)->default_value(seed),
                                                                   "random seed")(
       "threads,j", po::value(&threads)->default_value(threads), "worker threads (>= 1; default: every core)")(
       "scan-steps", po::value(&scan_steps)->default_value(scan_steps),
-      "translations per scan line (frames = lines x steps; lines step 6 degrees)");
+      "translations per scan line (frames = lines x steps; lines step 6 degrees)")(
+      "detector", po::value(&detector),
+      ("draw the frames for this detector preset instead: its shape, pixel size and module gaps, the geometry moved "
+       "onto it (docs/detectors.md): " + detectors::known_names()).c_str());
   po::variables_map vm;
   try {
     po::store(po::command_line_parser(argc, argv).options(desc).run(), vm);
@@ -61,6 +65,13 @@ int dataset_synth(int argc, char** argv) {
   if (scan_steps < 2) return usage_error(argv[0], "--scan-steps must be at least 2");
 
   synth::Params p;
+  if (!detector.empty()) {
+    try {
+      p = synth::for_detector(detectors::find(detector));
+    } catch (const std::exception& e) {
+      return usage_error(argv[0], e.what());
+    }
+  }
   p.seed = seed;
   p.frames = size_t(frames);
   p.scan_steps = size_t(scan_steps);
@@ -77,7 +88,7 @@ int dataset_synth(int argc, char** argv) {
   const auto& m = r.manifest;
   const double mean = double(m.total_bytes) / double(m.frames);
   std::printf("wrote %zu frames to %s: %.3f MB/frame (%.2fx vs int32), %.3f GB in all\n", m.frames, out.c_str(),
-              mean / 1e6, double(synth::kPixels * 4) / mean, double(m.total_bytes) / 1e9);
+              mean / 1e6, double(p.layout.pixels() * 4) / mean, double(m.total_bytes) / 1e9);
   std::printf("%.2f s for the frames (%.1f frames/s, %lld threads) + %.2f s setup\n", r.seconds,
               r.frames_per_second(), threads, r.setup_seconds);
   if (r.stale_frames)

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "datasets/cbf.hpp"
+#include "datasets/image_io.hpp"
 #include "datasets/mask.hpp"
 #include "datasets/poni.hpp"
 #include "harness/cli.hpp"
@@ -37,16 +38,6 @@ namespace {
 bool is_hdf5(const fs::path& p) {
   const std::string e = p.extension().string();
   return e == ".h5" || e == ".hdf5" || e == ".nxs" || e == ".hdf";
-}
-
-// A dark or flat image (CBF) as floats, checked against the frames' shape.
-std::vector<float> read_float_image(const fs::path& p, size_t width, size_t height, const char* what) {
-  const cbf::Image img = cbf::read_image(p);
-  if (img.width != width || img.height != height)
-    throw Error(p.string(), "",
-                std::string(what) + " is " + std::to_string(img.width) + " x " + std::to_string(img.height) +
-                    " pixels, the frames " + std::to_string(width) + " x " + std::to_string(height));
-  return std::vector<float>(img.pixels.begin(), img.pixels.end());
 }
 
 void write_csv(const fs::path& p, const integ::Pattern& pat) {
@@ -81,7 +72,7 @@ int cmd_integrate(int argc, char** argv) {
       "Poisson\n"
       "errors), with a PONI geometry from pyFAI-calib2. Pixels with negative values (Pilatus gaps -1, bad "
       "pixels\n"
-      "-2) are always masked, frame by frame; --mask adds a mask file (CBF, nonzero = masked).\n"
+      "-2) are always masked, frame by frame; --mask adds a mask file (nonzero = masked).\n"
       "OUT ending in .h5/.hdf5/.nxs: a NeXus file, /entry/integrate (NXdata) with intensity and sigma\n"
       "(frames x bins), radial (with its unit) and source_files; otherwise a CSV file "
       "radial,intensity,sigma,count\n"
@@ -92,8 +83,8 @@ int cmd_integrate(int argc, char** argv) {
       "  xrdbench integrate --poni lab6.poni --mask mask.cbf --unit 2th_deg --out lab6.csv lab6_0001.cbf\n"
       "  xrdbench integrate --poni geometry.poni --out scan.h5 scan/*.cbf\n\nOptions");
   desc.add_options()("help,h", "show this help")("poni", po::value(&poni_path)->value_name("FILE"),
-                                                 "geometry: pyFAI PONI file (version 1 or 2), required")(
-      "mask", po::value(&mask_path)->value_name("FILE"), "mask file (CBF, nonzero = masked)")(
+                                                 "geometry: pyFAI PONI file (version 1, 2 or 2.1), required")(
+      "mask", po::value(&mask_path)->value_name("FILE"), "mask, nonzero = masked: CBF, EDF, NumPy .npy, TIFF or HDF5 FILE.h5::/path/to/dataset")(
       "bins", po::value(&bins)->default_value(1000)->value_name("N"), "number of radial bins")(
       "unit", po::value(&unit)->default_value("q_nm^-1")->value_name("U"),
       "radial unit: 2th_deg, 2th_rad, q_nm^-1, q_A^-1, r_mm")(
@@ -104,8 +95,8 @@ int cmd_integrate(int argc, char** argv) {
       "polarization", po::value(&polarization)->value_name("F"),
       "polarization factor in [-1, 1] (0: unpolarized, 0.99: synchrotron; default: no correction)")(
       "no-solid-angle", po::bool_switch(&no_solid_angle), "do not correct for the solid angle")(
-      "dark", po::value(&dark_path)->value_name("FILE"), "dark current image (CBF), subtracted")(
-      "flat", po::value(&flat_path)->value_name("FILE"), "flat field image (CBF), divided by")(
+      "dark", po::value(&dark_path)->value_name("FILE"), "dark current image, subtracted (same formats as --mask; integers or float32/float64, kept as float32)")(
+      "flat", po::value(&flat_path)->value_name("FILE"), "flat field image, divided by (same formats; fractional values kept as float32; 0 or NaN masks the pixel)")(
       "normalization", po::value(&normalization)->default_value(1.0)->value_name("K"),
       "normalization factor (intensities are divided by it)")(
       "threads", po::value(&threads)->default_value(0)->value_name("T"), "threads (0: every core)")(
@@ -181,8 +172,8 @@ int cmd_integrate(int argc, char** argv) {
   std::vector<uint8_t> mask;
   if (!mask_path.empty()) mask = mask::read(mask_path, width, height);
   std::vector<float> dark, flat;
-  if (!dark_path.empty()) dark = read_float_image(dark_path, width, height, "the dark image");
-  if (!flat_path.empty()) flat = read_float_image(flat_path, width, height, "the flat image");
+  if (!dark_path.empty()) dark = image_io::read_float(dark_path, width, height, "the dark image");
+  if (!flat_path.empty()) flat = image_io::read_float(flat_path, width, height, "the flat image");
   integ::Setup setup;
   std::unique_ptr<integ::FastIntegrator> fast;
   arena.execute([&] {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "harness/cli.hpp"
+#include "harness/install_paths.hpp"
 
 namespace fs = std::filesystem;
 
@@ -26,18 +27,14 @@ std::string python_path() {
   return env && *env ? env : "/usr/bin/python3";
 }
 
-fs::path exe_dir() {
-  std::error_code ec;
-  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  return ec ? fs::path() : exe.parent_path();
-}
-
-// Where the scripts are: $XRDBENCH_REPORTS_DIR alone when set; else <exe dir>/../reports (the device bundle:
-// bin/xrdbench beside reports/), then the source tree this binary was built from.
+// Where the scripts are: $XRDBENCH_REPORTS_DIR alone when set; an installed xrdbench's
+// <prefix>/share/xrdbench/reports alone (never the source tree it was built from); else <exe dir>/../reports (the
+// device bundle: bin/xrdbench beside reports/), then the source tree this binary was built from.
 std::vector<fs::path> candidate_dirs() {
   if (const char* env = std::getenv("XRDBENCH_REPORTS_DIR"); env && *env) return {fs::path(env)};
+  if (const fs::path data = install::installed_data_dir(); !data.empty()) return {data / "reports"};
   std::vector<fs::path> dirs;
-  if (fs::path d = exe_dir(); !d.empty()) dirs.push_back(d.parent_path() / "reports");
+  if (fs::path d = install::exe_dir(); !d.empty()) dirs.push_back(d.parent_path() / "reports");
   dirs.push_back(fs::path(XRD_SOURCE_DIR) / "reports");
   return dirs;
 }

@@ -35,7 +35,13 @@ int run_row_command(int argc, char** argv, const xrd::harness::mpi::Session& ses
                   "[--cache hot|cold] [options]\n       mpirun -n R xrdbench run ... (each rank runs the row on its block "
                   "of the frames)\n\nRuns one row: a warm-up, then --repeats timed runs; validates every "
                   "run against the reference\n(CPU, same matrix) and writes OUT/results.json (and OUT/patterns/ROW.h5). "
-                  "Exit status 0 when the row\nis valid, 3 when it is not (results.json says why), 130 on Ctrl-C.",
+                  "A results.json already in OUT\nkeeps its rows (this row is added; one of the same id is replaced) "
+                  "when it was measured on the\nsame dataset with the same settings; otherwise, or while another "
+                  "xrdbench writes into OUT, the\nrun is refused before measuring. A frame that fails is reported and "
+                  "the others are kept.\n\nExit status: 0 the row is valid and validated; 3 it is not (results.json "
+                  "says why: failed\nframes, residency, output differing from the reference); 130 interrupted "
+                  "(Ctrl-C), finished\nresults kept; 1 an error before measuring (bad option or input, output "
+                  "folder unwritable or in use).",
                   status))
     return status;
 
@@ -45,8 +51,10 @@ int run_row_command(int argc, char** argv, const xrd::harness::mpi::Session& ses
   spec.id = id;
   const bool want_device = row_uses_device(spec);
 
-  Bench b = open_bench(a, argc, argv, want_device);
+  // Before the dataset is loaded: Ctrl-C while the matrix is built ends the run cleanly too (exit 130, an empty
+  // results.json saying interrupted), not by the signal.
   const auto& stop = install_interrupt_handler();
+  Bench b = open_bench(a, argc, argv, want_device);
   Progress progress(1);
   RunnerOptions ro = b.runner_options();
   ro.mpi = &session;
@@ -61,6 +69,7 @@ int run_row_command(int argc, char** argv, const xrd::harness::mpi::Session& ses
     rc = 130;
   }
   progress.clear();
+  b.results.settings.drop_caches = runner.drop_caches_done();
   if (!session.is_root()) return rc;  // rank 0 writes the results, once
   b.save();
   if (!a.trace.empty()) write_chrome_trace(a.trace, runner.trace_events(), runner.trace_thread_names());

@@ -12,9 +12,17 @@ int cmd_strategies(int argc, char** argv) {
     std::printf("Usage: xrdbench strategies\n\nLists the strategies `xrdbench run --strategy NAME` accepts.\n");
     return 0;
   }
-  for (auto& s : xrd::strat::strategies())
-    std::printf("%-16s %s%s\n", s.name.c_str(), s.description.c_str(),
-                s.needs_device ? " [OpenCL device]" : (s.uses_readers ? " [--readers]" : ""));
+  // The benchmark strategies, then the test strategies (known cost, for the realtime tests) under their heading.
+  for (bool test : {false, true}) {
+    bool heading = false;
+    for (auto& s : xrd::strat::strategies()) {
+      if (s.test != test) continue;
+      if (test && !heading) std::printf("\ntest:\n");
+      heading = true;
+      std::printf("%-16s %s%s\n", s.name.c_str(), s.description.c_str(),
+                  s.needs_device ? " [OpenCL device]" : (s.uses_readers ? " [--readers]" : ""));
+    }
+  }
   return 0;
 }
 

@@ -1,6 +1,8 @@
 // xrdbench table1: the paper's 12 rows plus ours on a dataset -> OUT/results.json and OUT/table1.md.
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -22,9 +24,20 @@ void write_text(const std::filesystem::path& p, const std::string& text) {
   {
     std::ofstream f(tmp, std::ios::binary);
     f << text;
-    if (!f) throw xrd::Error(tmp, "", "cannot write");
+    f.flush();
+    if (!f) {
+      const int e = errno;
+      std::error_code ec;
+      std::filesystem::remove(tmp, ec);
+      throw xrd::Error(tmp, "", std::string("cannot write: ") + (e ? std::strerror(e) : "disk full?"));
+    }
   }
-  std::filesystem::rename(tmp, p);
+  if (::rename(tmp.c_str(), p.c_str()) != 0) {
+    const int e = errno;
+    std::error_code ec;
+    std::filesystem::remove(tmp, ec);
+    throw xrd::Error(p.string(), "rename", "cannot move " + tmp + " into place: " + std::strerror(e));
+  }
 }
 
 int table1_command(int argc, char** argv, const xrd::harness::mpi::Session& session);
@@ -50,7 +63,13 @@ int table1_command(int argc, char** argv, const xrd::harness::mpi::Session& sess
                   "Runs the paper's Table 1 (sequential CPU/CPU and CPU/GPU cold and hot; pool of 1, 2, 3, 4, 6, 12, 24\n"
                   "readers with GPU integration, hot; OpenCL, hot) plus our strategies, and writes OUTDIR/results.json\n"
                   "and OUTDIR/table1.md (our median and MAD beside the paper's). Without a GPU, the GPU rows run on\n"
-                  "the OpenCL CPU device and say so. Ctrl-C keeps the rows already finished.\n"
+                  "the OpenCL CPU device and say so. Ctrl-C keeps the rows already finished. A results.json already\n"
+                  "in OUTDIR keeps its rows (rows of the same id are replaced) when it was measured on the same dataset\n"
+                  "with the same settings; otherwise, or while another xrdbench writes there, table1 refuses before\n"
+                  "measuring. A frame that fails is reported in its row and the other frames are kept.\n\n"
+                  "Exit status (as `xrdbench run`): 0 every row valid and validated; 3 some row is not (table1.md and\n"
+                  "results.json say why); 130 interrupted (Ctrl-C), finished rows kept; 1 an error before measuring.\n"
+
                   "Under `mpirun -n R` every row runs on R ranks, each on its contiguous block of the frames\n"
                   "(row ids end in -mpiR; rank 0 writes the results; README: MPI ranks).",
                   status))
@@ -87,8 +106,10 @@ int table1_command(int argc, char** argv, const xrd::harness::mpi::Session& sess
     want_device |= row_uses_device(r.spec);
   }
 
-  Bench b = open_bench(a, argc, argv, want_device);
+  // Before the dataset is loaded: Ctrl-C while the matrix is built ends the run cleanly too (exit 130, an empty
+  // results.json saying interrupted), not by the signal.
   const auto& stop = install_interrupt_handler();
+  Bench b = open_bench(a, argc, argv, want_device);
   Progress progress(rows.size());
   RunnerOptions ro = b.runner_options();
   ro.mpi = &session;
@@ -96,31 +117,39 @@ int table1_command(int argc, char** argv, const xrd::harness::mpi::Session& sess
   int rc = 0;
   // The disk's bound for the cold rows, measured the same way they read (evicted, then read).
   std::vector<std::string> notes;
+  bool dropped_for_bound = false;
   const bool any_cold = std::any_of(rows.begin(), rows.end(), [](auto& r) { return r.spec.cache == CacheMode::cold; });
   // Under mpirun the bound is not measured (R ranks evicting and reading the same disk is another measurement).
   if (any_cold && !a.skip_eviction && session.size() == 1) {
-    std::string line = "Cold read bound (every file evicted, then read once, no processing):";
-    for (int t : {1, 4}) {
-      const ReadBound rb = measure_cold_read(b.ds, t, a.drop_caches);
+    std::string line = "Cold read bound (every file evicted, then read once by N threads, no processing):";
+    const ReadBoundSweep sweep = measure_read_bound(b.ds, a.drop_caches, &dropped_for_bound);
+    for (const ReadBound& rb : sweep.sweep) {
       char text[200];
-      std::snprintf(text, sizeof text, " %d thread%s %.0f MB/s = %.0f frames/s%s;", t, t > 1 ? "s" : "", rb.mb_per_s,
-                    rb.frames_per_s, rb.resident_before > kColdMaxResident ? " (NOT evicted: page cache)" : "");
+      std::snprintf(text, sizeof text, " %d: %.0f MB/s = %.0f frames/s%s;", rb.threads, rb.mb_per_s, rb.frames_per_s,
+                    rb.resident_before > kColdMaxResident ? " (NOT evicted: page cache)" : "");
       line += text;
     }
     line.back() = '.';
-    line += " A cold (SSD) row cannot beat the faster of these.";
+    char best[160];
+    std::snprintf(best, sizeof best, " Bound: %.0f frames/s (%d threads); a cold (SSD) row cannot beat it.",
+                  sweep.best.frames_per_s, sweep.best.threads);
+    line += best;
+    b.results.read_bound = sweep.to_json();
     if (!a.quiet) std::fprintf(stderr, "%s\n", line.c_str());
     notes.push_back(line);
   }
   auto save_all = [&] {
-    if (!session.is_root()) return;  // rank 0 writes the results, once
-    b.save();
-    write_text(b.out_dir / "table1.md", table1_markdown(b.results, notes));
+    if (!session.is_root()) return b.results;  // rank 0 writes the results, once
+    b.results.settings.drop_caches = dropped_for_bound || runner.drop_caches_done();
+    const ResultsFile all = b.save();  // with the rows an earlier run left in the folder
+    write_text(b.out_dir / "table1.md", table1_markdown(all, notes));
+    return all;
   };
   for (auto& r : rows) {
     try {
       ResultRow row = runner.run_row(r.spec);
       if (r.paper) row.paper = PaperValue{r.paper->median_fps, r.paper->mad_fps};
+      if (!row.valid || !row.validated) rc = 3;
       b.results.rows.push_back(std::move(row));
     } catch (const Interrupted&) {
       b.results.interrupted = true;
@@ -130,10 +159,10 @@ int table1_command(int argc, char** argv, const xrd::harness::mpi::Session& sess
     save_all();  // after every row: an interruption or a crash keeps the rows finished
   }
   progress.clear();
-  save_all();
+  const ResultsFile all = save_all();
   if (!session.is_root()) return rc;
   if (!a.trace.empty()) write_chrome_trace(a.trace, runner.trace_events(), runner.trace_thread_names());
-  std::printf("%s\n", table1_markdown(b.results, notes).c_str());
+  std::printf("%s\n", table1_markdown(all, notes).c_str());
   std::fprintf(stderr, "wrote %s and %s\n", (b.out_dir / "results.json").c_str(), (b.out_dir / "table1.md").c_str());
   return rc;
 }

@@ -1,9 +1,11 @@
 #include "harness/dataset.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <fstream>
 
 #include "datasets/cbf.hpp"
+#include "datasets/image_io.hpp"
 #include "datasets/mask.hpp"
 #include "datasets/poni.hpp"
 #include "kernels/error.hpp"
@@ -17,7 +19,10 @@ std::vector<fs::path> list_frames(const fs::path& dir, const fs::path& mask) {
   std::error_code ec;
   const auto mask_abs = mask.empty() ? fs::path() : fs::weakly_canonical(mask, ec);
   for (auto& e : fs::directory_iterator(dir)) {
-    if (!e.is_regular_file() || e.path().extension() != ".cbf") continue;
+    if (e.path().extension() != ".cbf") continue;
+    // A symbolic link counts even when it dangles: the frame is then reported as failed (it cannot be opened)
+    // instead of silently vanishing from the dataset.
+    if (!e.is_regular_file(ec) && !e.is_symlink(ec)) continue;
     if (e.path().filename() == "mask.cbf") continue;
     if (!mask_abs.empty() && fs::weakly_canonical(e.path(), ec) == mask_abs) continue;
     files.push_back(e.path());
@@ -25,6 +30,55 @@ std::vector<fs::path> list_frames(const fs::path& dir, const fs::path& mask) {
   std::sort(files.begin(), files.end());
   return files;
 }
+
+namespace {
+
+// The frames' shape, read from the headers of the first frames that can be read and parsed (at most
+// kShapeVotes of them): the shape most of them have, the earliest on a tie. A single bad frame (unreadable, empty,
+// cut, of another detector) then neither aborts the run nor sets the shape: it is skipped here with a note, and
+// every run reports it as a failed frame. Throws xrd::Error when no frame at all can be read and parsed.
+constexpr size_t kShapeVotes = 5;
+
+void choose_shape(Dataset& ds, bool quiet) {
+  std::vector<std::pair<std::pair<size_t, size_t>, size_t>> votes;  // (width, height) -> count, in first-seen order
+  std::vector<std::string> bad;
+  size_t good = 0;
+  frames::EncodedFrame frame;
+  for (size_t i = 0; i < ds.source->size() && good < kShapeVotes; ++i) {
+    try {
+      ds.source->load(i, frame);
+      const std::pair<size_t, size_t> shape{frame.width, frame.height};
+      auto it = std::find_if(votes.begin(), votes.end(), [&](auto& v) { return v.first == shape; });
+      if (it == votes.end())
+        votes.push_back({shape, 1});
+      else
+        ++it->second;
+      ++good;
+    } catch (const std::exception& e) {
+      bad.push_back(e.what());
+    }
+  }
+  if (votes.empty()) {
+    std::string first = bad.empty() ? std::string() : "; first: " + bad.front();
+    throw Error(ds.dir.string(), "",
+                "no good frame: none of the " + std::to_string(ds.source->size()) +
+                    " frames could be read and parsed" + first);
+  }
+  auto best = votes.begin();
+  for (auto it = votes.begin(); it != votes.end(); ++it)
+    if (it->second > best->second) best = it;
+  ds.width = best->first.first;
+  ds.height = best->first.second;
+  if (quiet) return;
+  for (auto& b : bad) std::fprintf(stderr, "warning: %s (the runs will report this frame as failed)\n", b.c_str());
+  if (votes.size() > 1)
+    std::fprintf(stderr,
+                 "warning: the first frames have different shapes; using %zu x %zu (%zu of %zu), frames of another "
+                 "shape will be reported as failed\n",
+                 ds.width, ds.height, best->second, good);
+}
+
+}  // namespace
 
 DatasetInfo Dataset::info() const {
   DatasetInfo d;
@@ -48,21 +102,20 @@ Dataset load_dataset(const DatasetOptions& opt) {
                          : "no geometry.poni in the folder: give the geometry with --poni FILE (a pyFAI PONI file)");
   if (opt.mask) {
     ds.mask = *opt.mask;
-    if (!fs::exists(ds.mask)) throw Error(ds.mask.string(), "", "the mask file does not exist");
+    if (!image_io::exists(ds.mask.string())) throw Error(ds.mask.string(), "", "the mask file does not exist");
   } else if (fs::exists(ds.dir / "mask.cbf")) {
     ds.mask = ds.dir / "mask.cbf";
   }
   ds.files = list_frames(ds.dir, ds.mask);
   if (ds.files.empty()) throw Error(ds.dir.string(), "", "no CBF frames (*.cbf) in the folder");
   if (opt.max_frames > 0 && ds.files.size() > opt.max_frames) ds.files.resize(opt.max_frames);
-  for (auto& f : ds.files) ds.bytes += fs::file_size(f);
+  for (auto& f : ds.files) {
+    std::error_code ec;
+    const auto n = fs::file_size(f, ec);  // a frame that cannot be read now is reported by the runs, not here
+    if (!ec) ds.bytes += n;
+  }
   ds.source = std::make_shared<frames::CbfFileSource>(ds.files);
-
-  // The shape comes from the first frame's header.
-  frames::EncodedFrame first;
-  ds.source->load(0, first);
-  ds.width = first.width;
-  ds.height = first.height;
+  choose_shape(ds, opt.quiet);
 
   if (fs::exists(ds.dir / "manifest.json")) {
     std::ifstream in(ds.dir / "manifest.json");

@@ -23,6 +23,7 @@ struct DatasetOptions {
   integ::Options integration;                  // bins, unit, splitting, corrections
   size_t max_frames = 0;                       // 0 = every frame
   int threads = 0;                             // for the matrix build (0 = every core)
+  bool quiet = false;                          // no warnings on stderr about skipped frames
 };
 
 struct Dataset {
@@ -30,7 +31,7 @@ struct Dataset {
   std::vector<std::filesystem::path> files;    // frame files, sorted by name (mask and non-CBF files excluded)
   std::shared_ptr<const frames::FrameSource> source;  // the frames, as strategies read them
   uint64_t bytes = 0;                          // total size of the frame files
-  size_t width = 0, height = 0;                // from the first frame
+  size_t width = 0, height = 0;                // most of the first good frames' shape (see load_dataset)
   std::filesystem::path poni, mask;            // what was used (mask empty when none)
   nlohmann::json manifest;                     // manifest.json, or null
   integ::Options integration;
@@ -39,11 +40,14 @@ struct Dataset {
   DatasetInfo info() const;                    // results.json's "dataset" object
 };
 
-// Lists the frames, reads the geometry and the mask, builds the Setup. Throws xrd::Error saying what is missing
-// (no CBF files; no geometry.poni and no --poni; unreadable mask; frames of different shapes than the mask).
+// Lists the frames, reads the geometry and the mask, builds the Setup. The shape is the one most of the first (up to
+// 5) frames that can be read and parsed have: a bad frame, the first included, is skipped with a warning on stderr
+// and left for the runs to report. Throws xrd::Error saying what is missing (no CBF files; no frame that can be
+// read; no geometry.poni and no --poni; unreadable mask; frames of different shapes than the mask).
 Dataset load_dataset(const DatasetOptions& opt);
 
-// The CBF frame files of a folder, sorted by name: *.cbf except the mask file.
+// The CBF frame files of a folder, sorted by name: *.cbf regular files and symbolic links (dangling ones included,
+// so that the runs report them), except the mask file.
 std::vector<std::filesystem::path> list_frames(const std::filesystem::path& dir,
                                                const std::filesystem::path& mask = {});
 

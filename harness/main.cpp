@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/build_info.hpp"
 #include "harness/cli.hpp"
 #include "kernels/error.hpp"
 
@@ -15,7 +16,8 @@ static void usage(FILE* out) {
   std::fprintf(out,
                "xrdbench " XRD_VERSION
                " - benchmark and profile real-time X-ray diffraction data reduction\n\n"
-               "Usage: xrdbench <command> [options]   (xrdbench <command> --help for its options)\n\nCommands:\n");
+               "Usage: xrdbench <command> [options]   (xrdbench <command> --help for its options)\n"
+               "       xrdbench --version             (version and git commit)\n\nCommands:\n");
   for (auto& c : cmds) std::fprintf(out, "  %-16s %s\n", c.name.c_str(), c.summary.c_str());
 }
 
@@ -24,8 +26,9 @@ int main(int argc, char** argv) {
     usage(stdout);
     return argc < 2 ? 2 : 0;
   }
-  if (!std::strcmp(argv[1], "--version")) {
-    std::printf("xrdbench %s\n", XRD_VERSION);
+  if (!std::strcmp(argv[1], "--version") || !std::strcmp(argv[1], "-V")) {
+    // The commit is the one configured (cmake reads it; re-run cmake after committing to refresh it).
+    std::printf("xrdbench %s (commit %s)\n", XRD_VERSION, XRD_GIT_COMMIT);
     return 0;
   }
   // Longest match first: "cbf info" before "cbf".

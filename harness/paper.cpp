@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "harness/results.hpp"
+#include "harness/install_paths.hpp"
 #include "kernels/error.hpp"
 
 #ifndef XRD_SHARED_DIR
@@ -43,8 +44,10 @@ double number(const std::string& text, const std::string& file, size_t line, con
 
 std::filesystem::path paper_table_path() {
   const char* env = std::getenv("XRD_SHARED_DIR");
-  const std::filesystem::path shared = env && *env ? env : XRD_SHARED_DIR;
-  return shared / "paper" / "table1.csv";
+  if (env && *env) return std::filesystem::path(env) / "paper" / "table1.csv";
+  // An installed xrdbench reads the copy installed beside it (<prefix>/share/xrdbench/paper/table1.csv).
+  if (const auto data = install::installed_data_dir(); !data.empty()) return data / "paper" / "table1.csv";
+  return std::filesystem::path(XRD_SHARED_DIR) / "paper" / "table1.csv";
 }
 
 std::vector<PaperRow> load_paper_table1(const std::filesystem::path& csv) {

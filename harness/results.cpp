@@ -1,13 +1,17 @@
 // results.json (xrdbench-results/1): JSON conversion, validation, atomic write, read.
 #include "harness/results.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <ctime>
 #include <fstream>
 #include <set>
+#include <sstream>
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "harness/stats.hpp"
@@ -196,14 +200,22 @@ json to_json(const Settings& s) {
 json to_json(const ResultsFile& f) {
   json rows = json::array();
   for (auto& r : f.rows) rows.push_back(to_json(r));
-  return {{"schema", f.schema},
+  json j = {{"schema", f.schema},
           {"created", f.created},
           {"command", f.command},
           {"machine", f.machine.is_null() ? json::object() : f.machine},
           {"dataset", to_json(f.dataset)},
           {"settings", to_json(f.settings)},
           {"rows", std::move(rows)},
-          {"interrupted", f.interrupted}};
+          {"interrupted", f.interrupted},
+          {"read_bound", f.read_bound},
+          {"previous_runs", [&] {
+             json a = json::array();
+             for (auto& p : f.previous_runs) a.push_back({{"created", p.created}, {"command", p.command}});
+             return a;
+           }()}};
+  if (!f.realtime.is_null()) j["realtime"] = f.realtime;
+  return j;
 }
 
 void check_results_json(const json& j, const std::string& source) {
@@ -233,6 +245,12 @@ void check_results_json(const json& j, const std::string& source) {
     check_row(c, rows[i], ctx);
     if (!ids.insert(rows[i]["id"].get<std::string>()).second)
       c.fail(ctx + ".id", "\"" + rows[i]["id"].get<std::string>() + "\" appears twice (row ids must be unique)");
+  }
+  // The realtime block (optional) is versioned on its own: docs/realtime.md.
+  if (auto rt = j.find("realtime"); rt != j.end() && !rt->is_null()) {
+    if (!rt->is_object() || !rt->contains("schema") || (*rt)["schema"] != "xrdbench-realtime/1")
+      c.fail("realtime.schema", "expected \"xrdbench-realtime/1\" (docs/realtime.md)");
+    if (!rt->contains("runs") || !(*rt)["runs"].is_array()) c.fail("realtime.runs", "expected an array of runs");
   }
 }
 
@@ -294,6 +312,11 @@ ResultsFile results_from_json(const json& j, const std::string& source) {
   f.settings.drop_caches = s.value("drop_caches", def.drop_caches);
   for (auto& r : j["rows"]) f.rows.push_back(row_from_json(r));
   f.interrupted = j["interrupted"];
+  if (j.contains("read_bound")) f.read_bound = j["read_bound"];
+  if (auto p = j.find("previous_runs"); p != j.end() && p->is_array())
+    for (auto& e : *p)
+      if (e.is_object()) f.previous_runs.push_back({e.value("created", ""), e.value("command", "")});
+  f.realtime = j.value("realtime", json(nullptr));
   return f;
 }
 
@@ -339,13 +362,19 @@ void write_results(const std::filesystem::path& path, const ResultsFile& f) {
     if (!out) throw Error(path.string(), "open", std::string("cannot write: ") + std::strerror(errno));
     out << j.dump(2) << '\n';
     out.flush();
-    if (!out) throw Error(path.string(), "write", "cannot write (disk full?)");
+    if (!out) {
+      const int e = errno;
+      out.close();
+      std::error_code ec;
+      std::filesystem::remove(tmp, ec);
+      throw Error(path.string(), "write", std::string("cannot write: ") + (e ? std::strerror(e) : "disk full?"));
+    }
   }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int e = errno;  // the rename's own errno, before remove() can change it
+    std::error_code ec;
     std::filesystem::remove(tmp, ec);
-    throw Error(path.string(), "rename", "cannot move the results into place: " + ec.message());
+    throw Error(path.string(), "rename", "cannot move " + tmp.string() + " into place: " + std::strerror(e));
   }
 }
 
@@ -359,6 +388,88 @@ ResultsFile read_results(const std::filesystem::path& path) {
     throw Error(path.string(), "byte " + std::to_string(e.byte), std::string("not valid JSON: ") + e.what());
   }
   return results_from_json(j, path.string());
+}
+
+}  // namespace xrd::harness
+
+namespace xrd::harness {
+
+std::string merge_conflict(const ResultsFile& a, const ResultsFile& b) {
+  auto differ = [](const std::string& key, const auto& x, const auto& y) -> std::string {
+    if (x == y) return "";
+    std::ostringstream o;
+    o << std::boolalpha << key << ": " << x << " in the file, " << y << " now";
+    return o.str();
+  };
+  for (const std::string& why :
+       {differ("dataset.path", a.dataset.path, b.dataset.path), differ("dataset.frames", a.dataset.frames, b.dataset.frames),
+        differ("dataset.width", a.dataset.width, b.dataset.width), differ("dataset.height", a.dataset.height, b.dataset.height),
+        differ("settings.bins", a.settings.bins, b.settings.bins), differ("settings.unit", a.settings.unit, b.settings.unit),
+        differ("settings.split", a.settings.split, b.settings.split),
+        differ("settings.repeats", a.settings.repeats, b.settings.repeats),
+        differ("settings.warmup", a.settings.warmup, b.settings.warmup),
+        differ("settings.verify_md5", a.settings.verify_md5, b.settings.verify_md5)})
+    if (!why.empty()) return why;
+  return "";
+}
+
+ResultsFile merge_results(const ResultsFile& earlier, const ResultsFile& now, std::vector<std::string>* replaced) {
+  ResultsFile m = now;
+  m.previous_runs = earlier.previous_runs;
+  m.previous_runs.push_back({earlier.created, earlier.command});
+  m.rows = earlier.rows;
+  for (auto& r : now.rows) {
+    auto it = std::find_if(m.rows.begin(), m.rows.end(), [&](const ResultRow& e) { return e.id == r.id; });
+    if (it == m.rows.end()) {
+      m.rows.push_back(r);
+    } else {
+      *it = r;
+      if (replaced) replaced->push_back(r.id);
+    }
+  }
+  // What the file says about every row: patterns written only when every invocation wrote them; drop_caches when
+  // any did (it is per invocation, the rows' residency says what each cold row had); a device when any used one.
+  m.settings.write = earlier.settings.write && now.settings.write;
+  m.settings.drop_caches = earlier.settings.drop_caches || now.settings.drop_caches;
+  if (m.settings.device == "cpu") m.settings.device = earlier.settings.device;
+  return m;
+}
+
+FolderLock FolderLock::acquire(const std::filesystem::path& dir) {
+  const auto path = dir / ".xrdbench.lock";
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) throw Error(path.string(), "open", std::string("cannot create the lock file: ") + std::strerror(errno));
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int e = errno;
+    char pid[32] = {0};
+    const ssize_t n = ::pread(fd, pid, sizeof pid - 1, 0);
+    ::close(fd);
+    std::string who = n > 0 ? std::string(pid, static_cast<size_t>(n)) : std::string();
+    while (!who.empty() && (who.back() == '\n' || who.back() == ' ')) who.pop_back();
+    if (e == EWOULDBLOCK)
+      throw Error(dir.string(), "",
+                  "another xrdbench" + (who.empty() ? std::string() : " (pid " + who + ")") +
+                      " is writing results into this folder: wait for it to finish, or use another --out");
+    throw Error(path.string(), "flock", std::strerror(e));
+  }
+  const std::string me = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) == 0) {
+    [[maybe_unused]] const ssize_t w = ::pwrite(fd, me.data(), me.size(), 0);
+  }
+  return FolderLock(fd);
+}
+
+FolderLock& FolderLock::operator=(FolderLock&& o) noexcept {
+  if (this != &o) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = o.fd_;
+    o.fd_ = -1;
+  }
+  return *this;
+}
+
+FolderLock::~FolderLock() {
+  if (fd_ >= 0) ::close(fd_);  // closing the descriptor releases the flock
 }
 
 }  // namespace xrd::harness

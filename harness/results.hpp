@@ -81,6 +81,11 @@ struct Settings {
   bool drop_caches = false;
 };
 
+// An earlier invocation whose rows the file also holds (runs into one --out add their rows to the file).
+struct PreviousRun {
+  std::string created, command;
+};
+
 struct ResultsFile {
   std::string schema = kResultsSchema;
   std::string created;        // UTC ISO 8601; "" -> filled by write_results()
@@ -90,6 +95,10 @@ struct ResultsFile {
   Settings settings;
   std::vector<ResultRow> rows;
   bool interrupted = false;
+  // table1 with cold rows: the disk's read bound for this dataset (read_bound_json() in runner.hpp); null otherwise.
+  nlohmann::json read_bound;
+  std::vector<PreviousRun> previous_runs;  // "previous_runs": oldest first; [] when one invocation wrote every row
+  nlohmann::json realtime;    // `xrdbench realtime`'s block (schema "xrdbench-realtime/1", docs/realtime.md), or null
 };
 
 nlohmann::json to_json(const ResultRow& r);
@@ -114,5 +123,30 @@ std::string utc_now_iso8601();
 void write_results(const std::filesystem::path& path, const ResultsFile& f);
 // Reads and validates (check_results_json); a file with another "schema" is refused with a clear message.
 ResultsFile read_results(const std::filesystem::path& path);
+
+// Why rows of `earlier` and of `now` cannot share one results file (another dataset, frame count, shape, bins, unit,
+// splitting, repeats, warm-up or MD5 setting), as "settings.bins: 1000 in the file, 500 now"; "" when they can.
+std::string merge_conflict(const ResultsFile& earlier, const ResultsFile& now);
+
+// Rows of one file with the rows of `now` added: a row of `now` replaces the earlier row of the same id in place
+// (its id returned in `replaced`), the others are appended. `earlier`'s command becomes a previous run.
+ResultsFile merge_results(const ResultsFile& earlier, const ResultsFile& now, std::vector<std::string>* replaced);
+
+// An exclusive advisory lock (flock) on DIR/.xrdbench.lock, held while the object lives: one invocation at a time
+// writes results into a folder. acquire() does not wait: when another process holds it, it throws xrd::Error naming
+// the folder and that process's pid (written into the lock file).
+class FolderLock {
+ public:
+  static FolderLock acquire(const std::filesystem::path& dir);
+  FolderLock(FolderLock&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+  FolderLock& operator=(FolderLock&& o) noexcept;
+  FolderLock(const FolderLock&) = delete;
+  ~FolderLock();
+  FolderLock() = default;
+
+ private:
+  explicit FolderLock(int fd) : fd_(fd) {}
+  int fd_ = -1;
+};
 
 }  // namespace xrd::harness

@@ -125,14 +125,16 @@ const PatternSet& Runner::reference() {
   return *reference_;
 }
 
-// Hot: read every file once; cold: evict every file. Returns the resident fraction measured right after.
+// Hot: read every file once; cold: evict every file. Returns the resident fraction measured right after, over the
+// files that can be opened: a frame that cannot (deleted, unreadable) is left to the run, which reports it.
 double Runner::prepare_cache(CacheMode mode) {
+  std::vector<std::string> skipped;
   if (mode == CacheMode::hot) {
-    warm(ds_.files);
+    warm(ds_.files, &skipped);
   } else if (!opt_.skip_eviction) {
-    evict(ds_.files, opt_.drop_caches);
+    drop_caches_done_ |= evict(ds_.files, opt_.drop_caches, &skipped);
   }
-  return residency(ds_.files).fraction();
+  return residency(ds_.files, &skipped).fraction();
 }
 
 void Runner::keep_trace(const std::string& row_id, const StageProfiler& prof) {
@@ -267,9 +269,12 @@ ResultRow Runner::run_row(const RowSpec& spec) {
                     c.max_rel_diff, kValidationTolerance);
       notes.push_back(text + c.worst + ")");
     }
-    if (c.frames_missing > 0) {
+    // A frame this run failed (reported, with its reason) is missing too: it makes the row invalid through the
+    // failed-frames reason; "validated" says whether what the row did reduce matches, and nothing else is missing.
+    if (c.frames_missing > sink.failed) {
       validated = false;
-      notes.push_back(std::to_string(c.frames_missing) + " frames the reference reduced are missing");
+      notes.push_back(std::to_string(c.frames_missing - sink.failed) +
+                      " frames the reference reduced are missing (neither a pattern nor an error)");
     }
     if (c.frames_compared == 0) {
       validated = false;
@@ -294,6 +299,14 @@ ResultRow Runner::run_row(const RowSpec& spec) {
   row.residency_before = *std::min_element(residencies.begin(), residencies.end());
   row.max_rel_diff = max_diff;
   row.validated = validated;
+  // Failed frames first: when a frame fails (unreadable, MD5 mismatch, bad stream) that is the headline, not the
+  // validation's consequence of it.
+  if (row.failed_frames > 0)
+    row.invalid_reasons.push_back(std::to_string(row.failed_frames) + " of " + std::to_string(row.frames) +
+                                  " frames failed to read or decode" +
+                                  (row.errors.empty() ? std::string()
+                                                      : " (first: " + row.errors[0].file + ": " +
+                                                            row.errors[0].reason + ")"));
   // Each reason once, in the order first seen.
   for (auto& n : notes)
     if (std::find(row.invalid_reasons.begin(), row.invalid_reasons.end(), n) == row.invalid_reasons.end())
@@ -312,9 +325,6 @@ ResultRow Runner::run_row(const RowSpec& spec) {
       row.invalid_reasons.push_back("hot row had only " + std::to_string(static_cast<int>(worst * 100)) +
                                     "% of the dataset resident before a run (needs 99%)");
   }
-  if (row.failed_frames > 0)
-    row.invalid_reasons.push_back(std::to_string(row.failed_frames) + " of " + std::to_string(row.frames) +
-                                  " frames failed to read or decode");
   row.valid = row.invalid_reasons.empty();
   if (!opt_.quiet) {
     std::fprintf(stderr, "%-28s %9.1f fps (MAD %.1f)  %s\n", row.id.c_str(), row.fps.median, row.fps.mad,
@@ -325,21 +335,24 @@ ResultRow Runner::run_row(const RowSpec& spec) {
   return row;
 }
 
-ReadBound measure_cold_read(const Dataset& ds, int threads, bool drop_caches) {
+ReadBound measure_cold_read(const Dataset& ds, int threads, bool drop_caches, bool* drop_caches_done) {
   ReadBound b;
   b.threads = std::max(1, threads);
-  evict(ds.files, drop_caches);
-  b.resident_before = residency(ds.files).fraction();
+  std::vector<std::string> skipped;
+  const bool dropped = evict(ds.files, drop_caches, &skipped);
+  if (drop_caches_done) *drop_caches_done |= dropped;
+  b.resident_before = residency(ds.files, &skipped).fraction();
   std::vector<std::vector<std::filesystem::path>> parts(static_cast<size_t>(b.threads));
   for (size_t i = 0; i < ds.files.size(); ++i) parts[i % parts.size()].push_back(ds.files[i]);
+  std::vector<std::vector<std::string>> unread(parts.size());  // per thread: files that could not be read
   const auto t0 = std::chrono::steady_clock::now();
   std::vector<std::thread> pool;
   std::exception_ptr failure;
   std::mutex mu;
-  for (auto& part : parts)
-    pool.emplace_back([&part, &failure, &mu] {
+  for (size_t k = 0; k < parts.size(); ++k)
+    pool.emplace_back([&part = parts[k], &skip = unread[k], &failure, &mu] {
       try {
-        warm(part);
+        warm(part, &skip);
       } catch (...) {
         std::lock_guard<std::mutex> l(mu);
         failure = std::current_exception();
@@ -348,9 +361,38 @@ ReadBound measure_cold_read(const Dataset& ds, int threads, bool drop_caches) {
   for (auto& t : pool) t.join();
   if (failure) std::rethrow_exception(failure);
   b.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  size_t read = ds.files.size();
+  for (auto& u : unread) read -= u.size();
   b.mb_per_s = static_cast<double>(ds.bytes) / 1e6 / b.seconds;
-  b.frames_per_s = static_cast<double>(ds.files.size()) / b.seconds;
+  b.frames_per_s = static_cast<double>(read) / b.seconds;
   return b;
+}
+
+ReadBoundSweep measure_read_bound(const Dataset& ds, bool drop_caches, bool* drop_caches_done) {
+  ReadBoundSweep s;
+  // More threads than files cannot have more requests in flight.
+  const int most = static_cast<int>(std::min<size_t>(
+      ds.files.size(), static_cast<size_t>(std::max(16, 4 * static_cast<int>(std::thread::hardware_concurrency())))));
+  for (int t = 1; t == 1 || t <= most; t *= 2) {
+    s.sweep.push_back(measure_cold_read(ds, t, drop_caches, drop_caches_done));
+    if (s.sweep.back().frames_per_s > s.best.frames_per_s) s.best = s.sweep.back();
+    // Past the best by two doublings: more requests in flight no longer help.
+    if (s.sweep.size() >= 3 && s.best.threads * 4 <= t) break;
+  }
+  return s;
+}
+
+nlohmann::json ReadBoundSweep::to_json() const {
+  auto one = [](const ReadBound& b) {
+    return nlohmann::json{{"threads", b.threads},
+                          {"seconds", b.seconds},
+                          {"mb_per_s", b.mb_per_s},
+                          {"frames_per_s", b.frames_per_s},
+                          {"resident_before", b.resident_before}};
+  };
+  nlohmann::json all = nlohmann::json::array();
+  for (const auto& b : sweep) all.push_back(one(b));
+  return {{"best", one(best)}, {"sweep", std::move(all)}};
 }
 
 namespace {

@@ -92,6 +92,8 @@ class Runner {
   // The device description for results ("cpu" for CPU integration) and whether it is an OpenCL CPU device.
   std::string device_name() const;
   bool device_is_cpu() const;
+  // Whether /proc/sys/vm/drop_caches was written before some cold run (--drop-caches, as root).
+  bool drop_caches_done() const { return drop_caches_done_; }
 
  private:
   struct Sink;
@@ -111,6 +113,7 @@ class Runner {
   double trace_end_ = 0;
   int trace_rows_ = 0;
   size_t rows_done_ = 0;
+  bool drop_caches_done_ = false;
 };
 
 // What the disk allows for this dataset when nothing is cached: every file evicted, then read once (cache.hpp's
@@ -120,7 +123,17 @@ struct ReadBound {
   double seconds = 0, mb_per_s = 0, frames_per_s = 0;
   double resident_before = 0;  // fraction resident after the eviction (> 0.01: the figure is not a disk figure)
 };
-ReadBound measure_cold_read(const Dataset& ds, int threads, bool drop_caches);
+// Files that cannot be opened are left out (the rows report them). drop_caches_done: set when drop_caches was written.
+ReadBound measure_cold_read(const Dataset& ds, int threads, bool drop_caches, bool* drop_caches_done = nullptr);
+
+// The disk's bound as fio finds it: measure_cold_read() with 1, 2, 4, ... threads (several requests in flight; up to
+// 4x the cores, at least 16), the best of them. A cold row reads the same files: it cannot beat `best`.
+struct ReadBoundSweep {
+  std::vector<ReadBound> sweep;
+  ReadBound best;
+  nlohmann::json to_json() const;  // {"best": {...}, "sweep": [...]}, results.json's "read_bound"
+};
+ReadBoundSweep measure_read_bound(const Dataset& ds, bool drop_caches, bool* drop_caches_done = nullptr);
 
 // Ctrl-C: the first SIGINT raises the returned flag (strategies stop between frames, the finished rows are kept);
 // a second one kills the process the default way.

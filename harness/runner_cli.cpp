@@ -1,9 +1,16 @@
 #include "harness/runner_cli.hpp"
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 #include <thread>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "harness/cache.hpp"
 #include "harness/environment.hpp"
 #include "kernels/error.hpp"
 
@@ -17,8 +24,8 @@ void add_bench_options(po::options_description& visible, po::options_description
   visible.add_options()
       ("dataset", po::value(&a.dataset)->required(), "folder of CBF frames (from `xrdbench dataset synth`, or real)")
       ("poni", po::value(&a.poni), "geometry (default: DATASET/geometry.poni; required for a plain folder)")
-      ("mask", po::value(&a.mask), "mask CBF, nonzero = masked (default: DATASET/mask.cbf when present)")
-      ("bins", po::value(&a.bins)->default_value(1000), "radial bins")
+      ("mask", po::value(&a.mask), "mask, nonzero = masked: CBF, EDF, .npy, TIFF or FILE.h5::/dataset (default: DATASET/mask.cbf when present)")
+      ("bins", po::value(&a.bins)->default_value(1000), "radial bins (1 to 1000000)")
       ("unit", po::value(&a.unit)->default_value("q_nm^-1"), "radial unit: 2th_deg, 2th_rad, q_nm^-1, q_A^-1, r_mm")
       ("split", po::value(&a.split)->default_value("bbox"), "pixel splitting: no, bbox, full")
       ("frames", po::value(&a.frames)->default_value(0), "use only the first N frames (0 = all)")
@@ -45,7 +52,8 @@ void add_bench_options(po::options_description& visible, po::options_description
 void add_row_options(po::options_description& visible, RowArgs& r) {
   visible.add_options()
       ("strategy", po::value(&r.strategy)->default_value("sequential"), "strategy (`xrdbench strategies` lists them)")
-      ("readers", po::value(&r.readers)->default_value(0), "reader threads (pool, opencl-batched; 0 = default 2)")
+      ("readers", po::value(&r.readers)->default_value(0),
+       "reader threads (pool, opencl-batched; 0 = default 2; at most 4096)")
       ("integrator", po::value(&r.integrator)->default_value("cpu"),
        "where host-decoded frames are integrated: cpu|gpu")
       ("cache", po::value(&r.cache)->default_value("hot"),
@@ -55,6 +63,9 @@ void add_row_options(po::options_description& visible, RowArgs& r) {
 }
 
 RowSpec make_row_spec(const RowArgs& r, const BenchArgs& a) {
+  if (r.readers < 0 || r.readers > 4096)
+    throw Error("", "--readers", "must be 0 (the default, 2) to 4096, not " + std::to_string(r.readers));
+  if (r.batch < 0) throw Error("", "--batch", "must be 0 (the default) or more, not " + std::to_string(r.batch));
   RowSpec spec;
   const auto& info = strat::find_strategy(r.strategy);
   spec.strategy = info.name;
@@ -103,18 +114,61 @@ RunnerOptions Bench::runner_options() const {
   return o;
 }
 
-void Bench::save() const { write_results(out_dir / "results.json", results); }
+ResultsFile Bench::save() {
+  if (!earlier) {
+    write_results(out_dir / "results.json", results);
+    return results;
+  }
+  std::vector<std::string> replaced;
+  ResultsFile merged = merge_results(*earlier, results, &replaced);
+  for (auto& id : replaced)
+    if (std::find(announced_.begin(), announced_.end(), id) == announced_.end()) {
+      announced_.push_back(id);
+      std::fprintf(stderr, "note: row %s replaces the one an earlier run left in %s\n", id.c_str(),
+                   (out_dir / "results.json").c_str());
+    }
+  write_results(out_dir / "results.json", merged);
+  return merged;
+}
+
+namespace {
+
+// Creates and removes a file in `dir`: an unwritable output folder is found before anything is measured.
+void check_writable(const std::filesystem::path& dir) {
+  const auto probe = dir / (".xrdbench-write-test." + std::to_string(::getpid()));
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0)
+    throw Error(dir.string(), "", std::string("the output folder cannot be written: ") + std::strerror(errno) +
+                                      " (choose another --out)");
+  ::close(fd);
+  ::unlink(probe.c_str());
+}
+
+}  // namespace
 
 Bench open_bench(const BenchArgs& a, int argc, char** argv, bool want_device) {
   if (a.repeats < 1) throw Error("", "--repeats", "must be at least 1");
   if (a.warmup < 0) throw Error("", "--warmup", "must be 0 or more");
   if (a.threads < 0) throw Error("", "--threads", "must be 0 (all cores) or more");
+  if (a.frames < 0) throw Error("", "--frames", "must be 0 (all frames) or more, not " + std::to_string(a.frames));
+  if (a.bins < 1 || a.bins > kMaxBins)
+    throw Error("", "--bins", "must be 1 to " + std::to_string(kMaxBins) + ", not " + std::to_string(a.bins));
   Bench b;
   b.args = a;
   b.out_dir = a.out;
   std::error_code ec;
   std::filesystem::create_directories(b.out_dir, ec);
   if (ec) throw Error(b.out_dir.string(), "", "cannot create the output folder: " + ec.message());
+  check_writable(b.out_dir);
+  if (!a.no_write) {
+    std::filesystem::create_directories(b.out_dir / "patterns", ec);
+    if (ec) throw Error((b.out_dir / "patterns").string(), "", "cannot create the patterns folder: " + ec.message());
+    check_writable(b.out_dir / "patterns");
+  }
+  b.lock = FolderLock::acquire(b.out_dir);
+  if (a.drop_caches && !running_as_root() && !a.quiet)
+    std::fprintf(stderr, "warning: --drop-caches needs root (effective uid 0): cold rows are evicted with "
+                         "posix_fadvise(DONTNEED) only, and results.json says drop_caches: false\n");
 
   DatasetOptions d;
   d.dir = a.dataset;
@@ -127,9 +181,15 @@ Bench open_bench(const BenchArgs& a, int argc, char** argv, bool want_device) {
   } catch (const std::invalid_argument& e) {
     throw Error("", "", e.what());
   }
-  d.max_frames = a.frames;
+  d.max_frames = static_cast<size_t>(a.frames);
   d.threads = a.threads;
-  b.ds = load_dataset(d);
+  d.quiet = a.quiet;
+  try {
+    b.ds = load_dataset(d);
+  } catch (const std::bad_alloc&) {
+    throw Error(a.dataset, "", "not enough memory to build the integration matrix (" + std::to_string(a.bins) +
+                                   " bins, " + a.split + " splitting): use fewer --bins or --frames");
+  }
   if (!a.quiet)
     std::fprintf(stderr, "dataset: %s: %zu frames of %zu x %zu, %.1f MB; matrix %zu non-zeros built in %.2f s\n",
                  b.ds.dir.c_str(), b.ds.files.size(), b.ds.width, b.ds.height, static_cast<double>(b.ds.bytes) / 1e6,
@@ -174,7 +234,30 @@ Bench open_bench(const BenchArgs& a, int argc, char** argv, bool want_device) {
   s.verify_md5 = a.verify_md5;
   s.write = !a.no_write;
   s.device = b.device ? a.device : "cpu";
-  s.drop_caches = a.drop_caches;
+  s.drop_caches = false;  // set by the commands once /proc/sys/vm/drop_caches was really written
+
+  // Rows already in the folder are kept, when they were measured the same way; else refuse now, before measuring.
+  const auto existing = b.out_dir / "results.json";
+  if (std::filesystem::exists(existing, ec)) {
+    ResultsFile earlier;
+    try {
+      earlier = read_results(existing);
+    } catch (const std::exception& e) {
+      throw Error(existing.string(), "",
+                  std::string("exists but cannot take more rows (") + e.what() +
+                      "): move it away or use another --out; it was left untouched");
+    }
+    ResultsFile now = b.results;
+    now.settings.drop_caches = a.drop_caches;
+    if (const std::string why = merge_conflict(earlier, now); !why.empty())
+      throw Error(existing.string(), "",
+                  "holds rows measured another way (" + why +
+                      "): use another --out, or move that file away; it was left untouched");
+    if (!a.quiet)
+      std::fprintf(stderr, "adding to the %zu row%s already in %s (same dataset and settings)\n", earlier.rows.size(),
+                   earlier.rows.size() == 1 ? "" : "s", existing.c_str());
+    b.earlier = std::move(earlier);
+  }
   return b;
 }
 

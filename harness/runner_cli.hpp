@@ -4,6 +4,7 @@
 #include <atomic>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <boost/program_options.hpp>
@@ -17,10 +18,10 @@ namespace xrd::harness {
 
 struct BenchArgs {
   std::string dataset, poni, mask;
-  int bins = 1000;
+  int bins = 1000;  // 1 .. kMaxBins
   std::string unit = "q_nm^-1", split = "bbox";
   std::string device = "opencl";
-  size_t frames = 0;
+  long long frames = 0;  // >= 0 (0 = all); signed so that a negative value is refused, not wrapped
   int threads = 0;
   int repeats = 5, warmup = 1;
   bool verify_md5 = false, no_write = false, drop_caches = false, skip_eviction = false, quiet = false;
@@ -35,6 +36,10 @@ void add_bench_options(boost::program_options::options_description& visible,
                        const std::string& default_out);
 
 // One row's options, as `run` and `profile` take them.
+// The largest --bins accepted: far more than any detector's radial resolution (a Pilatus 2M has ~2,000 pixels from
+// centre to corner), small enough that the per-bin arrays of a run fit in memory.
+inline constexpr int kMaxBins = 1000000;
+
 struct RowArgs {
   std::string strategy = "sequential", integrator = "cpu", cache = "hot";
   int readers = 0, batch = 0;
@@ -53,15 +58,24 @@ struct Bench {
   std::vector<std::unique_ptr<ocl::DeviceContext>> extra_devices;  // --device opencl:all: the host's other GPUs
   std::string no_device_reason;   // why device is null ("--device cpu", or the error opening it)
   std::filesystem::path out_dir;
-  ResultsFile results;
+  FolderLock lock;                // held while the bench lives: one invocation writes into out_dir at a time
+  std::optional<ResultsFile> earlier;  // out_dir/results.json as found: its rows are kept (merge_results)
+  ResultsFile results;            // this invocation's header and rows
 
   RunnerOptions runner_options() const;
-  // Writes out_dir/results.json (atomically).
-  void save() const;
+  // Writes out_dir/results.json (atomically): the earlier rows with this invocation's added (a row of the same id
+  // replaces the earlier one, said on stderr once). Returns what was written.
+  ResultsFile save();
+
+ private:
+  std::vector<std::string> announced_;  // replaced row ids already said
 };
 
-// Loads the dataset (prints what it found on stderr unless quiet), opens the device when `want_device`, captures
-// the machine, fills the results header. Throws xrd::Error with a clear message on bad input.
+// Checks the options (negative or out-of-range values are refused, naming the option), makes the output folder and
+// checks that it can be written (before anything is measured), locks it against a concurrent invocation, loads the
+// dataset (prints what it found on stderr unless quiet), refuses an existing OUT/results.json that cannot take this
+// invocation's rows (unreadable, other dataset or settings: merge_conflict), opens the device when `want_device`,
+// captures the machine, fills the results header. Throws xrd::Error with a clear message on bad input.
 Bench open_bench(const BenchArgs& a, int argc, char** argv, bool want_device);
 
 // Parses argv into the options (help -> prints usage and returns false with status 0; a bad option throws).

@@ -32,7 +32,8 @@ std::vector<Table1Row> table1_rows(const std::vector<PaperRow>& paper, int threa
     r.paper = &p;
     rows.push_back(r);
   }
-  auto ours = [&](const char* strategy, strat::Integrator integ, CacheMode cache, int readers, const char* label) {
+  auto ours = [&](const char* strategy, strat::Integrator integ, CacheMode cache, int readers,
+                  const std::string& label) {
     Table1Row r;
     r.spec.strategy = strategy;
     r.spec.opt.integrator = integ;
@@ -46,7 +47,9 @@ std::vector<Table1Row> table1_rows(const std::vector<PaperRow>& paper, int threa
   ours("pipeline", Integrator::cpu, CacheMode::hot, 0, "oneTBB pipeline, fast CPU engine, MEM (hot)");
   ours("fused", Integrator::cpu, CacheMode::hot, 0, "oneTBB pipeline, fused decode+integrate, MEM (hot)");
   ours("fused", Integrator::cpu, CacheMode::cold, 0, "oneTBB pipeline, fused decode+integrate, SSD (cold)");
-  ours("opencl-batched", Integrator::gpu, CacheMode::hot, 4, "Batched device chain, 4 readers, MEM (hot)");
+  const int readers = strat::default_readers();
+  ours("opencl-batched", Integrator::gpu, CacheMode::hot, readers,
+       "Batched device chain, " + std::to_string(readers) + " readers into pinned memory, MEM (hot)");
   return rows;
 }
 

@@ -7,6 +7,11 @@
 // PONI (poni1, poni2) is the point of normal incidence on the detector, in metres from the detector's first
 // corner.
 //
+// Orientation (pyFAI >= 2023.12, PONI 2.1, pyFAI/detectors/_common.py and geometry.calc_pos_zyx): 3 (and 0) is
+// the layout above; 2 flips the slow axis, 4 the fast axis, 1 both. A flipped axis counts pixels from the far
+// edge (row i of H sits where row H-1-i would), and after the rotations t1 (flipped slow axis) or t2 (flipped fast
+// axis) changes sign, so chi is mirrored while 2theta, q and r see only the moved pixel positions.
+//
 // Radial values come in a unit's "internal" representation, as pyFAI's engines use them: 2theta in radians,
 // q in nm^-1, r in metres; internal * unit_scale(unit) is the value in the unit (degrees, A^-1, mm).
 #pragma once
@@ -19,6 +24,12 @@ namespace xrd::integ {
 
 double unit_scale(Unit u);           // 180/pi for 2th_deg, 0.1 for q_A^-1, 1000 for r_mm, 1 otherwise
 bool unit_needs_wavelength(Unit u);  // the q units
+
+bool flips_rows(int orientation);  // pyFAI orientations 1, 2
+bool flips_cols(int orientation);  // pyFAI orientations 1, 4
+// Throws std::invalid_argument when the orientation is not 0-4 or a width x height image does not have the named
+// detector's shape (g.detector_width/height when nonzero). The array functions below call it.
+void check_shape(const Geometry& g, size_t width, size_t height);
 
 // A point in the sample frame: t3 along the beam, t1 vertical (slow axis), t2 horizontal (fast axis), metres.
 struct LabPoint {
@@ -34,17 +45,19 @@ double q_of(double tth, double wavelength);                      // nm^-1
 double radial_of(Unit u, const LabPoint& t, double wavelength);  // internal representation of `u`
 
 // Everything at one detector point, given in fractional pixel coordinates (d1 slow, d2 fast; a pixel centre
-// is at (i + 0.5, j + 0.5)). In double precision throughout: for tools and tests, not the arrays below.
+// is at (i + 0.5, j + 0.5)). In double precision throughout: for tools and tests, not the arrays below. An
+// orientation that flips an axis needs the image's extent along it (width/height, else the detector's shape).
 struct PointPosition {
   double tth, chi, q_nm, r_m;
 };
-PointPosition position_at(const Geometry& g, double d1, double d2);
+PointPosition position_at(const Geometry& g, double d1, double d2, size_t width = 0, size_t height = 0);
 
 // The offsets of pixel centres from the PONI (metres), computed as pyFAI 0.21 computes them: in float32
 // arithmetic (float(pixel) * (i + 0.5f) - float(poni)). The rounding is below 0.1 um; reproducing it keeps
 // the pixels that sit on a bin edge in the same bin as pyFAI's.
-float centre_offset1(const Geometry& g, size_t row);
-float centre_offset2(const Geometry& g, size_t col);
+// height/width are the image's (used when the orientation flips that axis).
+float centre_offset1(const Geometry& g, size_t row, size_t height);
+float centre_offset2(const Geometry& g, size_t col, size_t width);
 
 // Arrays over a width x height image, row-major, filled in parallel (threads: 0 = every core).
 // Radial position of each pixel centre (internal representation of `u`).

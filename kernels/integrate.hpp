@@ -26,6 +26,11 @@ struct Geometry {
   double wavelength = 0;                    // metres
   double pixel1 = 172e-6, pixel2 = 172e-6;  // slow (y) and fast (x) pixel size, metres
   std::string detector = "Detector";
+  // pyFAI's detector orientation (PONI 2.1): 1 top-left, 2 top-right, 3 bottom-right (pyFAI's default, pixel
+  // (0, 0) at the origin), 4 bottom-left; geometry.hpp says how each moves the pixels.
+  int orientation = 3;
+  // The named detector's shape (rows, columns); 0 when the PONI does not say. Frames of another shape are refused.
+  size_t detector_height = 0, detector_width = 0;
 };
 
 enum class Unit { tth_deg, tth_rad, q_nm, q_A, r_mm };

@@ -24,6 +24,7 @@ import os  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import figures  # noqa: E402
+import realtime  # noqa: E402
 import scaling  # noqa: E402
 import xrdresults  # noqa: E402
 from xrdresults import REALTIME_FPS, fmt_fps  # noqa: E402
@@ -256,6 +257,7 @@ def build(results, paper_csv, out_dir):
         figures.machines(results, paper, os.path.join(out_dir, "machines.png"))
         blocks += [("h", 2, "Machines compared"), comparison_table(results, paper),
                    ("img", "machines.png", "the same rows on several machines")]
+    blocks += realtime.blocks(results, out_dir)  # results.json's "realtime" block (reports/realtime.py)
     blocks += [("h", 2, "How to read this"),
                ("list", ["SSD rows start cold (files evicted from the page cache before each run; valid only with "
                          "at most 1% resident), MEM rows hot (valid only with at least 99% resident).",

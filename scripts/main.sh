@@ -27,6 +27,8 @@ else
 fi
 
 echo "== Table 1 ($REPEATS runs per row) -> $OUT/table1"
+# A fresh table each time: table1 would add to (or, for another dataset size, refuse) a results.json left there.
+rm -rf "$OUT/table1"
 "$BIN" table1 --dataset "$DATA" --repeats "$REPEATS" --out "$OUT/table1" "$@" >/dev/null
 
 if "$BIN" report --help >/dev/null 2>&1; then

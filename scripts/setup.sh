@@ -14,12 +14,12 @@ for arg in "$@"; do
 done
 PKGS=(
   build-essential cmake pkg-config git
-  libbenchmark-dev libtbb-dev libhdf5-dev hdf5-tools
+  libbenchmark-dev libtbb-dev libhdf5-dev hdf5-tools liblz4-dev
   libboost-program-options-dev catch2 nlohmann-json3-dev libssl-dev
   ocl-icd-opencl-dev opencl-headers opencl-clhpp-headers pocl-opencl-icd clinfo
   clang libclang-rt-14-dev
-  python3-matplotlib python3-numpy python3-fabio
-  libopenmpi-dev openmpi-bin python3-h5py
+  python3-matplotlib python3-numpy python3-fabio python3-h5py libtiff-dev bitshuffle
+  libopenmpi-dev openmpi-bin
 )
 PEER_PKGS=(python3-pyfai)
 if [ "$PEERS" = 1 ]; then PKGS+=("${PEER_PKGS[@]}"); fi

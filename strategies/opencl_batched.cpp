@@ -1,13 +1,17 @@
-// opencl-batched: our device design. N reader threads each read + parse a file and copy its compressed payload
-// straight into the open batch's pinned staging memory (the copies run in parallel; only the claim of a region is
+// opencl-batched: our device design. N reader threads (default: every core but two) each read a file's header, claim
+// a region of the open batch's pinned staging memory and read the compressed payload straight into it with one
+// pread() (no intermediate buffer, no second copy; the reads run in parallel, only the claim of a region is
 // serialized); the main thread only opens batches, submits a full one, and keeps `depth` batches in flight on the
 // device (upload, decode, integrate, patterns down) while the readers fill the next: host and device overlap, launches
 // are amortized over the batch, and no thread copies every frame. With `--device opencl:all` (ctx.extra_devices) there
 // is one engine per device and the batches go to them in turn, completed in submission order.
+#include <chrono>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
 #include <mutex>
+#include <set>
+#include <system_error>
 #include <thread>
 
 #include "kernels/error.hpp"
@@ -20,7 +24,7 @@ namespace {
 class OpenClBatched : public Strategy {
  public:
   void prepare(RunContext& ctx) override {
-    if (ctx.opt.readers < 1) ctx.opt.readers = 2;
+    if (ctx.opt.readers < 1) ctx.opt.readers = default_readers();
     if (ctx.opt.batch < 1) ctx.opt.batch = 16;
     max_bytes_ = ctx.source->max_frame_bytes();
     engines_.clear();
@@ -41,8 +45,25 @@ class OpenClBatched : public Strategy {
     running_ = ctx.opt.readers;
     open_ = nullptr;
     failed_.clear();
+    spoiled_.clear();
     std::vector<std::thread> readers;
-    for (int r = 1; r <= ctx.opt.readers; ++r) readers.emplace_back([this, &ctx, r] { reader(ctx, r); });
+    try {
+      for (int r = 1; r <= ctx.opt.readers; ++r) readers.emplace_back([this, &ctx, r] { reader(ctx, r); });
+    } catch (const std::system_error& e) {
+      // Out of threads (a process limit, RLIMIT_NPROC): stop the readers already started, then fail the run with
+      // the reason (the row is marked invalid) instead of leaving joinable threads behind (std::terminate).
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        abort_ = true;
+      }
+      cv_readers_.notify_all();
+      const size_t started = readers.size();
+      for (auto& t : readers) t.join();
+      abort_ = false;
+      throw Error("", "--readers",
+                  "cannot start reader thread " + std::to_string(started + 1) + " of " +
+                      std::to_string(ctx.opt.readers) + ": " + e.what() + " (a process or thread limit?)");
+    }
     try {
       drive(ctx);
     } catch (...) {
@@ -62,51 +83,81 @@ class OpenClBatched : public Strategy {
   }
 
  private:
-  // A reader: claim the next frame, read + parse it, copy its payload into the open batch.
+  struct Aborted {};  // the main thread failed: the reader leaves
+
+  // Claims room for one payload in the open batch (waiting for one with room), under mu_. Throws Aborted.
+  std::span<uint8_t> claim_room(const RunContext& ctx, const FrameBuffer& fb, size_t bytes, int thread) {
+    const double t = ctx.now();
+    std::unique_lock<std::mutex> l(mu_);
+    for (;;) {
+      cv_readers_.wait(l, [&] { return abort_ || (open_ && !full_); });
+      if (abort_) throw Aborted{};
+      if (open_->size() < open_->capacity() && open_->bytes_left() >= bytes) break;
+      if (open_->size() == 0) break;  // not even an empty batch has room: claim() says why
+      full_ = true;  // no room for this frame: the main thread submits the batch and opens the next
+      cv_main_.notify_one();
+    }
+    const std::span<uint8_t> dst = open_->claim(0, bytes, ctx.setup->csr.pixels(), fb.element, fb.origin, fb.index);
+    if (claimed_ == 0) {
+      first_claim_ = std::chrono::steady_clock::now();  // the batch's flush timeout counts from here
+      cv_main_.notify_one();
+    }
+    ++claimed_;
+    if (open_->size() == open_->capacity()) {
+      full_ = true;
+      cv_main_.notify_one();
+    }
+    ctx.add(Stage::wait, t, fb.index, thread);
+    return dst;
+  }
+
+  // A reader: claim the next frame and read its payload straight into the open batch's pinned memory (the source's
+  // load_into: for CBF files the header first, then one pread() of the payload into the claimed region). With
+  // --verify-md5 the frame is read and checked in the reader's own buffer first, then copied.
   void reader(const RunContext& ctx, int thread) {
     FrameBuffer& fb = buffers_[static_cast<size_t>(thread - 1)];
-    const size_t n = ctx.frames(), pixels = ctx.setup->csr.pixels();
+    const size_t n = ctx.frames();
     for (;;) {
       const size_t i = next_.fetch_add(1);
       if (i >= n || ctx.stopped()) break;
+      bool claimed = false;
       try {
-        load_frame(ctx, i, thread, fb);
-        require_device_codec(fb);
+        if (!ctx.opt.verify_md5) acquire_frame(ctx, i);  // (load_frame() does it on the other path)
+        const double t = ctx.now();
+        double t_wait = 0;
+        if (ctx.opt.verify_md5) {
+          load_frame(ctx, i, thread, fb);
+          require_device_codec(fb);
+          const std::span<uint8_t> dst = claim_room(ctx, fb, fb.payload.size(), thread);
+          claimed = true;
+          const double tc = ctx.now();
+          std::memcpy(dst.data(), fb.payload.data(), fb.payload.size());
+          ctx.add(Stage::read, tc, i, thread);  // the copy into pinned memory
+        } else {
+          ctx.source->load_into(i, fb, [&](const FrameBuffer& meta, size_t bytes) {
+            check_shape(ctx, meta);
+            require_device_codec(meta);
+            const double tw = ctx.now();
+            const std::span<uint8_t> dst = claim_room(ctx, meta, bytes, thread);
+            t_wait += ctx.now() - tw;
+            claimed = true;
+            return dst;
+          });
+          // Reading time, without the wait for a batch with room (timed as Stage::wait inside claim_room).
+          if (ctx.profiler) ctx.profiler->add(Stage::read, t + t_wait, ctx.now(), i, thread);
+        }
+      } catch (const Aborted&) {
+        return;
       } catch (const std::exception& e) {
         std::lock_guard<std::mutex> l(mu_);
         failed_.emplace_back(i, failure_reason(e));
+        if (claimed) {  // its region holds no payload: the device's result for it is dropped
+          spoiled_.insert(i);
+          ++filled_;
+        }
         cv_main_.notify_one();
         continue;
       }
-      const auto& payload = fb.payload;
-      std::span<uint8_t> dst;
-      {
-        const double t = ctx.now();
-        std::unique_lock<std::mutex> l(mu_);
-        for (;;) {
-          cv_readers_.wait(l, [&] { return abort_ || (open_ && !full_); });
-          if (abort_) return;
-          if (open_->size() < open_->capacity() && open_->bytes_left() >= payload.size()) break;
-          if (open_->size() == 0) break;  // not even an empty batch has room: claim() says why
-          full_ = true;  // no room for this frame: the main thread submits the batch and opens the next
-          cv_main_.notify_one();
-        }
-        try {
-          dst = open_->claim(0, payload.size(), pixels, fb.element, fb.origin, i);
-        } catch (const std::exception& e) {
-          failed_.emplace_back(i, failure_reason(e));
-          continue;
-        }
-        ++claimed_;
-        if (open_->size() == open_->capacity()) {
-          full_ = true;
-          cv_main_.notify_one();
-        }
-        ctx.add(Stage::wait, t, i, thread);
-      }
-      const double t = ctx.now();
-      std::memcpy(dst.data(), payload.data(), payload.size());
-      ctx.add(Stage::read, t, i, thread);  // the copy into pinned memory: part of getting the bytes to the device
       std::lock_guard<std::mutex> l(mu_);
       ++filled_;
       if (filled_ == claimed_) cv_main_.notify_one();
@@ -129,6 +180,7 @@ class OpenClBatched : public Strategy {
       ctx.add(Stage::integrate, t, result_.size() ? result_.frames[0].tag : 0, 0);  // device time, as seen by the host
       for (size_t k = 0; k < result_.size(); ++k) {
         ocl::FrameResult& r = result_.frames[k];
+        if (is_spoiled(r.tag)) continue;  // reported by its reader already
         if (r.error)
           out.error(r.tag, failure_reason(*r.error));
         else
@@ -148,7 +200,19 @@ class OpenClBatched : public Strategy {
         claimed_ = filled_ = 0;
         full_ = false;
         cv_readers_.notify_all();
-        cv_main_.wait(l, [&] { return (full_ || running_ == 0) && filled_ == claimed_; });
+        // A full batch goes at once; with a flush timeout (paced runs) a partial one goes flush_ms after its
+        // first frame, so that no frame waits for frames the detector has not released yet.
+        const bool flush = ctx.opt.flush_ms >= 0;
+        const auto timeout = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+            std::chrono::duration<double, std::milli>(flush ? ctx.opt.flush_ms : 0.0));
+        for (;;) {
+          const bool due = flush && claimed_ > 0 && std::chrono::steady_clock::now() >= first_claim_ + timeout;
+          if ((full_ || running_ == 0 || due) && filled_ == claimed_) break;
+          if (flush && claimed_ > 0 && !due)
+            cv_main_.wait_until(l, first_claim_ + timeout);
+          else
+            cv_main_.wait(l);
+        }
         done = running_ == 0;
         open_ = nullptr;
         failed.swap(failed_);
@@ -178,9 +242,16 @@ class OpenClBatched : public Strategy {
   ocl::Staging* open_ = nullptr;  // the batch being filled (null between batches)
   int claimed_ = 0, filled_ = 0;  // regions of the open batch claimed, and copied
   bool full_ = false;             // the open batch takes no more frames
+  std::chrono::steady_clock::time_point first_claim_;  // when the open batch got its first frame
   bool abort_ = false;            // the main thread failed: readers leave
   int running_ = 0;               // readers still working
   std::vector<std::pair<size_t, std::string>> failed_;  // frames that failed in a reader
+  std::set<size_t> spoiled_;  // frames that failed after their region was claimed (their device result is dropped)
+
+  bool is_spoiled(size_t frame) {
+    std::lock_guard<std::mutex> l(mu_);
+    return spoiled_.erase(frame) > 0;
+  }
 };
 
 }  // namespace

@@ -1,5 +1,9 @@
 #include "strategies/reader_pool.hpp"
 
+#include <system_error>
+
+#include "kernels/error.hpp"
+
 namespace xrd::strat {
 
 void ReaderPool::Queue::push(Slot* s) {
@@ -46,7 +50,15 @@ void ReaderPool::start(const RunContext& ctx, int readers, size_t slots, bool de
   running_.store(readers);
   for (int r = 1; r <= readers; ++r) {
     if (ctx.profiler) ctx.profiler->set_thread_name(r, "reader " + std::to_string(r));
-    threads_.emplace_back([this, &ctx, r, decode] { reader(ctx, r, decode); });
+    try {
+      threads_.emplace_back([this, &ctx, r, decode] { reader(ctx, r, decode); });
+    } catch (const std::system_error& e) {
+      // Out of threads (a process limit): stop the ones started and fail the run with the reason.
+      join();
+      throw Error("", "--readers",
+                  "cannot start reader thread " + std::to_string(r) + " of " + std::to_string(readers) + ": " +
+                      e.what() + " (a process or thread limit?)");
+    }
   }
 }
 

@@ -1,10 +1,14 @@
 // The strategy registry: name -> (one-line description, factory). A new strategy is one file + one line here.
+#include <algorithm>
 #include <sstream>
+#include <thread>
 
 #include "kernels/error.hpp"
 #include "strategies/strategy.hpp"
 
 namespace xrd::strat {
+
+int default_readers() { return std::max(2, static_cast<int>(std::thread::hardware_concurrency()) - 2); }
 
 std::unique_ptr<Strategy> make_sequential();
 std::unique_ptr<Strategy> make_pool();
@@ -12,6 +16,7 @@ std::unique_ptr<Strategy> make_opencl();
 std::unique_ptr<Strategy> make_pipeline();
 std::unique_ptr<Strategy> make_fused();
 std::unique_ptr<Strategy> make_opencl_batched();
+std::unique_ptr<Strategy> make_test_sleep();
 
 const std::vector<StrategyInfo>& strategies() {
   // name, description, uses --readers, always needs a device, factory
@@ -28,6 +33,8 @@ const std::vector<StrategyInfo>& strategies() {
        false, false, make_fused},
       {"opencl-batched", "readers feed batches of compressed frames to the device; double-buffered async chain",
        true, true, make_opencl_batched},
+      {"test-sleep-10ms", "test strategy: as sequential, each frame padded to cost exactly 10 ms (realtime tests)", false,
+       false, make_test_sleep, true},
   };
   return all;
 }

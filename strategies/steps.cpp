@@ -10,16 +10,16 @@
 
 namespace xrd::strat {
 
+void acquire_frame(const RunContext& ctx, size_t frame) {
+  if (!ctx.source->acquire(frame)) throw Error(ctx.source->origin(frame), "", "dropped by the paced source");
+}
+
 void load_frame(const RunContext& ctx, size_t frame, int thread, FrameBuffer& fb) {
+  acquire_frame(ctx, frame);
   double t = ctx.now();
   ctx.source->load(frame, fb);
   ctx.add(Stage::read, t, frame, thread);
-  const auto& csr = ctx.setup->csr;
-  if (fb.width != csr.width || fb.height != csr.height)
-    throw Error(fb.origin, "",
-                "frame is " + std::to_string(fb.width) + " x " + std::to_string(fb.height) +
-                    " pixels, the dataset's geometry is for " + std::to_string(csr.width) + " x " +
-                    std::to_string(csr.height));
+  check_shape(ctx, fb);
   if (ctx.opt.verify_md5) {
     t = ctx.now();
     try {
@@ -30,6 +30,15 @@ void load_frame(const RunContext& ctx, size_t frame, int thread, FrameBuffer& fb
     }
     ctx.add(Stage::md5, t, frame, thread);
   }
+}
+
+void check_shape(const RunContext& ctx, const FrameBuffer& fb) {
+  const auto& csr = ctx.setup->csr;
+  if (fb.width != csr.width || fb.height != csr.height)
+    throw Error(fb.origin, "",
+                "frame is " + std::to_string(fb.width) + " x " + std::to_string(fb.height) +
+                    " pixels, the dataset's geometry is for " + std::to_string(csr.width) + " x " +
+                    std::to_string(csr.height));
 }
 
 void prefetch(const RunContext& ctx, size_t frame) {
@@ -52,7 +61,10 @@ void deliver(const RunContext& ctx, size_t frame, int thread, const integ::Patte
 
 void deliver_error(const RunContext& ctx, size_t frame, int thread, const std::string& reason) {
   const double t = ctx.now();
-  ctx.sink->error(frame, ctx.source->origin(frame), reason);
+  if (ctx.source->dropped(frame))
+    ctx.sink->dropped(frame);
+  else
+    ctx.sink->error(frame, ctx.source->origin(frame), reason);
   ctx.add(Stage::write, t, frame, thread);
 }
 

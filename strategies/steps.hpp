@@ -24,10 +24,17 @@ using FrameBuffer = frames::EncodedFrame;
 // frame's origin (its file).
 void load_frame(const RunContext& ctx, size_t frame, int thread, FrameBuffer& fb);
 
+// Paced sources: waits for the frame's release (untimed: the stages time work, not the detector's clock). A dropped
+// frame throws here, and deliver_error() hands it to the sink as dropped. load_frame() calls it first.
+void acquire_frame(const RunContext& ctx, size_t frame);
+
 // Decodes a loaded frame into `image` (resized to width*height; its codec's fast kernel unless `reference`)
 // (Stage::decode).
 void decode_frame(const RunContext& ctx, int thread, const FrameBuffer& fb, std::vector<int32_t>& image,
                   bool reference = false);
+
+// Throws xrd::Error naming the frame when its shape is not the geometry's (load_frame() checks it).
+void check_shape(const RunContext& ctx, const FrameBuffer& fb);
 
 // Asks the source to start reading frame `frame` now (CBF files: posix_fadvise WILLNEED into the page cache), so that
 // a later load_frame() finds it there: keeps the disk busy while the cores compute (cold runs). A no-op past the end;

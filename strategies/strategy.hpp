@@ -34,6 +34,9 @@ class FrameSink {
   virtual void pattern(size_t frame, const integ::Pattern& p) = 0;
   // The frame could not be read, parsed, verified or decoded: the run goes on without it.
   virtual void error(size_t frame, const std::string& file, const std::string& reason) = 0;
+  // A paced source dropped the frame (its buffer was full when the frame was released): not a failure of the frame.
+  // Sinks that never see paced sources may keep the default, which reports it as an error.
+  virtual void dropped(size_t frame) { error(frame, "", "dropped: the paced source's buffer was full"); }
 };
 
 struct Options {
@@ -43,6 +46,8 @@ struct Options {
   int batch = 0;                      // opencl-batched: frames per device launch; fused: frames per token (0 = default)
   int threads = 0;                    // worker threads of parallel strategies (0 = every core)
   bool reference = false;             // sequential only: scalar reference decoder + plain CSR reference integrator
+  double flush_ms = -1;               // opencl-batched: submit a partial batch this long after its first frame
+                                      // arrived (paced runs); < 0: wait until the batch is full (batch runs)
 };
 
 // Everything a run needs. The harness owns all of it and keeps it alive across the repetitions of a row.
@@ -84,7 +89,12 @@ struct StrategyInfo {
   bool uses_readers;        // --readers means something (results: "readers" is null otherwise)
   bool needs_device;        // always needs an OpenCL device, whatever --integrator says
   std::function<std::unique_ptr<Strategy>()> make;
+  bool test = false;        // a test strategy of known cost (`xrdbench strategies` lists it under "test")
 };
+
+// Reader threads of our reader-based device design when --readers is not given: every core but two (the main thread
+// and the driver's), at least 2: reading payloads into pinned memory is the end-to-end limit, not the device.
+int default_readers();
 
 // Every strategy, in the order `xrdbench strategies` lists them.
 const std::vector<StrategyInfo>& strategies();

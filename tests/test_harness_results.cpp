@@ -6,6 +6,7 @@
 #include <set>
 
 #include "harness/results.hpp"
+#include "harness/runner.hpp"
 #include "kernels/error.hpp"
 #include "tests/test_support.hpp"
 
@@ -56,6 +57,10 @@ ResultsFile sample_file() {
   r2.paper.reset();
   r2.errors.clear();
   f.rows.push_back(r2);
+  ReadBoundSweep rb;
+  rb.sweep = {{1, 2.0, 800, 310, 0.0}, {2, 1.2, 1330, 520, 0.0}};
+  rb.best = rb.sweep.back();
+  f.read_bound = rb.to_json();
   return f;
 }
 

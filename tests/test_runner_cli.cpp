@@ -90,11 +90,12 @@ TEST_CASE("a cold row that was not evicted is marked invalid; an evicted one is 
     WARN("the temporary folder is on " << harness::filesystem_type(dir) << ": eviction cannot be checked here");
     return;
   }
-  r = test::run_xrdbench("run --dataset " + q(dir) + " --strategy sequential --cache cold --repeats 2 --out " + q(out) +
-                         " --device cpu --no-write --quiet");
+  // Another folder: results.json of the first run has other settings (--repeats 1), and would refuse this one.
+  r = test::run_xrdbench("run --dataset " + q(dir) + " --strategy sequential --cache cold --repeats 2 --out " +
+                         q(out / "evicted") + " --device cpu --no-write --quiet");
   INFO(r.output);
   CHECK(r.status == 0);
-  row = read_json(out / "results.json")["rows"][0];
+  row = read_json(out / "evicted" / "results.json")["rows"][0];
   CHECK(row["valid"] == true);
   CHECK(row["residency_before"].get<double>() <= 0.01);
 }

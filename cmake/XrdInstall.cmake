@@ -1,0 +1,47 @@
+# `cmake --install build/release [--prefix P]`: the binaries in P/bin, their data in P/share/xrdbench (report
+# scripts, the paper's Table 1), the man page, the bash completion, the licence and the README. The installed
+# xrdbench finds its data from its own location (harness/install_paths.cpp), so the prefix can be moved.
+find_package(Python3 REQUIRED COMPONENTS Interpreter)
+
+install(TARGETS xrdbench RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+if(TARGET xrdbench_micro)
+  # OPTIONAL: a build of only some targets still installs; tests/scripts/test_install.py checks it when built.
+  install(TARGETS xrdbench_micro RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} OPTIONAL)
+endif()
+
+set(XRD_DATA_DEST ${CMAKE_INSTALL_DATADIR}/xrdbench)
+install(FILES reports/report.py reports/figures.py reports/compare.py reports/xrdresults.py reports/xrdstats.py
+        DESTINATION ${XRD_DATA_DEST}/reports)
+install(DIRECTORY reports/baselines DESTINATION ${XRD_DATA_DEST}/reports)
+
+# The paper's Table 1 (what `table1` prints beside our figures): the repository's copy when it has one, else the
+# shared/ folder's.
+set(XRD_PAPER_TABLE "" CACHE FILEPATH "The paper's Table 1 CSV to install (default: found in the sources)")
+if(NOT XRD_PAPER_TABLE)
+  foreach(candidate ${PROJECT_SOURCE_DIR}/data/paper/table1.csv ${PROJECT_SOURCE_DIR}/paper/table1.csv
+                    ${PROJECT_SOURCE_DIR}/harness/paper/table1.csv ${XRD_SHARED_DIR}/paper/table1.csv)
+    if(EXISTS ${candidate})
+      set(XRD_PAPER_TABLE ${candidate})
+      break()
+    endif()
+  endforeach()
+endif()
+if(XRD_PAPER_TABLE)
+  install(FILES ${XRD_PAPER_TABLE} DESTINATION ${XRD_DATA_DEST}/paper)
+else()
+  message(WARNING "the paper's table1.csv was not found: an installed xrdbench table1 will say it is missing")
+endif()
+
+# The man page, generated from the --help texts of xrdbench and of every subcommand.
+set(XRD_MAN ${PROJECT_BINARY_DIR}/man/xrdbench.1)
+add_custom_command(OUTPUT ${XRD_MAN}
+                   COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/scripts/make_manpage.py $<TARGET_FILE:xrdbench>
+                           ${XRD_MAN}
+                   DEPENDS xrdbench ${PROJECT_SOURCE_DIR}/scripts/make_manpage.py
+                   COMMENT "Generating the man page xrdbench.1 from the --help texts")
+add_custom_target(xrdbench_man ALL DEPENDS ${XRD_MAN})
+install(FILES ${XRD_MAN} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+
+install(FILES scripts/completion/xrdbench.bash DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions
+        RENAME xrdbench)
+install(FILES LICENSE README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
