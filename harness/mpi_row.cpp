@@ -379,11 +379,12 @@ ResultRow Runner::run_row_mpi(const RowSpec& spec) {
   }
   ++rows_done_;
 
-  // Every rank agrees on validity (rank 0 decides; the exit status is the same on all ranks).
+  // Every rank agrees on validity and validation (rank 0 decides; the exit status is the same on all ranks).
   std::vector<uint8_t> verdict;
   if (!w.is_root()) {
     w.broadcast(verdict);
-    row.valid = !verdict.empty() && verdict[0] == 1;
+    row.valid = verdict.size() == 2 && verdict[0] == 1;
+    row.validated = verdict.size() == 2 && verdict[1] == 1;
     row.fps = summarize_fps(my_fps);
     return row;
   }
@@ -447,7 +448,7 @@ ResultRow Runner::run_row_mpi(const RowSpec& spec) {
     row.invalid_reasons.push_back(std::to_string(row.failed_frames) + " of " + std::to_string(row.frames) +
                                   " frames failed to read or decode");
   row.valid = row.invalid_reasons.empty();
-  verdict = {static_cast<uint8_t>(row.valid ? 1 : 0)};
+  verdict = {static_cast<uint8_t>(row.valid ? 1 : 0), static_cast<uint8_t>(row.validated ? 1 : 0)};
   w.broadcast(verdict);
   if (!opt_.quiet) {
     std::fprintf(stderr, "%-28s %9.1f fps (MAD %.1f) on %d ranks  %s\n", row.id.c_str(), row.fps.median, row.fps.mad,

@@ -86,7 +86,8 @@ case_() {
   if [ "$PART" = mix ] || [ "$PART" = all ]; then
     # T threads per rank, each rank bound to T cores (PE=T): 1 rank, and as many ranks as fill the machine.
     for t in 2 4 8; do
-      for r in 1 $((CORES / t)); do
+      [ "$t" -le "$CORES" ] || continue
+      for r in $(printf '%s\n' 1 $((CORES / t)) | sort -nu); do
         case_ "fused-t$t-r$r" "$r" "${HW[@]}" --map-by "slot:PE=$t" --bind-to "${BIND[1]}" -- --strategy fused --threads "$t" \
           --id "fused-cpu-MEM-t$t" --device cpu
       done
