@@ -120,8 +120,8 @@ class Mpi(unittest.TestCase):
             self.assertEqual(r["first_frame"], first)
             first += r["frames"]
             self.assertIn(r["frames"], (FRAMES // n, FRAMES // n + 1))
-            for k in ("host", "cpus", "threads", "device", "failed_frames", "errors", "fps", "wall_s", "stages_ms",
-                      "residency_before"):
+            for k in ("host", "cpus", "threads", "device", "device_id", "failed_frames", "errors", "fps", "wall_s",
+                      "stages_ms", "residency_before"):
                 self.assertIn(k, r)
             self.assertEqual(len(r["fps"]["runs"]), 2)
             self.assertGreater(r["fps"]["median"], 0)
