@@ -172,7 +172,7 @@ Bench open_bench(const BenchArgs& a, int argc, char** argv, bool want_device) {
     if (ec) throw Error((b.out_dir / "patterns").string(), "", "cannot create the patterns folder: " + ec.message());
     check_writable(b.out_dir / "patterns");
   }
-  b.lock = FolderLock::acquire(b.out_dir);
+  if (a.results_writer) b.lock = FolderLock::acquire(b.out_dir);  // under mpirun: rank 0, which writes the results
   if (a.drop_caches && !running_as_root() && !a.quiet)
     std::fprintf(stderr, "warning: --drop-caches needs root (effective uid 0): cold rows are evicted with "
                          "posix_fadvise(DONTNEED) only, and results.json says drop_caches: false\n");
@@ -248,7 +248,7 @@ Bench open_bench(const BenchArgs& a, int argc, char** argv, bool want_device) {
 
   // Rows already in the folder are kept, when they were measured the same way; else refuse now, before measuring.
   const auto existing = b.out_dir / "results.json";
-  if (std::filesystem::exists(existing, ec)) {
+  if (a.results_writer && std::filesystem::exists(existing, ec)) {
     ResultsFile earlier;
     try {
       earlier = read_results(existing);

@@ -28,6 +28,7 @@ struct BenchArgs {
   bool verify_md5 = false, no_write = false, drop_caches = false, skip_eviction = false, quiet = false;
   std::string out, trace;
   double mpi_timeout = 600;  // under mpirun: seconds a rank waits at a barrier before aborting the job
+  bool results_writer = true;  // false on MPI ranks other than 0: no folder lock, no earlier results read
 };
 
 // --dataset --poni --mask --bins --unit --split --frames --device --decoder --threads --repeats --warmup --verify-md5
