@@ -274,6 +274,16 @@ DatasetResult write_dataset(const Params& p, const DatasetOptions& opt) {
   m.height = p.layout.height;
   m.phases = phases_json(g);
   m.parameters = parameters_json(p, g);
+  {
+    // The scan the frames follow: scan_steps translations per line, one rotation angle per line.
+    manifest::Scan scan;
+    scan.translations = p.scan_steps;
+    scan.rotations = (p.frames + p.scan_steps - 1) / p.scan_steps;
+    for (size_t r = 0; r < scan.rotations; ++r) scan.rotation_deg.push_back(round6(g.frame_info(r * p.scan_steps).angle_deg));
+    for (size_t t = 0; t < scan.translations; ++t) scan.translation.push_back(round6(g.frame_info(t).translation));
+    scan.translation_units = "sample radii";
+    m.scan = manifest::to_json(scan);
+  }
   uint64_t total = 0, smin = UINT64_MAX, smax = 0;
   for (const auto& f : m.files) total += f.size;
   ByteOffsetStats all;

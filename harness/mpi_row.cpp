@@ -281,11 +281,7 @@ ResultRow Runner::run_row_mpi(const RowSpec& spec) {
       std::unique_ptr<h5::NxWriter> out;
       try {
         if (opt_.write) {
-          h5::NxLayout layout;
-          layout.frames = n;
-          layout.radial_unit = integ::to_string(ds_.setup.csr.unit);
-          layout.radial = ds_.setup.csr.radial;
-          for (size_t i = 0; i < n; ++i) layout.source_files.push_back(ds_.source->origin(i));
+          const h5::NxLayout layout = row_pattern_layout(ds_, opt_.scan, row.id);  // scan, NXprocess
           const auto path = opt_.out_dir / "patterns" / (row.id + ".h5");
           std::filesystem::create_directories(path.parent_path());
           out = std::make_unique<h5::NxWriter>(path, layout);

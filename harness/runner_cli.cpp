@@ -49,6 +49,13 @@ void add_bench_options(po::options_description& visible, po::options_description
       ("out", po::value(&a.out)->default_value(default_out), "output folder: results.json, patterns/, ...")
       ("trace", po::value(&a.trace), "write the stage events of each row's last run to FILE (Chrome trace JSON)")
       ("quiet", po::bool_switch(&a.quiet), "no per-row lines on stderr")
+      ("scan-shape", po::value(&a.scan_shape)->value_name("R,T"),
+       "the frames are an XRD-CT scan of R rotations x T translations, rotation-major: the HDF5 signal is then\n"
+       "R x T x bins (default: the dataset manifest's scan, else frames x bins)")
+      ("scan-rotation", po::value(&a.scan_rotation)->value_name("FIRST,LAST"),
+       "with --scan-shape: rotation angles in degrees, evenly spaced from FIRST to LAST (default: indices)")
+      ("scan-translation", po::value(&a.scan_translation)->value_name("FIRST,LAST"),
+       "with --scan-shape: translation positions in mm, evenly spaced from FIRST to LAST (default: indices)")
       ("mpi-timeout", po::value(&a.mpi_timeout)->default_value(600),
        "under mpirun: seconds a rank waits for the others at a barrier before aborting the job (0 = no limit)");
   hidden.add_options()
@@ -104,6 +111,58 @@ bool parse_args(int argc, char** argv, const po::options_description& visible, c
   return true;
 }
 
+namespace {
+
+// "A,B" -> {A, B}; throws xrd::Error naming the option.
+std::pair<double, double> two_numbers(const std::string& text, const char* option, bool integers) {
+  const auto comma = text.find(',');
+  try {
+    if (comma != std::string::npos) {
+      size_t u1 = 0, u2 = 0;
+      const std::string a = text.substr(0, comma), b = text.substr(comma + 1);
+      const double x = std::stod(a, &u1), y = std::stod(b, &u2);
+      if (u1 == a.size() && u2 == b.size() && (!integers || (x == static_cast<long>(x) && y == static_cast<long>(y) &&
+                                                             x >= 1 && y >= 1)))
+        return {x, y};
+    }
+  } catch (const std::exception&) {
+  }
+  throw Error("", option,
+              "'" + text + "': expected " + (integers ? "two positive integers R,T" : "two numbers FIRST,LAST"));
+}
+
+std::vector<double> spaced(double first, double last, size_t n) {
+  std::vector<double> v(n, first);
+  for (size_t i = 1; i < n; ++i) v[i] = first + (last - first) * static_cast<double>(i) / static_cast<double>(n - 1);
+  return v;
+}
+
+// --scan-shape and its axis values.
+h5::ScanLayout scan_option(const BenchArgs& a) {
+  h5::ScanLayout s;
+  if (a.scan_shape.empty()) {
+    if (!a.scan_rotation.empty() || !a.scan_translation.empty())
+      throw Error("", "--scan-rotation/--scan-translation", "need --scan-shape R,T");
+    return s;
+  }
+  const auto [r, t] = two_numbers(a.scan_shape, "--scan-shape", true);
+  s.rotations = static_cast<size_t>(r);
+  s.translations = static_cast<size_t>(t);
+  if (!a.scan_rotation.empty()) {
+    const auto [x, y] = two_numbers(a.scan_rotation, "--scan-rotation", false);
+    s.rotation = spaced(x, y, s.rotations);
+  }
+  if (!a.scan_translation.empty()) {
+    const auto [x, y] = two_numbers(a.scan_translation, "--scan-translation", false);
+    s.translation = spaced(x, y, s.translations);
+  }
+  s.rotation_units = "deg";
+  s.translation_units = "mm";
+  return s;
+}
+
+}  // namespace
+
 RunnerOptions Bench::runner_options() const {
   RunnerOptions o;
   o.repeats = args.repeats;
@@ -115,6 +174,7 @@ RunnerOptions Bench::runner_options() const {
   o.trace = !args.trace.empty();
   o.quiet = args.quiet;
   o.no_device_reason = no_device_reason;
+  o.scan = scan;
   o.mpi_timeout_s = args.mpi_timeout;
   for (auto& d : extra_devices) o.extra_devices.push_back(d.get());
   return o;
@@ -192,6 +252,7 @@ Bench open_bench(const BenchArgs& a, int argc, char** argv, bool want_device) {
   }
   d.max_frames = static_cast<size_t>(a.frames);
   d.threads = a.threads;
+  b.scan = scan_option(a);
   d.quiet = a.quiet;
   try {
     b.ds = load_dataset(d);
@@ -199,6 +260,7 @@ Bench open_bench(const BenchArgs& a, int argc, char** argv, bool want_device) {
     throw Error(a.dataset, "", "not enough memory to build the integration matrix (" + std::to_string(a.bins) +
                                    " bins, " + a.split + " splitting): use fewer --bins or --frames");
   }
+  (void)scan_layout_of(b.ds, b.scan);  // frames that do not fit --scan-shape: said now, before measuring
   if (!a.quiet)
     std::fprintf(stderr, "dataset: %s: %zu frames of %zu x %zu, %.1f MB; matrix %zu non-zeros built in %.2f s\n",
                  b.ds.dir.c_str(), b.ds.frames(), b.ds.width, b.ds.height, static_cast<double>(b.ds.bytes) / 1e6,
