@@ -53,7 +53,7 @@ FileEntry entry_from(const json& j, const std::string& path, const std::string& 
 json to_json(const Manifest& m) {
   json files = json::array();
   for (auto& f : m.files) files.push_back(entry_json(f));
-  json out{{"format", m.format},
+  json j{{"format", m.format},
               {"generator", {{"name", m.generator}, {"version", m.generator_version},
                              {"xrdbench_version", m.xrdbench_version}}},
               {"seed", m.seed},
@@ -68,8 +68,9 @@ json to_json(const Manifest& m) {
               {"parameters", m.parameters},
               {"statistics", m.statistics},
               {"files", files}};
-  if (!m.scan.is_null()) out["scan"] = m.scan;
-  return out;
+  if (m.layout != "cbf") j["layout"] = m.layout;  // CBF manifests stay as they were
+  if (!m.scan.is_null()) j["scan"] = m.scan;
+  return j;
 }
 
 json to_json(const Scan& s) {
@@ -120,6 +121,9 @@ Manifest from_json(const json& j, const std::string& path) {
   m.width = get<size_t>(j, "width", path, "");
   m.height = get<size_t>(j, "height", path, "");
   m.dtype = j.value("dtype", "int32");
+  m.layout = j.value("layout", "cbf");
+  if (m.layout != "cbf" && m.layout != "nxmx")
+    throw Error(path, Error::at_field("layout"), "expected \"cbf\" or \"nxmx\", got \"" + m.layout + "\"");
   m.total_bytes = get<uint64_t>(j, "total_bytes", path, "");
   m.geometry = entry_from(j.value("geometry", json()), path, "geometry");
   m.mask = entry_from(j.value("mask", json()), path, "mask");
@@ -133,7 +137,7 @@ Manifest from_json(const json& j, const std::string& path) {
   const json files = j.value("files", json());
   if (!files.is_array()) throw Error(path, Error::at_field("files"), "expected an array");
   for (size_t i = 0; i < files.size(); ++i) m.files.push_back(entry_from(files[i], path, "files[" + std::to_string(i) + "]"));
-  if (m.files.size() != m.frames)
+  if (m.layout == "cbf" && m.files.size() != m.frames)
     throw Error(path, Error::at_field("files"),
                 "lists " + std::to_string(m.files.size()) + " files, expected frames = " + std::to_string(m.frames));
   uint64_t total = 0;

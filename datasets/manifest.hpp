@@ -28,7 +28,8 @@ struct Manifest {
   uint64_t seed = 0;
   size_t frames = 0, width = 0, height = 0;
   std::string dtype = "int32";
-  std::vector<FileEntry> files;     // the frames, in order (files.size() == frames)
+  std::string layout = "cbf";       // "cbf": files are the frames; "nxmx": files are the NXmx master + data files
+  std::vector<FileEntry> files;     // the frames, in order (files.size() == frames); NXmx: the HDF5 files
   FileEntry geometry;               // geometry.poni
   FileEntry mask;                   // mask.cbf
   uint64_t total_bytes = 0;         // sum of the frame files' sizes

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "harness/cache.hpp"
+#include "harness/environment.hpp"
 #include "datasets/manifest.hpp"
 #include "harness/h5_process.hpp"
 #include "harness/h5_writer.hpp"
@@ -242,11 +243,11 @@ const PatternSet& Runner::reference() {
   auto strategy = strat::find_strategy("sequential").make();
   Sink sink;
   PatternSet ref;
-  ref.reset(ds_.files.size(), static_cast<size_t>(ds_.setup.csr.bins));
-  sink.reset(ds_.files.size());
+  ref.reset(ds_.frames(), static_cast<size_t>(ds_.setup.csr.bins));
+  sink.reset(ds_.frames());
   sink.patterns = &ref;
   sink.progress = progress_;
-  if (progress_) progress_->start_row(rows_done_, "reference (scalar decoder, plain CSR)", ds_.files.size());
+  if (progress_) progress_->start_row(rows_done_, "reference (scalar decoder, plain CSR)", ds_.frames());
   strat::RunContext ctx;
   ctx.source = ds_.source.get();
   ctx.setup = &ds_.setup;
@@ -301,6 +302,9 @@ void Runner::keep_trace(const std::string& row_id, const StageProfiler& prof) {
   trace_end_ = t_end;
 }
 
+// "%-28s" of the row lines.
+static std::string pad_id(const std::string& id) { return id.size() >= 28 ? id : id + std::string(28 - id.size(), ' '); }
+
 std::string default_label(const RowSpec& s) {
   const auto& info = strat::find_strategy(s.strategy);
   std::ostringstream o;
@@ -324,13 +328,22 @@ ResultRow Runner::run_row(const RowSpec& spec) {
   row.label = spec.label.empty() ? default_label(spec) : spec.label;
   row.device = on_device ? device_name() : "cpu";
   row.device_is_cpu_opencl = on_device && device_is_cpu();
-  row.frames = ds_.files.size();
+  row.frames = ds_.frames();
+  row.codec = frames::to_string(ds_.codec);
+  const auto load_before = read_load_average();  // results.json's row.load_average (noise warnings)
+  // Row lines go above the progress line (Progress::note), never into it.
+  auto say = [this](const std::string& text) {
+    if (progress_ && progress_->active())
+      progress_->note(text);
+    else
+      std::fprintf(stderr, "%s\n", text.c_str());
+  };
 
   auto fail = [&](const std::string& why) {
     row.valid = false;
     row.validated = false;
     row.invalid_reasons.push_back(why);
-    if (!opt_.quiet) std::fprintf(stderr, "%-28s FAILED: %s\n", row.id.c_str(), why.c_str());
+    if (!opt_.quiet) say(pad_id(row.id) + " FAILED: " + why);
     ++rows_done_;
     return row;
   };
@@ -380,16 +393,17 @@ ResultRow Runner::run_row(const RowSpec& spec) {
   for (int r = 0; r < total_runs; ++r) {
     const bool timed = r >= opt_.warmup;
     const double res = prepare_cache(spec.cache);
-    got.reset(ds_.files.size(), static_cast<size_t>(ds_.setup.csr.bins));
-    sink.reset(ds_.files.size());
+    got.reset(ds_.frames(), static_cast<size_t>(ds_.setup.csr.bins));
+    sink.reset(ds_.frames());
     const bool last = r == total_runs - 1;
     prof.reset();
     if (output) prof.set_thread_name(Sink::kWriteLane, "write (HDF5)");
-    if (opt_.trace && last) prof.record_events(ds_.files.size() * 16 + 1024);
+    if (opt_.trace && last) prof.record_events(ds_.frames() * 16 + 1024);
     if (progress_) {
       std::string what = timed ? "run " + std::to_string(r - opt_.warmup + 1) + "/" + std::to_string(opt_.repeats)
                                : "warm-up";
-      progress_->start_row(rows_done_, row.id + ", " + what, ds_.files.size());
+      progress_->start_row(rows_done_, row.id + ", " + what, ds_.frames(), static_cast<size_t>(r),
+                           static_cast<size_t>(total_runs));
     }
     double seconds = 0;
     try {
@@ -455,7 +469,7 @@ ResultRow Runner::run_row(const RowSpec& spec) {
     residencies.push_back(res);
     wall.push_back(seconds);
     fps.push_back(seconds > 0 ? static_cast<double>(sink.ok) / seconds : 0.0);
-    for (auto& [k, v] : prof.per_frame_ms(ds_.files.size())) stages[k].push_back(v);
+    for (auto& [k, v] : prof.per_frame_ms(ds_.frames())) stages[k].push_back(v);
     row.failed_frames = sink.failed;
     if (row.errors.empty()) row.errors = sink.errors;
     if (last && opt_.trace) keep_trace(row.id, prof);
@@ -487,7 +501,7 @@ ResultRow Runner::run_row(const RowSpec& spec) {
     if (worst > kColdMaxResident) {
       std::string why = "cold row had " + std::to_string(static_cast<int>(worst * 100 + 0.5)) +
                         "% of the dataset resident before a run (limit 1%)";
-      if (!eviction_possible(ds_.dir)) why += ": " + filesystem_type(ds_.dir) + " cannot evict pages";
+      if (const std::string obstacle = eviction_obstacle(ds_.files); !obstacle.empty()) why += ": " + obstacle;
       row.invalid_reasons.push_back(why);
     }
   } else {
@@ -497,11 +511,15 @@ ResultRow Runner::run_row(const RowSpec& spec) {
                                     "% of the dataset resident before a run (needs 99%)");
   }
   row.valid = row.invalid_reasons.empty();
+  row.load_average = row_load_average_json(load_before, read_load_average());
   if (!opt_.quiet) {
-    std::fprintf(stderr, "%-28s %9.1f fps (MAD %.1f)  %s\n", row.id.c_str(), row.fps.median, row.fps.mad,
-                 row.valid ? "valid" : ("INVALID: " + row.invalid_reasons.front()).c_str());
+    char text[96];
+    std::snprintf(text, sizeof text, " %9.1f fps (MAD %.1f)  ", row.fps.median, row.fps.mad);
+    say(pad_id(row.id) + text + (row.valid ? "valid" : "INVALID: " + row.invalid_reasons.front()));
     for (size_t i = 0; i < row.errors.size() && i < 3; ++i)
-      std::fprintf(stderr, "    failed: %s: %s\n", row.errors[i].file.c_str(), row.errors[i].reason.c_str());
+      say("    failed: " + row.errors[i].file + ": " + row.errors[i].reason);
+    for (auto& w : noise_warnings(row, static_cast<int>(std::thread::hardware_concurrency())))
+      say("    warning: " + w + ": the figure may not be repeatable");
   }
   return row;
 }
@@ -535,7 +553,10 @@ ReadBound measure_cold_read(const Dataset& ds, int threads, bool drop_caches, bo
   size_t read = ds.files.size();
   for (auto& u : unread) read -= u.size();
   b.mb_per_s = static_cast<double>(ds.bytes) / 1e6 / b.seconds;
-  b.frames_per_s = static_cast<double>(read) / b.seconds;
+  // Frames in the files read (CBF: one per file; NXmx: the files' share of the frames).
+  const double frames_read =
+      ds.files.empty() ? 0 : static_cast<double>(ds.frames()) * static_cast<double>(read) / double(ds.files.size());
+  b.frames_per_s = frames_read / b.seconds;
   return b;
 }
 

@@ -107,6 +107,7 @@ class Runner {
  private:
   struct Sink;
   ResultRow run_row_mpi(const RowSpec& spec);  // run_row on the ranks of opt_.mpi (harness/mpi_row.cpp)
+  void reference_mpi();                        // reference() computed by the ranks, kept by rank 0 (mpi_row.cpp)
   double prepare_cache(CacheMode mode);
   void keep_trace(const std::string& row_id, const StageProfiler& prof);
 

@@ -12,6 +12,7 @@
 
 #include "harness/cache.hpp"
 #include "harness/environment.hpp"
+#include "kernels/byte_offset.hpp"
 #include "kernels/error.hpp"
 
 namespace po = boost::program_options;
@@ -22,9 +23,11 @@ void add_bench_options(po::options_description& visible, po::options_description
                        const std::string& default_out) {
   a.out = default_out;
   visible.add_options()
-      ("dataset", po::value(&a.dataset)->required(), "folder of CBF frames (from `xrdbench dataset synth`, or real)")
+      ("dataset", po::value(&a.dataset)->required(), "folder of CBF frames or of NXmx HDF5 files (bitshuffle-LZ4), or an NXmx master file (from `xrdbench dataset synth [--format h5]`, or real)")
       ("poni", po::value(&a.poni), "geometry (default: DATASET/geometry.poni; required for a plain folder)")
       ("mask", po::value(&a.mask), "mask, nonzero = masked: CBF, EDF, .npy, TIFF or FILE.h5::/dataset (default: DATASET/mask.cbf when present)")
+      ("dark", po::value(&a.dark), "dark current image, subtracted (formats as --mask; float32/float64 kept as float32)")
+      ("flat", po::value(&a.flat), "flat field image, divided by (formats as --mask; 0 or NaN masks the pixel)")
       ("bins", po::value(&a.bins)->default_value(1000), "radial bins (1 to 1000000)")
       ("unit", po::value(&a.unit)->default_value("q_nm^-1"), "radial unit: 2th_deg, 2th_rad, q_nm^-1, q_A^-1, r_mm")
       ("split", po::value(&a.split)->default_value("bbox"), "pixel splitting: no, bbox, full")
@@ -33,6 +36,9 @@ void add_bench_options(po::options_description& visible, po::options_description
        "OpenCL device for GPU rows: opencl[:PLATFORM[:DEVICE]] (first GPU, else first device), cpu (none); "
        "opencl:local-rank (under mpirun, rank i of a host takes GPU i mod GPUs); opencl:all (opencl-batched "
        "spreads its batches over every GPU of the host; other rows use the first)")
+      ("decoder", po::value(&a.decoder)->default_value("auto"),
+       "CPU byte-offset kernel of every row: auto (the best this CPU runs), avx512vnni, avx512, avx2, scalar "
+       "(recorded as machine.simd in results.json; the reference stays the scalar decoder)")
       ("threads", po::value(&a.threads)->default_value(0), "worker threads of the parallel strategies (0 = all cores)")
       ("repeats", po::value(&a.repeats)->default_value(5), "timed runs per row (median and MAD over them)")
       ("warmup", po::value(&a.warmup)->default_value(1), "untimed runs before them")
@@ -213,6 +219,7 @@ Bench open_bench(const BenchArgs& a, int argc, char** argv, bool want_device) {
   if (a.frames < 0) throw Error("", "--frames", "must be 0 (all frames) or more, not " + std::to_string(a.frames));
   if (a.bins < 1 || a.bins > kMaxBins)
     throw Error("", "--bins", "must be 1 to " + std::to_string(kMaxBins) + ", not " + std::to_string(a.bins));
+  bo::use_decoder(a.decoder);  // before capture_machine, which records the kernel
   Bench b;
   b.args = a;
   b.out_dir = a.out;
@@ -225,7 +232,7 @@ Bench open_bench(const BenchArgs& a, int argc, char** argv, bool want_device) {
     if (ec) throw Error((b.out_dir / "patterns").string(), "", "cannot create the patterns folder: " + ec.message());
     check_writable(b.out_dir / "patterns");
   }
-  b.lock = FolderLock::acquire(b.out_dir);
+  if (a.results_writer) b.lock = FolderLock::acquire(b.out_dir);  // under mpirun: rank 0, which writes the results
   if (a.drop_caches && !running_as_root() && !a.quiet)
     std::fprintf(stderr, "warning: --drop-caches needs root (effective uid 0): cold rows are evicted with "
                          "posix_fadvise(DONTNEED) only, and results.json says drop_caches: false\n");
@@ -234,6 +241,8 @@ Bench open_bench(const BenchArgs& a, int argc, char** argv, bool want_device) {
   d.dir = a.dataset;
   if (!a.poni.empty()) d.poni = a.poni;
   if (!a.mask.empty()) d.mask = a.mask;
+  if (!a.dark.empty()) d.dark = a.dark;
+  if (!a.flat.empty()) d.flat = a.flat;
   d.integration.bins = a.bins;
   try {
     d.integration.unit = integ::parse_unit(a.unit);
@@ -254,7 +263,7 @@ Bench open_bench(const BenchArgs& a, int argc, char** argv, bool want_device) {
   (void)scan_layout_of(b.ds, b.scan);  // frames that do not fit --scan-shape: said now, before measuring
   if (!a.quiet)
     std::fprintf(stderr, "dataset: %s: %zu frames of %zu x %zu, %.1f MB; matrix %zu non-zeros built in %.2f s\n",
-                 b.ds.dir.c_str(), b.ds.files.size(), b.ds.width, b.ds.height, static_cast<double>(b.ds.bytes) / 1e6,
+                 b.ds.dir.c_str(), b.ds.frames(), b.ds.width, b.ds.height, static_cast<double>(b.ds.bytes) / 1e6,
                  b.ds.setup.csr.nnz(), b.ds.setup.build_seconds);
 
   if (!want_device) {
@@ -284,6 +293,7 @@ Bench open_bench(const BenchArgs& a, int argc, char** argv, bool want_device) {
 
   MachineOptions mo;
   mo.threads_used = a.threads > 0 ? a.threads : static_cast<int>(std::thread::hardware_concurrency());
+  mo.dataset_dir = b.ds.dir;  // machine.storage: the file system and device the frames are read from
   b.results.command = command_line(argc, argv);
   b.results.machine = capture_machine(mo);
   b.results.dataset = b.ds.info();
@@ -300,7 +310,7 @@ Bench open_bench(const BenchArgs& a, int argc, char** argv, bool want_device) {
 
   // Rows already in the folder are kept, when they were measured the same way; else refuse now, before measuring.
   const auto existing = b.out_dir / "results.json";
-  if (std::filesystem::exists(existing, ec)) {
+  if (a.results_writer && std::filesystem::exists(existing, ec)) {
     ResultsFile earlier;
     try {
       earlier = read_results(existing);

@@ -17,10 +17,11 @@
 namespace xrd::harness {
 
 struct BenchArgs {
-  std::string dataset, poni, mask;
+  std::string dataset, poni, mask, dark, flat;
   int bins = 1000;  // 1 .. kMaxBins
   std::string unit = "q_nm^-1", split = "bbox";
   std::string device = "opencl";
+  std::string decoder = "auto";  // the CPU byte-offset kernel (bo::use_decoder)
   long long frames = 0;  // >= 0 (0 = all); signed so that a negative value is refused, not wrapped
   int threads = 0;
   int repeats = 5, warmup = 1;
@@ -28,9 +29,10 @@ struct BenchArgs {
   std::string out, trace;
   std::string scan_shape, scan_rotation, scan_translation;  // --scan-shape R,T [--scan-rotation A,B] [...]
   double mpi_timeout = 600;  // under mpirun: seconds a rank waits at a barrier before aborting the job
+  bool results_writer = true;  // false on MPI ranks other than 0: no folder lock, no earlier results read
 };
 
-// --dataset --poni --mask --bins --unit --split --frames --device --threads --repeats --warmup --verify-md5
+// --dataset --poni --mask --bins --unit --split --frames --device --decoder --threads --repeats --warmup --verify-md5
 // --no-write --drop-caches --out --trace --quiet --scan-shape --scan-rotation --scan-translation (and the hidden
 // --skip-eviction, for tests).
 void add_bench_options(boost::program_options::options_description& visible,

@@ -35,7 +35,8 @@ def interrupted(r, out, what, rows):
 # 1. While the dataset loads.
 out = os.path.join(tmp, "load")
 p, cmd = F.spawn(["run", "--dataset", ds, "--strategy", "sequential", "--out", out, "--repeats", "3"] + COMMON)
-time.sleep(0.3)  # exec, then the frames' headers and the matrix build (~1 s on 2 cores)
+# As soon as the handler is installed (before the dataset is read): the frames' headers and the matrix build follow.
+F.check(F.wait_signal_caught(p, signal.SIGINT), "SIGINT while loading: the handler was never installed")
 p.send_signal(signal.SIGINT)
 interrupted(F.finish_proc(p, cmd), out, "SIGINT while loading", [])
 
