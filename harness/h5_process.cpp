@@ -34,8 +34,10 @@ ProcessInfo describe_reduction(const ReductionInputs& in) {
       p.text.emplace_back(std::string(name) + "_file", "none");
       return;
     }
-    p.text.emplace_back(std::string(name) + "_file", std::filesystem::absolute(path).string());
-    p.text.emplace_back(std::string(name) + "_md5", manifest::file_md5(path));
+    // An image_io name may add a dataset inside the file ("darks.h5::/entry/dark"): the MD5 is the file's.
+    const std::string spec = path.string(), file = spec.substr(0, spec.find("::"));
+    p.text.emplace_back(std::string(name) + "_file", std::filesystem::absolute(file).string() + spec.substr(file.size()));
+    p.text.emplace_back(std::string(name) + "_md5", manifest::file_md5(file));
   };
   file("mask", in.mask);
   file("dark", in.dark);

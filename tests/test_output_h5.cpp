@@ -106,6 +106,8 @@ TEST_CASE("NXprocess: the PONI text, the mask's MD5 and the options") {
   in.poni = dir / "g.poni";
   in.mask = dir / "m.cbf";
   in.options.polarization = 0.99;
+  std::ofstream(dir / "f.h5") << "abc";
+  in.flat = (dir / "f.h5").string() + "::/entry/flat";  // an image_io name: file + dataset
   xrd::h5::NxLayout layout;
   layout.frames = 1;
   layout.radial = {1};
@@ -117,6 +119,8 @@ TEST_CASE("NXprocess: the PONI text, the mask's MD5 and the options") {
   CHECK(string_dataset(f, "/entry/process/geometry/data") == "poni_version: 2\nDistance: 0.1\n");
   CHECK(string_dataset(f, "/entry/process/reduction/mask_md5") == "900150983cd24fb0d6963f7d28e17f72");
   CHECK(string_dataset(f, "/entry/process/reduction/dark_file") == "none");
+  CHECK(string_dataset(f, "/entry/process/reduction/flat_md5") == "900150983cd24fb0d6963f7d28e17f72");
+  CHECK_THAT(string_dataset(f, "/entry/process/reduction/flat_file"), Catch::EndsWith("f.h5::/entry/flat"));
   CHECK(string_dataset(f, "/entry/process/reduction/pyfai_unit") == "2th_deg");
   CHECK(string_dataset(f, "/entry/process/reduction/radial_unit") == "deg");
   CHECK(string_dataset(f, "/entry/process/program") == "test");
