@@ -160,9 +160,12 @@ def results(out, what):
 
 
 def patterns(out, row_id):
-    """The intensity array (frames x bins) of a row's HDF5, read with h5py."""
+    """The intensity array (frames x bins) of a row's HDF5, read with h5py: a scan's (rotation, translation, bins)
+    signal is flattened rotation-major and cut to the frames (one source_files name each)."""
     with h5py.File(os.path.join(out, "patterns", row_id + ".h5"), "r") as f:
-        return numpy.array(f["entry/integrate/intensity"])
+        d = f["entry/integrate"]
+        a = numpy.array(d["intensity"])
+        return a.reshape(-1, a.shape[-1])[:d["source_files"].shape[0]]
 
 
 def check_patterns(out, row, clean, good_frames, what):

@@ -6,7 +6,7 @@ that each phase lasts long enough to be hit):
   - during a row's timed runs;
   - in table1, after the first row finished (its row must be kept, its patterns readable).
 Each: exit status 130, results.json readable with "interrupted": true and only finished rows, no temporary files,
-no crash. (SIGTERM and SIGHUP: test_sigterm.py.)
+no crash. (SIGTERM and SIGHUP: tests/output/test_interrupt.py.)
 """
 import os
 import signal
