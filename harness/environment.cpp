@@ -84,6 +84,8 @@ std::string run_capture(const std::string& cmd) {
   return ::pclose(p) == 0 ? trim(out) : "";
 }
 
+}  // namespace
+
 std::string git_commit() {
   if (const char* env = std::getenv("XRD_COMMIT"); env && *env) return env;  // bundles without .git
   const std::string dir = XRD_SOURCE_DIR;
@@ -91,6 +93,8 @@ std::string git_commit() {
   std::string c = run_capture("git -C '" + dir + "' rev-parse --short=12 HEAD 2>/dev/null");
   return c.empty() ? "unknown" : c;
 }
+
+namespace {
 
 bool git_dirty() {
   const std::string dir = XRD_SOURCE_DIR;

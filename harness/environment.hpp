@@ -59,6 +59,8 @@ nlohmann::json storage_json(const std::filesystem::path& dir);
 // is above kNoiseMadRatio of its median, or whose 1-minute load average before or after it was above `cpus`.
 inline constexpr double kNoiseMadRatio = 0.05;
 std::vector<std::string> noise_warnings(const ResultRow& row, int cpus);
+// The source tree's commit (short hash; $XRD_COMMIT when set, for bundles without .git), or "unknown".
+std::string git_commit();
 
 Calibration measure_calibration(size_t memcpy_bytes = 256u << 20, int repeats = 5);
 

@@ -72,7 +72,10 @@ std::string table1_markdown(const ResultsFile& f, const std::vector<std::string>
     << " MB/frame)\n";
   o << "- Settings: " << f.settings.repeats << " timed runs after " << f.settings.warmup << " warm-up, "
     << f.settings.bins << " bins of " << f.settings.unit << ", " << f.settings.split << " splitting, MD5 "
-    << (f.settings.verify_md5 ? "verified" : "not verified") << ", patterns " << (f.settings.write ? "written to HDF5" : "not written")
+    << (f.settings.verify_md5 ? "verified" : "not verified") << ", patterns "
+    << (f.settings.write ? "written to HDF5 (patterns/ROW.h5, timed as the write stage; each row's last run read back "
+                           "and compared with the reference)"
+                         : "not written (--no-write: no HDF5 file, the write stage is not measured)")
     << ", device `" << f.settings.device << "`\n";
   o << "- fps = frames per second, median of the runs; MAD = median absolute deviation; SSD = cold page cache "
        "(files evicted before each run), MEM = hot page cache. The detector streams 250 frames/s.\n\n";

@@ -520,7 +520,7 @@ def parse_args(argv):
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (created)")
     p.add_argument("--paper", metavar="CSV", default=xrdresults.default_paper_csv(),
                    help="the paper's Table 1, used for rows whose results lack a 'paper' object "
-                        "(default: $XRD_SHARED_DIR/paper/table1.csv or ../shared beside the repository)")
+                        "(default: $XRD_PAPER_TABLE, else data/paper/table1.csv in the repository)")
     p.add_argument("--export-csv", metavar="FILE",
                    help="also write every row of every file as CSV, one line per row (fps median/MAD/runs, "
                         "validity and reasons, noise warnings, load averages, stage times, the paper's figures)")

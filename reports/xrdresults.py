@@ -366,9 +366,15 @@ def fmt_fps(v, mad=None):
 
 
 def default_paper_csv():
-    """shared/paper/table1.csv: $XRD_SHARED_DIR, else ../shared beside the repository (reports/ is in the repo)."""
-    shared = os.environ.get("XRD_SHARED_DIR") or os.path.join(os.path.dirname(__file__), "..", "..", "shared")
-    return os.path.normpath(os.path.join(shared, "paper", "table1.csv"))
+    """The paper's Table 1: $XRD_PAPER_TABLE when set, else data/paper/table1.csv of the repository (reports/ is in
+    it), else the installed copy beside the installed scripts (<prefix>/share/xrdbench/paper/table1.csv)."""
+    env = os.environ.get("XRD_PAPER_TABLE")
+    if env:
+        return env
+    here = os.path.dirname(os.path.abspath(__file__))
+    repo = os.path.normpath(os.path.join(here, "..", "data", "paper", "table1.csv"))
+    installed = os.path.normpath(os.path.join(here, "..", "paper", "table1.csv"))
+    return repo if os.path.exists(repo) or not os.path.exists(installed) else installed
 
 
 def load_paper_csv(path):
