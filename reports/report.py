@@ -303,8 +303,11 @@ def summary_blocks(res, heading):
     items = [
         "**Machine**: %s; %s memory; GPU: %s; dataset storage: %s." % (_cpu_text(m), _gb(mem), gpu_text(m),
                                                                       storage_text(m)),
-        "**Dataset**: %s, %s frames, %s, %s." % (dataset_kind(ds), ds.get("frames", "?"), _size(ds.get("bytes")),
-                                                 detector_name(ds)),
+        "**Dataset**: %s, %s frames%s, %s, %s." % (
+            dataset_kind(ds), ds.get("frames", "?"),
+            " (%s)" % ", ".join(str(ds[k]) for k in ("format", "codec") if isinstance(ds.get(k), str) and ds[k])
+            if any(isinstance(ds.get(k), str) and ds[k] for k in ("format", "codec")) else "",
+            _size(ds.get("bytes")), detector_name(ds)),
     ]
     best = best_row(res)
     if best:

@@ -160,6 +160,8 @@ class Row:
         self.paper_mad = _finite(paper.get("mad_fps")) if isinstance(paper, dict) else None
         if self.paper_fps is not None and self.paper_fps <= 0:
             self.paper_fps = None
+        if self.paper_mad is not None and self.paper_mad < 0:
+            self.paper_mad = None  # drawn as an error bar: never negative
         la = j.get("load_average")
         self.load_before = _load_triplet(la.get("before")) if isinstance(la, dict) else None
         self.load_after = _load_triplet(la.get("after")) if isinstance(la, dict) else None
@@ -346,7 +348,8 @@ def stage_names(stage_dicts):
 
 def paper_values(results, paper_csv):
     """{row id: (median_fps, mad_fps)} of the paper: the CSV's rows, overridden by the results' own 'paper' objects."""
-    out = dict(paper_csv)
+    out = {k: (v, m if math.isfinite(m) and m >= 0 else 0.0) for k, (v, m) in paper_csv.items()
+           if math.isfinite(v) and v > 0}
     for res in results:
         for r in res.rows:
             if r.paper_fps:

@@ -85,6 +85,7 @@ class Hostile(unittest.TestCase):
         d = load()
         row(d, "pool-2-gpu-MEM")["fps"]["runs"][1] = float("-inf")
         row(d, "pool-4-gpu-MEM")["fps"]["mad"] = -1
+        row(d, "pool-6-gpu-MEM")["paper"]["mad_fps"] = -1  # fuzz finding: a negative error bar stopped matplotlib
         code, out, md, path = self.report(d, "runs.json")
         self.assertEqual(code, 0, out)
         self.assertIn("INVALID: fps.runs[1] is -Infinity", md_line(md, "pool-2-gpu-MEM"))

@@ -171,7 +171,7 @@ class Schema(unittest.TestCase):
         self.assertIn("**Machine**: %s, %d cores" % (m["cpu_model"], m["cores"]), head)
         self.assertIn("%s file system" % m["storage"]["fs_type"], head)
         self.assertIn("**Dataset**: synthetic (`xrdbench dataset synth`", head)
-        self.assertIn("2 frames", head)
+        self.assertIn("2 frames (%s, %s)" % (ds["format"], ds["codec"]), head)
         self.assertIn("Pilatus3 2M (1475 x 1679 pixels)", head)
         best = max((r for r in self.real["rows"] if r["valid"]), key=lambda r: r["fps"]["median"])
         self.assertIn("**Best**: `%s`" % best["id"], head)
