@@ -84,6 +84,8 @@ h5::NxLayout row_pattern_layout(const Dataset& ds, const h5::ScanLayout& given, 
   in.program = "xrdbench (row " + row_id + ")";
   in.poni = ds.poni;
   in.mask = ds.mask;
+  in.dark = ds.dark;
+  in.flat = ds.flat;
   in.options = ds.integration;
   in.engine = row_id;
   in.source_dir = ds.dir;
