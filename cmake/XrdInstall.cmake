@@ -1,5 +1,5 @@
 # `cmake --install build/release [--prefix P]`: the binaries in P/bin, their data in P/share/xrdbench (report
-# scripts, the paper's Table 1), the man page, the bash completion, the licence and the README. The installed
+# scripts, a copy of the paper's Table 1), the man page, the bash completion, the licence and the README. The installed
 # xrdbench finds its data from its own location (harness/install_paths.cpp), so the prefix can be moved.
 find_package(Python3 REQUIRED COMPONENTS Interpreter)
 
@@ -14,23 +14,9 @@ file(GLOB XRD_REPORT_SCRIPTS CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/reports/*.p
 install(FILES ${XRD_REPORT_SCRIPTS} DESTINATION ${XRD_DATA_DEST}/reports)
 install(DIRECTORY reports/baselines DESTINATION ${XRD_DATA_DEST}/reports)
 
-# The paper's Table 1 (what `table1` prints beside our figures): the repository's copy when it has one, else the
-# shared/ folder's.
-set(XRD_PAPER_TABLE "" CACHE FILEPATH "The paper's Table 1 CSV to install (default: found in the sources)")
-if(NOT XRD_PAPER_TABLE)
-  foreach(candidate ${PROJECT_SOURCE_DIR}/data/paper/table1.csv ${PROJECT_SOURCE_DIR}/paper/table1.csv
-                    ${PROJECT_SOURCE_DIR}/harness/paper/table1.csv ${XRD_SHARED_DIR}/paper/table1.csv)
-    if(EXISTS ${candidate})
-      set(XRD_PAPER_TABLE ${candidate})
-      break()
-    endif()
-  endforeach()
-endif()
-if(XRD_PAPER_TABLE)
-  install(FILES ${XRD_PAPER_TABLE} DESTINATION ${XRD_DATA_DEST}/paper)
-else()
-  message(WARNING "the paper's table1.csv was not found: an installed xrdbench table1 will say it is missing")
-endif()
+# The paper's Table 1 and its notes: the binary has the table compiled in (harness/CMakeLists.txt); the report
+# scripts read this copy (reports/xrdresults.py: <prefix>/share/xrdbench/paper/table1.csv).
+install(FILES data/paper/table1.csv data/paper/facts.md DESTINATION ${XRD_DATA_DEST}/paper)
 
 # The man page, generated from the --help texts of xrdbench and of every subcommand.
 set(XRD_MAN ${PROJECT_BINARY_DIR}/man/xrdbench.1)

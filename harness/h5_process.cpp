@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "datasets/image_io.hpp"
 #include "datasets/manifest.hpp"
 #include "harness/environment.hpp"
 #include "kernels/error.hpp"
@@ -34,10 +35,12 @@ ProcessInfo describe_reduction(const ReductionInputs& in) {
       p.text.emplace_back(std::string(name) + "_file", "none");
       return;
     }
-    // An image_io name may add a dataset inside the file ("darks.h5::/entry/dark"): the MD5 is the file's.
-    const std::string spec = path.string(), file = spec.substr(0, spec.find("::"));
-    p.text.emplace_back(std::string(name) + "_file", std::filesystem::absolute(file).string() + spec.substr(file.size()));
-    p.text.emplace_back(std::string(name) + "_md5", manifest::file_md5(file));
+    // An HDF5 dataset "file.h5::/path" (image_io): the file's MD5, the name with its dataset.
+    const image_io::Source src = image_io::parse_source(path.string());
+    std::string shown = std::filesystem::absolute(src.file).string();
+    if (!src.dataset.empty()) shown.append("::").append(src.dataset);
+    p.text.emplace_back(std::string(name) + "_file", shown);
+    p.text.emplace_back(std::string(name) + "_md5", manifest::file_md5(src.file));
   };
   file("mask", in.mask);
   file("dark", in.dark);

@@ -49,12 +49,23 @@ plain = os.path.join(tmp, "plain.h5")
 run("integrate", *common, "--out", plain, *frames)
 with h5py.File(patterns[0]) as a, h5py.File(ref) as b, h5py.File(plain) as c:
     ia, ib, ic = (x["entry/integrate/intensity"][()].astype(numpy.float64) for x in (a, b, c))
+# The row's file is a sinogram (rotation, translation, bins) when the dataset is a scan: its first 2 cells are the frames.
+ia = ia.reshape(-1, ia.shape[-1])[:2]
 assert ia.shape == ib.shape == (2, 1000), (ia.shape, ib.shape)
 ok = ib != 0
 rel = numpy.abs(ia - ib)[ok] / numpy.abs(ib)[ok]
 assert rel.max() < 1e-5, "run and integrate differ: %g" % rel.max()
 diff = numpy.abs(ib - ic)[ok] / numpy.maximum(numpy.abs(ic)[ok], 1e-30)
 assert numpy.median(diff) > 1e-3, "the dark and flat changed nothing: %g" % numpy.median(diff)
+# Both files name the dark and the flat they used (NXprocess reduction parameters).
+for path in (patterns[0], ref):
+    with h5py.File(path) as f:
+        red = f["entry/process/reduction"]
+        def text(k):
+            v = red[k][()]
+            return v.decode() if isinstance(v, bytes) else str(v)
+        assert text("dark_file") == dark_arg, (path, text("dark_file"))
+        assert text("flat_file") == flat_arg, (path, text("flat_file"))
 
 numpy.save(os.path.join(tmp, "small.npy"), dark[:10, :10])
 r = run("run", "--dataset", ds, "--strategy", "sequential", "--repeats", "1", "--warmup", "0", "--dark",
