@@ -47,7 +47,7 @@ TEST_CASE("cbf info --decoder K decodes with kernel K and says so", "[codec][cli
   CHECK(nlohmann::json::parse(r.output)[0]["decoder"] == std::string("cpu (") + bo::fast_decoder_name() + ")");
 }
 
-TEST_CASE("--decoder: an unknown kernel, or one this CPU lacks, is a clear error", "[codec][cli]") {
+TEST_CASE("decoder by name: an unknown kernel, or one this CPU lacks, is a clear error", "[codec][cli]") {
   const std::string frame = (test::fixtures() / "real" / kFrame).string();
   const auto r = test::run_xrdbench("cbf info --decoder neon \"" + frame + "\"");
   CHECK(r.status == 2);
