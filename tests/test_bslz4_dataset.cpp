@@ -7,6 +7,7 @@
 
 #include <hdf5.h>
 
+#include <cmath>
 #include <fstream>
 
 #include <nlohmann/json.hpp>
@@ -32,6 +33,14 @@ std::vector<float> patterns(const fs::path& file) {
   H5Dclose(d);
   H5Fclose(f);
   return v;
+}
+
+// Bit-equal, NaN (a scan position without a frame) matching NaN.
+bool same(const std::vector<float>& a, const std::vector<float>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (!(a[i] == b[i] || (std::isnan(a[i]) && std::isnan(b[i])))) return false;
+  return true;
 }
 
 nlohmann::json results(const fs::path& out) {
@@ -108,8 +117,9 @@ TEST_CASE("synth --format h5: same frames as the CBF dataset, every CPU strategy
   REQUIRE(r.status == 0);
   REQUIRE(results(dir / "out_cbf")["rows"][0]["codec"] == "byte-offset");
   const auto ref = patterns(dir / "out_cbf/patterns/sequential-cpu-MEM.h5");
+  REQUIRE(std::count_if(ref.begin(), ref.end(), [](float x) { return !std::isnan(x); }) >= 3 * 1000);  // 3 frames
   for (const std::string pixel : {"uint16", "uint32", "int32"})
-    REQUIRE(patterns(dir / ("out_" + pixel + "_sequential") / "patterns/sequential-cpu-MEM.h5") == ref);
+    REQUIRE(same(patterns(dir / ("out_" + pixel + "_sequential") / "patterns/sequential-cpu-MEM.h5"), ref));
 
   // The OpenCL strategy decodes the chunks on the device (PoCL here) and integrates there: valid against the CPU.
   r = test::run_xrdbench("run --quiet --dataset " + (dir / "uint16").string() + " --strategy opencl --repeats 1 --out " +
