@@ -47,6 +47,7 @@ int run_row_command(int argc, char** argv, const xrd::harness::mpi::Session& ses
 
   a.threads = xrd::harness::mpi::threads_per_rank(session, a.threads);
   if (!session.is_root()) a.quiet = true;  // rank 0 speaks for the job
+  a.results_writer = session.is_root();   // and writes the results (it alone locks the folder)
   RowSpec spec = make_row_spec(r, a);
   spec.id = id;
   const bool want_device = row_uses_device(spec);

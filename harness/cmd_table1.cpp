@@ -77,6 +77,7 @@ int table1_command(int argc, char** argv, const xrd::harness::mpi::Session& sess
 
   a.threads = xrd::harness::mpi::threads_per_rank(session, a.threads);
   if (!session.is_root()) a.quiet = true;  // rank 0 speaks for the job
+  a.results_writer = session.is_root();   // and writes the results (it alone locks the folder)
   const auto paper = load_paper_table1();
   auto rows = table1_rows(paper, a.threads);
   if (no_ours) std::erase_if(rows, [](const Table1Row& r) { return r.paper == nullptr; });

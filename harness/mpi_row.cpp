@@ -90,14 +90,76 @@ bool all_ok(const mpi::Session& w, const std::string& my_reason, std::vector<std
   return false;
 }
 
+// Rank 0: calls fn(frame, pattern) for every frame the ranks reduced, in frame order (blocks are consecutive).
+template <class Fn>
+void unpack(const std::vector<std::vector<uint8_t>>& blocks, size_t n, size_t bins, Fn&& fn) {
+  integ::Pattern p;
+  p.resize(bins);
+  const int ranks = static_cast<int>(blocks.size());
+  for (int k = 0; k < ranks; ++k) {
+    const mpi::Block b = mpi::block_of(n, k, ranks);
+    const auto& bytes = blocks[static_cast<size_t>(k)];
+    if (bytes.size() != b.count * (1 + 3 * bins * sizeof(double)))
+      throw Error("", "rank " + std::to_string(k), "sent " + std::to_string(bytes.size()) + " bytes of patterns");
+    const double* v = reinterpret_cast<const double*>(bytes.data() + b.count);
+    for (size_t i = 0; i < b.count; ++i) {
+      if (!bytes[i]) continue;
+      const double* f = v + i * 3 * bins;
+      std::copy(f, f + bins, p.intensity.begin());
+      std::copy(f + bins, f + 2 * bins, p.sigma.begin());
+      std::copy(f + 2 * bins, f + 3 * bins, p.count.begin());
+      fn(b.first + i, p);
+    }
+  }
+}
+
 }  // namespace
+
+// The reference patterns (sequential strategy, scalar decoder, plain CSR integrator) of every frame, computed by the
+// ranks on their blocks and gathered to rank 0 (each frame's reference depends on that frame only: the same patterns
+// as one process computes, in 1/R of the time). Rank 0 keeps them; the other ranks keep an empty set.
+void Runner::reference_mpi() {
+  if (reference_) return;
+  const mpi::Session& w = *opt_.mpi;
+  const size_t n = ds_.source->size(), bins = static_cast<size_t>(ds_.setup.csr.bins);
+  const mpi::Block blk = mpi::block_of(n, w.rank(), w.size());
+  mpi::BlockSource source(ds_.source, blk.first, blk.count);
+  if (!opt_.quiet) std::fprintf(stderr, "reference: sequential, scalar decoder, plain CSR integrator (CPU), on every rank\n");
+  BlockSink sink;
+  sink.reset(blk.count, bins, blk.first);
+  sink.progress = progress_;
+  if (progress_) progress_->start_row(rows_done_, "reference (scalar decoder, plain CSR), rank 0's block", blk.count);
+  strat::RunContext ctx;
+  ctx.source = &source;
+  ctx.setup = &ds_.setup;
+  ctx.opt.reference = true;
+  ctx.sink = &sink;
+  ctx.stop = stop_;
+  auto strategy = strat::find_strategy("sequential").make();
+  strategy->prepare(ctx);
+  strategy->run(ctx);
+  // No time limit: the slowest rank's reference is legitimate work.
+  auto blocks = w.gather(sink.pack(), "the reference");
+  const uint64_t ok = w.sum(sink.ok);
+  PatternSet ref;
+  if (w.is_root()) {
+    ref.reset(n, bins);
+    unpack(blocks, n, bins, [&](size_t frame, const integ::Pattern& p) { ref.store(frame, p); });
+    if (ok == 0)
+      throw Error(ds_.dir.string(), "", "the reference run reduced no frame on any rank" +
+                                            (sink.errors.empty() ? std::string()
+                                                                 : " (rank 0's first failure: " + sink.errors[0].file +
+                                                                       ": " + sink.errors[0].reason + ")"));
+  }
+  reference_ = std::move(ref);
+}
 
 ResultRow Runner::run_row_mpi(const RowSpec& spec) {
   const mpi::Session& w = *opt_.mpi;
   const double timeout = opt_.mpi_timeout_s;
   const auto& info = strat::find_strategy(spec.strategy);
   const bool on_device = row_uses_device(spec);
-  const size_t n = ds_.files.size(), bins = static_cast<size_t>(ds_.setup.csr.bins);
+  const size_t n = ds_.frames(), bins = static_cast<size_t>(ds_.setup.csr.bins);
   const mpi::Block blk = mpi::block_of(ds_.source->size(), w.rank(), w.size());
   auto source = std::make_shared<mpi::BlockSource>(ds_.source, blk.first, blk.count);
   const auto files = source->files();
@@ -130,9 +192,7 @@ ResultRow Runner::run_row_mpi(const RowSpec& spec) {
            (opt_.no_device_reason.empty() ? std::string("none was opened (--device)") : opt_.no_device_reason);
   if (!all_ok(w, mine, reasons, "the device check of " + row.id, timeout)) return fail(reasons);
 
-  // The single-process reference, on rank 0 only (the others wait without a time limit: it is long legit work).
-  if (w.is_root()) reference();
-  w.barrier("the reference of " + row.id);
+  reference_mpi();
 
   StageProfiler prof;
   BlockSink sink;
@@ -221,33 +281,15 @@ ResultRow Runner::run_row_mpi(const RowSpec& spec) {
       std::unique_ptr<h5::NxWriter> out;
       try {
         if (opt_.write) {
-          h5::NxLayout layout;
-          layout.frames = n;
-          layout.radial_unit = integ::to_string(ds_.setup.csr.unit);
-          layout.radial = ds_.setup.csr.radial;
-          for (auto& f : ds_.files) layout.source_files.push_back(f.string());
+          const h5::NxLayout layout = row_pattern_layout(ds_, opt_.scan, row.id);  // scan, NXprocess
           const auto path = opt_.out_dir / "patterns" / (row.id + ".h5");
           std::filesystem::create_directories(path.parent_path());
           out = std::make_unique<h5::NxWriter>(path, layout);
         }
-        integ::Pattern p;
-        p.resize(bins);
-        for (int k = 0; k < w.size(); ++k) {
-          const mpi::Block b = mpi::block_of(n, k, w.size());
-          const auto& bytes = blocks[static_cast<size_t>(k)];
-          if (bytes.size() != b.count * (1 + 3 * bins * sizeof(double)))
-            throw Error("", "rank " + std::to_string(k), "sent " + std::to_string(bytes.size()) + " bytes of patterns");
-          const double* v = reinterpret_cast<const double*>(bytes.data() + b.count);
-          for (size_t i = 0; i < b.count; ++i) {
-            if (!bytes[i]) continue;
-            const double* f = v + i * 3 * bins;
-            std::copy(f, f + bins, p.intensity.begin());
-            std::copy(f + bins, f + 2 * bins, p.sigma.begin());
-            std::copy(f + 2 * bins, f + 3 * bins, p.count.begin());
-            got.store(b.first + i, p);
-            if (out) out->write(b.first + i, p);
-          }
-        }
+        unpack(blocks, n, bins, [&](size_t frame, const integ::Pattern& p) {
+          got.store(frame, p);
+          if (out) out->write(frame, p);
+        });
         if (out) out->close();
       } catch (const std::exception& e) {
         mine = std::string("gathering or writing the patterns failed: ") + e.what();
@@ -282,7 +324,7 @@ ResultRow Runner::run_row_mpi(const RowSpec& spec) {
       validated = false;
       notes.push_back("the ranks delivered " + std::to_string(ok + failed) + " frames of " + std::to_string(n));
     }
-    const Comparison c = compare_patterns(reference(), got);
+    const Comparison c = compare_patterns(*reference_, got);
     max_diff = std::max(max_diff, c.max_rel_diff);
     if (!c.ok()) {
       validated = false;
@@ -333,11 +375,12 @@ ResultRow Runner::run_row_mpi(const RowSpec& spec) {
   }
   ++rows_done_;
 
-  // Every rank agrees on validity (rank 0 decides; the exit status is the same on all ranks).
+  // Every rank agrees on validity and validation (rank 0 decides; the exit status is the same on all ranks).
   std::vector<uint8_t> verdict;
   if (!w.is_root()) {
     w.broadcast(verdict);
-    row.valid = !verdict.empty() && verdict[0] == 1;
+    row.valid = verdict.size() == 2 && verdict[0] == 1;
+    row.validated = verdict.size() == 2 && verdict[1] == 1;
     row.fps = summarize_fps(my_fps);
     return row;
   }
@@ -401,7 +444,7 @@ ResultRow Runner::run_row_mpi(const RowSpec& spec) {
     row.invalid_reasons.push_back(std::to_string(row.failed_frames) + " of " + std::to_string(row.frames) +
                                   " frames failed to read or decode");
   row.valid = row.invalid_reasons.empty();
-  verdict = {static_cast<uint8_t>(row.valid ? 1 : 0)};
+  verdict = {static_cast<uint8_t>(row.valid ? 1 : 0), static_cast<uint8_t>(row.validated ? 1 : 0)};
   w.broadcast(verdict);
   if (!opt_.quiet) {
     std::fprintf(stderr, "%-28s %9.1f fps (MAD %.1f) on %d ranks  %s\n", row.id.c_str(), row.fps.median, row.fps.mad,

@@ -24,8 +24,15 @@ def ranks_of(row):
     return int(mpi["ranks"]) if isinstance(mpi, dict) and isinstance(mpi.get("ranks"), int) else 1
 
 
+THREADS_SUFFIX = re.compile(r"-t(\d+)$")
+
+
 def threads_of(res, row):
-    """Worker threads of each rank: the ranks' own figure for MPI rows, the machine's threads_used otherwise."""
+    """Worker threads of each rank: the row id's -t<T> (scripts/device_mpi.sh names rows so), the ranks' own figure
+    for MPI rows, else the machine's threads_used."""
+    m = THREADS_SUFFIX.search(MPI_SUFFIX.sub("", row.id))
+    if m:
+        return int(m.group(1))
     mpi = row.raw.get("mpi")
     if isinstance(mpi, dict) and mpi.get("per_rank"):
         t = mpi["per_rank"][0].get("threads")

@@ -26,11 +26,36 @@ for t in "${TARGETS[@]}"; do
   strip --strip-unneeded "bundle/bin/$t"
 done
 
+# Open MPI's runtime for `mpirun -n R bundle/bin/xrdbench ...` (scripts/device_mpi.sh) on machines without
+# openmpi-bin: mpirun (orterun), orted, Open MPI's and PMIx's plugins and help files, laid out as Debian's /usr prefix
+# under bundle/ompi so that OPAL_PREFIX relocates it (env.sh sets it only when the machine has no mpirun); the
+# libraries they load go to bundle/lib with the others.
+OMPI_LIB=lib/x86_64-linux-gnu/openmpi/lib  # Debian's libdir, relative to its prefix /usr
+PMIX=lib/x86_64-linux-gnu/pmix2
+if [ -x /usr/bin/orterun ] && [ -d "/usr/$OMPI_LIB/openmpi3" ]; then
+  mkdir -p bundle/ompi/bin "bundle/ompi/$OMPI_LIB" bundle/ompi/share "bundle/ompi/$PMIX"
+  cp -L /usr/bin/orterun bundle/ompi/bin/mpirun
+  cp -L /usr/bin/orted bundle/ompi/bin/orted
+  cp -r "/usr/$OMPI_LIB/openmpi3" "bundle/ompi/$OMPI_LIB/"
+  # One host needs shared memory only: no network transports (InfiniBand, OFI, UCX, PSM) nor OpenSHMEM, whose
+  # libraries would fill the carry limit. device_mpi.sh selects btl self,vader and pml ob1.
+  find "bundle/ompi/$OMPI_LIB/openmpi3" \( -name '*openib*' -o -name '*ofi*' -o -name '*ucx*' -o -name '*psm*' \
+    -o -name 'mca_memheap_*' -o -name 'mca_scoll_*' -o -name 'mca_spml_*' -o -name 'mca_sshmem_*' \
+    -o -name 'mca_atomic_*' \) -delete
+  cp -r /usr/share/openmpi bundle/ompi/share/
+  [ -d "/usr/$PMIX" ] && cp -r "/usr/$PMIX/lib" "/usr/$PMIX/share" "bundle/ompi/$PMIX/" 2>/dev/null
+  find bundle/ompi -name '*.so' -exec strip --strip-unneeded {} + 2>/dev/null
+  ompi_bins=(bundle/ompi/bin/* $(find bundle/ompi -name '*.so'))
+else
+  echo "make_bundle: no Open MPI here (openmpi-bin): the bundle carries no mpirun" >&2
+  ompi_bins=()
+fi
+
 # Every library the binaries load, except the base system the device machine has (glibc, libstdc++, libgcc) and
 # the OpenCL ICD loader (the driver's own must be used).
 base='/(ld-linux[^/]*|libc|libm|libpthread|libdl|librt|libresolv|libstdc\+\+|libgcc_s|libOpenCL)\.so'
-for b in bundle/bin/*; do ldd "$b"; done | awk '$2 == "=>" && $3 ~ /^\// {print $3}' | sort -u |
-  grep -Ev "$base" | while read -r lib; do cp -L "$lib" bundle/lib/; done
+for b in bundle/bin/* "${ompi_bins[@]}"; do ldd "$b" 2>/dev/null; done | awk '$2 == "=>" && $3 ~ /^\// {print $3}' |
+  sort -u | grep -Ev "$base" | while read -r lib; do cp -L "$lib" bundle/lib/; done
 
 cp -r "$SHARED/fixtures/cbf" "$SHARED/fixtures/real" "$SHARED/fixtures/pilatus2m_mask.cbf" bundle/shared/fixtures/
 mkdir -p bundle/shared/paper && cp "$SHARED/paper/table1.csv" "$SHARED/paper/facts.md" bundle/shared/paper/  # table1 needs it
@@ -40,6 +65,15 @@ cat > bundle/env.sh <<'EOF'
 _xrd_bundle=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 export LD_LIBRARY_PATH="$_xrd_bundle/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export XRD_SHARED_DIR="$_xrd_bundle/shared"
+# Open MPI: the machine's own when it has one, else the bundle's (relocated with OPAL_PREFIX, its plugins and PMIx's
+# found through their component paths).
+if ! command -v mpirun >/dev/null 2>&1 && [ -x "$_xrd_bundle/ompi/bin/mpirun" ]; then
+  export PATH="$_xrd_bundle/ompi/bin:$PATH"
+  export OPAL_PREFIX="$_xrd_bundle/ompi"
+  export OMPI_MCA_mca_base_component_path="$_xrd_bundle/ompi/lib/x86_64-linux-gnu/openmpi/lib/openmpi3"
+  export PMIX_MCA_mca_base_component_path="$_xrd_bundle/ompi/lib/x86_64-linux-gnu/pmix2/lib/pmix"
+  export PMIX_INSTALL_PREFIX="$_xrd_bundle/ompi/lib/x86_64-linux-gnu/pmix2"
+fi
 EOF
 echo "make_bundle: $(du -sh bundle | cut -f1) in bundle/ (carry limit 64 MiB)"
 ls -l bundle/bin bundle/lib

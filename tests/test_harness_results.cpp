@@ -57,6 +57,22 @@ ResultsFile sample_file() {
   r2.paper.reset();
   r2.errors.clear();
   f.rows.push_back(r2);
+  // A row run by mpirun: the mpi object as harness/mpi_row.cpp builds it (its figures are checked end to end by
+  // tests/mpi/test_mpi.py); here it must be written and read back unchanged.
+  auto r3 = sample_row("fused", std::nullopt, "MEM");
+  r3.id = "fused-cpu-MEM-mpi2";
+  r3.paper.reset();
+  json rank = {{"rank", 0}, {"host", "h"}, {"cpus", "0"}, {"threads", 1}, {"device", "cpu"}, {"device_id", "cpu"},
+               {"first_frame", 0}, {"frames", 601}, {"failed_frames", 0}, {"errors", json::array()},
+               {"fps", {{"median", 400.0}, {"mad", 2.0}, {"runs", {398.0, 400.0, 402.0}}}},
+               {"wall_s", {{"median", 1.5}, {"runs", {1.49, 1.5, 1.51}}}}, {"residency_before", 1.0},
+               {"stages_ms", {{"read", 0.3}, {"integrate", 2.2}}}};
+  json rank1 = rank;
+  rank1["rank"] = 1;
+  rank1["first_frame"] = 601;
+  r3.mpi = {{"ranks", 2}, {"hosts", 1}, {"distribution", "contiguous"}, {"gather_write_s", 0.02},
+            {"per_rank", {rank, rank1}}};
+  f.rows.push_back(r3);
   ReadBoundSweep rb;
   rb.sweep = {{1, 2.0, 800, 310, 0.0}, {2, 1.2, 1330, 520, 0.0}};
   rb.best = rb.sweep.back();
@@ -113,7 +129,9 @@ TEST_CASE("results round trip through write_results / read_results", "[harness][
   CHECK(g.dataset.manifest == f.dataset.manifest);
   CHECK(g.settings.device == "opencl:0:0");
   CHECK(g.interrupted == false);
-  REQUIRE(g.rows.size() == 2);
+  REQUIRE(g.rows.size() == 3);
+  CHECK(g.rows[2].mpi == f.rows[2].mpi);  // the MPI row's ranks and per-rank figures
+  CHECK(g.rows[0].mpi.is_null());
   const auto& a = g.rows[0];
   CHECK(a.id == "pool-4-gpu-MEM");
   CHECK(a.readers == 4);
@@ -167,7 +185,13 @@ TEST_CASE("every key documented in docs/results-schema.md is written", "[harness
       "hostname", "cpu_model", "cores", "threads_used", "memory_bytes", "kernel", "os", "compiler", "build_type",
       "commit", "xrdbench_version", "simd", "opencl", "platform", "device", "type", "driver", "version",
       "compute_units", "global_mem_bytes", "calibration", "memcpy_GBps", "scalar_decode_ms", "scalar_decode_cpu_ms",
-      "cpus_online", "commit_dirty", "platform_version", "vendor", "clock_mhz", "memcpy_bytes"};
+      "cpus_online", "commit_dirty", "platform_version", "vendor", "clock_mhz", "memcpy_bytes",
+      // machine.cpu_frequency / caches / load_average / storage, and row.load_average's before / after: written by
+      // environment.cpp (test_harness_noise checks them, tests/reports/test_schema.py against real output)
+      "cpu_frequency", "cur_mhz", "min_mhz", "max_mhz", "governor", "caches", "level", "size_bytes", "shared_by_cpus",
+      "storage", "mount", "fs_type", "block_device", "disk", "model", "rotational", "before", "after",
+      "max_alloc_bytes", "local_mem_bytes", "max_work_group_size",  // machine.opencl[] limits
+      "mpi", "realtime"};  // written only by mpirun rows / `xrdbench realtime` (their own tests)
   for (auto& k : documented) {
     if (machine_keys.count(k)) continue;
     INFO("documented key: " << k);
@@ -194,6 +218,13 @@ TEST_CASE("another schema, missing keys, wrong types and duplicate ids are refus
   j = good;
   j["rows"][1]["fps"].erase("mad");
   CHECK_THAT(expect_refused(j), Catch::Contains("rows[1].fps.mad") && Catch::Contains("missing"));
+
+  j = good;
+  j["rows"][2]["mpi"]["per_rank"] = 2;
+  CHECK_THAT(expect_refused(j), Catch::Contains("rows[2].mpi.per_rank"));
+  j = good;
+  j["rows"][2]["mpi"].erase("ranks");
+  CHECK_THAT(expect_refused(j), Catch::Contains("rows[2].mpi.ranks"));
 
   j = good;
   j["rows"][0]["source"] = "DISK";
