@@ -77,7 +77,7 @@ json from_bytes(const std::vector<uint8_t>& b) { return json::parse(b.begin(), b
 bool all_ok(const mpi::Session& w, const std::string& my_reason, std::vector<std::string>& reasons,
             const std::string& what, double timeout) {
   w.barrier(what, timeout);  // polled, with the time limit: a stuck rank ends the job here, not in the reduction
-  const bool ok = w.min(my_reason.empty() ? 1.0 : 0.0) > 0.5;
+  const bool ok = w.min(my_reason.empty() ? 1.0 : 0.0, what, timeout) > 0.5;
   if (ok) return true;
   json mine = {{"rank", w.rank()}, {"host", w.host()}, {"reason", my_reason}};
   auto all = w.gather(to_bytes(mine), what, timeout);
@@ -253,7 +253,7 @@ ResultRow Runner::run_row_mpi(const RowSpec& spec) {
       if (stop_ && stop_->load()) throw Interrupted();
       return fail(reasons);
     }
-    const double slowest = w.max(seconds);
+    const double slowest = w.max(seconds, "the end of " + run_name, timeout);
 
     // The patterns to rank 0, in frame order (ranks hold consecutive blocks), then written there.
     json me = {{"rank", w.rank()},
@@ -382,7 +382,7 @@ ResultRow Runner::run_row_mpi(const RowSpec& spec) {
   // Every rank agrees on validity and validation (rank 0 decides; the exit status is the same on all ranks).
   std::vector<uint8_t> verdict;
   if (!w.is_root()) {
-    w.broadcast(verdict);
+    w.broadcast(verdict, "the verdict of " + row.id, timeout);
     row.valid = verdict.size() == 2 && verdict[0] == 1;
     row.validated = verdict.size() == 2 && verdict[1] == 1;
     row.fps = summarize_fps(my_fps);
@@ -449,7 +449,7 @@ ResultRow Runner::run_row_mpi(const RowSpec& spec) {
                                   " frames failed to read or decode");
   row.valid = row.invalid_reasons.empty();
   verdict = {static_cast<uint8_t>(row.valid ? 1 : 0), static_cast<uint8_t>(row.validated ? 1 : 0)};
-  w.broadcast(verdict);
+  w.broadcast(verdict, "the verdict of " + row.id, timeout);
   if (!opt_.quiet) {
     std::fprintf(stderr, "%-28s %9.1f fps (MAD %.1f) on %d ranks  %s\n", row.id.c_str(), row.fps.median, row.fps.mad,
                  w.size(), row.valid ? "valid" : ("INVALID: " + row.invalid_reasons.front()).c_str());
