@@ -10,8 +10,8 @@ if(TARGET xrdbench_micro)
 endif()
 
 set(XRD_DATA_DEST ${CMAKE_INSTALL_DATADIR}/xrdbench)
-install(FILES reports/report.py reports/figures.py reports/compare.py reports/xrdresults.py reports/xrdstats.py
-        DESTINATION ${XRD_DATA_DEST}/reports)
+file(GLOB XRD_REPORT_SCRIPTS CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/reports/*.py)
+install(FILES ${XRD_REPORT_SCRIPTS} DESTINATION ${XRD_DATA_DEST}/reports)
 install(DIRECTORY reports/baselines DESTINATION ${XRD_DATA_DEST}/reports)
 
 # The paper's Table 1 (what `table1` prints beside our figures): the repository's copy when it has one, else the

@@ -2,6 +2,7 @@
 // frames in HDF5 files, a paced ring next) and how to decode them (byte-offset today; bitshuffle-LZ4 next).
 // Strategies see frames only through this seam: a frame index -> its encoded bytes, codec, element type and shape.
 #pragma once
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -92,6 +93,8 @@ class FrameSource {
   virtual bool acquire(size_t i) const { return true; }
   // Whether acquire(i) said frame i was dropped (strategies hand such frames to FrameSink::dropped, not error).
   virtual bool dropped(size_t i) const { return false; }
+  // When frame i is (or was) released; the clock's epoch for sources whose frames are all there at once.
+  virtual std::chrono::steady_clock::time_point release_time(size_t i) const { return {}; }
 };
 
 // One CBF file per frame (the Pilatus way), in the given order.

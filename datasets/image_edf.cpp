@@ -109,6 +109,7 @@ Image read_edf(const std::filesystem::path& p, std::span<const uint8_t> bytes) {
       throw Error(name, "byte " + std::to_string(bo->second),
                   "ByteOrder = " + bo->first + ": expected LowByteFirst or HighByteFirst");
   }
+  check_extent(name, "EDF header Dim_1/Dim_2", img.width, img.height);
   const size_t count = img.width * img.height;
   const size_t need = count * size_of(t);
   if (const auto* sz = field("size")) {

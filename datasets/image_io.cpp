@@ -53,6 +53,22 @@ const char* name_of(Scalar t) {
   return "?";
 }
 
+void check_extent(const std::string& name, const std::string& where, size_t width, size_t height) {
+  constexpr size_t kMax = size_t(1) << 30;
+  if (width == 0 || height == 0 || width > kMax || height > kMax / width)
+    throw Error(name, where,
+                std::to_string(width) + " x " + std::to_string(height) +
+                    " pixels: expected a non-empty image of at most 2^30 pixels");
+}
+
+void check_decoded_size(const std::string& name, const std::string& where, size_t decoded, size_t stored) {
+  constexpr size_t kFloor = size_t(256) << 20, kRatio = 4096;
+  if (decoded > kFloor && decoded / kRatio > stored)
+    throw Error(name, where,
+                std::to_string(decoded) + " bytes of pixels from " + std::to_string(stored) +
+                    " stored bytes: the header does not match the data");
+}
+
 namespace {
 template <typename T>
 T load(const uint8_t* p, bool swap) {

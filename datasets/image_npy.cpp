@@ -80,8 +80,9 @@ Image read_npy(const std::filesystem::path& p, std::span<const uint8_t> bytes) {
   const bool fortran = h.substr(f, 4) == "True";
 
   const size_t s = value_at(h, "shape");
-  if (s == std::string_view::npos || h[s] != '(') throw Error(name, at_header, "no 'shape' tuple");
+  if (s == std::string_view::npos || s >= h.size() || h[s] != '(') throw Error(name, at_header, "no 'shape' tuple");
   const size_t s_end = h.find(')', s);
+  if (s_end == std::string_view::npos) throw Error(name, at_header, "'shape' tuple not closed: expected ')'");
   std::vector<size_t> shape;
   for (size_t q = s + 1; q < s_end;) {
     while (q < s_end && (h[q] == ' ' || h[q] == ',')) ++q;
@@ -101,6 +102,7 @@ Image read_npy(const std::filesystem::path& p, std::span<const uint8_t> bytes) {
   img.format = "NPY";
   img.height = shape[0];
   img.width = shape[1];
+  check_extent(name, at_header, img.width, img.height);
   const size_t count = img.width * img.height;
   const size_t data = start + header_len;
   const size_t need = count * size_of(t);

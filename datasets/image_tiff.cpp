@@ -8,7 +8,9 @@
 #include <cstdarg>
 #include <cstring>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
+#include <system_error>
 
 #include "datasets/image_formats.hpp"
 #include "kernels/error.hpp"
@@ -82,12 +84,19 @@ Image read_tiff(const std::filesystem::path& p) {
     fail("", "the TIFF file holds " + std::to_string(TIFFNumberOfDirectories(tif.get())) +
                  " pages: expected one image");
 
+  check_extent(name, "tag ImageWidth/ImageLength", width, height);
   const size_t n = size_of(t);
+  std::error_code ec;
+  const auto stored = std::filesystem::file_size(p, ec);
+  check_decoded_size(name, "tag ImageWidth/ImageLength", size_t(width) * height * n, ec ? 0 : size_t(stored));
   std::vector<uint8_t> raw(size_t(width) * height * n);
   if (TIFFIsTiled(tif.get())) {
     uint32_t tw = 0, th = 0;
     TIFFGetField(tif.get(), TIFFTAG_TILEWIDTH, &tw);
     TIFFGetField(tif.get(), TIFFTAG_TILELENGTH, &th);
+    if (tw == 0 || th == 0 || static_cast<size_t>(TIFFTileSize(tif.get())) != size_t(tw) * th * n)
+      fail("tag TileWidth/TileLength", "unexpected tile size: expected TileWidth x TileLength x " +
+                                           std::to_string(n) + " bytes per tile");
     std::vector<uint8_t> tile(TIFFTileSize(tif.get()));
     for (uint32_t y = 0; y < height; y += th)
       for (uint32_t x = 0; x < width; x += tw) {

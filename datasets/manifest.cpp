@@ -53,7 +53,7 @@ FileEntry entry_from(const json& j, const std::string& path, const std::string& 
 json to_json(const Manifest& m) {
   json files = json::array();
   for (auto& f : m.files) files.push_back(entry_json(f));
-  return json{{"format", m.format},
+  json j{{"format", m.format},
               {"generator", {{"name", m.generator}, {"version", m.generator_version},
                              {"xrdbench_version", m.xrdbench_version}}},
               {"seed", m.seed},
@@ -68,6 +68,41 @@ json to_json(const Manifest& m) {
               {"parameters", m.parameters},
               {"statistics", m.statistics},
               {"files", files}};
+  if (m.layout != "cbf") j["layout"] = m.layout;  // CBF manifests stay as they were
+  if (!m.scan.is_null()) j["scan"] = m.scan;
+  return j;
+}
+
+json to_json(const Scan& s) {
+  return json{{"layout", "rotation-major"},
+              {"rotations", s.rotations},
+              {"translations", s.translations},
+              {"rotation_deg", s.rotation_deg},
+              {"translation", s.translation},
+              {"translation_units", s.translation_units}};
+}
+
+Scan scan_from_json(const json& j, const std::string& path) {
+  if (!j.is_object()) throw Error(path, Error::at_field("scan"), "expected an object");
+  Scan s;
+  s.rotations = get<size_t>(j, "rotations", path, "scan.");
+  s.translations = get<size_t>(j, "translations", path, "scan.");
+  if (s.rotations < 1 || s.translations < 1)
+    throw Error(path, Error::at_field("scan"), "rotations and translations must be at least 1");
+  auto values = [&](const char* key, size_t n, std::vector<double>& out) {
+    const json v = j.value(key, json::array());
+    if (!v.is_array() || (v.size() != 0 && v.size() != n))
+      throw Error(path, Error::at_field(std::string("scan.") + key),
+                  "expected an array of " + std::to_string(n) + " numbers");
+    for (auto& x : v) {
+      if (!x.is_number()) throw Error(path, Error::at_field(std::string("scan.") + key), "expected numbers");
+      out.push_back(x.get<double>());
+    }
+  };
+  values("rotation_deg", s.rotations, s.rotation_deg);
+  values("translation", s.translations, s.translation);
+  s.translation_units = j.value("translation_units", "");
+  return s;
 }
 
 Manifest from_json(const json& j, const std::string& path) {
@@ -86,16 +121,23 @@ Manifest from_json(const json& j, const std::string& path) {
   m.width = get<size_t>(j, "width", path, "");
   m.height = get<size_t>(j, "height", path, "");
   m.dtype = j.value("dtype", "int32");
+  m.layout = j.value("layout", "cbf");
+  if (m.layout != "cbf" && m.layout != "nxmx")
+    throw Error(path, Error::at_field("layout"), "expected \"cbf\" or \"nxmx\", got \"" + m.layout + "\"");
   m.total_bytes = get<uint64_t>(j, "total_bytes", path, "");
   m.geometry = entry_from(j.value("geometry", json()), path, "geometry");
   m.mask = entry_from(j.value("mask", json()), path, "mask");
   m.phases = j.value("phases", json::array());
   m.parameters = j.value("parameters", json::object());
   m.statistics = j.value("statistics", json::object());
+  if (j.contains("scan") && !j.at("scan").is_null()) {
+    (void)scan_from_json(j.at("scan"), path);  // checked here, so a bad scan is named when the manifest is read
+    m.scan = j.at("scan");
+  }
   const json files = j.value("files", json());
   if (!files.is_array()) throw Error(path, Error::at_field("files"), "expected an array");
   for (size_t i = 0; i < files.size(); ++i) m.files.push_back(entry_from(files[i], path, "files[" + std::to_string(i) + "]"));
-  if (m.files.size() != m.frames)
+  if (m.layout == "cbf" && m.files.size() != m.frames)
     throw Error(path, Error::at_field("files"),
                 "lists " + std::to_string(m.files.size()) + " files, expected frames = " + std::to_string(m.frames));
   uint64_t total = 0;

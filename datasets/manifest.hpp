@@ -28,14 +28,28 @@ struct Manifest {
   uint64_t seed = 0;
   size_t frames = 0, width = 0, height = 0;
   std::string dtype = "int32";
-  std::vector<FileEntry> files;     // the frames, in order (files.size() == frames)
+  std::string layout = "cbf";       // "cbf": files are the frames; "nxmx": files are the NXmx master + data files
+  std::vector<FileEntry> files;     // the frames, in order (files.size() == frames); NXmx: the HDF5 files
   FileEntry geometry;               // geometry.poni
   FileEntry mask;                   // mask.cbf
   uint64_t total_bytes = 0;         // sum of the frame files' sizes
   nlohmann::json phases = nlohmann::json::array();
   nlohmann::json parameters = nlohmann::json::object();  // creation parameters
   nlohmann::json statistics = nlohmann::json::object();  // sizes, compression, byte-offset fractions, speed
+  nlohmann::json scan = nullptr;    // the sample scan the frames follow (see Scan), or null
 };
+
+// An XRD-CT scan: frame i is at rotation i / translations, translation i % translations (rotation-major). In
+// manifest.json: "scan": {"layout": "rotation-major", "rotations": R, "translations": T, "rotation_deg": [R values],
+// "translation": [T values], "translation_units": "sample radii"}.
+struct Scan {
+  size_t rotations = 0, translations = 0;
+  std::vector<double> rotation_deg, translation;
+  std::string translation_units;
+};
+nlohmann::json to_json(const Scan& s);
+// Throws xrd::Error naming `path` and the field when the object is malformed (sizes, types).
+Scan scan_from_json(const nlohmann::json& j, const std::string& path = "");
 
 nlohmann::json to_json(const Manifest& m);
 // Throws xrd::Error naming `path` and the field when something is missing or of the wrong type.

@@ -44,7 +44,8 @@ namespace xrd::frames {
 // is not frames x height x width integers in one-frame chunks with the bitshuffle-LZ4 filter, shapes that differ).
 class Hdf5FrameSource : public FrameSource {
  public:
-  explicit Hdf5FrameSource(std::vector<std::filesystem::path> files);
+  // max_frames > 0: only the first max_frames frames.
+  explicit Hdf5FrameSource(std::vector<std::filesystem::path> files, size_t max_frames = 0);
   ~Hdf5FrameSource() override;
   size_t size() const override;
   // "<data file>::/entry/data/data[<index in that dataset>]"

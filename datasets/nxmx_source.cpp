@@ -184,7 +184,7 @@ struct Hdf5FrameSource::Impl {
   }
 };
 
-Hdf5FrameSource::Hdf5FrameSource(std::vector<fs::path> paths) : impl_(std::make_unique<Impl>()) {
+Hdf5FrameSource::Hdf5FrameSource(std::vector<fs::path> paths, size_t max_frames) : impl_(std::make_unique<Impl>()) {
   nxmx::h5::Quiet quiet;
   Impl& m = *impl_;
   m.paths = paths;
@@ -215,6 +215,7 @@ Hdf5FrameSource::Hdf5FrameSource(std::vector<fs::path> paths) : impl_(std::make_
     m.files.push_back(std::move(file));
   }
   if (m.frames == 0) throw Error(paths.front().string(), "/entry/data", "the datasets hold no frames");
+  if (max_frames > 0 && m.frames > max_frames) m.frames = max_frames;  // later parts stay open, unused
 }
 
 Hdf5FrameSource::~Hdf5FrameSource() = default;

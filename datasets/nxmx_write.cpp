@@ -137,7 +137,10 @@ struct Writer::Impl {
       for (auto& v : m) v = v != 0;
       const hsize_t dims[2] = {opt.height, opt.width};
       Id space(H5Screate_simple(2, dims, nullptr));
-      Id d(H5Dcreate2(detector.get(), "pixel_mask", H5T_STD_U32LE, space.get(), H5P_DEFAULT, H5P_DEFAULT,
+      Id dcpl(H5Pcreate(H5P_DATASET_CREATE));  // deflate (built into HDF5): a mask is mostly zeros
+      H5Pset_chunk(dcpl.get(), 2, dims);
+      H5Pset_deflate(dcpl.get(), 4);
+      Id d(H5Dcreate2(detector.get(), "pixel_mask", H5T_STD_U32LE, space.get(), H5P_DEFAULT, dcpl.get(),
                       H5P_DEFAULT));
       check(d.ok() ? H5Dwrite(d.get(), H5T_NATIVE_UINT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, m.data()) : -1,
             master_path, "pixel_mask");

@@ -12,11 +12,14 @@
 #include <cstring>
 #include <exception>
 #include <mutex>
+#include <numeric>
 #include <numbers>
 #include <stdexcept>
 #include <thread>
 
 #include "datasets/cbf.hpp"
+#include "datasets/nxmx.hpp"
+#include "kernels/bslz4.hpp"
 #include "kernels/error.hpp"
 #include "kernels/md5.hpp"
 
@@ -121,6 +124,14 @@ size_t count_stale(const std::filesystem::path& dir, size_t frames) {
   return n;
 }
 
+// Pixel values as an unsigned detector stores them: negative (gaps, dead) and too large -> 2^N - 1.
+void to_detector(std::span<int32_t> v, bo::ElementType t) {
+  if (t == bo::ElementType::i32) return;
+  const int64_t top = t == bo::ElementType::u16 ? 65535 : 4294967295LL;
+  for (auto& x : v)
+    if (x < 0 || x >= top) x = static_cast<int32_t>(static_cast<uint32_t>(top));
+}
+
 }  // namespace
 
 std::string frame_name(size_t i) {
@@ -175,7 +186,30 @@ DatasetResult write_dataset(const Params& p, const DatasetOptions& opt) {
   const auto t1 = clock_type::now();
   res.setup_seconds = std::chrono::duration<double>(t1 - t0).count();
 
-  m.files.resize(p.frames);
+  const bool h5 = opt.format == "h5";
+  if (!h5 && opt.format != "cbf") throw std::invalid_argument("format must be cbf or h5, got " + opt.format);
+  std::unique_ptr<nxmx::Writer> writer;
+  std::vector<uint64_t> chunk_bytes(p.frames);
+  if (h5) {
+    nxmx::WriteOptions wo;
+    wo.width = p.layout.width;
+    wo.height = p.layout.height;
+    wo.frames = p.frames;
+    wo.element = opt.element;
+    wo.frames_per_file = opt.frames_per_file;
+    wo.pixel_mask.assign(g.mask().begin(), g.mask().end());
+    for (auto& x : wo.pixel_mask) x = x != 0;
+    wo.description = p.layout.detector + " (synthetic, " + std::string(kGeneratorName) + ") as NXmx, bitshuffle-LZ4";
+    wo.pixel_size_m = p.layout.pixel_size;
+    wo.distance_m = p.distance;
+    wo.wavelength_m = p.wavelength;
+    const auto bc = g.beam_centre_px();
+    wo.beam_center_x_px = bc[0];
+    wo.beam_center_y_px = bc[1];
+    writer = std::make_unique<nxmx::Writer>(opt.out / kMasterName, wo);
+  }
+  m.files.resize(h5 ? 0 : p.frames);
+  std::vector<json> frame_infos(h5 ? p.frames : 0);
   std::vector<ByteOffsetStats> stats(p.frames);
   std::atomic<size_t> next{0};
   std::atomic<bool> stop{false};
@@ -189,6 +223,16 @@ DatasetResult write_dataset(const Params& p, const DatasetOptions& opt) {
       for (size_t i; !stop.load(std::memory_order_relaxed) && (i = next.fetch_add(1)) < p.frames;) {
         g.frame(i, pixels, fs);
         stats[i] = byte_offset_stats(pixels);
+        if (h5) {
+          to_detector(pixels, opt.element);
+          const auto chunk = bslz4::encode(bslz4::to_element_bytes(pixels, opt.element),
+                                           bslz4::element_size(opt.element));
+          chunk_bytes[i] = chunk.size();
+          writer->write_chunk(i, chunk);
+          frame_infos[i] = frame_json(g, i, stats[i]);
+          if (opt.on_frame) opt.on_frame();
+          continue;
+        }
         cbf::write_to(file, pixels, p.layout.width, p.layout.height, g.header(i), scratch);
         const std::string name = frame_name(i);
         m.files[i] = entry(name, file);
@@ -210,6 +254,14 @@ DatasetResult write_dataset(const Params& p, const DatasetOptions& opt) {
     for (auto& th : pool) th.join();
   }
   if (error) std::rethrow_exception(error);
+  if (h5) {
+    writer->close();
+    for (const auto& f : writer->files())
+      m.files.push_back({f.filename().string(), std::filesystem::file_size(f), manifest::file_md5(f),
+                         json::object()});
+    m.layout = "nxmx";
+    m.dtype = opt.element == bo::ElementType::u16 ? "uint16" : opt.element == bo::ElementType::u32 ? "uint32" : "int32";
+  }
   const auto t2 = clock_type::now();
   res.seconds = std::chrono::duration<double>(t2 - t1).count();
 
@@ -222,19 +274,32 @@ DatasetResult write_dataset(const Params& p, const DatasetOptions& opt) {
   m.height = p.layout.height;
   m.phases = phases_json(g);
   m.parameters = parameters_json(p, g);
+  {
+    // The scan the frames follow: scan_steps translations per line, one rotation angle per line.
+    manifest::Scan scan;
+    scan.translations = p.scan_steps;
+    scan.rotations = (p.frames + p.scan_steps - 1) / p.scan_steps;
+    for (size_t r = 0; r < scan.rotations; ++r) scan.rotation_deg.push_back(round6(g.frame_info(r * p.scan_steps).angle_deg));
+    for (size_t t = 0; t < scan.translations; ++t) scan.translation.push_back(round6(g.frame_info(t).translation));
+    scan.translation_units = "sample radii";
+    m.scan = manifest::to_json(scan);
+  }
   uint64_t total = 0, smin = UINT64_MAX, smax = 0;
+  for (const auto& f : m.files) total += f.size;
   ByteOffsetStats all;
   for (size_t i = 0; i < p.frames; ++i) {
-    total += m.files[i].size;
-    smin = std::min(smin, m.files[i].size);
-    smax = std::max(smax, m.files[i].size);
+    const uint64_t frame_bytes = h5 ? chunk_bytes[i] : m.files[i].size;
+    smin = std::min(smin, frame_bytes);
+    smax = std::max(smax, frame_bytes);
     all.n1 += stats[i].n1;
     all.n3 += stats[i].n3;
     all.n7 += stats[i].n7;
     all.n15 += stats[i].n15;
   }
   m.total_bytes = total;
-  const double mean = double(total) / double(p.frames);
+  uint64_t payload = total;  // HDF5: the chunks only (the files add their metadata)
+  if (h5) payload = std::accumulate(chunk_bytes.begin(), chunk_bytes.end(), uint64_t{0});
+  const double mean = double(payload) / double(p.frames);
   const double n = double(all.count());
   m.statistics = {{"mean_frame_bytes", round6(mean)},
                   {"min_frame_bytes", smin},
@@ -248,6 +313,11 @@ DatasetResult write_dataset(const Params& p, const DatasetOptions& opt) {
                                   {"seconds", res.seconds},
                                   {"setup_seconds", res.setup_seconds},
                                   {"frames_per_second", res.frames_per_second()}}}};
+  m.statistics["codec"] = h5 ? "bitshuffle-lz4" : "byte-offset";
+  if (h5) {
+    m.statistics["frames_per_file"] = opt.frames_per_file;
+    m.statistics["frame_info"] = std::move(frame_infos);
+  }
   manifest::write(manifest_path, m);
   res.stale_frames = count_stale(opt.out, p.frames);
   return res;

@@ -1,5 +1,6 @@
-// Writing a synthetic dataset folder: frame_00000.cbf ..., geometry.poni, mask.cbf and manifest.json, frames
-// spread over worker threads (the bytes do not depend on how many).
+// Writing a synthetic dataset folder: frame_00000.cbf ... (or NXmx HDF5: synth_master.h5 + synth_data_000001.h5 ...,
+// bitshuffle-LZ4), geometry.poni, mask.cbf and manifest.json, frames spread over worker threads (the bytes do not
+// depend on how many).
 #pragma once
 #include <cstddef>
 #include <filesystem>
@@ -17,7 +18,16 @@ struct DatasetOptions {
   // Called from the worker threads after each frame is written (must be thread-safe), e.g. a progress line.
   std::function<void()> on_frame;
   std::string tool_version;   // recorded in the manifest (xrdbench's version)
+  // "cbf": a byte-offset CBF file per frame. "h5": NXmx master + data files, bitshuffle-LZ4 chunks of `element`
+  // pixels (u16 / u32: negative pixels and those >= 2^N - 1 are written as 2^N - 1, the overflow / invalid flag),
+  // frames_per_file frames per data file, the mask also as the master's pixel_mask.
+  std::string format = "cbf";
+  bo::ElementType element = bo::ElementType::u32;
+  size_t frames_per_file = 1000;
 };
+
+// The NXmx master file `dataset synth --format h5` writes.
+inline constexpr const char* kMasterName = "synth_master.h5";
 
 struct DatasetResult {
   manifest::Manifest manifest;

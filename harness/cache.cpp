@@ -150,4 +150,20 @@ bool eviction_possible(const std::filesystem::path& p) {
 
 bool running_as_root() { return ::geteuid() == 0; }
 
+std::string eviction_obstacle(const std::vector<std::filesystem::path>& files) {
+  if (files.empty()) return "";
+  const std::string fs = filesystem_type(files.front());
+  if (!eviction_possible(files.front())) return fs + " keeps files in memory only: their pages cannot be evicted";
+  if (running_as_root()) return "";
+  size_t foreign = 0;
+  for (auto& f : files) {
+    struct stat st {};
+    if (::stat(f.c_str(), &st) == 0 && st.st_uid != ::geteuid()) ++foreign;
+  }
+  if (foreign == 0) return "";
+  return std::to_string(foreign) + " of the files belong to another user: the kernel hides their residency from " +
+         "this process (mincore reports them resident), so the eviction cannot be confirmed; run as root or as " +
+         "their owner";
+}
+
 }  // namespace xrd::harness

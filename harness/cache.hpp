@@ -53,4 +53,9 @@ bool eviction_possible(const std::filesystem::path& p);
 // True when the process may write /proc/sys/vm/drop_caches (effective uid 0).
 bool running_as_root();
 
+// Why an eviction of these files may not show, or "" when nothing known stands in the way: a memory filesystem
+// (tmpfs/ramfs), or files of another user when not root (Linux >= 5.2 hides their page-cache state from mincore(),
+// which then reports every page resident).
+std::string eviction_obstacle(const std::vector<std::filesystem::path>& files);
+
 }  // namespace xrd::harness

@@ -9,9 +9,6 @@
 
 #include <boost/program_options.hpp>
 
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include "harness/cache.hpp"
 #include "harness/cli.hpp"
 #include "kernels/error.hpp"
@@ -120,19 +117,8 @@ int cmd_cache(int argc, char** argv) {
     print_residency("after", after);
     // The same bound a cold row is held to: more resident than that and the files are not cold.
     if (after.fraction() > harness::kEvictMaxResident) {
-      std::string why;
-      if (!harness::eviction_possible(files.front())) {
-        why = fstype + " keeps files in memory only: their pages cannot be evicted";
-      } else {
-        size_t foreign = 0;
-        for (auto& f : files) {
-          struct stat st {};
-          if (::stat(f.c_str(), &st) == 0 && st.st_uid != ::geteuid()) ++foreign;
-        }
-        why = foreign && !harness::running_as_root()
-                  ? std::to_string(foreign) + " of the files belong to another user (run as root)"
-                  : "pages still mapped or being written by another process?";
-      }
+      std::string why = harness::eviction_obstacle(files);
+      if (why.empty()) why = "pages still mapped or being written by another process?";
       std::printf("  NOT evicted: %.2f%% still resident (a cold run allows %.0f%%): %s\n", 100.0 * after.fraction(),
                   100.0 * harness::kEvictMaxResident, why.c_str());
       rc = 1;

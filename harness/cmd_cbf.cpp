@@ -19,6 +19,7 @@
 #include "harness/cli.hpp"
 #include "harness/progress.hpp"
 #include "harness/stats.hpp"
+#include "kernels/byte_offset.hpp"
 #include "kernels/md5.hpp"
 #include "kernels/ocl_device.hpp"
 #include "kernels/ocl_engine.hpp"
@@ -79,6 +80,7 @@ struct InfoOptions {
   bool json = false, no_md5 = false, time = false;
   int repeats = 20;
   std::string device = "cpu";
+  std::string decoder = "auto";
 };
 
 struct FrameReport {
@@ -113,7 +115,7 @@ json header_json(const cbf::PilatusHeader& h) {
   return j;
 }
 
-json report_json(const FrameReport& r) {
+json report_json(const FrameReport& r, const std::string& decoder) {
   const auto& b = r.view.binary;
   json j = {{"path", r.path},
             {"width", b.width},
@@ -126,6 +128,7 @@ json report_json(const FrameReport& r) {
             {"max", r.max},
             {"sum", r.sum},
             {"pixels_md5", r.pixels_md5},
+            {"decoder", decoder},
             {"header", header_json(r.view.header)}};
   if (r.decode_ms) j["decode_ms"] = *r.decode_ms;
   return j;
@@ -208,7 +211,7 @@ int cbf_info(int argc, char** argv) {
   InfoOptions o;
   std::vector<std::string> files;
   po::options_description desc(
-      "Usage: xrdbench cbf info [--json] [--no-md5] [--time [--repeats N]] [--device D] FILE...\n\n"
+      "Usage: xrdbench cbf info [--json] [--no-md5] [--time [--repeats N]] [--device D] [--decoder K] FILE...\n\n"
       "Reads each CBF file, checks its Content-MD5, decodes the byte-offset payload and prints the image size,\n"
       "the Pilatus header (detector, wavelength, distance, beam centre, ...), the MD5 status and pixel statistics\n"
       "(min, max, sum, MD5 of the pixels as little-endian int32). A file that cannot be read is reported on stderr\n"
@@ -217,14 +220,17 @@ int cbf_info(int argc, char** argv) {
   desc.add_options()("help,h", "show this help")("json", po::bool_switch(&o.json),
                                                  "print a JSON array, one object per file (keys: path, width, "
                                                  "height, element_type, compressed_bytes, bytes_per_pixel, md5, "
-                                                 "min, max, sum, pixels_md5, header[, decode_ms])")(
+                                                 "min, max, sum, pixels_md5, decoder, header[, decode_ms])")(
       "no-md5", po::bool_switch(&o.no_md5),
       "a Content-MD5 mismatch is reported (md5: \"mismatch\") but is not a failure")(
       "time", po::bool_switch(&o.time),
       "also time the decode of the in-memory payload: decode_ms is the median of --repeats decodes")(
       "repeats", po::value<int>(&o.repeats)->default_value(20), "decodes timed per file with --time (>= 20)")(
       "device", po::value<std::string>(&o.device)->default_value("cpu"),
-      "decode on: cpu, or opencl[:PLATFORM[:DEVICE]] (see `xrdbench devices`)");
+      "decode on: cpu, or opencl[:PLATFORM[:DEVICE]] (see `xrdbench devices`)")(
+      "decoder", po::value<std::string>(&o.decoder)->default_value("auto"),
+      "CPU byte-offset kernel: auto (the best this CPU runs), avx512vnni, avx512, avx2 or scalar; an error when\n"
+      "this CPU lacks it. The kernel used is printed (\"decode ... (median, cpu (avx2))\", JSON key decoder)");
   po::options_description hidden;
   hidden.add_options()("file", po::value<std::vector<std::string>>(&files), "CBF files");
   po::options_description all;
@@ -252,6 +258,12 @@ int cbf_info(int argc, char** argv) {
     return 2;
   }
 
+  try {
+    bo::use_decoder(o.decoder);
+  } catch (const Error& e) {
+    std::fprintf(stderr, "xrdbench cbf info: %s\n", e.what());
+    return 2;
+  }
   auto decoder = make_decoder(o.device);
   std::vector<uint8_t> buf;
   std::vector<int32_t> pixels;
@@ -270,7 +282,7 @@ int cbf_info(int argc, char** argv) {
       if (r.md5 == cbf::Md5Status::mismatch)
         std::fprintf(stderr, "xrdbench cbf info: warning: %s: Content-MD5 mismatch (ignored: --no-md5)\n", f.c_str());
       if (o.json) {
-        out.push_back(report_json(r));
+        out.push_back(report_json(r, decoder->name()));
       } else {
         if (!first) std::printf("\n");
         print_human(r, decoder->name());

@@ -24,18 +24,26 @@ int usage_error(const char* prog, const std::string& msg) {
 
 int dataset_synth(int argc, char** argv) {
   const int hw = std::max(1, int(std::thread::hardware_concurrency()));
-  std::string out, detector;
-  long long frames = 0, threads = hw, scan_steps = 41;
+  std::string out, detector, format = "cbf", pixel;
+  long long frames = 0, threads = hw, scan_steps = 41, frames_per_file = 1000;
   unsigned long long seed = 1234;
   po::options_description desc(
-      "Usage: xrdbench dataset synth --out DIR --frames N [--seed S] [--threads T] [--detector NAME]\n\n"
+      "Usage: xrdbench dataset synth --out DIR --frames N [--seed S] [--threads T] [--detector NAME]\n"
+      "                              [--format cbf|h5 [--pixel TYPE] [--frames-per-file N]]\n\n"
       "Writes a synthetic Pilatus3 2M dataset into DIR: frame_00000.cbf ... (1475 x 1679 int32, byte-offset,\n"
       "~2.5 MB each: powder rings of LaB6, CeO2 and Al whose intensities and widths follow a sinogram scan,\n"
       "smooth background, Poisson noise, module gaps -1, dead pixels -2, hot pixels > 2^20), geometry.poni\n"
       "(pyFAI version 2, the geometry the rings are drawn with), mask.cbf (int32, nonzero = masked) and\n"
       "manifest.json (per-file size and MD5, seed, parameters, phases). The same seed gives the same bytes\n"
       "whatever --threads. The paper's dataset is 1202 frames (3 GB). --detector draws the same model on another\n"
-      "detector's shape and gaps (`xrdbench realtime --help` lists the presets).\n\nOptions");
+      "detector's shape and gaps (`xrdbench realtime --help` lists the presets).\n\n"
+      "--format h5 writes the same frames as an Eiger2 / Pilatus4-style NXmx dataset instead of CBF files:\n"
+      "synth_master.h5 (detector metadata, pixel_mask, /entry/data/data_NNNNNN external links) and\n"
+      "synth_data_000001.h5 ... (--frames-per-file frames each, one bitshuffle-LZ4 chunk per frame, HDF5 filter\n"
+      "32008: h5py + the bitshuffle plugin read them), --pixel uint16|uint32|int32 (unsigned: gaps, dead pixels\n"
+      "and values >= 2^N - 1 are stored as 2^N - 1, the overflow flag readers mask), plus geometry.poni, mask.cbf\n"
+      "and manifest.json (\"layout\": \"nxmx\", listing the HDF5 files). E.g. an Eiger2 4M run:\n"
+      "  xrdbench dataset synth --out DIR --frames 100 --detector eiger2-4m --format h5\n\nOptions");
   desc.add_options()("help,h", "this help")("out,o", po::value(&out), "output folder (created when missing)")(
       "frames,n", po::value(&frames), "number of frames (>= 1)")("seed,s", po::value(&seed)->default_value(seed),
                                                                   "random seed")(
@@ -44,7 +52,12 @@ int dataset_synth(int argc, char** argv) {
       "translations per scan line (frames = lines x steps; lines step 6 degrees)")(
       "detector", po::value(&detector),
       ("draw the frames for this detector preset instead: its shape, pixel size and module gaps, the geometry moved "
-       "onto it (docs/detectors.md): " + detectors::known_names()).c_str());
+       "onto it (docs/detectors.md): " + detectors::known_names()).c_str())(
+      "format", po::value(&format)->default_value(format), "cbf (a byte-offset CBF per frame) | h5 (NXmx, bitshuffle-LZ4)")(
+      "pixel", po::value(&pixel),
+      "--format h5: stored pixel type uint16 | uint32 | int32 (default: uint16 for a 16-bit --detector, else uint32)")(
+      "frames-per-file", po::value(&frames_per_file)->default_value(frames_per_file),
+      "--format h5: frames per data file (0: one single file, frames in the master)");
   po::variables_map vm;
   try {
     po::store(po::command_line_parser(argc, argv).options(desc).run(), vm);
@@ -63,6 +76,23 @@ int dataset_synth(int argc, char** argv) {
   if (threads < 1 || threads > 4096)
     return usage_error(argv[0], "--threads must be between 1 and 4096, got " + std::to_string(threads));
   if (scan_steps < 2) return usage_error(argv[0], "--scan-steps must be at least 2");
+  if (format != "cbf" && format != "h5") return usage_error(argv[0], "--format must be cbf or h5, got " + format);
+  bo::ElementType element = bo::ElementType::u32;
+  if (pixel.empty() && !detector.empty()) {
+    try {
+      if (detectors::find(detector).bit_depth <= 16) pixel = "uint16";
+    } catch (const std::exception& e) {
+      return usage_error(argv[0], e.what());
+    }
+  }
+  if (pixel.empty()) pixel = "uint32";
+  if (pixel == "uint16")
+    element = bo::ElementType::u16;
+  else if (pixel == "int32")
+    element = bo::ElementType::i32;
+  else if (pixel != "uint32")
+    return usage_error(argv[0], "--pixel must be uint16, uint32 or int32, got " + pixel);
+  if (frames_per_file < 0) return usage_error(argv[0], "--frames-per-file must be 0 or more");
 
   synth::Params p;
   if (!detector.empty()) {
@@ -79,6 +109,9 @@ int dataset_synth(int argc, char** argv) {
   opt.out = out;
   opt.threads = int(threads);
   opt.tool_version = XRD_VERSION;
+  opt.format = format;
+  opt.element = element;
+  opt.frames_per_file = size_t(frames_per_file);
   harness::Progress progress(1);
   progress.start_row(0, "dataset synth -> " + out, p.frames);
   if (progress.active()) opt.on_frame = [&] { progress.add_frames(1); };

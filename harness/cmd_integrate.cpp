@@ -7,8 +7,11 @@
 #include <algorithm>
 #include <atomic>
 #include <boost/program_options.hpp>
+#include <cctype>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -22,7 +25,9 @@
 #include "datasets/mask.hpp"
 #include "datasets/poni.hpp"
 #include "harness/cli.hpp"
+#include "harness/h5_process.hpp"
 #include "harness/h5_writer.hpp"
+#include "harness/runner.hpp"
 #include "kernels/error.hpp"
 #include "kernels/integrate.hpp"
 #include "kernels/integrate_fast.hpp"
@@ -35,18 +40,69 @@ namespace fs = std::filesystem;
 namespace xrd::cli {
 namespace {
 
-bool is_hdf5(const fs::path& p) {
-  const std::string e = p.extension().string();
-  return e == ".h5" || e == ".hdf5" || e == ".nxs" || e == ".hdf";
+enum class OutFormat { hdf5, csv, text };
+
+// The output format from OUT's suffix; any other suffix is an error naming the accepted ones.
+OutFormat out_format(const fs::path& p) {
+  std::string e = p.extension().string();
+  for (char& c : e) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (e == ".h5" || e == ".hdf5" || e == ".nxs" || e == ".hdf") return OutFormat::hdf5;
+  if (e == ".csv") return OutFormat::csv;
+  if (e == ".xy" || e == ".dat") return OutFormat::text;
+  throw std::invalid_argument("--out " + p.string() + ": unknown suffix '" + e +
+                              "' (accepted: .h5 .hdf5 .nxs .hdf for NeXus/HDF5, .csv, .xy .dat for pyFAI-style text)");
 }
 
-void write_csv(const fs::path& p, const integ::Pattern& pat) {
+// What the text formats say about the reduction.
+struct TextHeader {
+  integ::Geometry geometry;
+  integ::Options opt;
+  std::string poni, mask, dark, flat, source;
+};
+
+// CSV: the radial column is named by its unit (pyFAI's name), then intensity, sigma, count.
+// Text (.xy/.dat): pyFAI's save_1D layout: a '#' header with the geometry, corrections and unit, then columns
+// radial intensity sigma (numpy.loadtxt reads it).
+void write_text(const fs::path& p, const integ::Pattern& pat, bool csv, const TextHeader& h) {
   std::FILE* f = std::fopen(p.c_str(), "w");
-  if (!f) throw Error(p.string(), "", "cannot create the file");
-  std::fprintf(f, "radial,intensity,sigma,count\n");
-  for (size_t b = 0; b < pat.radial.size(); ++b)
-    std::fprintf(f, "%.10g,%.10g,%.10g,%.10g\n", pat.radial[b], pat.intensity[b], pat.sigma[b], pat.count[b]);
-  if (std::fclose(f) != 0) throw Error(p.string(), "", "write failed");
+  if (!f) throw Error(p.string(), "", std::string("cannot create the file: ") + std::strerror(errno));
+  const char* unit = integ::to_string(h.opt.unit);
+  if (csv) {
+    std::fprintf(f, "%s,intensity,sigma,count\n", unit);
+    for (size_t b = 0; b < pat.radial.size(); ++b)
+      std::fprintf(f, "%.10g,%.10g,%.10g,%.10g\n", pat.radial[b], pat.intensity[b], pat.sigma[b], pat.count[b]);
+  } else {
+    const integ::Geometry& g = h.geometry;
+    std::fprintf(f, "# == pyFAI calibration ==\n");
+    std::fprintf(f, "# Distance Sample to Detector: %.10g m\n", g.dist);
+    std::fprintf(f, "# PONI: %.4e, %.4e m\n", g.poni1, g.poni2);
+    std::fprintf(f, "# Rotations: %.6f %.6f %.6f rad\n#\n", g.rot1, g.rot2, g.rot3);
+    std::fprintf(f, "# Detector %s\t PixelSize= %.3e, %.3e m\n", g.detector.c_str(), g.pixel1, g.pixel2);
+    std::fprintf(f, "# Wavelength: %.10g m\n", g.wavelength);
+    std::fprintf(f, "# PONI file: %s\n", h.poni.c_str());
+    std::fprintf(f, "# Mask applied: %s\n", h.mask.empty() ? "False (negative pixels only)" : h.mask.c_str());
+    std::fprintf(f, "# Dark current applied: %s\n", h.dark.empty() ? "False" : h.dark.c_str());
+    std::fprintf(f, "# Flat field applied: %s\n", h.flat.empty() ? "False" : h.flat.c_str());
+    if (h.opt.polarization) std::fprintf(f, "# Polarization factor: %.6g\n", *h.opt.polarization);
+    else std::fprintf(f, "# Polarization factor: None\n");
+    std::fprintf(f, "# Normalization factor: %.10g\n", h.opt.normalization);
+    std::fprintf(f, "# Solid angle correction: %s\n", h.opt.solid_angle ? "True" : "False");
+    std::fprintf(f, "# Pixel splitting: %s\n", integ::to_string(h.opt.split));
+    std::fprintf(f, "# Program: xrdbench %s integrate\n", XRD_VERSION);
+    std::fprintf(f, "# Source: %s\n", h.source.c_str());
+    std::fprintf(f, "# --> %s\n", p.c_str());
+    std::fprintf(f, "#%14s %14s %14s\n", unit, "I", "sigma");
+    for (size_t b = 0; b < pat.radial.size(); ++b)
+      std::fprintf(f, "%14.8e %14.8e %14.8e\n", pat.radial[b], pat.intensity[b], pat.sigma[b]);
+  }
+  const bool bad = std::ferror(f) != 0;
+  const int e = errno;
+  if (std::fclose(f) != 0 || bad) {
+    const int e2 = errno ? errno : e;
+    std::error_code ec;
+    fs::remove(p, ec);
+    throw Error(p.string(), "", std::string("write failed: ") + std::strerror(e2));
+  }
 }
 
 struct Frame {
@@ -72,13 +128,15 @@ int cmd_integrate(int argc, char** argv) {
       "Poisson\n"
       "errors), with a PONI geometry from pyFAI-calib2. Pixels with negative values (Pilatus gaps -1, bad "
       "pixels\n"
-      "-2) are always masked, frame by frame; --mask adds a mask file (nonzero = masked).\n"
-      "OUT ending in .h5/.hdf5/.nxs: a NeXus file, /entry/integrate (NXdata) with intensity and sigma\n"
-      "(frames x bins), radial (with its unit) and source_files; otherwise a CSV file "
-      "radial,intensity,sigma,count\n"
-      "(one input file only). A frame that fails (unreadable, wrong shape) is reported, its row left at 0, "
-      "and the\n"
-      "others go on; the exit status is then 1.\n\n"
+      "-2) are always masked, frame by frame; --mask adds a mask file (CBF, nonzero = masked).\n"
+      "OUT ending in .h5/.hdf5/.nxs/.hdf: a NeXus file, /entry/integrate (NXdata) with intensity, sigma\n"
+      "(= intensity_errors) and count (frames x bins), valid (per frame), radial (units in NeXus form, pyfai_unit)\n"
+      "and source_files, and /entry/process (NXprocess: geometry, mask/dark/flat with MD5, every option).\n"
+      "OUT ending in .csv: columns <unit>,intensity,sigma,count; in .xy or .dat: pyFAI's text format ('#' header\n"
+      "with geometry and unit, then radial I sigma). CSV and text take one input file. Any other suffix is an\n"
+      "error. A frame that fails (unreadable, wrong shape) is reported, its row left NaN with valid = 0, and the\n"
+      "others go on; the exit status is then 1. Ctrl-C, SIGTERM or SIGHUP stop after the frames in flight: the\n"
+      "HDF5 file is closed with the frames done marked valid, exit status 130.\n\n"
       "Example:\n"
       "  xrdbench integrate --poni lab6.poni --mask mask.cbf --unit 2th_deg --out lab6.csv lab6_0001.cbf\n"
       "  xrdbench integrate --poni geometry.poni --out scan.h5 scan/*.cbf\n\nOptions");
@@ -108,7 +166,7 @@ int cmd_integrate(int argc, char** argv) {
       "float64", po::bool_switch(&float64), "HDF5: store intensity and sigma as float64 (default float32)")(
       "stop-on-error", po::bool_switch(&stop_on_error), "stop at the first frame that fails")(
       "quiet,q", po::bool_switch(&quiet), "no summary on stderr")(
-      "out,o", po::value(&out_path)->value_name("OUT"), "output file (.csv or .h5), required");
+      "out,o", po::value(&out_path)->value_name("OUT"), "output file (.h5/.hdf5/.nxs/.hdf, .csv, .xy/.dat), required");
   po::options_description hidden;
   hidden.add_options()("file", po::value(&files));
   po::options_description every;
@@ -134,10 +192,16 @@ int cmd_integrate(int argc, char** argv) {
   if (out_path.empty()) return usage_error("--out OUT is required");
   if (files.empty()) return usage_error("no input FILE given");
   const fs::path out(out_path);
-  const bool hdf5 = is_hdf5(out);
+  OutFormat format;
+  try {
+    format = out_format(out);
+  } catch (const std::invalid_argument& e) {
+    return usage_error(e.what());
+  }
+  const bool hdf5 = format == OutFormat::hdf5;
   if (!hdf5 && files.size() != 1)
-    return usage_error("CSV output takes one input file (" + std::to_string(files.size()) +
-                       " given); write several frames to an .h5 file");
+    return usage_error(std::string(format == OutFormat::csv ? "CSV" : "text") + " output takes one input file (" +
+                       std::to_string(files.size()) + " given); write several frames to an .h5 file");
   if (!range.empty() && range.size() != 2) return usage_error("--range takes two numbers: MIN MAX");
   if (engine != "fast" && engine != "reference") return usage_error("--engine must be fast or reference");
   if (threads < 0) return usage_error("--threads must be 0 (every core) or more");
@@ -186,6 +250,9 @@ int cmd_integrate(int argc, char** argv) {
   });
   const double setup_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
+  // Ctrl-C / SIGTERM / SIGHUP from here on: stop reading new frames; the frames in flight finish and are written,
+  // the file is closed (installed before the file exists, so it is never left half-made by a signal).
+  const std::atomic<bool>& interrupted = harness::install_interrupt_handler();
   std::unique_ptr<h5::NxWriter> writer;
   if (hdf5) {
     h5::NxLayout layout;
@@ -195,8 +262,20 @@ int cmd_integrate(int argc, char** argv) {
     layout.radial = setup.csr.radial;
     layout.source_files = files;
     layout.program = "xrdbench " XRD_VERSION " integrate";
+    h5::ReductionInputs in;
+    in.program = "xrdbench integrate";
+    in.poni = poni_path;
+    in.mask = mask_path;
+    in.dark = dark_path;
+    in.flat = flat_path;
+    in.options = opt;
+    in.engine = engine;
+    layout.process = h5::describe_reduction(in);
     writer = std::make_unique<h5::NxWriter>(out, layout);
   }
+  TextHeader text_header{geometry, opt, poni_path, mask_path, dark_path, flat_path, files.front()};
+  auto write_one = [&](const integ::Pattern& p) { write_text(out, p, format == OutFormat::csv, text_header); };
+
 
   // The pipeline. Tokens: enough frames in flight to keep every thread busy, bounded memory.
   const int workers = arena.max_concurrency();
@@ -208,6 +287,7 @@ int cmd_integrate(int argc, char** argv) {
   std::mutex free_mutex;
   size_t next = 0, failed = 0, done = 0;
   bool stop = false;
+  std::string write_error;
   double integrate_s = 0;
   std::mutex time_mutex;
   const auto t1 = std::chrono::steady_clock::now();
@@ -236,14 +316,20 @@ int cmd_integrate(int argc, char** argv) {
           fail(fr.error->what());
           continue;
         }
-        if (writer) writer->write(fr.tag, fr.pattern);
-        else write_csv(out, fr.pattern);
+        if (!write_error.empty()) break;
+        try {
+          if (writer) writer->write(fr.tag, fr.pattern);
+          else write_one(fr.pattern);
+        } catch (const std::exception& e) {
+          write_error = e.what();
+          stop = true;
+        }
         ++done;
       }
     };
-    for (size_t next = 0; next < files.size() && !stop;) {
+    for (size_t next = 0; next < files.size() && !stop && !interrupted.load();) {
       ocl::Staging& s = eng.staging();
-      for (; s.size() < s.capacity() && next < files.size() && !stop; ++next) {
+      for (; s.size() < s.capacity() && next < files.size() && !stop && !interrupted.load(); ++next) {
         try {
           cbf::read_file(files[next], buf);
           const cbf::CbfView v = cbf::parse(buf, files[next]);
@@ -267,7 +353,7 @@ int cmd_integrate(int argc, char** argv) {
         tokens,
         tbb::make_filter<void,
                          Frame*>(tbb::filter_mode::serial_in_order, [&](tbb::flow_control& fc) -> Frame* {
-          if (next >= files.size() || stop) {
+          if (next >= files.size() || stop || interrupted.load()) {
             fc.stop();
             return nullptr;
           }
@@ -313,17 +399,41 @@ int cmd_integrate(int argc, char** argv) {
             ++failed;
             std::fprintf(stderr, "xrdbench integrate: error: %s\n", f->error.c_str());
             if (stop_on_error) stop = true;
-          } else if (writer) {
-            writer->write(f->index, f->pattern);
-          } else {
-            write_csv(out, f->pattern);
+          } else if (write_error.empty()) {
+            try {
+              if (writer) writer->write(f->index, f->pattern);
+              else write_one(f->pattern);
+            } catch (const std::exception& e) {
+              write_error = e.what();  // disk full: stop reading, close, report (never an exception through TBB)
+              stop = true;
+            }
           }
           ++done;
           std::lock_guard lk(free_mutex);
           free_frames.push_back(f);
         }));
   });
-  if (writer) writer->close();
+  if (writer) {
+    try {
+      writer->close();
+    } catch (const std::exception& e) {
+      if (write_error.empty()) write_error = e.what();
+    }
+    writer.reset();
+  }
+  if (!write_error.empty()) {
+    // An HDF5 file whose writes failed is not a result: removed, so that nothing takes it for one.
+    std::error_code ec;
+    const bool removed = hdf5 && fs::remove(out, ec);
+    std::fprintf(stderr, "xrdbench integrate: error: %s%s\n", write_error.c_str(),
+                 removed ? " (the incomplete file was removed)" : "");
+    return 1;
+  }
+  if (interrupted.load()) {
+    std::fprintf(stderr, "xrdbench integrate: interrupted after %zu of %zu frames; %s keeps them (valid = 1)\n",
+                 done - failed, files.size(), out.c_str());
+    return 130;
+  }
   const double run_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
   if (!quiet) {
     std::fprintf(

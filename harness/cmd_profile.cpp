@@ -69,7 +69,7 @@ int cmd_profile(int argc, char** argv) {
 
   const double wall_ms = 1000.0 / row.fps.median;
   std::printf("Stage profile of %s: %s\n", row.id.c_str(), row.label.c_str());
-  std::printf("%zu frames, median of %d runs, MD5 %s; %.1f frames/s = %.2f ms/frame wall%s\n\n", b.ds.files.size(),
+  std::printf("%zu frames, median of %d runs, MD5 %s; %.1f frames/s = %.2f ms/frame wall%s\n\n", b.ds.frames(),
               a.repeats, a.verify_md5 ? "verified" : "not verified", row.fps.median, wall_ms,
               row.valid ? "" : "  [row INVALID: see results.json]");
   std::printf("%-10s %12s %8s   | %-34s\n", "stage", "ours ms/fr", "share", "paper (1202 frames, sequential)");

@@ -34,7 +34,7 @@ std::string replace_all(std::string s, const std::string& from, const std::strin
 }
 
 struct RtArgs {
-  double rate = 0, duration = 5, buffer_gb = 16, max_latency = 500, flush_ms = 5, trial_s = 2;
+  double rate = std::nan(""), duration = 5, buffer_gb = 16, max_latency = 500, flush_ms = 5, trial_s = 2;
   size_t frames = 0, buffer_frames = 0, synth_frames = 20;
   std::string detector, detectors, strategies;
   bool find_max = false;
@@ -111,7 +111,7 @@ int cmd_realtime(int argc, char** argv) {
     return status;
 
   // Checks that need no dataset first: clear errors before any work.
-  const bool rate_given = o.rate != 0;
+  const bool rate_given = !std::isnan(o.rate);
   if (rate_given && !(o.rate > 0)) throw xrd::Error("", "--rate", "must be a frame rate > 0 frames/s, got " +
                                                                     std::to_string(o.rate));
   std::vector<std::string> det_names = split_list(o.detectors);

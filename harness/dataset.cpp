@@ -7,6 +7,7 @@
 #include "datasets/cbf.hpp"
 #include "datasets/image_io.hpp"
 #include "datasets/mask.hpp"
+#include "datasets/nxmx.hpp"
 #include "datasets/poni.hpp"
 #include "kernels/error.hpp"
 
@@ -27,6 +28,23 @@ std::vector<fs::path> list_frames(const fs::path& dir, const fs::path& mask) {
     if (!mask_abs.empty() && fs::weakly_canonical(e.path(), ec) == mask_abs) continue;
     files.push_back(e.path());
   }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+std::vector<fs::path> list_nxmx(const fs::path& dir) {
+  std::vector<fs::path> masters, singles;
+  for (auto& e : fs::directory_iterator(dir)) {
+    if (!e.is_regular_file() || e.path().extension() != ".h5") continue;
+    const std::string stem = e.path().stem().string();
+    const auto data = stem.rfind("_data_");
+    if (stem.size() > 7 && stem.ends_with("_master"))
+      masters.push_back(e.path());
+    else if (!(data != std::string::npos && stem.size() - data == 12 &&
+               stem.find_first_not_of("0123456789", data + 6) == std::string::npos))
+      singles.push_back(e.path());
+  }
+  auto& files = masters.empty() ? singles : masters;
   std::sort(files.begin(), files.end());
   return files;
 }
@@ -83,7 +101,10 @@ void choose_shape(Dataset& ds, bool quiet) {
 DatasetInfo Dataset::info() const {
   DatasetInfo d;
   d.path = dir.string();
-  d.frames = files.size();
+  d.frames = frames();
+  d.format = format;
+  d.codec = frames::to_string(codec);
+  d.element = bo::to_string(element);
   d.bytes = bytes;
   d.width = width;
   d.height = height;
@@ -94,7 +115,17 @@ DatasetInfo Dataset::info() const {
 Dataset load_dataset(const DatasetOptions& opt) {
   Dataset ds;
   ds.dir = opt.dir;
-  if (!fs::is_directory(ds.dir)) throw Error(ds.dir.string(), "", "not a folder (expected a folder of CBF frames)");
+  // An NXmx master (or single) file given by its path: the folder around it holds geometry.poni and the rest.
+  std::vector<fs::path> nxmx_files;
+  if (fs::is_regular_file(ds.dir)) {
+    if (!nxmx::is_hdf5(ds.dir))
+      throw Error(ds.dir.string(), "", "not a folder and not an HDF5 file (expected a folder of CBF frames or of "
+                                       "NXmx files, or an NXmx master file)");
+    nxmx_files.push_back(ds.dir);
+    ds.dir = ds.dir.parent_path().empty() ? fs::path(".") : ds.dir.parent_path();
+  }
+  if (!fs::is_directory(ds.dir))
+    throw Error(ds.dir.string(), "", "not a folder (expected a folder of CBF frames or NXmx files, or a master file)");
   ds.poni = opt.poni ? *opt.poni : ds.dir / "geometry.poni";
   if (!fs::exists(ds.poni))
     throw Error(ds.dir.string(), "",
@@ -106,16 +137,43 @@ Dataset load_dataset(const DatasetOptions& opt) {
   } else if (fs::exists(ds.dir / "mask.cbf")) {
     ds.mask = ds.dir / "mask.cbf";
   }
-  ds.files = list_frames(ds.dir, ds.mask);
-  if (ds.files.empty()) throw Error(ds.dir.string(), "", "no CBF frames (*.cbf) in the folder");
-  if (opt.max_frames > 0 && ds.files.size() > opt.max_frames) ds.files.resize(opt.max_frames);
-  for (auto& f : ds.files) {
-    std::error_code ec;
-    const auto n = fs::file_size(f, ec);  // a frame that cannot be read now is reported by the runs, not here
-    if (!ec) ds.bytes += n;
+  if (nxmx_files.empty()) ds.files = list_frames(ds.dir, ds.mask);
+  if (ds.files.empty() && nxmx_files.empty()) nxmx_files = list_nxmx(ds.dir);
+  std::vector<uint8_t> pixel_mask;
+  if (!nxmx_files.empty()) {
+    // NXmx: frames are chunks of the master's data files, their shape and type the datasets'; the pixel_mask is
+    // the mask unless one is given.
+    auto src = std::make_shared<frames::Hdf5FrameSource>(nxmx_files, opt.max_frames);
+    ds.files = src->files();
+    for (auto& f : ds.files) ds.bytes += fs::file_size(f);
+    ds.format = "nxmx";
+    ds.codec = frames::Codec::bitshuffle_lz4;
+    ds.element = src->element();
+    ds.width = src->width();
+    ds.height = src->height();
+    if (ds.mask.empty()) {
+      pixel_mask = src->pixel_mask();
+      if (!pixel_mask.empty()) ds.mask = nxmx_files.front();
+    }
+    ds.source = std::move(src);
+  } else {
+    if (ds.files.empty())
+      throw Error(ds.dir.string(), "", "no CBF frames (*.cbf) and no NXmx files (*_master.h5, *.h5) in the folder");
+    if (opt.max_frames > 0 && ds.files.size() > opt.max_frames) ds.files.resize(opt.max_frames);
+    for (auto& f : ds.files) {
+      std::error_code ec;
+      const auto n = fs::file_size(f, ec);  // a frame that cannot be read now is reported by the runs, not here
+      if (!ec) ds.bytes += n;
+    }
+    ds.source = std::make_shared<frames::CbfFileSource>(ds.files);
+    choose_shape(ds, opt.quiet);
+    try {  // the stored type, for results.json (a bad first frame leaves the default)
+      frames::EncodedFrame first;
+      ds.source->load(0, first);
+      ds.element = first.element;
+    } catch (const std::exception&) {
+    }
   }
-  ds.source = std::make_shared<frames::CbfFileSource>(ds.files);
-  choose_shape(ds, opt.quiet);
 
   if (fs::exists(ds.dir / "manifest.json")) {
     std::ifstream in(ds.dir / "manifest.json");
@@ -127,11 +185,14 @@ Dataset load_dataset(const DatasetOptions& opt) {
   }
 
   const integ::Geometry g = poni::read(ds.poni);
-  std::vector<uint8_t> mask;
-  if (!ds.mask.empty()) mask = mask::read(ds.mask, ds.width, ds.height);
+  std::vector<uint8_t> mask = std::move(pixel_mask);
+  if (!ds.mask.empty() && mask.empty()) mask = mask::read(ds.mask, ds.width, ds.height);
+  std::vector<float> dark, flat;
+  if (opt.dark) ds.dark = *opt.dark, dark = image_io::read_float(ds.dark, ds.width, ds.height, "the dark image");
+  if (opt.flat) ds.flat = *opt.flat, flat = image_io::read_float(ds.flat, ds.width, ds.height, "the flat image");
   ds.integration = opt.integration;
   try {
-    ds.setup = integ::build_setup(g, mask, ds.width, ds.height, opt.integration, {}, {}, opt.threads);
+    ds.setup = integ::build_setup(g, mask, ds.width, ds.height, opt.integration, dark, flat, opt.threads);
   } catch (const std::invalid_argument& e) {
     throw Error(ds.poni.string(), "", std::string("cannot build the integration matrix: ") + e.what());
   }

@@ -8,7 +8,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <cctype>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include <time.h>
@@ -82,6 +84,8 @@ std::string run_capture(const std::string& cmd) {
   return ::pclose(p) == 0 ? trim(out) : "";
 }
 
+}  // namespace
+
 std::string git_commit() {
   if (const char* env = std::getenv("XRD_COMMIT"); env && *env) return env;  // bundles without .git
   const std::string dir = XRD_SOURCE_DIR;
@@ -89,6 +93,8 @@ std::string git_commit() {
   std::string c = run_capture("git -C '" + dir + "' rev-parse --short=12 HEAD 2>/dev/null");
   return c.empty() ? "unknown" : c;
 }
+
+namespace {
 
 bool git_dirty() {
   const std::string dir = XRD_SOURCE_DIR;
@@ -145,7 +151,196 @@ double thread_cpu_ms() {
 // Keeps the compiler from dropping a copy whose destination is never read.
 inline void clobber(void* p) { asm volatile("" : : "r"(p) : "memory"); }
 
+// The whole first line of a small text file (sysfs), trimmed; "" when unreadable.
+std::string first_line(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::string line;
+  std::getline(in, line);
+  return trim(line);
+}
+
+// A sysfs number ("3000000"), or nothing.
+std::optional<double> file_number(const std::filesystem::path& p) {
+  const std::string s = first_line(p);
+  if (s.empty()) return std::nullopt;
+  char* end = nullptr;
+  const double v = std::strtod(s.c_str(), &end);
+  if (end == s.c_str() || !std::isfinite(v)) return std::nullopt;
+  return v;
+}
+
+json number_or_null(std::optional<double> v, double scale = 1.0) { return v ? json(*v * scale) : json(nullptr); }
+json text_or_null(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
+
+// "32K", "1024K", "32M" (sysfs cache sizes) -> bytes.
+std::optional<uint64_t> size_with_suffix(const std::string& s) {
+  if (s.empty()) return std::nullopt;
+  char* end = nullptr;
+  const unsigned long long v = std::strtoull(s.c_str(), &end, 10);
+  if (end == s.c_str()) return std::nullopt;
+  const char u = *end;
+  const uint64_t mult = u == 'K' ? 1024ull : u == 'M' ? 1024ull * 1024 : u == 'G' ? 1024ull * 1024 * 1024 : 1;
+  return v * mult;
+}
+
+// "0-3,8,10-11" -> 7.
+int cpu_list_count(const std::string& s) {
+  int n = 0;
+  std::stringstream in(s);
+  for (std::string part; std::getline(in, part, ',');) {
+    if (part.empty()) continue;
+    const auto dash = part.find('-');
+    if (dash == std::string::npos) {
+      ++n;
+    } else {
+      const int a = std::atoi(part.substr(0, dash).c_str()), b = std::atoi(part.substr(dash + 1).c_str());
+      n += b >= a ? b - a + 1 : 0;
+    }
+  }
+  return n;
+}
+
+// /proc/self/mountinfo escapes blanks as \040 and so on.
+std::string unescape_mount(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\\' && i + 3 < s.size() && std::isdigit(static_cast<unsigned char>(s[i + 1]))) {
+      out += static_cast<char>(std::strtol(s.substr(i + 1, 3).c_str(), nullptr, 8));
+      i += 3;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
 }  // namespace
+
+std::optional<std::array<double, 3>> read_load_average() {
+  std::ifstream in("/proc/loadavg");
+  std::array<double, 3> a{};
+  if (!(in >> a[0] >> a[1] >> a[2])) return std::nullopt;
+  return a;
+}
+
+json row_load_average_json(const std::optional<std::array<double, 3>>& before,
+                           const std::optional<std::array<double, 3>>& after) {
+  auto arr = [](const std::optional<std::array<double, 3>>& v) {
+    return v ? json::array({(*v)[0], (*v)[1], (*v)[2]}) : json(nullptr);
+  };
+  return {{"before", arr(before)}, {"after", arr(after)}};
+}
+
+json cpu_frequency_json() {
+  const std::filesystem::path d = "/sys/devices/system/cpu/cpu0/cpufreq";
+  std::error_code ec;
+  if (std::filesystem::is_directory(d, ec)) {
+    auto cur = file_number(d / "scaling_cur_freq");
+    if (!cur) cur = file_number(d / "cpuinfo_cur_freq");
+    return {{"cur_mhz", number_or_null(cur, 1e-3)},  // sysfs is in kHz
+            {"min_mhz", number_or_null(file_number(d / "cpuinfo_min_freq"), 1e-3)},
+            {"max_mhz", number_or_null(file_number(d / "cpuinfo_max_freq"), 1e-3)},
+            {"governor", text_or_null(first_line(d / "scaling_governor"))},
+            {"driver", text_or_null(first_line(d / "scaling_driver"))},
+            {"source", "cpufreq"}};
+  }
+  // No cpufreq (virtual machines, containers): the kernel's "cpu MHz" of the first CPU, no governor to read.
+  const std::string mhz = file_value("/proc/cpuinfo", "cpu MHz", ':');
+  json cur = nullptr;
+  if (!mhz.empty()) {
+    char* end = nullptr;
+    const double v = std::strtod(mhz.c_str(), &end);
+    if (end != mhz.c_str() && std::isfinite(v)) cur = v;
+  }
+  return {{"cur_mhz", cur}, {"min_mhz", nullptr}, {"max_mhz", nullptr}, {"governor", nullptr},
+          {"driver", nullptr}, {"source", cur.is_null() ? "none" : "/proc/cpuinfo"}};
+}
+
+json cpu_caches_json() {
+  json out = json::array();
+  const std::filesystem::path base = "/sys/devices/system/cpu/cpu0/cache";
+  for (int i = 0; i < 16; ++i) {
+    const auto d = base / ("index" + std::to_string(i));
+    std::error_code ec;
+    if (!std::filesystem::is_directory(d, ec)) break;
+    const auto level = file_number(d / "level");
+    const auto size = size_with_suffix(first_line(d / "size"));
+    const std::string shared = first_line(d / "shared_cpu_list");
+    out.push_back({{"level", level ? json(static_cast<int>(*level)) : json(nullptr)},
+                   {"type", text_or_null(first_line(d / "type"))},
+                   {"size_bytes", size ? json(*size) : json(nullptr)},
+                   {"shared_by_cpus", shared.empty() ? json(nullptr) : json(cpu_list_count(shared))}});
+  }
+  return out;
+}
+
+json storage_json(const std::filesystem::path& dir) {
+  std::error_code ec;
+  const std::filesystem::path path = std::filesystem::weakly_canonical(std::filesystem::absolute(dir, ec), ec);
+  json out = {{"path", path.string()}, {"mount", nullptr},        {"fs_type", nullptr}, {"source", nullptr},
+              {"block_device", nullptr}, {"disk", nullptr},      {"model", nullptr},   {"rotational", nullptr}};
+  // The mount whose mount point is the longest prefix of the path (mountinfo: id parent maj:min root mountpoint
+  // options [optional fields] - fstype source superoptions).
+  std::ifstream in("/proc/self/mountinfo");
+  std::string best_mount, best_majmin, best_type, best_source;
+  const std::string p = path.string();
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream f(line);
+    std::string id, parent, majmin, root, mount;
+    if (!(f >> id >> parent >> majmin >> root >> mount)) continue;
+    mount = unescape_mount(mount);
+    const bool under = p == mount || mount == "/" ||
+                       (p.size() > mount.size() && p.compare(0, mount.size(), mount) == 0 && p[mount.size()] == '/');
+    if (!under || mount.size() < best_mount.size()) continue;
+    std::string tok;
+    while (f >> tok && tok != "-") {
+    }
+    std::string type, source;
+    f >> type >> source;
+    best_mount = mount;
+    best_majmin = majmin;
+    best_type = type;
+    best_source = unescape_mount(source);
+  }
+  if (best_mount.empty()) return out;
+  out["mount"] = best_mount;
+  out["fs_type"] = text_or_null(best_type);
+  out["source"] = text_or_null(best_source);
+  // The block device (a partition's disk holds the model and the rotational flag); none for tmpfs, overlay, NFS.
+  const std::filesystem::path sys = std::filesystem::path("/sys/dev/block") / best_majmin;
+  if (best_majmin.rfind("0:", 0) == 0 || !std::filesystem::exists(sys, ec)) return out;
+  std::filesystem::path dev = std::filesystem::canonical(sys, ec);
+  if (ec) return out;
+  out["block_device"] = dev.filename().string();
+  if (std::filesystem::exists(dev / "partition", ec)) dev = dev.parent_path();
+  out["disk"] = dev.filename().string();
+  std::string model = first_line(dev / "device" / "model");
+  out["model"] = text_or_null(model);
+  if (const auto rot = file_number(dev / "queue" / "rotational")) out["rotational"] = *rot != 0;
+  return out;
+}
+
+std::vector<std::string> noise_warnings(const ResultRow& row, int cpus) {
+  std::vector<std::string> out;
+  char b[160];
+  if (!row.fps.runs.empty() && row.fps.median > 0 && row.fps.mad > kNoiseMadRatio * row.fps.median) {
+    std::snprintf(b, sizeof b, "spread: MAD is %.1f%% of the median (> %g%%)", 100.0 * row.fps.mad / row.fps.median,
+                  100 * kNoiseMadRatio);
+    out.push_back(b);
+  }
+  double load = -1;
+  if (row.load_average.is_object())
+    for (const char* k : {"before", "after"}) {
+      const auto it = row.load_average.find(k);
+      if (it != row.load_average.end() && it->is_array() && !it->empty() && (*it)[0].is_number())
+        load = std::max(load, (*it)[0].get<double>());
+    }
+  if (cpus > 0 && load > cpus) {
+    std::snprintf(b, sizeof b, "machine busy: 1-minute load average %.2f on %d CPUs", load, cpus);
+    out.push_back(b);
+  }
+  return out;
+}
 
 json opencl_device_json(const ocl::DeviceInfo& d) {
   return {{"id", d.id()},
@@ -281,6 +476,13 @@ json capture_machine(const MachineOptions& opt) {
       {"simd", bo::fast_decoder_name()},
       {"opencl", opt.opencl ? opencl_devices_json() : json::array()},
       {"calibration", nullptr},
+      {"cpu_frequency", cpu_frequency_json()},
+      {"caches", cpu_caches_json()},
+      {"load_average", [] {
+         const auto l = read_load_average();
+         return l ? json::array({(*l)[0], (*l)[1], (*l)[2]}) : json(nullptr);
+       }()},
+      {"storage", opt.dataset_dir.empty() ? json(nullptr) : storage_json(opt.dataset_dir)},
   };
   if (opt.calibrate) {
     const Calibration c = measure_calibration(opt.memcpy_bytes, opt.calibration_repeats);

@@ -1,8 +1,13 @@
-// NeXus writer on the HDF5 C API (see h5_writer.hpp).
+// NeXus writer and reader on the HDF5 C API (see h5_writer.hpp).
 #include "harness/h5_writer.hpp"
 
 #include <hdf5.h>
 
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <ctime>
+#include <limits>
 #include <mutex>
 #include <stdexcept>
 
@@ -10,7 +15,30 @@
 
 namespace xrd::h5 {
 
+std::string nexus_unit(const std::string& u) {
+  if (u == "q_nm^-1") return "1/nm";
+  if (u == "q_A^-1") return "1/angstrom";
+  if (u == "2th_deg") return "deg";
+  if (u == "2th_rad") return "rad";
+  if (u == "r_mm") return "mm";
+  return u;
+}
+
+std::string radial_long_name(const std::string& u) {
+  const std::string quantity = u.rfind("2th", 0) == 0 ? "2theta" : u.rfind("q_", 0) == 0 ? "q" : u.rfind("r_", 0) == 0 ? "r" : "radial";
+  return quantity + " (" + nexus_unit(u) + ")";
+}
+
 namespace {
+
+// A file whose close failed (disk full) stays half-closed in HDF5 1.10's tables, and the library's exit handler
+// (H5_term_library, registered at its first call) then crashes on it (SIGSEGV in H5F__close_cb, after our clear
+// error). Every file we open is closed by us (RAII), so the handler has nothing to do: turned off before the first
+// HDF5 call, by this static initializer.
+[[maybe_unused]] const bool kNoExitHandler = [] {
+  H5dont_atexit();
+  return true;
+}();
 
 // Silences HDF5's own error stack printing for the life of the object (we report errors ourselves).
 struct QuietErrors {
@@ -23,17 +51,46 @@ struct QuietErrors {
   ~QuietErrors() { H5Eset_auto2(H5E_DEFAULT, func, data); }
 };
 
-// The innermost message of HDF5's error stack, for our own error text.
-std::string last_hdf5_message() {
-  std::string msg;
+// The innermost message of HDF5's error stack, for our own error text; the system's reason (errno) when HDF5
+// recorded one, e.g. "No space left on device" (HDF5 1.10 keeps it in the stack's text of the write that failed).
+std::string last_hdf5_message(int saved_errno = 0) {
+  struct Walk {
+    std::string inner, system;
+  } w;
   H5Ewalk2(
       H5E_DEFAULT, H5E_WALK_UPWARD,
       [](unsigned n, const H5E_error2_t* e, void* out) -> herr_t {
-        if (n == 0 && e->desc) *static_cast<std::string*>(out) = e->desc;
+        auto* w = static_cast<Walk*>(out);
+        if (n == 0 && e->desc) w->inner = e->desc;
+        if (e->desc && w->system.empty()) {
+          const std::string d = e->desc;
+          const auto p = d.find("error message = '");
+          if (p != std::string::npos) {
+            const auto b = p + 17, end = d.find('\'', b);
+            w->system = d.substr(b, end == std::string::npos ? std::string::npos : end - b);
+          }
+        }
         return 0;
       },
-      &msg);
-  return msg.empty() ? "HDF5 error" : "HDF5: " + msg;
+      &w);
+  // HDF5's text of a failed system call is long ("file write failed: time = ..., errno = 28, error message = '...',
+  // buf = ..."): its head and the system's reason are what a user needs.
+  if (!w.system.empty() && w.inner.find("error message = '") != std::string::npos)
+    w.inner = w.inner.substr(0, w.inner.find(':'));
+  std::string msg = w.inner.empty() ? "HDF5 error" : "HDF5: " + w.inner;
+  if (!w.system.empty() && msg.find(w.system) == std::string::npos) msg += ": " + w.system;
+  else if (w.system.empty() && saved_errno != 0 && msg.find(std::strerror(saved_errno)) == std::string::npos)
+    msg += ": " + std::string(std::strerror(saved_errno));
+  return msg;
+}
+
+std::string now_iso8601() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
 }
 
 }  // namespace
@@ -42,15 +99,17 @@ struct NxWriter::Impl {
   std::string path;
   NxLayout layout;
   size_t bins = 0;
-  hid_t file = -1, entry = -1, data = -1, intensity = -1, sigma = -1, sources = -1;
+  hid_t file = -1, entry = -1, data = -1, intensity = -1, sigma = -1, count = -1, valid = -1, sources = -1;
   hid_t row_space = -1;      // memory space of one row (1 x bins)
+  hid_t one_space = -1;      // memory space of one value
   hid_t string_type = -1;    // variable-length UTF-8 string
   std::vector<float> row32;  // float32 conversion buffer (one row, allocated once)
   std::mutex mutex;
   bool closed = false;
 
   [[noreturn]] void fail(const std::string& where, const std::string& what = "") {
-    throw Error(path, where, what.empty() ? last_hdf5_message() : what);
+    const int e = errno;
+    throw Error(path, where, what.empty() ? last_hdf5_message(e) : what);
   }
   template <class T>
   T check(T id, const std::string& where) {
@@ -93,69 +152,157 @@ struct NxWriter::Impl {
     attr_string(g, "NX_class", nx_class);
     return g;
   }
-  // A frames x bins dataset, one chunk per frame, filled with 0.
-  hid_t pattern_dataset(const char* name) {
-    const hsize_t dims[2] = {layout.frames, bins};
-    const hsize_t chunk[2] = {1, bins ? bins : 1};
-    const hid_t space = H5Screate_simple(2, dims, nullptr);
+  // A scalar variable-length string dataset.
+  void string_field(hid_t parent, const std::string& name, const std::string& value) {
+    const char* ptr = value.c_str();
+    const hid_t s = H5Screate(H5S_SCALAR);
+    const hid_t d = H5Dcreate2(parent, name.c_str(), string_type, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    const herr_t st = d < 0 ? -1 : H5Dwrite(d, string_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, &ptr);
+    if (d >= 0) H5Dclose(d);
+    H5Sclose(s);
+    if (st < 0) fail("dataset " + name);
+  }
+  void number_field(hid_t parent, const std::string& name, double value) {
+    const hid_t s = H5Screate(H5S_SCALAR);
+    const hid_t d = H5Dcreate2(parent, name.c_str(), H5T_IEEE_F64LE, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    const herr_t st = d < 0 ? -1 : H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, &value);
+    if (d >= 0) H5Dclose(d);
+    H5Sclose(s);
+    if (st < 0) fail("dataset " + name);
+  }
+  hid_t vector_field(hid_t parent, const std::string& name, const std::vector<double>& v) {
+    const hsize_t n = v.size();
+    const hid_t s = H5Screate_simple(1, &n, nullptr);
+    const hid_t d = check(H5Dcreate2(parent, name.c_str(), H5T_IEEE_F64LE, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                          "dataset " + name);
+    H5Sclose(s);
+    if (n && H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) < 0) fail("dataset " + name);
+    return d;
+  }
+
+  // The frame dimensions of the signal: {frames} or {rotations, translations}.
+  std::vector<hsize_t> frame_dims() const {
+    if (layout.scan.active()) return {layout.scan.rotations, layout.scan.translations};
+    return {layout.frames};
+  }
+  // The signal's shape: frame_dims + bins, one chunk per frame, filled with `fill`.
+  hid_t frame_dataset(const char* name, hid_t type, bool with_bins, double fill) {
+    std::vector<hsize_t> dims = frame_dims(), chunk(dims.size(), 1);
+    if (with_bins) dims.push_back(bins), chunk.push_back(bins ? bins : 1);
+    bool empty = false;
+    for (auto d : dims) empty |= d == 0;
+    const hid_t space = H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr);
     const hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
-    if (layout.frames && bins) H5Pset_chunk(dcpl, 2, chunk);
-    const hid_t type = layout.float64 ? H5T_IEEE_F64LE : H5T_IEEE_F32LE;
-    const double zero = 0;
-    H5Pset_fill_value(dcpl, H5T_NATIVE_DOUBLE, &zero);
+    if (!empty && with_bins) H5Pset_chunk(dcpl, static_cast<int>(chunk.size()), chunk.data());
+    H5Pset_fill_value(dcpl, H5T_NATIVE_DOUBLE, &fill);
     const hid_t d = H5Dcreate2(data, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
     H5Pclose(dcpl);
     H5Sclose(space);
     return check(d, std::string("dataset ") + name);
   }
 
+  void write_process() {
+    const ProcessInfo& p = layout.process;
+    const hid_t proc = group(entry, "process", "NXprocess");
+    string_field(proc, "program", p.program);
+    string_field(proc, "version", p.version.empty() ? std::string("unknown") : p.version);
+    string_field(proc, "date", p.date.empty() ? now_iso8601() : p.date);
+    const hid_t par = group(proc, "reduction", "NXparameters");
+    // NXprocess has no commit field (nxcheck warns): the source commit goes with the parameters.
+    if (!p.commit.empty()) string_field(par, "commit", p.commit);
+    string_field(par, "radial_unit", nexus_unit(layout.radial_unit));
+    string_field(par, "pyfai_unit", layout.radial_unit);
+    number_field(par, "bins", static_cast<double>(bins));
+    for (auto& [k, v] : p.text) string_field(par, k, v);
+    for (auto& [k, v] : p.numbers) number_field(par, k, v);
+    H5Gclose(par);
+    if (!p.poni_text.empty()) {
+      const hid_t note = group(proc, "geometry", "NXnote");
+      string_field(note, "type", "text/plain");
+      string_field(note, "description", "pyFAI PONI geometry used for the integration");
+      if (!p.poni_file.empty()) string_field(note, "file_name", p.poni_file);
+      string_field(note, "data", p.poni_text);
+      H5Gclose(note);
+    }
+    H5Gclose(proc);
+  }
+
   void open(const std::filesystem::path& p) {
     QuietErrors quiet;
+    const ScanLayout& scan = layout.scan;
+    if (scan.active() && layout.frames > scan.rotations * scan.translations)
+      fail("", std::to_string(layout.frames) + " frames do not fit a scan of " + std::to_string(scan.rotations) +
+                   " rotations x " + std::to_string(scan.translations) + " translations");
+    if (scan.active() && !scan.rotation.empty() && scan.rotation.size() != scan.rotations)
+      fail("", "the scan has " + std::to_string(scan.rotations) + " rotations but " +
+                   std::to_string(scan.rotation.size()) + " rotation values");
+    if (scan.active() && !scan.translation.empty() && scan.translation.size() != scan.translations)
+      fail("", "the scan has " + std::to_string(scan.translations) + " translations but " +
+                   std::to_string(scan.translation.size()) + " translation values");
+    errno = 0;
     file = H5Fcreate(p.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    if (file < 0) fail("", "cannot create the HDF5 file (" + last_hdf5_message() + ")");
+    if (file < 0) fail("", "cannot create the HDF5 file (" + last_hdf5_message(errno) + ")");
     string_type = check(H5Tcopy(H5T_C_S1), "string type");
     H5Tset_size(string_type, H5T_VARIABLE);
     H5Tset_cset(string_type, H5T_CSET_UTF8);
 
     attr_string(file, "default", layout.entry);
     attr_string(file, "creator", layout.program);
+    attr_string(file, "NX_class", "NXroot");
     entry = group(file, layout.entry, "NXentry");
     attr_string(entry, "default", layout.data);
-    {
-      const hid_t s = H5Screate(H5S_SCALAR);
-      const hid_t t = H5Tcopy(H5T_C_S1);
-      H5Tset_size(t, layout.program.size() ? layout.program.size() : 1);
-      const hid_t d = H5Dcreate2(entry, "program_name", t, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-      if (d < 0 || H5Dwrite(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, layout.program.c_str()) < 0)
-        fail("program_name");
-      H5Dclose(d);
-      H5Tclose(t);
-      H5Sclose(s);
-    }
+    string_field(entry, "program_name", layout.program);
+    string_field(entry, "start_time", layout.process.date.empty() ? now_iso8601() : layout.process.date);
+    write_process();
+
     data = group(entry, layout.data, "NXdata");
     attr_string(data, "signal", "intensity");
-    attr_strings(data, "axes", {".", "radial"});
-    attr_int(data, "radial_indices", 1);
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    const hid_t ftype = layout.float64 ? H5T_IEEE_F64LE : H5T_IEEE_F32LE;
+    if (scan.active()) {
+      attr_strings(data, "axes", {"rotation", "translation", "radial"});
+      attr_int(data, "rotation_indices", 0);
+      attr_int(data, "translation_indices", 1);
+      attr_int(data, "radial_indices", 2);
+    } else {
+      attr_strings(data, "axes", {".", "radial"});
+      attr_int(data, "radial_indices", 1);
+    }
 
-    intensity = pattern_dataset("intensity");
+    intensity = frame_dataset("intensity", ftype, true, nan);
     attr_string(intensity, "interpretation", "spectrum");
+    attr_string(intensity, "long_name", "intensity");
     if (layout.with_sigma) {
-      sigma = pattern_dataset("sigma");
-      if (H5Lcreate_soft("sigma", data, "intensity_errors", H5P_DEFAULT, H5P_DEFAULT) < 0)
+      sigma = frame_dataset("sigma", ftype, true, nan);
+      if (H5Lcreate_hard(data, "sigma", data, "intensity_errors", H5P_DEFAULT, H5P_DEFAULT) < 0)
         fail("intensity_errors");
     }
+    count = frame_dataset("count", ftype, true, nan);
+    attr_string(count, "long_name", "pixels per bin (sum of split fractions)");
+    valid = frame_dataset("valid", H5T_STD_U8LE, false, 0);
+    attr_string(valid, "long_name", "1: the frame's pattern is written; 0: failed or not reached (rows NaN)");
     {
-      const hsize_t n = bins;
-      const hid_t s = H5Screate_simple(1, &n, nullptr);
-      const hid_t d =
-          check(H5Dcreate2(data, "radial", H5T_IEEE_F64LE, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
-                "dataset radial");
-      if (bins && H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, layout.radial.data()) < 0)
-        fail("dataset radial");
-      attr_string(d, "units", layout.radial_unit);
-      attr_string(d, "long_name", "radial (" + layout.radial_unit + ")");
+      const hid_t d = vector_field(data, "radial", layout.radial);
+      attr_string(d, "units", nexus_unit(layout.radial_unit));
+      attr_string(d, "pyfai_unit", layout.radial_unit);
+      attr_string(d, "long_name", radial_long_name(layout.radial_unit));
       H5Dclose(d);
-      H5Sclose(s);
+    }
+    if (scan.active()) {
+      auto axis = [&](const char* name, size_t n, const std::vector<double>& values, const std::string& units,
+                      const std::string& label) {
+        std::vector<double> v = values;
+        if (v.empty())
+          for (size_t i = 0; i < n; ++i) v.push_back(static_cast<double>(i));
+        const hid_t d = vector_field(data, name, v);
+        if (!values.empty() && !units.empty()) attr_string(d, "units", units);
+        attr_string(d, "long_name", !label.empty() ? label
+                                    : values.empty() ? std::string(name) + " (index)"
+                                                     : std::string(name) + (units.empty() ? "" : " (" + units + ")"));
+        H5Dclose(d);
+      };
+      axis("rotation", scan.rotations, scan.rotation, scan.rotation_units, scan.rotation_label);
+      axis("translation", scan.translations, scan.translation, scan.translation_units, scan.translation_label);
     }
     {
       const hsize_t n = layout.frames;
@@ -173,15 +320,38 @@ struct NxWriter::Impl {
           fail("dataset source_files");
       }
     }
-    const hsize_t row[2] = {1, bins};
-    row_space = H5Screate_simple(2, row, nullptr);
+    const hsize_t row[1] = {bins};
+    row_space = H5Screate_simple(1, row, nullptr);
+    const hsize_t one = 1;
+    one_space = H5Screate_simple(1, &one, nullptr);
     if (!layout.float64) row32.resize(bins);
+    // The skeleton reaches the disk now: a file cut short later (killed) still has its structure.
+    if (H5Fflush(file, H5F_SCOPE_LOCAL) < 0) fail("", "flush failed (" + last_hdf5_message(errno) + ")");
+  }
+
+  // Selects frame `frame`'s row (or value, with_bins false) in dataset d's file space.
+  hid_t select(hid_t d, size_t frame, bool with_bins) {
+    const hid_t fspace = H5Dget_space(d);
+    std::vector<hsize_t> start, cnt;
+    if (layout.scan.active()) {
+      start = {frame / layout.scan.translations, frame % layout.scan.translations};
+      cnt = {1, 1};
+    } else {
+      start = {frame};
+      cnt = {1};
+    }
+    if (with_bins) start.push_back(0), cnt.push_back(bins);
+    if (H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start.data(), nullptr, cnt.data(), nullptr) < 0) {
+      H5Sclose(fspace);
+      return -1;
+    }
+    return fspace;
   }
 
   void write_row(hid_t d, const char* name, size_t frame, std::span<const double> values) {
-    const hid_t fspace = H5Dget_space(d);
-    const hsize_t start[2] = {frame, 0}, count[2] = {1, bins};
-    herr_t st = H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, nullptr, count, nullptr);
+    errno = 0;
+    const hid_t fspace = select(d, frame, true);
+    herr_t st = fspace < 0 ? -1 : 0;
     if (st >= 0) {
       if (layout.float64) {
         st = H5Dwrite(d, H5T_NATIVE_DOUBLE, row_space, fspace, H5P_DEFAULT, values.data());
@@ -190,17 +360,43 @@ struct NxWriter::Impl {
         st = H5Dwrite(d, H5T_NATIVE_FLOAT, row_space, fspace, H5P_DEFAULT, row32.data());
       }
     }
-    H5Sclose(fspace);
+    if (fspace >= 0) H5Sclose(fspace);
     if (st < 0) fail(std::string("dataset ") + name + " row " + std::to_string(frame));
+  }
+  void mark_valid(size_t frame) {
+    errno = 0;
+    const hid_t fspace = select(valid, frame, false);
+    const uint8_t one = 1;
+    herr_t st = fspace < 0 ? -1 : H5Dwrite(valid, H5T_NATIVE_UINT8, one_space, fspace, H5P_DEFAULT, &one);
+    if (fspace >= 0) H5Sclose(fspace);
+    if (st < 0) fail("dataset valid row " + std::to_string(frame));
   }
 
   void close_all() {
-    for (hid_t* id : {&intensity, &sigma, &sources})
+    for (hid_t* id : {&intensity, &sigma, &count, &valid, &sources})
       if (*id >= 0) H5Dclose(*id), *id = -1;
     for (hid_t* id : {&data, &entry})
       if (*id >= 0) H5Gclose(*id), *id = -1;
-    if (row_space >= 0) H5Sclose(row_space), row_space = -1;
+    for (hid_t* id : {&row_space, &one_space})
+      if (*id >= 0) H5Sclose(*id), *id = -1;
     if (string_type >= 0) H5Tclose(string_type), string_type = -1;
+  }
+
+  // Closes the file; on failure (disk full) every object still open in it is closed too, so that nothing is left
+  // for HDF5's exit handler. Returns the error text, empty on success.
+  std::string close_file() {
+    if (file < 0) return "";
+    errno = 0;
+    const herr_t st = H5Fclose(file);
+    const int e = errno;
+    std::string why;
+    if (st < 0) {
+      why = last_hdf5_message(e);
+      // HDF5 1.10 keeps the half-closed file in its tables; closing it again crashes (H5F__close), so it is left
+      // there, and the library's exit handler, which would close it too, is turned off (kNoExitHandler, above).
+    }
+    file = -1;
+    return why;
   }
 };
 
@@ -212,9 +408,10 @@ NxWriter::NxWriter(const std::filesystem::path& path, const NxLayout& layout)
   try {
     impl_->open(path);
   } catch (...) {
+    QuietErrors quiet;
     impl_->close_all();
-    if (impl_->file >= 0) H5Fclose(impl_->file);
-    impl_->file = -1;
+    impl_->close_file();
+    impl_->closed = true;
     throw;
   }
 }
@@ -229,8 +426,10 @@ NxWriter::~NxWriter() {
 
 size_t NxWriter::frames() const { return impl_->layout.frames; }
 size_t NxWriter::bins() const { return impl_->bins; }
+const std::string& NxWriter::path() const { return impl_->path; }
 
-void NxWriter::write(size_t frame, std::span<const double> intensity, std::span<const double> sigma) {
+void NxWriter::write(size_t frame, std::span<const double> intensity, std::span<const double> sigma,
+                     std::span<const double> count) {
   Impl& m = *impl_;
   std::lock_guard lock(m.mutex);
   if (m.closed) throw Error(m.path, "", "write after close");
@@ -245,9 +444,14 @@ void NxWriter::write(size_t frame, std::span<const double> intensity, std::span<
   if (!sigma.empty() && sigma.size() != m.bins)
     throw Error(m.path, "dataset sigma",
                 "sigma has " + std::to_string(sigma.size()) + " bins, the file " + std::to_string(m.bins));
+  if (!count.empty() && count.size() != m.bins)
+    throw Error(m.path, "dataset count",
+                "count has " + std::to_string(count.size()) + " bins, the file " + std::to_string(m.bins));
   QuietErrors quiet;
   m.write_row(m.intensity, "intensity", frame, intensity);
   if (m.sigma >= 0 && !sigma.empty()) m.write_row(m.sigma, "sigma", frame, sigma);
+  if (!count.empty()) m.write_row(m.count, "count", frame, count);
+  m.mark_valid(frame);
 }
 
 void NxWriter::set_source(size_t frame, const std::string& name) {
@@ -259,13 +463,20 @@ void NxWriter::set_source(size_t frame, const std::string& name) {
   QuietErrors quiet;
   const hid_t fspace = H5Dget_space(m.sources);
   const hsize_t start = frame, count = 1;
-  const hid_t mspace = H5Screate_simple(1, &count, nullptr);
   const char* ptr = name.c_str();
   herr_t st = H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &start, nullptr, &count, nullptr);
-  if (st >= 0) st = H5Dwrite(m.sources, m.string_type, mspace, fspace, H5P_DEFAULT, &ptr);
-  H5Sclose(mspace);
+  if (st >= 0) st = H5Dwrite(m.sources, m.string_type, m.one_space, fspace, H5P_DEFAULT, &ptr);
   H5Sclose(fspace);
   if (st < 0) m.fail("dataset source_files row " + std::to_string(frame));
+}
+
+void NxWriter::flush() {
+  Impl& m = *impl_;
+  std::lock_guard lock(m.mutex);
+  if (m.closed) throw Error(m.path, "", "flush after close");
+  QuietErrors quiet;
+  errno = 0;
+  if (H5Fflush(m.file, H5F_SCOPE_LOCAL) < 0) m.fail("", "flush failed (" + last_hdf5_message(errno) + ")");
 }
 
 void NxWriter::close() {
@@ -275,11 +486,97 @@ void NxWriter::close() {
   m.closed = true;
   QuietErrors quiet;
   m.close_all();
-  if (m.file >= 0) {
-    const herr_t st = H5Fclose(m.file);
-    m.file = -1;
-    if (st < 0) m.fail("", "closing the file failed (" + last_hdf5_message() + ")");
-  }
+  const std::string why = m.close_file();
+  if (!why.empty()) throw Error(m.path, "", "closing the file failed (" + why + ")");
 }
+
+NxPatterns read_patterns(const std::filesystem::path& path, const std::string& entry, const std::string& data) {
+  const std::string file_name = path.string();
+  QuietErrors quiet;
+  const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (f < 0) throw Error(file_name, "", "cannot open the HDF5 file (" + last_hdf5_message(errno) + ")");
+  const std::string group = "/" + entry + "/" + data;
+  std::vector<hid_t> open_ids;
+  auto cleanup = [&] {
+    for (auto it = open_ids.rbegin(); it != open_ids.rend(); ++it) H5Oclose(*it);
+    H5Fclose(f);
+  };
+  auto read = [&](const std::string& name, bool required, std::vector<hsize_t>& dims,
+                  std::vector<double>& out) -> bool {
+    const std::string p = group + "/" + name;
+    if (H5Lexists(f, group.c_str(), H5P_DEFAULT) <= 0 || H5Lexists(f, p.c_str(), H5P_DEFAULT) <= 0) {
+      if (!required) return false;
+      cleanup();
+      throw Error(file_name, "dataset " + p, "missing");
+    }
+    const hid_t d = H5Dopen2(f, p.c_str(), H5P_DEFAULT);
+    const hid_t s = d < 0 ? -1 : H5Dget_space(d);
+    const int rank = s < 0 ? -1 : H5Sget_simple_extent_ndims(s);
+    bool ok = rank >= 0;
+    if (ok) {
+      dims.assign(static_cast<size_t>(rank), 0);
+      H5Sget_simple_extent_dims(s, dims.data(), nullptr);
+      hsize_t n = 1;
+      for (auto x : dims) n *= x;
+      out.assign(n, 0.0);
+      ok = n == 0 || H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) >= 0;
+    }
+    if (s >= 0) H5Sclose(s);
+    if (d >= 0) H5Dclose(d);
+    if (!ok) {
+      const std::string why = last_hdf5_message(errno);
+      cleanup();
+      throw Error(file_name, "dataset " + p, "unreadable (" + why + ")");
+    }
+    return true;
+  };
+  NxPatterns r;
+  std::vector<hsize_t> dims, rdims, vdims, other;
+  read("intensity", true, dims, r.intensity);
+  read("radial", true, rdims, r.radial);
+  if (dims.size() < 2 || rdims.size() != 1 || dims.back() != rdims[0]) {
+    cleanup();
+    throw Error(file_name, "dataset " + group + "/intensity",
+                "expected frames x bins (or rotations x translations x bins) with bins = radial's length");
+  }
+  r.bins = rdims[0];
+  r.frames = 1;
+  for (size_t i = 0; i + 1 < dims.size(); ++i) r.frames *= dims[i];
+  for (const char* name : {"sigma", "count"}) {
+    std::vector<double>& out = std::string(name) == "sigma" ? r.sigma : r.count;
+    if (read(name, false, other, out) && other != dims) {
+      cleanup();
+      throw Error(file_name, std::string("dataset ") + group + "/" + name, "shape differs from intensity's");
+    }
+  }
+  std::vector<double> v;
+  if (read("valid", false, vdims, v)) {
+    if (v.size() != r.frames) {
+      cleanup();
+      throw Error(file_name, "dataset " + group + "/valid", "expected one flag per frame");
+    }
+    for (double x : v) r.valid.push_back(x != 0);
+  } else {
+    r.valid.assign(r.frames, 1);
+  }
+  // The unit: pyfai_unit, else units.
+  const std::string rp = group + "/radial";
+  for (const char* a : {"pyfai_unit", "units"}) {
+    if (H5Aexists_by_name(f, rp.c_str(), a, H5P_DEFAULT) <= 0) continue;
+    const hid_t at = H5Aopen_by_name(f, rp.c_str(), a, H5P_DEFAULT, H5P_DEFAULT);
+    const hid_t t = H5Aget_type(at);
+    if (H5Tis_variable_str(t) > 0) {
+      char* s = nullptr;
+      if (H5Aread(at, t, &s) >= 0 && s) r.radial_unit = s;
+      if (s) H5free_memory(s);
+    }
+    H5Tclose(t);
+    H5Aclose(at);
+    if (!r.radial_unit.empty()) break;
+  }
+  cleanup();
+  return r;
+}
+
 
 }  // namespace xrd::h5

@@ -159,7 +159,7 @@ ResultRow Runner::run_row_mpi(const RowSpec& spec) {
   const double timeout = opt_.mpi_timeout_s;
   const auto& info = strat::find_strategy(spec.strategy);
   const bool on_device = row_uses_device(spec);
-  const size_t n = ds_.files.size(), bins = static_cast<size_t>(ds_.setup.csr.bins);
+  const size_t n = ds_.frames(), bins = static_cast<size_t>(ds_.setup.csr.bins);
   const mpi::Block blk = mpi::block_of(ds_.source->size(), w.rank(), w.size());
   auto source = std::make_shared<mpi::BlockSource>(ds_.source, blk.first, blk.count);
   const auto files = source->files();
@@ -281,11 +281,7 @@ ResultRow Runner::run_row_mpi(const RowSpec& spec) {
       std::unique_ptr<h5::NxWriter> out;
       try {
         if (opt_.write) {
-          h5::NxLayout layout;
-          layout.frames = n;
-          layout.radial_unit = integ::to_string(ds_.setup.csr.unit);
-          layout.radial = ds_.setup.csr.radial;
-          for (auto& f : ds_.files) layout.source_files.push_back(f.string());
+          const h5::NxLayout layout = row_pattern_layout(ds_, opt_.scan, row.id);  // scan, NXprocess
           const auto path = opt_.out_dir / "patterns" / (row.id + ".h5");
           std::filesystem::create_directories(path.parent_path());
           out = std::make_unique<h5::NxWriter>(path, layout);

@@ -6,13 +6,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "generated/paper_table1.hpp"
 #include "harness/results.hpp"
-#include "harness/install_paths.hpp"
 #include "kernels/error.hpp"
-
-#ifndef XRD_SHARED_DIR
-#define XRD_SHARED_DIR ""
-#endif
 
 namespace xrd::harness {
 namespace {
@@ -42,20 +38,28 @@ double number(const std::string& text, const std::string& file, size_t line, con
 
 }  // namespace
 
-std::filesystem::path paper_table_path() {
-  const char* env = std::getenv("XRD_SHARED_DIR");
-  if (env && *env) return std::filesystem::path(env) / "paper" / "table1.csv";
-  // An installed xrdbench reads the copy installed beside it (<prefix>/share/xrdbench/paper/table1.csv).
-  if (const auto data = install::installed_data_dir(); !data.empty()) return data / "paper" / "table1.csv";
-  return std::filesystem::path(XRD_SHARED_DIR) / "paper" / "table1.csv";
+std::string paper_table_source() {
+  const char* env = std::getenv("XRD_PAPER_TABLE");
+  return env && *env ? std::string(env) : std::string("data/paper/table1.csv (compiled in)");
+}
+
+std::vector<PaperRow> load_paper_table1() {
+  const char* env = std::getenv("XRD_PAPER_TABLE");
+  if (env && *env) return load_paper_table1(std::filesystem::path(env));
+  return parse_paper_table1(generated::paper_table1_csv, paper_table_source());
 }
 
 std::vector<PaperRow> load_paper_table1(const std::filesystem::path& csv) {
-  const std::string file = csv.string();
   std::ifstream in(csv);
-  if (!in)
-    throw Error(file, "", "the paper's Table 1 is missing (set XRD_SHARED_DIR to the shared/ folder that holds "
-                          "paper/table1.csv)");
+  if (!in) throw Error(csv.string(), "", "cannot read the paper's Table 1 (expected a CSV file: " +
+                                          std::string("strategy,readers,integrator,source,median_fps,mad_fps)"));
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_paper_table1(text.str(), csv.string());
+}
+
+std::vector<PaperRow> parse_paper_table1(const std::string& csv_text, const std::string& file) {
+  std::istringstream in(csv_text);
   std::vector<PaperRow> rows;
   std::string text;
   size_t line = 0;

@@ -1,5 +1,5 @@
-// The paper's Table 1 (shared/paper/table1.csv) as rows carrying results.json's row ids, so a measured row finds
-// the paper's figure by id.
+// The paper's Table 1 (data/paper/table1.csv in the repository, compiled into the program) as rows carrying
+// results.json's row ids, so a measured row finds the paper's figure by id.
 #pragma once
 #include <filesystem>
 #include <optional>
@@ -19,12 +19,17 @@ struct PaperRow {
   double median_fps = 0, mad_fps = 0;
 };
 
-// <shared>/paper/table1.csv, where <shared> is the XRD_SHARED_DIR environment variable when set, else the
-// XRD_SHARED_DIR compile definition.
-std::filesystem::path paper_table_path();
+// Where the table comes from: the XRD_PAPER_TABLE environment variable (a CSV file) when set, else the copy of
+// data/paper/table1.csv compiled into the program ("data/paper/table1.csv (compiled in)").
+std::string paper_table_source();
 
-// The 12 rows in the paper's order. Throws xrd::Error naming the file (and line) when it is missing or malformed.
-std::vector<PaperRow> load_paper_table1(const std::filesystem::path& csv = paper_table_path());
+// The 12 rows in the paper's order, from paper_table_source(). Throws xrd::Error naming the file (and line) when
+// it is missing or malformed.
+std::vector<PaperRow> load_paper_table1();
+// The same from a CSV file (strategy,readers,integrator,source,median_fps,mad_fps).
+std::vector<PaperRow> load_paper_table1(const std::filesystem::path& csv);
+// The same from CSV text; `name` names it in errors.
+std::vector<PaperRow> parse_paper_table1(const std::string& text, const std::string& name);
 
 // The row with that id, or nullptr.
 const PaperRow* find_paper_row(const std::vector<PaperRow>& rows, std::string_view id);

@@ -2,6 +2,9 @@
 #include "harness/progress.hpp"
 
 #include <sys/ioctl.h>
+
+#include <algorithm>
+#include <cmath>
 #include <unistd.h>
 
 namespace xrd::harness {
@@ -17,14 +20,16 @@ size_t terminal_width(FILE* out) {
 
 Progress::Progress(size_t rows_total, FILE* out, bool force)
     : out_(out), active_(out && (force || ::isatty(::fileno(out)))), rows_total_(rows_total) {
-  row_start_ = rate_t_ = clock::now();
+  row_start_ = rate_t_ = table_start_ = clock::now();
 }
 
 Progress::~Progress() { clear(); }
 
-void Progress::start_row(size_t rows_done, std::string label, size_t frames_total) {
+void Progress::start_row(size_t rows_done, std::string label, size_t frames_total, size_t step, size_t steps) {
   std::lock_guard lk(mu_);
   rows_done_ = rows_done;
+  steps_ = steps > 0 ? steps : 1;
+  step_ = step < steps_ ? step : steps_ - 1;
   label_ = std::move(label);
   frames_total_ = frames_total;
   frames_done_.store(0, std::memory_order_relaxed);
@@ -69,6 +74,30 @@ std::string Progress::line() const {
   return line_locked();
 }
 
+double Progress::fraction_done() const {
+  std::lock_guard lk(mu_);
+  return fraction_locked();
+}
+
+double Progress::fraction_locked() const {
+  if (rows_total_ == 0) return 0;
+  const size_t done = frames_done_.load(std::memory_order_relaxed);
+  const double pass = frames_total_ ? std::min(1.0, static_cast<double>(done) / static_cast<double>(frames_total_)) : 0;
+  const double row = (static_cast<double>(step_) + pass) / static_cast<double>(steps_);
+  return std::min(1.0, (static_cast<double>(rows_done_) + row) / static_cast<double>(rows_total_));
+}
+
+std::string Progress::format_duration(double seconds) {
+  if (!(seconds >= 0) || seconds > 1e7) return "?";
+  const long s = std::lround(seconds);
+  char b[32];
+  if (s >= 3600)
+    std::snprintf(b, sizeof b, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+  else
+    std::snprintf(b, sizeof b, "%ld:%02ld", s / 60, s % 60);
+  return b;
+}
+
 std::string Progress::line_locked() const {
   const size_t done = frames_done_.load(std::memory_order_relaxed);
   double fps = fps_;
@@ -76,9 +105,15 @@ std::string Progress::line_locked() const {
     const double dt = std::chrono::duration<double>(clock::now() - row_start_).count();
     if (dt > 0 && done) fps = static_cast<double>(done) / dt;
   }
-  char b[256];
-  std::snprintf(b, sizeof b, "[%zu/%zu rows] %s  frames %zu/%zu  %.1f fps", rows_done_, rows_total_, label_.c_str(),
-                done, frames_total_, fps);
+  // ETA of the whole table: elapsed time scaled by what is left, once there is something to scale (rows differ in
+  // speed, so it firms up as rows finish).
+  const double elapsed = std::chrono::duration<double>(clock::now() - table_start_).count();
+  const double f = fraction_locked();
+  const std::string eta = f >= 0.01 && elapsed >= 1.0 ? format_duration(elapsed * (1.0 - f) / f) : "--:--";
+  char b[320];
+  // Times first: a narrow terminal cuts the end of the line.
+  std::snprintf(b, sizeof b, "[%zu/%zu rows] elapsed %s ETA %s  %s  frames %zu/%zu  %.1f fps", rows_done_,
+                rows_total_, format_duration(elapsed).c_str(), eta.c_str(), label_.c_str(), done, frames_total_, fps);
   return b;
 }
 

@@ -48,6 +48,16 @@ void PacedSource::load(size_t i, frames::EncodedFrame& frame) const {
   frame.index = i;
 }
 
+void PacedSource::load_into(size_t i, frames::EncodedFrame& frame, const PayloadClaim& claim) const {
+  // The dataset's direct read, the claim seeing the stream's frame index (sources pass `frame` itself as the
+  // metadata, as every FrameSource does today).
+  inner_.load_into(i % inner_.size(), frame, [&](const frames::EncodedFrame& meta, size_t bytes) {
+    frame.index = i;
+    return claim(meta, bytes);
+  });
+  frame.index = i;
+}
+
 void PacedSource::prefetch(size_t i) const {
   if (i < n_) inner_.prefetch(i % inner_.size());
 }
@@ -68,10 +78,14 @@ void PacedSource::decide_upto(size_t i) const {
   }
 }
 
+PacedSource::clock::time_point PacedSource::release_time(size_t i) const {
+  return t0_ + std::chrono::duration_cast<clock::duration>(
+                   std::chrono::duration<double>(i < n_ ? rec_[i].release_s : double(i) / rate_));
+}
+
 bool PacedSource::acquire(size_t i) const {
   if (i >= n_) return false;
-  const auto release = t0_ + std::chrono::duration_cast<clock::duration>(
-                                 std::chrono::duration<double>(rec_[i].release_s));
+  const auto release = release_time(i);
   // Sleep until the release, in slices so that Ctrl-C is seen.
   for (;;) {
     if (stop_ && stop_->load(std::memory_order_relaxed)) return false;

@@ -34,6 +34,7 @@ inline constexpr const char* kRealtimeSchema = "xrdbench-realtime/1";
 // at t0 (a batch run), buffer_frames 0: unbounded.
 class PacedSource : public frames::FrameSource {
  public:
+  using clock = std::chrono::steady_clock;
   struct Frame {
     double release_s = 0;  // since t0
     double done_s = -1;    // when the sink got its pattern or error (since t0); -1: not yet, or dropped
@@ -54,16 +55,17 @@ class PacedSource : public frames::FrameSource {
   size_t size() const override { return n_; }
   std::string origin(size_t i) const override;
   void load(size_t i, frames::EncodedFrame& frame) const override;
+  void load_into(size_t i, frames::EncodedFrame& frame, const PayloadClaim& claim) const override;
   void prefetch(size_t i) const override;
   size_t max_frame_bytes() const override { return inner_.max_frame_bytes(); }
   std::vector<std::filesystem::path> files() const override { return inner_.files(); }
   bool acquire(size_t i) const override;
   bool dropped(size_t i) const override;
+  clock::time_point release_time(size_t i) const override;
 
  private:
   void decide_upto(size_t i) const;  // under mu_
 
-  using clock = std::chrono::steady_clock;
   const frames::FrameSource& inner_;
   double rate_;
   size_t n_, buffer_;

@@ -168,6 +168,7 @@ json to_json(const ResultRow& r) {
       {"device", r.device},
       {"device_is_cpu_opencl", r.device_is_cpu_opencl},
       {"source", r.source},
+      {"codec", r.codec},
       {"fps", {{"median", num(r.fps.median)}, {"mad", num(r.fps.mad)}, {"runs", nums(r.fps.runs)}}},
       {"wall_s", {{"median", num(r.wall_s.median)}, {"runs", nums(r.wall_s.runs)}}},
       {"frames", r.frames},
@@ -181,6 +182,7 @@ json to_json(const ResultRow& r) {
       {"invalid_reasons", r.invalid_reasons},
       {"stages_ms", std::move(stages)},
       {"paper", r.paper ? json{{"median_fps", r.paper->median_fps}, {"mad_fps", r.paper->mad_fps}} : json(nullptr)},
+      {"load_average", r.load_average},
   };
   if (!r.mpi.is_null()) j["mpi"] = r.mpi;
   return j;
@@ -188,7 +190,8 @@ json to_json(const ResultRow& r) {
 
 json to_json(const DatasetInfo& d) {
   return {{"path", d.path},   {"frames", d.frames}, {"bytes", d.bytes},
-          {"width", d.width}, {"height", d.height}, {"manifest", d.manifest}};
+          {"width", d.width}, {"height", d.height}, {"format", d.format},
+          {"codec", d.codec}, {"element", d.element}, {"manifest", d.manifest}};
 }
 
 json to_json(const Settings& s) {
@@ -265,6 +268,7 @@ ResultRow row_from_json(const json& j) {
   r.device = j["device"];
   r.device_is_cpu_opencl = j["device_is_cpu_opencl"];
   r.source = j["source"];
+  r.codec = j.value("codec", std::string("byte-offset"));
   r.fps.median = j["fps"]["median"];
   r.fps.mad = j["fps"]["mad"];
   r.fps.runs = j["fps"]["runs"].get<std::vector<double>>();
@@ -281,6 +285,7 @@ ResultRow row_from_json(const json& j) {
   r.invalid_reasons = j["invalid_reasons"].get<std::vector<std::string>>();
   for (auto& [k, v] : j["stages_ms"].items()) r.stages_ms[k] = v.get<double>();
   if (!j["paper"].is_null()) r.paper = PaperValue{j["paper"]["median_fps"], j["paper"]["mad_fps"]};
+  if (auto it = j.find("load_average"); it != j.end() && it->is_object()) r.load_average = *it;  // optional
   if (j.contains("mpi") && j["mpi"].is_object()) r.mpi = j["mpi"];
   return r;
 }
@@ -298,6 +303,9 @@ ResultsFile results_from_json(const json& j, const std::string& source) {
   f.dataset.bytes = d.value("bytes", uint64_t{0});
   f.dataset.width = d.value("width", uint64_t{0});
   f.dataset.height = d.value("height", uint64_t{0});
+  f.dataset.format = d.value("format", std::string("cbf"));
+  f.dataset.codec = d.value("codec", std::string("byte-offset"));
+  f.dataset.element = d.value("element", std::string());
   f.dataset.manifest = d.value("manifest", json(nullptr));
   const json& s = j["settings"];
   Settings def;

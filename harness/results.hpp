@@ -44,6 +44,7 @@ struct ResultRow {
   std::string device = "cpu";          // the integrating device; "cpu" for CPU integration
   bool device_is_cpu_opencl = false;   // a "GPU" row that ran on an OpenCL CPU device
   std::string source = "MEM";          // "SSD" (cold) | "MEM" (hot)
+  std::string codec = "byte-offset";   // the frames' codec it decoded ("byte-offset" | "bitshuffle-lz4")
   FpsStats fps;
   WallStats wall_s;
   uint64_t frames = 0;                 // frames per run
@@ -57,6 +58,7 @@ struct ResultRow {
   std::vector<std::string> invalid_reasons;
   std::map<std::string, double> stages_ms;  // per-frame ms per stage (profiler.hpp's stage names)
   std::optional<PaperValue> paper;     // the paper's row, or null
+  nlohmann::json load_average;         // {"before": [1, 5, 15 min], "after": [...]} (environment.hpp), or null
   // Rows run by `mpirun -n R` (R > 1): {"ranks", "hosts", "distribution", "gather_write_s", "per_rank": [...]}
   // (harness/mpi_row.cpp builds it; docs/results-schema.md). Null otherwise, and then absent from the JSON.
   nlohmann::json mpi;
@@ -71,6 +73,9 @@ struct DatasetInfo {
   uint64_t frames = 0, bytes = 0;
   uint64_t width = 0, height = 0;
   nlohmann::json manifest;  // manifest.json of `dataset synth`, or null
+  std::string format = "cbf";          // "cbf" (a file per frame) | "nxmx" (HDF5 master / data files)
+  std::string codec = "byte-offset";   // "byte-offset" | "bitshuffle-lz4"
+  std::string element;                 // stored pixel type, e.g. "unsigned 16-bit integer" ("" when unknown)
 };
 
 struct Settings {

@@ -3,6 +3,7 @@
 #include "harness/runner.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <csignal>
 #include <mutex>
@@ -11,6 +12,9 @@
 #include <sstream>
 
 #include "harness/cache.hpp"
+#include "harness/environment.hpp"
+#include "datasets/manifest.hpp"
+#include "harness/h5_process.hpp"
 #include "harness/h5_writer.hpp"
 #include "harness/mpi.hpp"
 #include "harness/stats.hpp"
@@ -38,21 +42,79 @@ std::string row_id_of(const RowSpec& spec) {
                 row_uses_device(spec) ? "gpu" : "cpu", source_name(spec.cache));
 }
 
-// One row's patterns in NeXus HDF5 (the layout of `xrdbench integrate`), rewritten by every run.
+h5::ScanLayout scan_layout_of(const Dataset& ds, const h5::ScanLayout& given) {
+  const size_t frames = ds.source ? ds.source->size() : ds.files.size();
+  if (given.active()) {
+    if (frames > given.rotations * given.translations)
+      throw Error(ds.dir.string(), "--scan-shape",
+                  std::to_string(frames) + " frames do not fit " + std::to_string(given.rotations) + " rotations x " +
+                      std::to_string(given.translations) + " translations");
+    return given;
+  }
+  h5::ScanLayout s;
+  if (!ds.manifest.is_object() || !ds.manifest.contains("scan") || ds.manifest["scan"].is_null() || frames == 0)
+    return s;
+  const manifest::Scan m = manifest::scan_from_json(ds.manifest["scan"], (ds.dir / manifest::kFileName).string());
+  s.translations = m.translations;
+  s.rotations = std::min(m.rotations, (frames + m.translations - 1) / m.translations);
+  if (m.rotation_deg.size() >= s.rotations)
+    s.rotation.assign(m.rotation_deg.begin(), m.rotation_deg.begin() + static_cast<std::ptrdiff_t>(s.rotations));
+  s.rotation_units = "deg";
+  s.translation = m.translation;
+  if (m.translation_units == "mm" || m.translation_units.empty()) {
+    s.translation_units = m.translation_units;
+  } else {  // not a NeXus unit ("sample radii"): said in long_name
+    s.translation_units.clear();
+    s.translation_label = "translation (" + m.translation_units + ")";
+  }
+  if (frames > s.rotations * s.translations) return h5::ScanLayout{};  // the manifest does not describe these frames
+  return s;
+}
+
+h5::NxLayout row_pattern_layout(const Dataset& ds, const h5::ScanLayout& given, const std::string& row_id) {
+  h5::NxLayout layout;
+  layout.frames = ds.source ? ds.source->size() : ds.files.size();
+  layout.radial_unit = integ::to_string(ds.setup.csr.unit);
+  layout.radial = ds.setup.csr.radial;
+  for (size_t i = 0; i < layout.frames; ++i)
+    layout.source_files.push_back(ds.source ? ds.source->origin(i) : ds.files[i].string());
+  layout.scan = scan_layout_of(ds, given);
+  layout.program = "xrdbench " XRD_VERSION;
+  h5::ReductionInputs in;
+  in.program = "xrdbench (row " + row_id + ")";
+  in.poni = ds.poni;
+  in.mask = ds.mask;
+  in.options = ds.integration;
+  in.engine = row_id;
+  in.source_dir = ds.dir;
+  layout.process = h5::describe_reduction(in);
+  return layout;
+}
+
+// One row's patterns in NeXus HDF5 (row_pattern_layout), rewritten by every run and read back after the last one.
 class RowOutput {
  public:
-  RowOutput(std::filesystem::path path, const Dataset& ds) : path_(std::move(path)) {
-    layout_.frames = ds.files.size();
-    layout_.radial_unit = integ::to_string(ds.setup.csr.unit);
-    layout_.radial = ds.setup.csr.radial;
-    for (auto& f : ds.files) layout_.source_files.push_back(f.string());
-    std::filesystem::create_directories(path_.parent_path());
+  RowOutput(std::filesystem::path path, const Dataset& ds, const h5::ScanLayout& scan, const std::string& row_id)
+      : path_(std::move(path)), layout_(row_pattern_layout(ds, scan, row_id)) {
+    std::error_code ec;
+    std::filesystem::create_directories(path_.parent_path(), ec);
+    if (ec) throw Error(path_.parent_path().string(), "", "cannot create the folder: " + ec.message());
   }
-  void open() { writer_ = std::make_unique<h5::NxWriter>(path_, layout_); }
+  const std::filesystem::path& path() const { return path_; }
+  void open() {
+    writer_.reset();
+    writer_ = std::make_unique<h5::NxWriter>(path_, layout_);
+  }
   void write(size_t frame, const integ::Pattern& p) { writer_->write(frame, p); }
   void close() {
-    writer_->close();
+    auto w = std::move(writer_);
+    if (w) w->close();
+  }
+  // Closes without reporting errors and removes the file; true when a file was removed.
+  bool discard() {
     writer_.reset();
+    std::error_code ec;
+    return std::filesystem::remove(path_, ec);
   }
 
  private:
@@ -62,26 +124,105 @@ class RowOutput {
 };
 
 // Receives one run's frames: keeps the patterns for validation, writes them (HDF5) when asked, counts failures,
-// moves the progress line.
+// moves the progress line. The strategies time each call as the "write" stage (strategies/steps.cpp deliver()); the
+// runner adds the file's creation and closing. A write that fails (disk full) is kept as
+// `write_error` and the run goes on without writing (never an exception into a strategy's threads).
 struct Runner::Sink : strat::FrameSink {
+  static constexpr int kWriteLane = 63;  // the profiler slot of the file's creation and closing
   PatternSet* patterns = nullptr;
   RowOutput* output = nullptr;
   Progress* progress = nullptr;
   size_t ok = 0, failed = 0;
   std::vector<FrameError> errors;
+  std::vector<uint8_t> failed_frames;  // 1 for each frame that went to error()
+  std::string write_error;
 
+  void reset(size_t frames) {
+    ok = failed = 0;
+    errors.clear();
+    failed_frames.assign(frames, 0);
+    write_error.clear();
+  }
   void pattern(size_t frame, const integ::Pattern& p) override {
     patterns->store(frame, p);
-    if (output) output->write(frame, p);
+    if (output && write_error.empty()) {
+      try {
+        output->write(frame, p);
+      } catch (const std::exception& e) {
+        write_error = e.what();
+      }
+    }
     ++ok;
     if (progress) progress->add_frames();
   }
   void error(size_t frame, const std::string& file, const std::string& reason) override {
     ++failed;
+    if (frame < failed_frames.size()) failed_frames[frame] = 1;
     if (errors.size() < kMaxListedErrors) errors.push_back({file, reason});
     if (progress) progress->add_frames();
   }
 };
+
+namespace {
+
+// The patterns file read back and compared with the reference: every frame the run reduced must be valid in the
+// file and equal to the reference, every failed frame invalid with NaN rows. Returns the problems (empty: good).
+std::vector<std::string> check_file(const std::filesystem::path& path, const PatternSet& ref,
+                                    const std::vector<uint8_t>& failed_frames, size_t ok) {
+  std::vector<std::string> problems;
+  h5::NxPatterns f;
+  try {
+    f = h5::read_patterns(path);
+  } catch (const std::exception& e) {
+    return {std::string("the patterns file cannot be read back: ") + e.what()};
+  }
+  const size_t frames = ref.frames(), bins = ref.bins();
+  // The scan layout may hold more cells than frames (the last rotation cut short): those must be invalid.
+  if (f.bins != bins || f.frames < frames) {
+    return {"the patterns file read back has " + std::to_string(f.frames) + " x " + std::to_string(f.bins) +
+            " patterns, expected " + std::to_string(frames) + " x " + std::to_string(bins) + " (" + path.string() +
+            ")"};
+  }
+  PatternSet got;
+  got.reset(frames, bins);
+  integ::Pattern p;
+  p.resize(bins);
+  size_t valid = 0, wrong_flags = 0, not_nan = 0;
+  for (size_t i = 0; i < f.frames; ++i) {
+    const bool reduced = i < frames && !failed_frames[i];
+    if (f.valid[i]) ++valid;
+    if (f.valid[i] != (reduced ? 1 : 0)) ++wrong_flags;
+    const double* in = &f.intensity[i * bins];
+    if (!reduced) {
+      for (size_t b = 0; b < bins; ++b) not_nan += !std::isnan(in[b]);
+      continue;
+    }
+    std::copy(in, in + bins, p.intensity.begin());
+    if (!f.count.empty()) std::copy(&f.count[i * bins], &f.count[i * bins] + bins, p.count.begin());
+    got.store(i, p);
+  }
+  if (valid != ok || wrong_flags)
+    problems.push_back("the patterns file read back marks " + std::to_string(valid) + " frames valid, the run reduced " +
+                       std::to_string(ok) + " (" + std::to_string(wrong_flags) + " flags wrong; " + path.string() + ")");
+  if (not_nan)
+    problems.push_back("the patterns file read back has " + std::to_string(not_nan) +
+                       " values that are not NaN in the rows of invalid frames (" + path.string() + ")");
+  if (f.count.empty()) problems.push_back("the patterns file read back has no count dataset (" + path.string() + ")");
+  const Comparison c = compare_patterns(ref, got);
+  if (!c.ok()) {
+    char text[128];
+    std::snprintf(text, sizeof text,
+                  "the patterns file read back differs from the reference: max relative difference %.3g > %.0e (",
+                  c.max_rel_diff, kValidationTolerance);
+    problems.push_back(text + c.worst + ")");
+  }
+  if (c.frames_missing > 0)
+    problems.push_back("the patterns file read back lacks " + std::to_string(c.frames_missing) +
+                       " frames the reference reduced");
+  return problems;
+}
+
+}  // namespace
 
 Runner::Runner(const Dataset& ds, RunnerOptions opt, ocl::DeviceContext* device, const std::atomic<bool>* stop,
                Progress* progress)
@@ -102,10 +243,11 @@ const PatternSet& Runner::reference() {
   auto strategy = strat::find_strategy("sequential").make();
   Sink sink;
   PatternSet ref;
-  ref.reset(ds_.files.size(), static_cast<size_t>(ds_.setup.csr.bins));
+  ref.reset(ds_.frames(), static_cast<size_t>(ds_.setup.csr.bins));
+  sink.reset(ds_.frames());
   sink.patterns = &ref;
   sink.progress = progress_;
-  if (progress_) progress_->start_row(rows_done_, "reference (scalar decoder, plain CSR)", ds_.files.size());
+  if (progress_) progress_->start_row(rows_done_, "reference (scalar decoder, plain CSR)", ds_.frames());
   strat::RunContext ctx;
   ctx.source = ds_.source.get();
   ctx.setup = &ds_.setup;
@@ -160,6 +302,9 @@ void Runner::keep_trace(const std::string& row_id, const StageProfiler& prof) {
   trace_end_ = t_end;
 }
 
+// "%-28s" of the row lines.
+static std::string pad_id(const std::string& id) { return id.size() >= 28 ? id : id + std::string(28 - id.size(), ' '); }
+
 std::string default_label(const RowSpec& s) {
   const auto& info = strat::find_strategy(s.strategy);
   std::ostringstream o;
@@ -183,13 +328,22 @@ ResultRow Runner::run_row(const RowSpec& spec) {
   row.label = spec.label.empty() ? default_label(spec) : spec.label;
   row.device = on_device ? device_name() : "cpu";
   row.device_is_cpu_opencl = on_device && device_is_cpu();
-  row.frames = ds_.files.size();
+  row.frames = ds_.frames();
+  row.codec = frames::to_string(ds_.codec);
+  const auto load_before = read_load_average();  // results.json's row.load_average (noise warnings)
+  // Row lines go above the progress line (Progress::note), never into it.
+  auto say = [this](const std::string& text) {
+    if (progress_ && progress_->active())
+      progress_->note(text);
+    else
+      std::fprintf(stderr, "%s\n", text.c_str());
+  };
 
   auto fail = [&](const std::string& why) {
     row.valid = false;
     row.validated = false;
     row.invalid_reasons.push_back(why);
-    if (!opt_.quiet) std::fprintf(stderr, "%-28s FAILED: %s\n", row.id.c_str(), why.c_str());
+    if (!opt_.quiet) say(pad_id(row.id) + " FAILED: " + why);
     ++rows_done_;
     return row;
   };
@@ -205,7 +359,14 @@ ResultRow Runner::run_row(const RowSpec& spec) {
   sink.patterns = &got;
   sink.progress = progress_;
   std::unique_ptr<RowOutput> output;
-  if (opt_.write) output = std::make_unique<RowOutput>(opt_.out_dir / "patterns" / (row.id + ".h5"), ds_);
+  if (opt_.write) {
+    try {
+      output = std::make_unique<RowOutput>(opt_.out_dir / "patterns" / (row.id + ".h5"), ds_, opt_.scan, row.id);
+    } catch (const std::exception& e) {
+      return fail(std::string("cannot prepare the patterns file: ") + e.what());
+    }
+    sink.output = output.get();
+  }
 
   strat::RunContext ctx;
   ctx.source = ds_.source.get();
@@ -232,31 +393,48 @@ ResultRow Runner::run_row(const RowSpec& spec) {
   for (int r = 0; r < total_runs; ++r) {
     const bool timed = r >= opt_.warmup;
     const double res = prepare_cache(spec.cache);
-    got.reset(ds_.files.size(), static_cast<size_t>(ds_.setup.csr.bins));
-    sink.ok = sink.failed = 0;
-    sink.errors.clear();
+    got.reset(ds_.frames(), static_cast<size_t>(ds_.setup.csr.bins));
+    sink.reset(ds_.frames());
     const bool last = r == total_runs - 1;
     prof.reset();
-    if (opt_.trace && last) prof.record_events(ds_.files.size() * 16 + 1024);
+    if (output) prof.set_thread_name(Sink::kWriteLane, "write (HDF5)");
+    if (opt_.trace && last) prof.record_events(ds_.frames() * 16 + 1024);
     if (progress_) {
       std::string what = timed ? "run " + std::to_string(r - opt_.warmup + 1) + "/" + std::to_string(opt_.repeats)
                                : "warm-up";
-      progress_->start_row(rows_done_, row.id + ", " + what, ds_.files.size());
+      progress_->start_row(rows_done_, row.id + ", " + what, ds_.frames(), static_cast<size_t>(r),
+                           static_cast<size_t>(total_runs));
     }
     double seconds = 0;
     try {
-      if (output) output->open();
+      // The write stage is timed whole: creating the file, every frame's rows (in the sink), closing it.
       const double t0 = prof.now();
+      if (output) {
+        output->open();
+        prof.add(Stage::write, t0, prof.now(), 0, Sink::kWriteLane);
+      }
       strategy->run(ctx);
       if (output) {
         const double tw = prof.now();
-        output->close();
-        prof.add(Stage::write, tw, prof.now(), 0, 0);
+        try {
+          output->close();
+        } catch (const std::exception& e) {
+          if (sink.write_error.empty()) sink.write_error = e.what();
+        }
+        prof.add(Stage::write, tw, prof.now(), 0, Sink::kWriteLane);
       }
       seconds = prof.now() - t0;
     } catch (const std::exception& e) {
       if (stop_ && stop_->load()) throw Interrupted();
+      if (output) output->discard();
       return fail(std::string("run failed: ") + e.what());
+    }
+    if (!sink.write_error.empty()) {
+      // A file whose writes failed (disk full) is not a result: removed, which also frees the space results.json
+      // needs.
+      const bool removed = output->discard();
+      return fail("writing the patterns failed: " + sink.write_error +
+                  (removed ? " (the incomplete file was removed)" : ""));
     }
     if (stop_ && stop_->load()) throw Interrupted();
 
@@ -280,11 +458,18 @@ ResultRow Runner::run_row(const RowSpec& spec) {
       validated = false;
       notes.push_back("no frame could be compared with the reference");
     }
+    // What reached the disk, not only what stayed in memory: the last run's file, read back.
+    if (output && last) {
+      for (auto& problem : check_file(output->path(), ref, sink.failed_frames, sink.ok)) {
+        validated = false;
+        notes.push_back(problem);
+      }
+    }
     if (!timed) continue;
     residencies.push_back(res);
     wall.push_back(seconds);
     fps.push_back(seconds > 0 ? static_cast<double>(sink.ok) / seconds : 0.0);
-    for (auto& [k, v] : prof.per_frame_ms(ds_.files.size())) stages[k].push_back(v);
+    for (auto& [k, v] : prof.per_frame_ms(ds_.frames())) stages[k].push_back(v);
     row.failed_frames = sink.failed;
     if (row.errors.empty()) row.errors = sink.errors;
     if (last && opt_.trace) keep_trace(row.id, prof);
@@ -316,7 +501,7 @@ ResultRow Runner::run_row(const RowSpec& spec) {
     if (worst > kColdMaxResident) {
       std::string why = "cold row had " + std::to_string(static_cast<int>(worst * 100 + 0.5)) +
                         "% of the dataset resident before a run (limit 1%)";
-      if (!eviction_possible(ds_.dir)) why += ": " + filesystem_type(ds_.dir) + " cannot evict pages";
+      if (const std::string obstacle = eviction_obstacle(ds_.files); !obstacle.empty()) why += ": " + obstacle;
       row.invalid_reasons.push_back(why);
     }
   } else {
@@ -326,11 +511,15 @@ ResultRow Runner::run_row(const RowSpec& spec) {
                                     "% of the dataset resident before a run (needs 99%)");
   }
   row.valid = row.invalid_reasons.empty();
+  row.load_average = row_load_average_json(load_before, read_load_average());
   if (!opt_.quiet) {
-    std::fprintf(stderr, "%-28s %9.1f fps (MAD %.1f)  %s\n", row.id.c_str(), row.fps.median, row.fps.mad,
-                 row.valid ? "valid" : ("INVALID: " + row.invalid_reasons.front()).c_str());
+    char text[96];
+    std::snprintf(text, sizeof text, " %9.1f fps (MAD %.1f)  ", row.fps.median, row.fps.mad);
+    say(pad_id(row.id) + text + (row.valid ? "valid" : "INVALID: " + row.invalid_reasons.front()));
     for (size_t i = 0; i < row.errors.size() && i < 3; ++i)
-      std::fprintf(stderr, "    failed: %s: %s\n", row.errors[i].file.c_str(), row.errors[i].reason.c_str());
+      say("    failed: " + row.errors[i].file + ": " + row.errors[i].reason);
+    for (auto& w : noise_warnings(row, static_cast<int>(std::thread::hardware_concurrency())))
+      say("    warning: " + w + ": the figure may not be repeatable");
   }
   return row;
 }
@@ -364,7 +553,10 @@ ReadBound measure_cold_read(const Dataset& ds, int threads, bool drop_caches, bo
   size_t read = ds.files.size();
   for (auto& u : unread) read -= u.size();
   b.mb_per_s = static_cast<double>(ds.bytes) / 1e6 / b.seconds;
-  b.frames_per_s = static_cast<double>(read) / b.seconds;
+  // Frames in the files read (CBF: one per file; NXmx: the files' share of the frames).
+  const double frames_read =
+      ds.files.empty() ? 0 : static_cast<double>(ds.frames()) * static_cast<double>(read) / double(ds.files.size());
+  b.frames_per_s = frames_read / b.seconds;
   return b;
 }
 
@@ -397,14 +589,21 @@ nlohmann::json ReadBoundSweep::to_json() const {
 
 namespace {
 std::atomic<bool> g_stop{false};
-extern "C" void on_sigint(int) {
+extern "C" void on_stop_signal(int) {
   g_stop.store(true);
-  std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C ends the process
+  // A second signal of any of the three ends the process the default way.
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+  std::signal(SIGHUP, SIG_DFL);
 }
 }  // namespace
 
 const std::atomic<bool>& install_interrupt_handler() {
-  std::signal(SIGINT, on_sigint);
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::sigaction(sig, &sa, nullptr);
   return g_stop;
 }
 

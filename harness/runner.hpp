@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "harness/dataset.hpp"
+#include "harness/h5_writer.hpp"
 #include "harness/profiler.hpp"
 #include "harness/progress.hpp"
 #include "harness/results.hpp"
@@ -59,12 +60,20 @@ struct RunnerOptions {
   bool trace = false;                // keep every row's last-run stage events (trace_events())
   bool quiet = false;                // no per-row line on stderr
   std::string no_device_reason;      // why there is no device, for the rows that need one
+  h5::ScanLayout scan;               // --scan-shape: the files' sinogram layout (else the manifest's scan, if any)
   // mpirun: the job's ranks. With more than one, every row runs on each rank's contiguous block of the frames
   // (harness/mpi_row.cpp); null or one rank: this process runs every frame.
   const mpi::Session* mpi = nullptr;
   std::vector<ocl::DeviceContext*> extra_devices;  // --device opencl:all: devices beside `device` (opencl-batched)
   double mpi_timeout_s = 600;        // a rank waiting longer than this for the others at a barrier aborts the job
 };
+
+// The sinogram layout of the patterns files: `given` when active, else the dataset manifest's scan (rotations cut to
+// the frames used), else none (frames x bins). Throws xrd::Error when the frames do not fit the given scan.
+h5::ScanLayout scan_layout_of(const Dataset& ds, const h5::ScanLayout& given);
+// The layout of a row's patterns file (OUT/patterns/ROW.h5): the frames (named by the dataset's source), the radial
+// axis, scan_layout_of(ds, given) and the NXprocess of the reduction (PONI text, mask MD5, options, row id).
+h5::NxLayout row_pattern_layout(const Dataset& ds, const h5::ScanLayout& given, const std::string& row_id);
 
 // Thrown by run_row when the stop flag was raised during the row: the row is discarded, earlier rows stand.
 struct Interrupted : std::runtime_error {
@@ -135,8 +144,10 @@ struct ReadBoundSweep {
 };
 ReadBoundSweep measure_read_bound(const Dataset& ds, bool drop_caches, bool* drop_caches_done = nullptr);
 
-// Ctrl-C: the first SIGINT raises the returned flag (strategies stop between frames, the finished rows are kept);
-// a second one kills the process the default way.
+// Ctrl-C, SIGTERM (batch schedulers, `timeout`) and SIGHUP (the terminal closed): the first one raises the
+// returned flag (strategies stop between frames, the finished rows are kept, the HDF5 files being written are
+// closed with the frames done marked valid; the commands then exit 130); a second one kills the process the
+// default way.
 const std::atomic<bool>& install_interrupt_handler();
 
 }  // namespace xrd::harness

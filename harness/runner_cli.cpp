@@ -12,6 +12,7 @@
 
 #include "harness/cache.hpp"
 #include "harness/environment.hpp"
+#include "kernels/byte_offset.hpp"
 #include "kernels/error.hpp"
 
 namespace po = boost::program_options;
@@ -22,9 +23,11 @@ void add_bench_options(po::options_description& visible, po::options_description
                        const std::string& default_out) {
   a.out = default_out;
   visible.add_options()
-      ("dataset", po::value(&a.dataset)->required(), "folder of CBF frames (from `xrdbench dataset synth`, or real)")
+      ("dataset", po::value(&a.dataset)->required(), "folder of CBF frames or of NXmx HDF5 files (bitshuffle-LZ4), or an NXmx master file (from `xrdbench dataset synth [--format h5]`, or real)")
       ("poni", po::value(&a.poni), "geometry (default: DATASET/geometry.poni; required for a plain folder)")
       ("mask", po::value(&a.mask), "mask, nonzero = masked: CBF, EDF, .npy, TIFF or FILE.h5::/dataset (default: DATASET/mask.cbf when present)")
+      ("dark", po::value(&a.dark), "dark current image, subtracted (formats as --mask; float32/float64 kept as float32)")
+      ("flat", po::value(&a.flat), "flat field image, divided by (formats as --mask; 0 or NaN masks the pixel)")
       ("bins", po::value(&a.bins)->default_value(1000), "radial bins (1 to 1000000)")
       ("unit", po::value(&a.unit)->default_value("q_nm^-1"), "radial unit: 2th_deg, 2th_rad, q_nm^-1, q_A^-1, r_mm")
       ("split", po::value(&a.split)->default_value("bbox"), "pixel splitting: no, bbox, full")
@@ -33,6 +36,9 @@ void add_bench_options(po::options_description& visible, po::options_description
        "OpenCL device for GPU rows: opencl[:PLATFORM[:DEVICE]] (first GPU, else first device), cpu (none); "
        "opencl:local-rank (under mpirun, rank i of a host takes GPU i mod GPUs); opencl:all (opencl-batched "
        "spreads its batches over every GPU of the host; other rows use the first)")
+      ("decoder", po::value(&a.decoder)->default_value("auto"),
+       "CPU byte-offset kernel of every row: auto (the best this CPU runs), avx512vnni, avx512, avx2, scalar "
+       "(recorded as machine.simd in results.json; the reference stays the scalar decoder)")
       ("threads", po::value(&a.threads)->default_value(0), "worker threads of the parallel strategies (0 = all cores)")
       ("repeats", po::value(&a.repeats)->default_value(5), "timed runs per row (median and MAD over them)")
       ("warmup", po::value(&a.warmup)->default_value(1), "untimed runs before them")
@@ -43,6 +49,13 @@ void add_bench_options(po::options_description& visible, po::options_description
       ("out", po::value(&a.out)->default_value(default_out), "output folder: results.json, patterns/, ...")
       ("trace", po::value(&a.trace), "write the stage events of each row's last run to FILE (Chrome trace JSON)")
       ("quiet", po::bool_switch(&a.quiet), "no per-row lines on stderr")
+      ("scan-shape", po::value(&a.scan_shape)->value_name("R,T"),
+       "the frames are an XRD-CT scan of R rotations x T translations, rotation-major: the HDF5 signal is then\n"
+       "R x T x bins (default: the dataset manifest's scan, else frames x bins)")
+      ("scan-rotation", po::value(&a.scan_rotation)->value_name("FIRST,LAST"),
+       "with --scan-shape: rotation angles in degrees, evenly spaced from FIRST to LAST (default: indices)")
+      ("scan-translation", po::value(&a.scan_translation)->value_name("FIRST,LAST"),
+       "with --scan-shape: translation positions in mm, evenly spaced from FIRST to LAST (default: indices)")
       ("mpi-timeout", po::value(&a.mpi_timeout)->default_value(600),
        "under mpirun: seconds a rank waits for the others at a barrier before aborting the job (0 = no limit)");
   hidden.add_options()
@@ -98,6 +111,58 @@ bool parse_args(int argc, char** argv, const po::options_description& visible, c
   return true;
 }
 
+namespace {
+
+// "A,B" -> {A, B}; throws xrd::Error naming the option.
+std::pair<double, double> two_numbers(const std::string& text, const char* option, bool integers) {
+  const auto comma = text.find(',');
+  try {
+    if (comma != std::string::npos) {
+      size_t u1 = 0, u2 = 0;
+      const std::string a = text.substr(0, comma), b = text.substr(comma + 1);
+      const double x = std::stod(a, &u1), y = std::stod(b, &u2);
+      if (u1 == a.size() && u2 == b.size() && (!integers || (x == static_cast<long>(x) && y == static_cast<long>(y) &&
+                                                             x >= 1 && y >= 1)))
+        return {x, y};
+    }
+  } catch (const std::exception&) {
+  }
+  throw Error("", option,
+              "'" + text + "': expected " + (integers ? "two positive integers R,T" : "two numbers FIRST,LAST"));
+}
+
+std::vector<double> spaced(double first, double last, size_t n) {
+  std::vector<double> v(n, first);
+  for (size_t i = 1; i < n; ++i) v[i] = first + (last - first) * static_cast<double>(i) / static_cast<double>(n - 1);
+  return v;
+}
+
+// --scan-shape and its axis values.
+h5::ScanLayout scan_option(const BenchArgs& a) {
+  h5::ScanLayout s;
+  if (a.scan_shape.empty()) {
+    if (!a.scan_rotation.empty() || !a.scan_translation.empty())
+      throw Error("", "--scan-rotation/--scan-translation", "need --scan-shape R,T");
+    return s;
+  }
+  const auto [r, t] = two_numbers(a.scan_shape, "--scan-shape", true);
+  s.rotations = static_cast<size_t>(r);
+  s.translations = static_cast<size_t>(t);
+  if (!a.scan_rotation.empty()) {
+    const auto [x, y] = two_numbers(a.scan_rotation, "--scan-rotation", false);
+    s.rotation = spaced(x, y, s.rotations);
+  }
+  if (!a.scan_translation.empty()) {
+    const auto [x, y] = two_numbers(a.scan_translation, "--scan-translation", false);
+    s.translation = spaced(x, y, s.translations);
+  }
+  s.rotation_units = "deg";
+  s.translation_units = "mm";
+  return s;
+}
+
+}  // namespace
+
 RunnerOptions Bench::runner_options() const {
   RunnerOptions o;
   o.repeats = args.repeats;
@@ -109,6 +174,7 @@ RunnerOptions Bench::runner_options() const {
   o.trace = !args.trace.empty();
   o.quiet = args.quiet;
   o.no_device_reason = no_device_reason;
+  o.scan = scan;
   o.mpi_timeout_s = args.mpi_timeout;
   for (auto& d : extra_devices) o.extra_devices.push_back(d.get());
   return o;
@@ -153,6 +219,7 @@ Bench open_bench(const BenchArgs& a, int argc, char** argv, bool want_device) {
   if (a.frames < 0) throw Error("", "--frames", "must be 0 (all frames) or more, not " + std::to_string(a.frames));
   if (a.bins < 1 || a.bins > kMaxBins)
     throw Error("", "--bins", "must be 1 to " + std::to_string(kMaxBins) + ", not " + std::to_string(a.bins));
+  bo::use_decoder(a.decoder);  // before capture_machine, which records the kernel
   Bench b;
   b.args = a;
   b.out_dir = a.out;
@@ -174,6 +241,8 @@ Bench open_bench(const BenchArgs& a, int argc, char** argv, bool want_device) {
   d.dir = a.dataset;
   if (!a.poni.empty()) d.poni = a.poni;
   if (!a.mask.empty()) d.mask = a.mask;
+  if (!a.dark.empty()) d.dark = a.dark;
+  if (!a.flat.empty()) d.flat = a.flat;
   d.integration.bins = a.bins;
   try {
     d.integration.unit = integ::parse_unit(a.unit);
@@ -183,6 +252,7 @@ Bench open_bench(const BenchArgs& a, int argc, char** argv, bool want_device) {
   }
   d.max_frames = static_cast<size_t>(a.frames);
   d.threads = a.threads;
+  b.scan = scan_option(a);
   d.quiet = a.quiet;
   try {
     b.ds = load_dataset(d);
@@ -190,9 +260,10 @@ Bench open_bench(const BenchArgs& a, int argc, char** argv, bool want_device) {
     throw Error(a.dataset, "", "not enough memory to build the integration matrix (" + std::to_string(a.bins) +
                                    " bins, " + a.split + " splitting): use fewer --bins or --frames");
   }
+  (void)scan_layout_of(b.ds, b.scan);  // frames that do not fit --scan-shape: said now, before measuring
   if (!a.quiet)
     std::fprintf(stderr, "dataset: %s: %zu frames of %zu x %zu, %.1f MB; matrix %zu non-zeros built in %.2f s\n",
-                 b.ds.dir.c_str(), b.ds.files.size(), b.ds.width, b.ds.height, static_cast<double>(b.ds.bytes) / 1e6,
+                 b.ds.dir.c_str(), b.ds.frames(), b.ds.width, b.ds.height, static_cast<double>(b.ds.bytes) / 1e6,
                  b.ds.setup.csr.nnz(), b.ds.setup.build_seconds);
 
   if (!want_device) {
@@ -222,6 +293,7 @@ Bench open_bench(const BenchArgs& a, int argc, char** argv, bool want_device) {
 
   MachineOptions mo;
   mo.threads_used = a.threads > 0 ? a.threads : static_cast<int>(std::thread::hardware_concurrency());
+  mo.dataset_dir = b.ds.dir;  // machine.storage: the file system and device the frames are read from
   b.results.command = command_line(argc, argv);
   b.results.machine = capture_machine(mo);
   b.results.dataset = b.ds.info();

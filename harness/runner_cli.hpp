@@ -17,21 +17,24 @@
 namespace xrd::harness {
 
 struct BenchArgs {
-  std::string dataset, poni, mask;
+  std::string dataset, poni, mask, dark, flat;
   int bins = 1000;  // 1 .. kMaxBins
   std::string unit = "q_nm^-1", split = "bbox";
   std::string device = "opencl";
+  std::string decoder = "auto";  // the CPU byte-offset kernel (bo::use_decoder)
   long long frames = 0;  // >= 0 (0 = all); signed so that a negative value is refused, not wrapped
   int threads = 0;
   int repeats = 5, warmup = 1;
   bool verify_md5 = false, no_write = false, drop_caches = false, skip_eviction = false, quiet = false;
   std::string out, trace;
+  std::string scan_shape, scan_rotation, scan_translation;  // --scan-shape R,T [--scan-rotation A,B] [...]
   double mpi_timeout = 600;  // under mpirun: seconds a rank waits at a barrier before aborting the job
   bool results_writer = true;  // false on MPI ranks other than 0: no folder lock, no earlier results read
 };
 
-// --dataset --poni --mask --bins --unit --split --frames --device --threads --repeats --warmup --verify-md5
-// --no-write --drop-caches --out --trace --quiet (and the hidden --skip-eviction, for tests).
+// --dataset --poni --mask --bins --unit --split --frames --device --decoder --threads --repeats --warmup --verify-md5
+// --no-write --drop-caches --out --trace --quiet --scan-shape --scan-rotation --scan-translation (and the hidden
+// --skip-eviction, for tests).
 void add_bench_options(boost::program_options::options_description& visible,
                        boost::program_options::options_description& hidden, BenchArgs& a,
                        const std::string& default_out);
@@ -62,6 +65,7 @@ struct Bench {
   FolderLock lock;                // held while the bench lives: one invocation writes into out_dir at a time
   std::optional<ResultsFile> earlier;  // out_dir/results.json as found: its rows are kept (merge_results)
   ResultsFile results;            // this invocation's header and rows
+  h5::ScanLayout scan;            // --scan-shape (inactive when not given)
 
   RunnerOptions runner_options() const;
   // Writes out_dir/results.json (atomically): the earlier rows with this invocation's added (a row of the same id

@@ -1,5 +1,7 @@
 #include "harness/table1.hpp"
 
+#include "harness/environment.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -70,7 +72,10 @@ std::string table1_markdown(const ResultsFile& f, const std::vector<std::string>
     << " MB/frame)\n";
   o << "- Settings: " << f.settings.repeats << " timed runs after " << f.settings.warmup << " warm-up, "
     << f.settings.bins << " bins of " << f.settings.unit << ", " << f.settings.split << " splitting, MD5 "
-    << (f.settings.verify_md5 ? "verified" : "not verified") << ", patterns " << (f.settings.write ? "written to HDF5" : "not written")
+    << (f.settings.verify_md5 ? "verified" : "not verified") << ", patterns "
+    << (f.settings.write ? "written to HDF5 (patterns/ROW.h5, timed as the write stage; each row's last run read back "
+                           "and compared with the reference)"
+                         : "not written (--no-write: no HDF5 file, the write stage is not measured)")
     << ", device `" << f.settings.device << "`\n";
   o << "- fps = frames per second, median of the runs; MAD = median absolute deviation; SSD = cold page cache "
        "(files evicted before each run), MEM = hot page cache. The detector streams 250 frames/s.\n\n";
@@ -105,6 +110,25 @@ std::string table1_markdown(const ResultsFile& f, const std::vector<std::string>
       for (size_t i = 0; i < r.invalid_reasons.size(); ++i) o << (i ? "; " : "") << r.invalid_reasons[i];
       o << "\n";
     }
+  }
+
+  // Noise (hyperfine-style warnings): same rules as the console and the report (environment.hpp noise_warnings()).
+  const int cpus = m.is_object() && m.contains("cpus_online") && m["cpus_online"].is_number_integer()
+                       ? m["cpus_online"].get<int>()
+                       : static_cast<int>(num("cores"));
+  bool noise_header = false;
+  for (auto& r : f.rows) {
+    const auto warnings = noise_warnings(r, cpus);
+    if (warnings.empty()) continue;
+    if (!noise_header)
+      o << "\n## Warning: noisy rows\n\nThese rows may not be repeatable: a MAD above "
+        << fmt(100 * kNoiseMadRatio, 0) << "% of the median, or a 1-minute load average above the " << cpus
+        << " CPUs before or after the row (other work was running). Measure them again on a quiet machine before "
+           "quoting them.\n\n";
+    noise_header = true;
+    o << "- `" << r.id << "`: ";
+    for (size_t i = 0; i < warnings.size(); ++i) o << (i ? "; " : "") << warnings[i];
+    o << "\n";
   }
 
   o << "\n## Per-stage time (ms per frame, median over runs; parallel stages: CPU time summed over threads)\n\n";

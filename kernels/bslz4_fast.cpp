@@ -5,6 +5,7 @@
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "kernels/bslz4.hpp"
@@ -36,10 +37,11 @@ void decode_blocks(std::span<const uint8_t> chunk, const Layout& l, const std::v
                    size_t b0, size_t b1, Out* out, bo::ElementType t, const Kernel& k) {
   thread_local Scratch s;
   const size_t es = l.elem_size;
-  if (s.block.size() < l.block_elements * es) s.block.resize(l.block_elements * es);
+  const size_t block_bytes = std::min(l.block_elements, l.elements) * es;  // never more than the output
+  if (s.block.size() < block_bytes) s.block.resize(block_bytes);
   constexpr bool direct_bytes = std::is_same_v<Out, uint8_t>;
   const bool direct_i32 = std::is_same_v<Out, int32_t> && es == 4;
-  if (!direct_bytes && !direct_i32 && s.bytes.size() < l.block_elements * es) s.bytes.resize(l.block_elements * es);
+  if (!direct_bytes && !direct_i32 && s.bytes.size() < block_bytes) s.bytes.resize(block_bytes);
   for (size_t b = b0; b < b1; ++b) {
     const auto& r = refs[b];
     const size_t n = r.expected / es;

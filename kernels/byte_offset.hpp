@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace xrd::bo {
@@ -47,16 +48,25 @@ DecodeResult decode_scalar(std::span<const uint8_t> in, std::span<float> out, El
 // On failure the elements before r.elements are exact; a fast kernel may have scribbled on the rest of `out`.
 DecodeResult decode(std::span<const uint8_t> in, std::span<int32_t> out, ElementType t = ElementType::i32);
 DecodeResult decode(std::span<const uint8_t> in, std::span<float> out, ElementType t = ElementType::i32);
-const char* fast_decoder_name();  // "avx2", "sse4", "scalar", ...
+const char* fast_decoder_name();  // the kernel decode() runs: "avx512vnni", "avx512", "avx2" or "scalar"
 
-// One decoder kernel of this build. decode() runs the first one this CPU supports; tests and benchmarks run each.
+// One decoder kernel of this build. decode() runs the first one this CPU supports, unless use_decoder() chose
+// another; tests and benchmarks run each.
 struct DecoderKernel {
   const char* name;
+  const char* needs;    // the instruction sets it needs, for error messages ("AVX2, BMI1, BMI2")
   bool (*supported)();  // whether this CPU can run it
   DecodeResult (*decode_i32)(std::span<const uint8_t> in, std::span<int32_t> out, ElementType t);
   DecodeResult (*decode_f32)(std::span<const uint8_t> in, std::span<float> out, ElementType t);
 };
 std::span<const DecoderKernel> decoder_kernels();  // best first; the last one is "scalar" (always supported)
+
+// The kernel called `name`. Throws xrd::Error (field --decoder) naming the kernels of this build when there is no
+// such kernel, and what the CPU lacks when it cannot run it.
+const DecoderKernel& find_decoder(std::string_view name);
+// From now on decode() (every caller in this process: CBF reader, strategies) runs the kernel called `name`, so
+// kernels can be compared on one machine (--decoder); find_decoder's errors. "auto" restores the run-time choice.
+void use_decoder(std::string_view name);
 
 // Throws xrd::Error ("byte N: <message()>") unless r.ok(); for callers that want exceptions, not values.
 void throw_if_failed(const DecodeResult& r);

@@ -1,5 +1,6 @@
-// AVX2 byte-offset kernel: the AVX-512 kernel's plan (64 stream bytes per step, register prefix sums up to the
-// first 0x80 marker, escape runs in scalar code) with 8-lane registers, for x86-64 CPUs without AVX-512.
+// AVX2 byte-offset kernel: the AVX-512 kernel's plan (64 stream bytes per step, register prefix sums, 16-bit
+// escapes decoded in registers) with 8-lane registers, for x86-64 CPUs without AVX-512. What AVX-512 does with
+// mask registers takes small tables here, indexed by 8 bits of a lane mask: lane masks and packing controls.
 #include <immintrin.h>
 
 #include "kernels/byte_offset.hpp"
@@ -20,6 +21,34 @@ inline __m256i prefix8(__m256i x) {
   x = _mm256_add_epi32(x, _mm256_slli_si256(x, 8));
   const __m256i low_total = _mm256_shuffle_epi32(_mm256_permute2x128_si256(x, x, 0x08), 0xFF);
   return _mm256_add_epi32(x, low_total);
+}
+
+// weights[q] holds, in lane j's 4 bytes, 1 where byte 4q + k of an 8-byte group is at or before byte j, else 0.
+struct Triangle {
+  alignas(32) uint8_t weights[2][32];
+};
+constexpr Triangle make_triangle() {
+  Triangle t{};
+  for (int q = 0; q < 2; ++q)
+    for (int j = 0; j < 8; ++j)
+      for (int k = 0; k < 4; ++k) t.weights[q][4 * j + k] = 4 * q + k <= j ? 1 : 0;
+  return t;
+}
+alignas(32) constexpr Triangle kTriangle = make_triangle();
+
+inline int32_t load_group(const uint8_t* b) {
+  int32_t v;
+  __builtin_memcpy(&v, b, 4);
+  return v;
+}
+
+// Inclusive prefix sum of the 8 signed bytes at b as 8 int32 lanes, by dot products with 0/1 weights (each 4-byte
+// group broadcast from memory): multiply-add units instead of the shuffles that widening and shifting take.
+inline __m256i prefix_dot8(const uint8_t* b) {
+  const auto* w = reinterpret_cast<const __m256i*>(kTriangle.weights);
+  const __m256i pairs = _mm256_add_epi16(_mm256_maddubs_epi16(_mm256_load_si256(w), _mm256_set1_epi32(load_group(b))),
+                                         _mm256_maddubs_epi16(_mm256_load_si256(w + 1), _mm256_set1_epi32(load_group(b + 4))));
+  return _mm256_madd_epi16(pairs, _mm256_set1_epi16(1));
 }
 
 inline __m256i widen8(const uint8_t* b) {
@@ -51,6 +80,74 @@ inline void store(Out* o, __m256i v) {
   }
 }
 
+// For an 8-bit lane mask x: lanes[x] is 0xFF in the bytes whose bit is set (vpmovsxbd makes int32 lane masks of
+// them) and pack[x] lists the set bits first (the vpermd control that packs those lanes to the front).
+struct LaneTables {
+  uint8_t lanes[256][8];
+  uint8_t pack[256][8];
+};
+constexpr LaneTables make_lane_tables() {
+  LaneTables t{};
+  for (unsigned x = 0; x < 256; ++x) {
+    unsigned k = 0;
+    for (unsigned b = 0; b < 8; ++b) {
+      t.lanes[x][b] = (x >> b & 1) ? 0xFF : 0;
+      if (x >> b & 1) t.pack[x][k++] = static_cast<uint8_t>(b);
+    }
+  }
+  return t;
+}
+alignas(64) constexpr LaneTables kLaneTables = make_lane_tables();
+
+inline __m128i load8(const uint8_t* b) { return _mm_loadl_epi64(reinterpret_cast<const __m128i*>(b)); }
+inline __m256i lane_mask(uint64_t bits, int j) {
+  return _mm256_cvtepi8_epi32(load8(kLaneTables.lanes[(bits >> (8 * j)) & 0xff]));
+}
+
+// A step that holds markers, once detail::escape_plan has placed its 16-bit escapes: as the AVX-512 kernel's
+// escape_step (one int32 lane per byte whose prefix sum holds each element's value where its token ends, those
+// lanes packed into consecutive outputs), 8 lanes at a time, lane masks from a table. Writes up to o[63];
+// returns the elements written and adds the lanes' sum to acc.
+template <ElementType T, typename Out>
+inline size_t escape_step(const uint8_t* b, uint64_t esc, uint64_t carry, unsigned len, Out* o, uint32_t& acc) {
+  const uint64_t low = esc << 1 | carry >> 1;                // lanes of escapes' low bytes
+  const uint64_t high = esc << 2 | carry;                    // lanes of escapes' high bytes
+  const uint64_t keep = ~esc & _bzhi_u64(~uint64_t(0), len);  // lanes that count
+  const uint64_t ends = keep & ~low;                          // lanes where a token ends
+  const __m256i above_byte = _mm256_set1_epi32(~0xff);
+  const __m256i eight = _mm256_set1_epi32(8);
+  __m256i s[8], total[8];
+  for (int j = 0; j < 8; ++j) {
+    __m256i d = _mm256_and_si256(widen8(b + 8 * j), lane_mask(keep, j));
+    d = _mm256_andnot_si256(_mm256_and_si256(lane_mask(low, j), above_byte), d);
+    d = _mm256_sllv_epi32(d, _mm256_and_si256(lane_mask(high, j), eight));
+    s[j] = prefix8(d);
+    total[j] = last_lane(s[j]);
+  }
+  // What comes before each register, from the registers' totals (a shorter dependency chain than one by one).
+  __m256i before[8];
+  before[0] = _mm256_set1_epi32(static_cast<int>(acc));
+  const __m256i t01 = _mm256_add_epi32(total[0], total[1]), t23 = _mm256_add_epi32(total[2], total[3]);
+  const __m256i t45 = _mm256_add_epi32(total[4], total[5]);
+  before[1] = _mm256_add_epi32(before[0], total[0]);
+  before[2] = _mm256_add_epi32(before[0], t01);
+  before[3] = _mm256_add_epi32(before[2], total[2]);
+  before[4] = _mm256_add_epi32(before[2], t23);
+  before[5] = _mm256_add_epi32(before[4], total[4]);
+  before[6] = _mm256_add_epi32(before[4], t45);
+  before[7] = _mm256_add_epi32(before[6], total[6]);
+  size_t c = 0;
+  for (int j = 0; j < 8; ++j) {
+    const unsigned e = static_cast<unsigned>(ends >> (8 * j)) & 0xff;
+    const __m256i pack = _mm256_cvtepu8_epi32(load8(kLaneTables.pack[e]));
+    store<T>(o + c, _mm256_permutevar8x32_epi32(_mm256_add_epi32(s[j], before[j]), pack));
+    c += static_cast<size_t>(_mm_popcnt_u32(e));
+  }
+  const __m256i sum = _mm256_add_epi32(_mm256_add_epi32(t01, t23), _mm256_add_epi32(t45, _mm256_add_epi32(total[6], total[7])));
+  acc += static_cast<uint32_t>(_mm256_cvtsi256_si32(sum));
+  return c;
+}
+
 template <ElementType T, typename Out>
 DecodeResult run(std::span<const uint8_t> in, std::span<Out> out) {
   const uint8_t* p = in.data();
@@ -58,11 +155,8 @@ DecodeResult run(std::span<const uint8_t> in, std::span<Out> out) {
   Out* o = out.data();
   size_t pos = 0, i = 0;
   uint32_t acc = 0;
+  uint64_t carry = 0;  // an escape begun in the previous step ends in this one (detail::EscapePlan)
   DecodeResult r;
-  // pre[7] = 0 and pre[8 + j] = sum of the step's first j + 1 deltas, so pre[7 + k] is the sum before byte k
-  // (k < 64: the marker's position).
-  alignas(32) int32_t pre[72];
-  pre[7] = 0;
   const __m256i marker = _mm256_set1_epi8(static_cast<char>(0x80));
   // Room for a whole step and the longest escape after it, and for 64 outputs: no bounds checks inside.
   while (pos + 80 <= n && i + 64 <= nout) {
@@ -71,27 +165,26 @@ DecodeResult run(std::span<const uint8_t> in, std::span<Out> out) {
         _mm256_cmpeq_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b)), marker)));
     const uint32_t m_hi = static_cast<uint32_t>(_mm256_movemask_epi8(
         _mm256_cmpeq_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 32)), marker)));
-    __m256i s[8];
-    for (int j = 0; j < 8; ++j) s[j] = prefix8(widen8(b + 8 * j));
-    for (int j = 1; j < 8; ++j) s[j] = _mm256_add_epi32(s[j], last_lane(s[j - 1]));
-    // Values past a marker are garbage; later steps overwrite them (i + 64 <= nout keeps them inside).
-    const __m256i base = _mm256_set1_epi32(static_cast<int>(acc));
-    for (int j = 0; j < 8; ++j) store<T>(o + i + 8 * j, _mm256_add_epi32(s[j], base));
     const uint64_t m = uint64_t(m_hi) << 32 | m_lo;
-    if (m == 0) {
-      // The common step. Constant advances keep pos off the compare's latency: the CPU runs steps ahead.
+    if ((m | carry) == 0) {
+      // The common step: 64 single-byte deltas.
+      __m256i s[8];
+      for (int j = 0; j < 8; ++j) s[j] = prefix_dot8(b + 8 * j);
+      for (int j = 1; j < 8; ++j) s[j] = _mm256_add_epi32(s[j], last_lane(s[j - 1]));
+      const __m256i base = _mm256_set1_epi32(static_cast<int>(acc));
+      for (int j = 0; j < 8; ++j) store<T>(o + i + 8 * j, _mm256_add_epi32(s[j], base));
       acc += static_cast<uint32_t>(_mm256_extract_epi32(s[7], 7));
       pos += 64;
       i += 64;
       continue;
     }
-    const unsigned k = static_cast<unsigned>(_tzcnt_u64(m));
-    for (int j = 0; j < 8; ++j) _mm256_store_si256(reinterpret_cast<__m256i*>(pre + 8 + 8 * j), s[j]);
-    acc += static_cast<uint32_t>(pre[7 + k]);
-    pos += k;
-    i += k;
-    detail::escape_run<T, Out>(p, n, o, nout, pos, i, acc, r);
+    const detail::EscapePlan plan = detail::escape_plan(b, m, carry);
+    i += escape_step<T, Out>(b, plan.esc, carry, plan.len, o + i, acc);
+    pos += plan.len;
+    carry = plan.carry();
+    if (plan.wide) detail::wide_escape<T, Out>(p, n, o, pos, i, acc, r);
   }
+  detail::back_to_marker(p, carry, pos, acc);
   return detail::decode_from<T, Out>(in, out, pos, i, acc);
 }
 
@@ -111,6 +204,7 @@ DecodeResult avx2_f32(std::span<const uint8_t> in, std::span<float> out, Element
 
 namespace xrd::bo::kernels {
 bool avx2_supported() {
+  __builtin_cpu_init();  // callers may run before the constructors (static registration of benchmarks)
   return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2");
 }
 }  // namespace xrd::bo::kernels

@@ -1,6 +1,7 @@
 // Internals shared by the byte-offset kernels (scalar reference, SIMD paths): little-endian loads, the escape
 // reader and the element-type conversions, so every kernel wraps and extends values the same way.
 #pragma once
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <span>
@@ -84,22 +85,64 @@ inline void finish(DecodeResult& r, size_t produced, size_t wanted, size_t pos, 
   }
 }
 
-// The SIMD kernels' escape step: starting on a 0x80 marker with room for a whole 64-bit escape and a following
-// 64-byte step (pos + 80 <= n, i + 64 <= nout), decode the whole run of escapes in scalar code. Escapes come in
-// runs (bright rings, module edges: 80% follow another), so one call takes the run, not one escape.
-template <ElementType T, typename Out>
-inline void escape_run(const uint8_t* p, size_t n, Out* o, size_t nout, size_t& pos, size_t& i, uint32_t& acc,
-                       DecodeResult& r) {
-  do {
-    const int16_t d16 = load_i16(p + pos + 1);
-    if (d16 != INT16_MIN) {
-      acc += static_cast<uint32_t>(static_cast<int32_t>(d16));
-      pos += 3;
-    } else {
-      pos += read_escape(p, n, pos, acc, r);  // pos + 15 <= n: cannot be cut short here
+// Where a SIMD step over the 64 bytes at b (b[0..79] readable) takes its escapes. Steps follow each other 64
+// bytes apart whatever the escapes (so the next step's loads never wait for this one's decisions), and a 16-bit
+// escape may start at byte 62 or 63 and end in the next step: `carry` (the previous step's plan.carry()) says
+// whether one did (1: its marker was at byte 62, 2: at 63). `m` has a bit per 0x80 byte at b.
+// The step decodes the 16-bit escapes whose markers are in `esc` and the single bytes between them, `len` bytes;
+// when `wide`, a 32- or 64-bit escape starts at byte len, the kernel decodes it in scalar code (wide_escape) and
+// the steps start again after it.
+struct EscapePlan {
+  uint64_t esc = 0;
+  unsigned len = 64;
+  bool wide = false;
+  uint64_t carry() const { return wide ? 0 : esc >> 62; }
+};
+inline EscapePlan escape_plan(const uint8_t* b, uint64_t m, uint64_t carry) {
+  m &= ~(carry | carry >> 1);  // the end of the escape begun in the previous step
+  EscapePlan plan;
+  if ((m & (m << 1 | m << 2)) == 0) {
+    // No 0x80 within two bytes after another: each one is the marker of a 16-bit escape (a 32-bit escape's
+    // 0x80 0x00 0x80, or a delta such as 128, would put one there), except that one at byte 62 or 63 has its
+    // payload in the next step: checked here. The common case, with no loop.
+    plan.esc = m;
+    const uint64_t tail = m >> 62;  // 1: a marker at 62, 2: at 63 (not both: they would be 0x80 0x80)
+    if ((tail != 0) & (load_i16(b + 62 + tail) == INT16_MIN)) {
+      plan.len = static_cast<unsigned>(61 + tail);
+      plan.esc = m & ~(uint64_t(1) << plan.len);
+      plan.wide = true;
     }
-    o[i++] = convert<T, Out>(acc);
-  } while (pos + 80 <= n && i + 64 <= nout && p[pos] == 0x80);
+    return plan;
+  }
+  // Some 0x80 bytes are inside escapes: find the markers token by token.
+  while (m) {
+    const unsigned k = static_cast<unsigned>(std::countr_zero(m));
+    if (load_i16(b + k + 1) == INT16_MIN) {
+      plan.len = k;
+      plan.wide = true;
+      break;
+    }
+    plan.esc |= uint64_t(1) << k;
+    m &= ~(uint64_t(7) << k);
+  }
+  return plan;
+}
+
+// When the SIMD steps stop (near the end of the stream or of the output) just after a step whose last escape
+// runs into the next one (carry != 0): moves pos back to that escape's marker and takes its low byte, already
+// added when it was in the step (marker at byte 62), out of acc, so the scalar loop can take the escape whole.
+inline void back_to_marker(const uint8_t* p, uint64_t carry, size_t& pos, uint32_t& acc) {
+  if (carry == 0) return;
+  pos -= 64 - (61 + carry);
+  if (carry == 1) acc -= p[pos + 1];
+}
+
+// The SIMD kernels' scalar step for the 32- or 64-bit escape at p[pos] (pos + 15 <= n: it cannot be cut short).
+template <ElementType T, typename Out>
+inline void wide_escape(const uint8_t* p, size_t n, Out* o, size_t& pos, size_t& i, uint32_t& acc,
+                        DecodeResult& r) {
+  pos += read_escape(p, n, pos, acc, r);
+  o[i++] = convert<T, Out>(acc);
 }
 
 // The scalar decoding loop from element i at stream byte pos with running value acc: the whole reference

@@ -7,6 +7,10 @@
 
 namespace xrd::bo::kernels {
 
+bool avx512vnni_supported();
+DecodeResult avx512vnni_i32(std::span<const uint8_t> in, std::span<int32_t> out, ElementType t);
+DecodeResult avx512vnni_f32(std::span<const uint8_t> in, std::span<float> out, ElementType t);
+
 bool avx512_supported();
 DecodeResult avx512_i32(std::span<const uint8_t> in, std::span<int32_t> out, ElementType t);
 DecodeResult avx512_f32(std::span<const uint8_t> in, std::span<float> out, ElementType t);

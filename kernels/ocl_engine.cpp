@@ -5,6 +5,7 @@
 #include <cstring>
 #include <deque>
 
+#include "kernels/ocl_bslz4_detail.hpp"
 #include "kernels/ocl_decode.hpp"
 #include "kernels/ocl_engine.hpp"
 
@@ -101,6 +102,7 @@ struct Engine::Impl {
   // integrate-only scratch
   cl::Buffer host_images, host_results;
   size_t host_capacity = 0;
+  std::unique_ptr<Bslz4Decoder> bslz4;  // made on the first bitshuffle-LZ4 frame
   std::vector<float> host_sums;
 
   Impl(DeviceContext& c, const integ::Setup& s, size_t max_bytes, int batch, EngineOptions o)
@@ -330,6 +332,20 @@ struct Engine::Impl {
     if (out.size() < size_t(n)) out.resize(size_t(n));
     for (int i = 0; i < n; ++i) to_pattern(&host_sums[size_t(i) * bins * kOutWords], out[size_t(i)]);
   }
+
+  void integrate_bslz4(std::span<const uint8_t> chunk, bo::ElementType t, integ::Pattern& out) {
+    if (!bslz4) bslz4 = std::make_unique<Bslz4Decoder>(pub, layout.max_bytes, pixels);
+    bslz4->decode(chunk, pixels, t);  // same compute queue: the integration below runs after it
+    if (host_capacity < 1) {
+      host_images = cl::Buffer(ctx.context, CL_MEM_READ_ONLY, pixels * 4);
+      host_results = cl::Buffer(ctx.context, CL_MEM_WRITE_ONLY, size_t(bins) * kOutWords * 4);
+      host_capacity = 1;
+    }
+    host_sums.resize(size_t(bins) * kOutWords);
+    enqueue_integrate(detail::bslz4_image(*bslz4), host_results, 1, nullptr);
+    ctx.compute_queue.enqueueReadBuffer(host_results, CL_TRUE, 0, host_sums.size() * 4, host_sums.data());
+    to_pattern(host_sums.data(), out);
+  }
 };
 
 Engine::Engine(DeviceContext& ctx, const integ::Setup& setup, size_t max_compressed_bytes, int batch_size,
@@ -374,6 +390,14 @@ void Engine::integrate(std::span<const int32_t> images, int n, std::vector<integ
     impl_->integrate_host(images, n, out);
   } catch (const cl::Error& e) {
     throw to_error(e, "integrate on " + impl_->ctx.info.name);
+  }
+}
+
+void Engine::integrate_bslz4(std::span<const uint8_t> chunk, bo::ElementType t, integ::Pattern& out) {
+  try {
+    impl_->integrate_bslz4(chunk, t, out);
+  } catch (const cl::Error& e) {
+    throw to_error(e, "bitshuffle-LZ4 decode + integrate on " + impl_->ctx.info.name);
   }
 }
 

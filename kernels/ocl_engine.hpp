@@ -129,6 +129,11 @@ class Engine {
   // The same for several images at once (one upload and one launch): images.size() == n * pixels().
   void integrate(std::span<const int32_t> images, int n, std::vector<integ::Pattern>& out);
 
+  // (b') a bitshuffle-LZ4 chunk (an NXmx frame as stored): uploaded, decoded on the device into an image that stays
+  // there (ocl::Bslz4Decoder), integrated in place; only the pattern comes back. Synchronous. A bad chunk throws
+  // bslz4::StreamError (the CPU reference's message and chunk byte).
+  void integrate_bslz4(std::span<const uint8_t> chunk, bo::ElementType t, integ::Pattern& out);
+
   // (c) the device-resident chain. Typical loop (double buffering: fill the next batch while the device runs):
   //   while (more) {
   //     Staging& s = eng.staging();      // blocks only when `depth` batches are in flight: completes none

@@ -48,8 +48,15 @@ class Compared:
         self.verdict = ""                    # "same" | "faster" | "slower" | "noisy" | "REGRESSION" | ...
 
     def to_json(self):
-        return {k: getattr(self, k) for k in ("id", "status", "note", "base", "cur", "change_pct", "p", "method",
-                                               "significant", "verdict")}
+        """The comparison as JSON values; a figure that overflowed to infinity (a file's fps near 0 or 1e308) is null."""
+        def clean(v):
+            if isinstance(v, float):
+                return v if math.isfinite(v) else None
+            if isinstance(v, (tuple, list)):
+                return [clean(x) for x in v]
+            return v
+        return {k: clean(getattr(self, k)) for k in ("id", "status", "note", "base", "cur", "change_pct", "p",
+                                                      "method", "significant", "verdict")}
 
 
 def normalized(results, mode):
@@ -244,8 +251,9 @@ def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     prog = "xrdbench compare"
     try:
-        base = xrdresults.load(args.baseline)
-        cur = xrdresults.load(args.current)
+        # strict: a NaN, infinite or negative fps is bad input (exit 2), never a regression nor a pass.
+        base = xrdresults.load(args.baseline, strict=True)
+        cur = xrdresults.load(args.current, strict=True)
         if args.rows:
             keep = [x.strip() for x in args.rows.split(",") if x.strip()]
             unknown = [x for x in keep if base.row(x) is None and cur.row(x) is None]
@@ -297,9 +305,13 @@ def main(argv=None):
         doc = {"baseline": args.baseline, "current": args.current, "normalize": args.normalize, "unit": unit,
                "threshold_pct": args.threshold, "alpha": args.alpha, "mad_k": args.mad_k,
                "calibration_warning": warning, "rows": [r.to_json() for r in rows], "exit_code": code}
-        with open(args.json, "w", encoding="utf-8") as f:
-            json.dump(doc, f, indent=1)
-            f.write("\n")
+        try:
+            with open(args.json, "w", encoding="utf-8") as f:
+                json.dump(doc, f, indent=1)
+                f.write("\n")
+        except OSError as e:
+            print("%s: error: cannot write %s: %s" % (prog, args.json, e.strerror or e), file=sys.stderr)
+            return 2
     return code
 
 

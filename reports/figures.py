@@ -4,6 +4,7 @@ Each function takes loaded results (xrdresults.Results), writes one PNG and retu
 logarithmic: rows span 10..10000 frames/s. The paper's values come in as {row id: (median fps, MAD)}
 (xrdresults.paper_values: the rows' "paper" objects, else shared/paper/table1.csv).
 """
+import math
 import re
 
 import matplotlib
@@ -14,9 +15,12 @@ from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLocator  # noqa: E402
 
-from xrdresults import REALTIME_FPS, fmt_fps, gpu_name, row_ids, stage_names  # noqa: E402
+from xrdresults import REALTIME_FPS, fmt_fps, opencl_devices, row_ids, stage_names  # noqa: E402
 
 DPI = 110
+MAX_ROWS = 80  # rows drawn per figure (report.MAX_FIGURE_ROWS): the figures show the first ones, the tables all
+STAGE_CAP_MS = 86.4e6
+FPS_CAP = 1e9  # an axis never spans beyond this (a hostile file's 1e300 fps would make ~300 decades of ticks)
 OURS = "#1f77b4"
 PAPER = "#ff7f0e"
 INVALID = "#9e9e9e"
@@ -34,7 +38,8 @@ PAPER_PROFILE_MS = {"read": 4.4e3 / 1202, "md5": 4.7e3 / 1202, "decode": 4.9e3 /
 
 def _fps_axis(ax, lo, hi, axis="x"):
     """Log fps axis with plain-number ticks at 1-2-5 steps between lo and hi."""
-    lo, hi = max(lo, 0.1), max(hi, lo * 2)
+    lo = min(max(lo, 0.1), FPS_CAP / 10) if math.isfinite(lo) else 0.1
+    hi = min(max(hi, lo * 2), FPS_CAP) if math.isfinite(hi) else FPS_CAP
     ticks = []
     decade = 0.1
     while decade <= hi * 10:
@@ -50,7 +55,7 @@ def _fps_axis(ax, lo, hi, axis="x"):
 
 
 def _fps_range(values):
-    vals = [v for v in values if v and v > 0]
+    vals = [min(v, FPS_CAP) for v in values if v and v > 0 and math.isfinite(v)]
     if not vals:
         return 1.0, 1000.0
     lo = min(vals + [REALTIME_FPS]) / 2.0
@@ -90,7 +95,7 @@ def _save(fig, path):
 
 def table1(res, paper, path):
     """Every row's median fps with MAD error bars, the paper's value beside it, the 250 Hz line."""
-    rows = res.rows
+    rows = res.rows[:MAX_ROWS]
     n = len(rows)
     fig, ax = plt.subplots(figsize=(10, 2.4 + 0.42 * n))
     h = 0.38
@@ -127,10 +132,9 @@ def table1(res, paper, path):
     ax.set_ylim(-0.7, n - 0.3)
     ax.set_xlabel("frames per second (log scale): median over the runs, error bar = MAD")
     ax.grid(axis="x", which="major", alpha=0.3, zorder=0)
-    gpu = _gpu_rows_device(res)
     ax.set_title("Table 1 on %s: %s frames, %s repeats\n(hot = MEM, cold = SSD%s)" % (
-        res.label, res.dataset.get("frames", "?"), res.settings.get("repeats", "?"),
-        "; GPU rows on " + gpu if gpu else ""), fontsize=10.5)
+        res.label, res.dataset.get("frames", "?"), res.settings.get("repeats", "?"), _device_rows_text(rows)),
+        fontsize=10.5)
     handles = [Patch(color=OURS, label="xrdbench, this run")]
     if has_invalid:
         handles.append(Patch(facecolor=INVALID, edgecolor="#616161", hatch="//", label="invalid row (see report)"))
@@ -142,16 +146,35 @@ def table1(res, paper, path):
     return _save(fig, path)
 
 
-def _gpu_rows_device(res):
-    devs = {r.device for r in res.rows if r.integrator == "gpu" and r.device}
-    return ", ".join(sorted(devs))
+def _device_rows_text(rows):
+    """'; device rows on the GPU X' or '; device rows on the OpenCL CPU device X (no GPU)': a row that ran on a CPU
+    OpenCL device is never said to be on a GPU."""
+    gpus = sorted({r.device for r in rows if r.integrator == "gpu" and r.device and not r.device_is_cpu_opencl})
+    cpus = sorted({r.device for r in rows if r.integrator == "gpu" and r.device and r.device_is_cpu_opencl})
+    out = ""
+    if gpus:
+        out += "; device rows on the GPU " + ", ".join(gpus)
+    if cpus:
+        out += "; device rows \u2020 on the OpenCL CPU device " + ", ".join(cpus)
+    return out
+
+
+def _integration_text(integ, rows):
+    """The pool legend's integration: 'GPU' only when every point ran on a GPU."""
+    if integ != "gpu":
+        return integ.upper()
+    if all(r.device_is_cpu_opencl for r in rows):
+        return "OpenCL CPU device (\u2020)"
+    if any(r.device_is_cpu_opencl for r in rows):
+        return "OpenCL device (GPU and CPU devices mixed)"
+    return "GPU"
 
 
 def _pool_series(res):
     """{(integrator, source): [(readers, row)]} for the rows of strategy 'pool' with a readers count."""
     out = {}
     for r in res.rows:
-        if r.strategy == "pool" and isinstance(r.readers, int) and r.has_fps:
+        if r.strategy == "pool" and isinstance(r.readers, int) and r.readers > 0 and r.has_fps:
             out.setdefault((r.integrator, r.source), []).append((r.readers, r))
     for v in out.values():
         v.sort(key=lambda t: t[0])
@@ -178,7 +201,8 @@ def pool_scaling(results, paper, path):
                 ax.scatter([b[0] for b in bad], [b[1] for b in bad], s=110, facecolors="none",
                            edgecolors=INVALID, linewidths=1.5, zorder=4)
             handles.append(Line2D([], [], color=colour, linestyle=styles.get(integ, ":"), marker=markers.get(integ, "s"),
-                                  label="%s: pool, %s integration, %s" % (res.label, integ.upper(), source)))
+                                  label="%s: pool, %s integration, %s" % (
+                                      res.label, _integration_text(integ, [p[1] for p in pts]), source)))
             values += ys
             readers.update(xs)
     paper_pts = sorted((int(m.group(1)), v) for k, v in paper.items() for m in [PAPER_POOL_ID.fullmatch(k)] if m)
@@ -219,8 +243,12 @@ def stages(res, path):
     the number of readers) is written beside the bars rather than stacked, so the work stays readable."""
     entries = [("paper §2.3: sequential, CPU", PAPER_PROFILE_MS, 43e3 / 1202)]
     for r in res.rows:
-        if r.stages_ms:
-            entries.append((_row_label(r), r.stages_ms, 1000.0 / r.fps_median if r.has_fps else None))
+        if r.stages_ms and len(entries) <= MAX_ROWS:
+            # Values beyond STAGE_CAP_MS (a day per frame: only a broken file has them) are left out, so the sums and
+            # the axis stay finite.
+            st = {k: v for k, v in r.stages_ms.items() if v <= STAGE_CAP_MS}
+            wall = 1000.0 / r.fps_median if r.has_fps else None
+            entries.append((_row_label(r), st, wall if wall is not None and wall <= STAGE_CAP_MS else None))
     names = [k for k in stage_names(s for _, s, _ in entries) if k != "wait"]
     n = len(entries)
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(12.5, 1.8 + 0.38 * n), sharey=True,
@@ -243,6 +271,7 @@ def stages(res, path):
     ax.scatter([w for _, w in walls], [y for y, _ in walls], marker="D", color="black", s=18, zorder=3,
                label="wall time per frame (1000 / fps)")
     xmax = max(left + [w for _, w in walls])
+    xmax = xmax if math.isfinite(xmax) and xmax > 0 else 1.0
     for y, (_, s, wall), end in zip(ys, entries, left):
         if s.get("wait", 0) > 0:
             ax.text(max(end, wall or 0) + 0.02 * xmax, y, "wait %s" % fmt_fps(s["wait"]), va="center",
@@ -264,8 +293,8 @@ def stages(res, path):
 
 def machines(results, paper, path):
     """Grouped bars per row id, one colour per machine (and the paper's), log fps, the real-time line."""
-    ids = row_ids(results)
-    paper = {k: v for k, v in paper.items() if k in ids}
+    ids = row_ids(results)[:MAX_ROWS]
+    paper = {k: v for k, v in paper.items() if k in set(ids)}
     series = [(res.label, MACHINE_COLOURS[k % len(MACHINE_COLOURS)], res) for k, res in enumerate(results)]
     groups = len(series) + (1 if paper else 0)
     h = 0.8 / groups
@@ -314,4 +343,6 @@ def machines(results, paper, path):
 
 def _machine_short(res):
     m = res.machine
-    return "%s cores %s, %s" % (m.get("cores", "?"), m.get("cpu_model", "?"), gpu_name(m))
+    gpus = [d for d in opencl_devices(m) if str(d.get("type", "")).upper() == "GPU"]
+    return "%s cores %s, %s" % (m.get("cores", "?"), m.get("cpu_model", "?"),
+                                "GPU " + str(gpus[0].get("device", "?")) if gpus else "no GPU")

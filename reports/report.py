@@ -73,9 +73,18 @@ code { background: #f5f5f5; padding: 0 0.2em; }
 
 
 def _inline_html(text):
-    """Escapes text and turns `code` spans into <code>."""
+    """Escapes text and turns `code` spans into <code> and **bold** into <strong>."""
     parts = html.escape(str(text), quote=False).split("`")
-    return "".join(("<code>%s</code>" % p) if i % 2 else p for i, p in enumerate(parts))
+    out = []
+    for i, p in enumerate(parts):
+        if i % 2:
+            out.append("<code>%s</code>" % p)
+        else:
+            bold = p.split("**")
+            if len(bold) % 2 == 0:  # an odd number of ** marks: leave them as they are
+                bold = [p]
+            out.append("".join(("<strong>%s</strong>" % b) if j % 2 else b for j, b in enumerate(bold)))
+    return "".join(out)
 
 
 def to_html(blocks, title, out_dir):
@@ -115,7 +124,7 @@ def _gb(n):
 def machine_table(results):
     """Properties as rows, machines as columns."""
     def opencl(m):
-        devs = [d for d in (m.get("opencl") or []) if isinstance(d, dict)]
+        devs = xrdresults.opencl_devices(m)
         return "; ".join("%s (%s, %s, driver %s)" % (d.get("device", "?"), d.get("type", "?"),
                                                      d.get("platform", "?"), d.get("driver", "?"))
                          for d in devs) or "none"
@@ -154,9 +163,177 @@ def machine_table(results):
     return ("table", header, [[name] + [fn(r) for r in results] for name, fn in props], set())
 
 
+DETECTORS = {(1475, 1679): "Pilatus3 2M", (2463, 2527): "Pilatus 6M", (1030, 1065): "Eiger 1M",
+             (2070, 2167): "Eiger 4M", (3110, 3269): "Eiger 9M", (4150, 4371): "Eiger 16M"}
+# More rows than this in one figure would make it taller than any screen (and slow to draw): the figures then show
+# the first rows and say so; the tables always hold every row.
+MAX_FIGURE_ROWS = 80
+
+
+def _size(n):
+    """'3.07 GB' or '10.1 MB'."""
+    if not isinstance(n, (int, float)) or isinstance(n, bool):
+        return "? GB"
+    return "%.2f GB" % (n / 1e9) if n >= 1e9 else "%.1f MB" % (n / 1e6)
+
+
+def _int(v):
+    return v if isinstance(v, int) and not isinstance(v, bool) else None
+
+
+def detector_name(ds):
+    w, h = _int(ds.get("width")), _int(ds.get("height"))
+    if w is None or h is None:
+        return "detector of unknown size"
+    name = DETECTORS.get((w, h))
+    return "%s (%d x %d pixels)" % (name, w, h) if name else "%d x %d pixel detector" % (w, h)
+
+
+def dataset_kind(ds):
+    """'synthetic (xrdbench dataset synth, seed 1234)' or 'real (no synthetic manifest)'."""
+    man = ds.get("manifest")
+    if isinstance(man, dict) and "synth" in str(man.get("generator", "")):
+        seed = man.get("seed")
+        return "synthetic (`xrdbench dataset synth`%s)" % (", seed %s" % seed if _int(seed) is not None else "")
+    return "real frames (no synthetic-dataset manifest)"
+
+
+def gpu_text(m):
+    """'NVIDIA H100 80GB HBM3' or 'none (OpenCL CPU device: pthread-...)' or 'none'."""
+    devs = xrdresults.opencl_devices(m)
+    gpus = [d for d in devs if str(d.get("type", "")).upper() == "GPU"]
+    if gpus:
+        return ", ".join(str(d.get("device", "?")) for d in gpus)
+    cpus = [d for d in devs if str(d.get("type", "")).upper() == "CPU"]
+    return "none" + (" (OpenCL CPU device: %s)" % cpus[0].get("device", "?") if cpus else "")
+
+
+def storage_text(m):
+    """Where the dataset was read from: machine.storage (file system, block device, its disk's model, SSD or not)."""
+    st = m.get("storage")
+    if not isinstance(st, dict):
+        return "not recorded"
+    parts = []
+    if st.get("fs_type"):
+        parts.append("%s file system" % st.get("fs_type"))
+    if st.get("block_device"):
+        what = []
+        if st.get("disk") and st.get("disk") != st.get("block_device"):
+            what.append("disk %s" % st.get("disk"))
+        rot = st.get("rotational")
+        if isinstance(rot, bool):
+            what.append("rotating disk" if rot else "SSD/flash")
+        if st.get("model"):
+            what.append(str(st.get("model")))
+        parts.append("on %s%s" % (st.get("block_device"), " (%s)" % ", ".join(what) if what else ""))
+    elif st.get("source"):
+        parts.append("from %s" % st.get("source"))
+    if st.get("mount"):
+        parts.append("mounted at `%s`" % st.get("mount"))
+    return " ".join(parts) or "not recorded"
+
+
+def _cpu_text(m):
+    freq = m.get("cpu_frequency")
+    f = ""
+    if isinstance(freq, dict):
+        mx, cur = freq.get("max_mhz"), freq.get("cur_mhz")
+        gov = freq.get("governor")
+        if isinstance(mx, (int, float)) and not isinstance(mx, bool):
+            f += ", up to %.2f GHz" % (mx / 1000.0)
+        elif isinstance(cur, (int, float)) and not isinstance(cur, bool):
+            f += ", %.2f GHz when captured" % (cur / 1000.0)
+        if isinstance(gov, str) and gov:
+            f += ", governor %s" % gov
+    online = _int(m.get("cpus_online"))
+    cores = m.get("cores", "?")
+    return "%s, %s cores%s%s" % (m.get("cpu_model", "?"), cores,
+                                 " (%d online)" % online if online is not None and online != cores else "", f)
+
+
+def best_row(res, source=None):
+    rows = [r for r in res.rows if r.valid and r.has_fps and (source is None or r.source == source)]
+    return max(rows, key=lambda r: r.fps_median) if rows else None
+
+
+def keeps_up_text(r):
+    ratio = r.fps_median / REALTIME_FPS
+    if ratio >= 1:
+        return "keeps up with the detector's %g frames/s, %.0f%% headroom (%.2fx the rate)" % (
+            REALTIME_FPS, 100.0 * (ratio - 1), ratio)
+    return "does NOT keep up with the detector's %g frames/s: %.0f%% of the rate" % (REALTIME_FPS, 100.0 * ratio)
+
+
+def trust_warnings(res):
+    """Everything that makes this file's figures less trustworthy, one sentence each."""
+    out = []
+    invalid = [r for r in res.rows if not r.valid]
+    if invalid:
+        out.append("%d of %d rows are INVALID (see the table): %s" % (
+            len(invalid), len(res.rows), ", ".join("`%s`" % r.id for r in invalid[:6]) +
+            (" and %d more" % (len(invalid) - 6) if len(invalid) > 6 else "")))
+    bad = [r for r in res.rows if r.fps_problem and (r.valid_in_file or r.fps_bad_number)]
+    if bad:
+        out.append("%d row(s) have an fps figure that cannot be used (`%s`: %s): marked INVALID here" % (
+            len(bad), bad[0].id, bad[0].fps_problem))
+    noisy = [(r, w) for r in res.rows for w in [xrdresults.noise_warnings(r, res.machine)] if w]
+    spread = [r for r, w in noisy if any(x.startswith("spread") for x in w)]
+    busy = [r for r, w in noisy if any(x.startswith("machine busy") for x in w)]
+    if spread:
+        out.append("%d row(s) have a large spread (MAD above %g%% of the median): %s" % (
+            len(spread), 100 * xrdresults.NOISE_MAD_RATIO, ", ".join("`%s`" % r.id for r in spread[:6])))
+    if busy:
+        out.append("the machine was busy during %d row(s) (1-minute load average above its %s CPUs): other work "
+                   "may have slowed them" % (len(busy), xrdresults.machine_cpus(res.machine)))
+    if any(r.device_is_cpu_opencl for r in res.rows):
+        out.append("the device rows ran on an OpenCL CPU device (no GPU here): they share the cores with the host")
+    if res.interrupted:
+        out.append("the run was interrupted: only the finished rows are present")
+    bt = str(res.machine.get("build_type", ""))
+    if bt and not bt.startswith("Release"):
+        out.append("built as %s, not a plain Release build: not representative speed" % bt)
+    if res.machine.get("commit_dirty") is True:
+        out.append("measured from a source tree with uncommitted changes")
+    return out
+
+
+def summary_blocks(res, heading):
+    m, ds = res.machine, res.dataset
+    mem = m.get("memory_bytes")
+    items = [
+        "**Machine**: %s; %s memory; GPU: %s; dataset storage: %s." % (_cpu_text(m), _gb(mem), gpu_text(m),
+                                                                      storage_text(m)),
+        "**Dataset**: %s, %s frames, %s, %s." % (dataset_kind(ds), ds.get("frames", "?"), _size(ds.get("bytes")),
+                                                 detector_name(ds)),
+    ]
+    best = best_row(res)
+    if best:
+        items.append("**Best**: `%s` (%s) at **%s frames/s** (%s): %s." % (
+            best.id, best.label, fmt_fps(best.fps_median), "hot page cache" if best.source == "MEM" else
+            "cold page cache", keeps_up_text(best)))
+        cold = best_row(res, "SSD")
+        if cold and cold is not best:
+            items.append("**Best from disk** (cold page cache): `%s` at %s frames/s: %s." % (
+                cold.id, fmt_fps(cold.fps_median), keeps_up_text(cold)))
+    elif res.rows:
+        items.append("**Best**: no valid row with a measured speed: nothing can be concluded.")
+    rt = realtime._block(res)
+    if rt:
+        runs = [r for r in (rt.get("runs") or []) if isinstance(r, dict) and "error" not in r]
+        verdicts = ["%s: %s" % (realtime._title(r), realtime._verdict(r) if r.get("validated") else "INVALID")
+                    for r in runs[:4]]
+        items.append("**Real time** (`xrdbench realtime`, paced stream): %s%s." % (
+            "; ".join(verdicts) or "no run finished", " (and %d more runs)" % (len(runs) - 4) if len(runs) > 4 else ""))
+    warns = trust_warnings(res)
+    items.append("**Trust**: " + ("; ".join(warns) + "." if warns else
+                                  "no warning (every row valid, spreads within %g%% of the median, machine not busy)."
+                                  % (100 * xrdresults.NOISE_MAD_RATIO)))
+    return [("h", 2, heading), ("list", items)]
+
+
 def _residency(r):
     v = r.residency_before
-    return "-" if not isinstance(v, (int, float)) else "%.1f%%" % (100.0 * v)
+    return "-" if v is None else "%.1f%%" % (100.0 * v)
 
 
 def _validation(r):
@@ -165,16 +342,17 @@ def _validation(r):
 
 def rows_table(res, paper):
     header = ["row", "what", "device", "our fps (median ± MAD)", "paper fps", "ours / paper", "real time?",
-              "resident before", "matches reference (max rel. diff)", "failed frames", "validity"]
+              "resident before", "matches reference (max rel. diff)", "failed frames", "validity", "noise"]
     body = []
     for r in res.rows:
         pv, pm = paper.get(r.id, (None, None))
         ratio = "%.2f" % (r.fps_median / pv) if (pv and r.has_fps) else "-"
         rt = "-" if not r.has_fps else ("yes" if r.fps_median >= REALTIME_FPS else "no")
-        device = r.device + (" (OpenCL CPU device)" if r.device_is_cpu_opencl else "")
+        device = r.device + (" (OpenCL CPU device, not a GPU)" if r.device_is_cpu_opencl else "")
         body.append([r.id, r.label, device, fmt_fps(r.fps_median if r.has_fps else None, r.fps_mad),
                      fmt_fps(pv, pm), ratio, rt, _residency(r), _validation(r),
-                     str(r.failed_frames), r.validity_text()])
+                     str(r.failed_frames), r.validity_text(),
+                     "; ".join(xrdresults.noise_warnings(r, res.machine)) or "-"])
     return ("table", header, body, {3, 4, 5, 7, 9})
 
 
@@ -220,8 +398,10 @@ def build(results, paper_csv, out_dir):
               ("p", "Generated %s from %d results file(s). Throughput is in frames per second: the median over the "
                     "timed runs and the median absolute deviation (MAD) to it, as in Table 1 of Kieffer, "
                     "Petitdemange & Vincent (2018). The Pilatus3 2M detector delivers %g frames/s: a row keeps up "
-                    "in real time at or above that rate." % (now, len(results), REALTIME_FPS)),
-              ("h", 2, "Machines"), machine_table(results)]
+                    "in real time at or above that rate." % (now, len(results), REALTIME_FPS))]
+    for i, res in enumerate(results):
+        blocks += summary_blocks(res, "Summary" if len(results) == 1 else "Summary: %s" % res.label)
+    blocks += [("h", 2, "Machines"), machine_table(results)]
     for i, res in enumerate(results):
         name = "table1%s.png" % _suffix(i)
         figures.table1(res, paper, os.path.join(out_dir, name))
@@ -233,6 +413,18 @@ def build(results, paper_csv, out_dir):
                                     for r in invalid]))
         if res.interrupted:
             blocks.append(("p", "This run was interrupted (Ctrl-C): only the rows finished are present."))
+        noisy = [(r, w) for r in res.rows for w in [xrdresults.noise_warnings(r, res.machine)] if w]
+        if noisy:
+            blocks.append(("p", "Warning: %d row(s) may not be repeatable (as hyperfine warns of outliers): a MAD "
+                                "above %g%% of the median, or a 1-minute load average above the number of CPUs "
+                                "before or after the row. Measure again on a quiet machine before quoting them:"
+                           % (len(noisy), 100 * xrdresults.NOISE_MAD_RATIO)))
+            blocks.append(("list", ["`%s`: %s" % (r.id, "; ".join(w)) for r, w in noisy[:MAX_FIGURE_ROWS]] +
+                           (["... and %d more" % (len(noisy) - MAX_FIGURE_ROWS)] if len(noisy) > MAX_FIGURE_ROWS
+                            else [])))
+        if len(res.rows) > MAX_FIGURE_ROWS:
+            blocks.append(("p", "The figure shows the first %d of the %d rows; the table above has them all."
+                           % (MAX_FIGURE_ROWS, len(res.rows))))
         blocks.append(("img", name, "Table 1 on %s" % res.label))
     figures.pool_scaling(results, paper, os.path.join(out_dir, "pool_scaling.png"))
     blocks += [("h", 2, "Pool of readers: scaling"),
@@ -263,10 +455,61 @@ def build(results, paper_csv, out_dir):
                          "at most 1% resident), MEM rows hot (valid only with at least 99% resident).",
                          "A row is valid when its output matched the reference strategy (CPU, same matrix) within "
                          "1e-5 relative, its cache state was within bounds and no frame failed.",
-                         "A GPU row marked 'OpenCL CPU device' ran on PoCL because the machine has no GPU.",
+                         "A device row marked 'OpenCL CPU device' ran on an OpenCL CPU device (PoCL) because the "
+                         "machine has no GPU; the figures mark it with \u2020 and never call it a GPU.",
+                         "Noise: a row is flagged when its MAD is above %g%% of its median or when the 1-minute "
+                         "load average before or after it was above the number of CPUs (other work was running)."
+                         % (100 * xrdresults.NOISE_MAD_RATIO),
                          "The paper measured 1202 real frames on a dual Xeon E5-2643 v3 with a Titan-X; the ratio "
                          "compares machines and implementations at once."])]
     return blocks
+
+
+CSV_STAGES = xrdresults.STAGES
+
+
+def csv_records(results):
+    """One dict per row of every file, in the CSV's column order (csv_header())."""
+    for res in results:
+        for r in res.rows:
+            rec = {"results_file": res.path, "machine": res.label, "id": r.id, "strategy": r.strategy,
+                   "label": r.label, "readers": "" if r.readers is None else r.readers,
+                   "integrator": r.integrator, "device": r.device,
+                   "device_is_cpu_opencl": "true" if r.device_is_cpu_opencl else "false", "source": r.source,
+                   "fps_median": _csv_num(r.fps_median), "fps_mad": _csv_num(r.fps_mad if r.has_fps else None),
+                   "fps_runs": " ".join(repr(v) for v in r.fps_runs),
+                   "frames": "" if r.frames is None else r.frames, "failed_frames": r.failed_frames,
+                   "residency_before": _csv_num(r.residency_before),
+                   "validated": "true" if r.validated else "false", "max_rel_diff": _csv_num(r.max_rel_diff),
+                   "valid": "true" if r.valid else "false", "invalid_reasons": " | ".join(r.invalid_reasons),
+                   "noise_warnings": " | ".join(xrdresults.noise_warnings(r, res.machine)),
+                   "load_1min_before": _csv_num(r.load_before[0] if r.load_before else None),
+                   "load_1min_after": _csv_num(r.load_after[0] if r.load_after else None),
+                   "paper_fps": _csv_num(r.paper_fps), "paper_mad": _csv_num(r.paper_mad)}
+            for k in CSV_STAGES:
+                rec["%s_ms" % k] = _csv_num(r.stages_ms.get(k))
+            yield rec
+
+
+def csv_header():
+    return (["results_file", "machine", "id", "strategy", "label", "readers", "integrator", "device",
+             "device_is_cpu_opencl", "source", "fps_median", "fps_mad", "fps_runs", "frames", "failed_frames",
+             "residency_before", "validated", "max_rel_diff", "valid", "invalid_reasons", "noise_warnings",
+             "load_1min_before", "load_1min_after", "paper_fps", "paper_mad"] + ["%s_ms" % k for k in CSV_STAGES])
+
+
+def _csv_num(v):
+    return "" if v is None else repr(float(v))
+
+
+def write_csv(results, path):
+    """--export-csv: one line per row (every file's rows), numbers as Python writes them back exactly."""
+    import csv
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=csv_header())
+        w.writeheader()
+        for rec in csv_records(results):
+            w.writerow(rec)
 
 
 def parse_args(argv):
@@ -277,7 +520,10 @@ def parse_args(argv):
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (created)")
     p.add_argument("--paper", metavar="CSV", default=xrdresults.default_paper_csv(),
                    help="the paper's Table 1, used for rows whose results lack a 'paper' object "
-                        "(default: $XRD_SHARED_DIR/paper/table1.csv or ../shared beside the repository)")
+                        "(default: $XRD_PAPER_TABLE, else data/paper/table1.csv in the repository)")
+    p.add_argument("--export-csv", metavar="FILE",
+                   help="also write every row of every file as CSV, one line per row (fps median/MAD/runs, "
+                        "validity and reasons, noise warnings, load averages, stage times, the paper's figures)")
     return p.parse_args(argv)
 
 
@@ -293,7 +539,21 @@ def main(argv=None):
     except OSError as e:
         print("xrdbench report: error: cannot create %s: %s" % (args.out, e.strerror or e), file=sys.stderr)
         return 2
-    paper_csv = xrdresults.load_paper_csv(args.paper)
+    empty = [r.path for r in results if not r.rows and not realtime._block(r)]
+    if empty:
+        print("xrdbench report: error: %s: no rows: nothing to report (was the run interrupted before its first "
+              "row finished?)" % ", ".join(empty), file=sys.stderr)
+        return 2
+    for res in results:
+        for r in res.rows:
+            if r.fps_problem and (r.valid_in_file or r.fps_bad_number):
+                print("xrdbench report: warning: %s: %s; the row is reported as INVALID" % (r.where, r.fps_problem),
+                      file=sys.stderr)
+    try:
+        paper_csv = xrdresults.load_paper_csv(args.paper)
+    except (OSError, ValueError, KeyError) as e:
+        print("xrdbench report: error: %s: cannot read the paper's table: %s" % (args.paper, e), file=sys.stderr)
+        return 2
     blocks = build(results, paper_csv, args.out)
     with open(os.path.join(args.out, "report.md"), "w", encoding="utf-8") as f:
         f.write(to_markdown(blocks))
@@ -301,6 +561,13 @@ def main(argv=None):
         f.write(to_html(blocks, "xrdbench report", args.out))
     written = sorted(x for x in os.listdir(args.out) if x.endswith((".png", ".md", ".html")))
     print("xrdbench report: wrote %s in %s" % (", ".join(written), args.out))
+    if args.export_csv:
+        try:
+            write_csv(results, args.export_csv)
+        except OSError as e:
+            print("xrdbench report: error: cannot write %s: %s" % (args.export_csv, e.strerror or e), file=sys.stderr)
+            return 2
+        print("xrdbench report: wrote %s (%d rows)" % (args.export_csv, sum(len(r.rows) for r in results)))
     return 0
 
 

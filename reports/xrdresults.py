@@ -4,7 +4,9 @@ Readers check what they use and ignore unknown keys. A file that is not a result
 need, raises ResultsError with the file and the key named, so the commands can exit 2 with a clear message.
 """
 import csv
+import gc
 import json
+import math
 import os
 
 SCHEMA = "xrdbench-results/1"
@@ -15,6 +17,10 @@ PAPER_ROW_IDS = (
     "pool-1-gpu-MEM", "pool-2-gpu-MEM", "pool-3-gpu-MEM", "pool-4-gpu-MEM", "pool-6-gpu-MEM",
     "pool-12-gpu-MEM", "pool-24-gpu-MEM", "opencl-gpu-MEM",
 )
+# Noise warnings (the same rules as harness/environment.cpp's noise_warnings(), docs/results-schema.md): a row whose
+# MAD is above this fraction of its median, or whose 1-minute load average (before or after it) was above the number
+# of CPUs online, is flagged as hyperfine flags outliers: its figure may not be repeatable.
+NOISE_MAD_RATIO = 0.05
 # Settings that change the work done per frame: two files that differ here did not measure the same thing.
 WORKLOAD_SETTINGS = ("bins", "unit", "split", "verify_md5", "write")
 # Dataset facts that identify the data (the path may differ from machine to machine).
@@ -46,41 +52,127 @@ def _type_names(types):
 _NUM = (int, float)
 
 
-class Row:
-    """One row of a results file, with the fields the reports use."""
+def _finite(v):
+    """v as a float when it is a finite JSON number (not true/false), else None."""
+    if isinstance(v, bool) or not isinstance(v, _NUM):
+        return None
+    v = float(v)
+    return v if math.isfinite(v) else None
 
-    def __init__(self, j, where):
+
+def _number_text(v):
+    """How a bad number reads in a message: 'NaN', 'Infinity', '-5', 'a string'."""
+    if isinstance(v, float) and math.isnan(v):
+        return "NaN"
+    if isinstance(v, float) and math.isinf(v):
+        return "Infinity" if v > 0 else "-Infinity"
+    if isinstance(v, _NUM) and not isinstance(v, bool):
+        return repr(v)
+    return _type_names(type(v))
+
+
+def _text(j, key, default=""):
+    """j[key] when it is a string, else default (a report never prints a list where it expects a name)."""
+    v = j.get(key)
+    return v if isinstance(v, str) else default
+
+
+def fps_problem(fps):
+    """Why an fps object cannot be used as a measurement, or None when it can (finite median > 0, finite MAD >= 0,
+    finite runs >= 0). A median of null means the row did not run; 0 means no frame was processed."""
+    med = fps.get("median")
+    if med is None:
+        return "no fps: the row did not run"
+    f = _finite(med)
+    if f is None:
+        return "fps.median is %s, not a finite number" % _number_text(med)
+    if f < 0:
+        return "fps.median is negative (%s)" % _number_text(med)
+    if f == 0:
+        return "fps.median is 0: no frame was processed"
+    mad = fps.get("mad", 0)
+    if mad is not None and (_finite(mad) is None or _finite(mad) < 0):
+        return "fps.mad is %s, not a finite number >= 0" % _number_text(mad)
+    runs = fps.get("runs")
+    if runs is not None and not isinstance(runs, list):
+        return "fps.runs is %s, not an array" % _type_names(type(runs))
+    for i, v in enumerate(runs or []):
+        if _finite(v) is None or _finite(v) < 0:
+            return "fps.runs[%d] is %s, not a finite number >= 0" % (i, _number_text(v))
+    return None
+
+
+class Row:
+    """One row of a results file, with the fields the reports use.
+
+    Numbers a report formats are checked here: a row whose fps is null, 0, negative or not finite (JSON has no NaN or
+    Infinity, but Python's reader accepts them) gets fps_problem set, has_fps False, and is invalid with that reason,
+    whatever its "valid" key says. With strict=True (compare), such a non-finite or negative figure raises
+    ResultsError instead: a comparison of bad figures is bad input."""
+
+    def __init__(self, j, where, strict=False):
         self.raw = j
+        if not isinstance(j, dict):
+            raise ResultsError("%s: a row should be an object, got %s" % (where, _type_names(type(j))))
         self.id = _require(j, "id", str, where)
         where = "%s row '%s'" % (where, self.id)
+        self.where = where
         self.strategy = _require(j, "strategy", str, where)
-        self.label = j.get("label") or self.id
-        self.readers = j.get("readers")
+        self.label = _text(j, "label") or self.id
+        readers = j.get("readers")
+        self.readers = readers if isinstance(readers, int) and not isinstance(readers, bool) else None
         self.integrator = _require(j, "integrator", str, where)
         self.source = _require(j, "source", str, where)
-        self.device = j.get("device") or ""
-        self.device_is_cpu_opencl = bool(j.get("device_is_cpu_opencl", False))
+        self.device = _text(j, "device")
+        self.device_is_cpu_opencl = j.get("device_is_cpu_opencl") is True
         fps = _require(j, "fps", dict, where)
-        self.fps_median = _require(fps, "median", _NUM + (type(None),), where + " fps")
-        self.fps_mad = fps.get("mad") or 0.0
-        self.fps_runs = [float(v) for v in (fps.get("runs") or []) if isinstance(v, _NUM)]
-        self.frames = j.get("frames")
-        self.failed_frames = j.get("failed_frames") or 0
-        self.errors = j.get("errors") or []
-        self.residency_before = j.get("residency_before")
-        self.validated = bool(j.get("validated", False))
-        self.max_rel_diff = j.get("max_rel_diff")
-        self.valid = bool(_require(j, "valid", bool, where))
-        self.invalid_reasons = list(j.get("invalid_reasons") or [])
-        stages = j.get("stages_ms") or {}
-        self.stages_ms = {k: float(v) for k, v in stages.items() if isinstance(v, _NUM)}
+        _require(fps, "median", _NUM + (type(None),), where + " fps")
+        self.fps_problem = fps_problem(fps)
+        # A figure that is not a number >= 0 (NaN, Infinity, negative, not a number): always worth a word, unlike a
+        # row that did not run (null) or processed nothing (0), which its invalid_reasons already explain.
+        self.fps_bad_number = bool(self.fps_problem) and fps.get("median") is not None and \
+            not self.fps_problem.endswith("no frame was processed")
+        if strict and self.fps_bad_number:
+            raise ResultsError("%s: %s (expected a finite number >= 0)" % (where, self.fps_problem))
+        self.fps_median = _finite(fps.get("median")) if self.fps_problem is None else None
+        self.fps_mad = (_finite(fps.get("mad")) or 0.0) if self.fps_problem is None else 0.0
+        self.fps_runs = [float(v) for v in (fps.get("runs") or [])] if self.fps_problem is None else []
+        frames = j.get("frames")
+        self.frames = frames if isinstance(frames, int) and not isinstance(frames, bool) else None
+        failed = j.get("failed_frames")
+        self.failed_frames = failed if isinstance(failed, int) and not isinstance(failed, bool) else 0
+        errors = j.get("errors")
+        self.errors = [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
+        self.residency_before = _finite(j.get("residency_before"))
+        self.validated = j.get("validated") is True
+        self.max_rel_diff = _finite(j.get("max_rel_diff"))
+        self.valid_in_file = bool(_require(j, "valid", bool, where))
+        reasons = j.get("invalid_reasons")
+        self.invalid_reasons = [str(x) for x in reasons] if isinstance(reasons, list) else []
+        if self.fps_problem and (self.valid_in_file or not self.invalid_reasons or self.fps_bad_number):
+            self.invalid_reasons.append(self.fps_problem)
+        self.valid = self.valid_in_file and self.fps_problem is None
+        stages = j.get("stages_ms")
+        stages = stages if isinstance(stages, dict) else {}
+        self.stages_ms = {str(k): f for k, f in ((k, _finite(v)) for k, v in stages.items()) if f is not None and f >= 0}
         paper = j.get("paper")
-        self.paper_fps = paper.get("median_fps") if isinstance(paper, dict) else None
-        self.paper_mad = paper.get("mad_fps") if isinstance(paper, dict) else None
+        self.paper_fps = _finite(paper.get("median_fps")) if isinstance(paper, dict) else None
+        self.paper_mad = _finite(paper.get("mad_fps")) if isinstance(paper, dict) else None
+        if self.paper_fps is not None and self.paper_fps <= 0:
+            self.paper_fps = None
+        la = j.get("load_average")
+        self.load_before = _load_triplet(la.get("before")) if isinstance(la, dict) else None
+        self.load_after = _load_triplet(la.get("after")) if isinstance(la, dict) else None
 
     @property
     def has_fps(self):
-        return isinstance(self.fps_median, _NUM) and self.fps_median > 0
+        return self.fps_median is not None
+
+    @property
+    def load_max_1min(self):
+        """The larger 1-minute load average of before and after the row, or None when not recorded."""
+        vals = [t[0] for t in (self.load_before, self.load_after) if t]
+        return max(vals) if vals else None
 
     def validity_text(self, max_chars=None):
         """'valid', or 'INVALID: reasons'; with max_chars, the first reason cut to that length and a count of the rest."""
@@ -93,55 +185,93 @@ class Row:
         return "INVALID: " + first + (" (+%d more)" % (len(reasons) - 1) if len(reasons) > 1 else "")
 
 
-class Results:
-    """One results file: machine, dataset, settings and rows."""
+def _load_triplet(v):
+    """[1 min, 5 min, 15 min] load averages as a tuple of floats, or None."""
+    if not isinstance(v, list) or len(v) != 3:
+        return None
+    t = tuple(_finite(x) for x in v)
+    return t if all(x is not None and x >= 0 for x in t) else None
 
-    def __init__(self, j, path):
+
+class Results:
+    """One results file: machine, dataset, settings and rows. strict: see Row."""
+
+    def __init__(self, j, path, strict=False):
         self.path = path
         where = path
         schema = j.get("schema") if isinstance(j, dict) else None
         if schema != SCHEMA:
-            raise ResultsError("%s: not an xrdbench results file (schema %r, expected %r)" % (where, schema, SCHEMA))
+            raise ResultsError("%s: not an xrdbench results file (schema %s, expected %r)" % (
+                where, repr(schema)[:80], SCHEMA))
         self.raw = j
-        self.created = j.get("created", "")
-        self.command = j.get("command", "")
+        self.created = _text(j, "created")
+        self.command = _text(j, "command")
         self.machine = _require(j, "machine", dict, where)
         self.dataset = _require(j, "dataset", dict, where)
         self.settings = _require(j, "settings", dict, where)
-        self.interrupted = bool(j.get("interrupted", False))
-        self.rows = [Row(r, where) for r in _require(j, "rows", list, where)]
-        seen = set()
+        self.interrupted = j.get("interrupted") is True
+        raw_rows = _require(j, "rows", list, where)
+        self.rows = [Row(r, "%s rows[%d]" % (where, i) if not (isinstance(r, dict) and isinstance(r.get("id"), str))
+                         else where, strict) for i, r in enumerate(raw_rows)]
+        self._index = {}
         for r in self.rows:
-            if r.id in seen:
+            if r.id in self._index:
                 raise ResultsError("%s: row id '%s' appears twice" % (where, r.id))
-            seen.add(r.id)
+            self._index[r.id] = r
         self.label = machine_label(self.machine)
 
+    @property
+    def rows(self):
+        return self._rows
+
+    @rows.setter
+    def rows(self, rows):
+        """Replacing the rows (compare --rows) keeps the id index in step."""
+        self._rows = list(rows)
+        self._index = {r.id: r for r in self._rows}
+
     def row(self, row_id):
-        return next((r for r in self.rows if r.id == row_id), None)
+        """The row with this id, or None (a dict lookup: reports stay linear in the rows)."""
+        return self._index.get(row_id)
 
     def calibration(self, key):
         """machine.calibration[key] as a positive float, or None."""
         cal = self.machine.get("calibration")
-        v = cal.get(key) if isinstance(cal, dict) else None
-        return float(v) if isinstance(v, _NUM) and v > 0 else None
+        v = _finite(cal.get(key)) if isinstance(cal, dict) else None
+        return v if v is not None and v > 0 else None
 
 
-def load(path):
+def load(path, strict=False):
     """Reads and checks one results file. Raises ResultsError with a clear message."""
+    # The cyclic garbage collector is paused while a file becomes objects: JSON holds no cycles, and on a 60,000-row
+    # file its repeated passes over millions of new objects cost more than the parsing.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _load(path, strict)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _load(path, strict):
     try:
         with open(path, encoding="utf-8") as f:
             j = json.load(f)
     except OSError as e:
         raise ResultsError("%s: cannot read: %s" % (path, e.strerror or e))
+    except UnicodeDecodeError as e:
+        raise ResultsError("%s: not UTF-8 text (byte offset %d): not a results file" % (path, e.start))
     except ValueError as e:
         raise ResultsError("%s: not valid JSON: %s" % (path, e))
-    return Results(j, path)
+    except RecursionError:
+        raise ResultsError("%s: not a results file: JSON nested too deeply" % path)
+    return Results(j, path, strict)
 
 
-def load_all(paths):
+def load_all(paths, strict=False):
     """Loads several files; machines with the same label get a ' #2', ' #3' suffix so figures tell them apart."""
-    out = [load(p) for p in paths]
+    out = [load(p, strict) for p in paths]
     counts = {}
     for r in out:
         counts[r.label] = counts.get(r.label, 0) + 1
@@ -153,18 +283,24 @@ def load_all(paths):
 def machine_label(m):
     """Short machine name for legends: hostname, or the CPU model and core count."""
     host = m.get("hostname")
-    if host:
-        return str(host)
-    cpu = m.get("cpu_model") or "unknown CPU"
+    if isinstance(host, str) and host:
+        return host
+    cpu = _text(m, "cpu_model") or "unknown CPU"
     return "%s (%s cores)" % (cpu, m.get("cores", "?"))
+
+
+def opencl_devices(m):
+    """machine.opencl's device objects ([] when absent or not an array)."""
+    devs = m.get("opencl")
+    return [d for d in devs if isinstance(d, dict)] if isinstance(devs, list) else []
 
 
 def gpu_name(m):
     """The first non-CPU OpenCL device, else the first device, else 'none'."""
-    devs = [d for d in (m.get("opencl") or []) if isinstance(d, dict)]
+    devs = opencl_devices(m)
     gpus = [d for d in devs if str(d.get("type", "")).upper() != "CPU"]
     d = (gpus or devs or [None])[0]
-    return d.get("device", "?") if d else "none"
+    return _text(d, "device", "?") if d else "none"
 
 
 def dataset_mismatches(a, b):
@@ -227,9 +363,15 @@ def fmt_fps(v, mad=None):
 
 
 def default_paper_csv():
-    """shared/paper/table1.csv: $XRD_SHARED_DIR, else ../shared beside the repository (reports/ is in the repo)."""
-    shared = os.environ.get("XRD_SHARED_DIR") or os.path.join(os.path.dirname(__file__), "..", "..", "shared")
-    return os.path.normpath(os.path.join(shared, "paper", "table1.csv"))
+    """The paper's Table 1: $XRD_PAPER_TABLE when set, else data/paper/table1.csv of the repository (reports/ is in
+    it), else the installed copy beside the installed scripts (<prefix>/share/xrdbench/paper/table1.csv)."""
+    env = os.environ.get("XRD_PAPER_TABLE")
+    if env:
+        return env
+    here = os.path.dirname(os.path.abspath(__file__))
+    repo = os.path.normpath(os.path.join(here, "..", "data", "paper", "table1.csv"))
+    installed = os.path.normpath(os.path.join(here, "..", "paper", "table1.csv"))
+    return repo if os.path.exists(repo) or not os.path.exists(installed) else installed
 
 
 def load_paper_csv(path):
@@ -248,4 +390,25 @@ def load_paper_csv(path):
         if readers.isdigit():
             rid = "%s-%s-%s-%s" % (strategy, readers, integrator, source)
         out[rid] = (float(rec["median_fps"]), float(rec["mad_fps"]))
+    return out
+
+
+def machine_cpus(machine):
+    """CPUs online (else the cores this process could use), or None."""
+    for k in ("cpus_online", "cores"):
+        v = machine.get(k)
+        if isinstance(v, int) and not isinstance(v, bool) and v > 0:
+            return v
+    return None
+
+
+def noise_warnings(row, machine):
+    """Why this row's figure may be noisy: [] or sentences ('MAD is 7.2% of the median (> 5%)', 'machine busy: ...')."""
+    out = []
+    if row.has_fps and row.fps_mad > NOISE_MAD_RATIO * row.fps_median:
+        out.append("spread: MAD is %.1f%% of the median (> %g%%)" % (100.0 * row.fps_mad / row.fps_median,
+                                                                       100 * NOISE_MAD_RATIO))
+    load, cpus = row.load_max_1min, machine_cpus(machine)
+    if load is not None and cpus is not None and load > cpus:
+        out.append("machine busy: 1-minute load average %.2f on %d CPUs" % (load, cpus))
     return out

@@ -1,5 +1,8 @@
 // opencl: the paper's GPU strategy. One thread reads and parses each file; the compressed payload goes to the
 // device, which decodes, corrects and integrates it; only the pattern comes back. One frame at a time, as in the paper.
+// Bitshuffle-LZ4 frames (NXmx) take the engine's bitshuffle-LZ4 path: the chunk as stored goes up, the image is
+// decoded and integrated on the device.
+#include "kernels/bslz4.hpp"
 #include "kernels/ocl_engine.hpp"
 #include "strategies/steps.hpp"
 
@@ -18,12 +21,28 @@ class OpenCl : public Strategy {
     for (size_t i = 0; i < ctx.frames() && !ctx.stopped(); ++i) {
       try {
         load_frame(ctx, i, 0, fb_);
-        require_device_codec(fb_);
+        if (fb_.codec != frames::Codec::bitshuffle_lz4) require_device_codec(fb_);
       } catch (const std::exception& e) {
         deliver_error(ctx, i, 0, failure_reason(e));
         continue;
       }
       const double t = ctx.now();
+      if (fb_.codec == frames::Codec::bitshuffle_lz4) {
+        try {
+          engine_->integrate_bslz4(fb_.payload, fb_.element, pattern_);
+        } catch (const bslz4::StreamError& e) {
+          deliver_error(ctx, i, 0,
+                        failure_reason(Error(fb_.origin, Error::at_byte(fb_.payload_offset + e.offset()),
+                                             std::string("bad bitshuffle-LZ4 chunk: ") + e.what())));
+          continue;
+        } catch (const std::exception& e) {
+          deliver_error(ctx, i, 0, failure_reason(e));
+          continue;
+        }
+        ctx.add(Stage::integrate, t, i, 0);
+        deliver(ctx, i, 0, pattern_);
+        continue;
+      }
       ocl::Staging& s = engine_->staging();
       s.add(fb_.payload, pixels, fb_.element, fb_.origin, i);
       engine_->submit(s);
@@ -41,6 +60,7 @@ class OpenCl : public Strategy {
   std::unique_ptr<ocl::Engine> engine_;
   FrameBuffer fb_;
   ocl::BatchResult result_;
+  integ::Pattern pattern_;
 };
 
 }  // namespace

@@ -4,7 +4,9 @@
 // serialized); the main thread only opens batches, submits a full one, and keeps `depth` batches in flight on the
 // device (upload, decode, integrate, patterns down) while the readers fill the next: host and device overlap, launches
 // are amortized over the batch, and no thread copies every frame. With `--device opencl:all` (ctx.extra_devices) there
-// is one engine per device and the batches go to them in turn, completed in submission order.
+// is one engine per device and the batches go to them in turn, completed in submission order. Under a paced source
+// (`xrdbench realtime`) a batch does not wait for frames the detector has not released: opt.flush_ms after its first
+// frame it goes partial.
 #include <chrono>
 #include <condition_variable>
 #include <cstring>

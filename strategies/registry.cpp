@@ -33,7 +33,7 @@ const std::vector<StrategyInfo>& strategies() {
        false, false, make_fused},
       {"opencl-batched", "readers feed batches of compressed frames to the device; double-buffered async chain",
        true, true, make_opencl_batched},
-      {"test-sleep-10ms", "test strategy: as sequential, each frame padded to cost exactly 10 ms (realtime tests)", false,
+      {"test-sleep-10ms", "test strategy: as sequential, each frame held for 10 ms of service: 100 frames/s (realtime tests)", false,
        false, make_test_sleep, true},
   };
   return all;

@@ -1,6 +1,6 @@
 // Every fast byte-offset kernel this CPU runs against the scalar reference, bit for bit: random streams with
-// escapes of mixed widths at every position, every cut of a stream, wrong element counts, all element types,
-// int32 and float outputs.
+// escapes of mixed widths at every position, escape densities from 0 to 100%, runs of 16-, 32- and 64-bit escapes,
+// 0x80 bytes inside escapes, every cut of a stream, wrong element counts, all element types, int32 and float outputs.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -139,5 +139,90 @@ TEST_CASE("kernels match the reference on every cut of a stream and on wrong ele
   for (size_t extra : {1, 2, 64, 1000}) {
     const auto r = check_against_reference(all, s.acc.size() + extra, bo::ElementType::u16);
     CHECK(r.status == bo::DecodeStatus::too_few_elements);
+  }
+}
+
+namespace {
+
+// A stream of n elements where a fraction `density` of the deltas are escapes of `width` bytes (3, 7 or 15), placed
+// at random, and `inside_80` of those escapes have a 0x80 byte in their payload (deltas 128, -128, -32640).
+test::Stream density_stream(size_t n, double density, int width, double inside_80, std::mt19937_64& rng) {
+  test::Stream s;
+  std::uniform_real_distribution<double> u(0, 1);
+  for (size_t i = 0; i < n; ++i) {
+    if (u(rng) >= density) {
+      s.add(1, test::Stream::random_delta(1, rng));
+    } else if (u(rng) < inside_80) {
+      const double k = u(rng);
+      s.add(width, k < 0.4 ? 128 : k < 0.8 ? -128 : -32640);
+    } else {
+      // Shortest-form escapes (the encoder's) most of the time, so the kernels' 16-bit paths are what is tested.
+      int64_t d = test::Stream::random_delta(width, rng);
+      if (width == 3 && d > -128 && d < 128) d += d < 0 ? -128 : 128;
+      s.add(width, d);
+    }
+  }
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("kernels match the reference at escape densities 0, 1, 10, 50 and 100%", "[codec][kernels]") {
+  std::mt19937_64 rng(29);
+  for (double density : {0.0, 0.01, 0.1, 0.5, 1.0}) {
+    for (double inside_80 : {0.0, 0.05}) {
+      INFO("16-bit escapes: " << density * 100 << "% of the deltas, " << inside_80 * 100 << "% of them with 0x80 inside");
+      const auto s = density_stream(20000, density, 3, inside_80, rng);
+      for (auto t : {bo::ElementType::i32, bo::ElementType::u16, bo::ElementType::u32}) {
+        const auto r = check_against_reference(s.bytes, s.acc.size(), t);
+        REQUIRE(r.ok());
+      }
+      check_model(s, bo::ElementType::i32);
+    }
+  }
+}
+
+TEST_CASE("kernels match the reference on runs of 32-bit and 64-bit escapes", "[codec][kernels]") {
+  std::mt19937_64 rng(31);
+  for (int width : {7, 15}) {
+    for (double density : {0.01, 0.1, 0.5, 1.0}) {
+      INFO(width << "-byte escapes: " << density * 100 << "% of the deltas");
+      const auto s = density_stream(5000, density, width, 0.0, rng);
+      const auto r = check_against_reference(s.bytes, s.acc.size(), bo::ElementType::i32);
+      REQUIRE(r.ok());
+      check_model(s, bo::ElementType::i32);
+    }
+  }
+  // Runs of each width (1 to 40 long) between runs of single bytes, then every cut of one such stream.
+  test::Stream s;
+  for (int run = 1; run <= 40; ++run) {
+    const int width = run % 3 == 0 ? 3 : run % 3 == 1 ? 7 : 15;
+    for (int k = 0; k < run; ++k) s.add(width, test::Stream::random_delta(width, rng));
+    for (int k = 0; k < 1 + run % 7; ++k) s.add(1, test::Stream::random_delta(1, rng));
+  }
+  REQUIRE(check_against_reference(s.bytes, s.acc.size(), bo::ElementType::i32).ok());
+  check_model(s, bo::ElementType::i32);
+  const std::span<const uint8_t> all(s.bytes);
+  for (size_t cut = 0; cut < all.size(); cut += 3)
+    check_against_reference(all.first(cut), s.acc.size(), bo::ElementType::i32);
+}
+
+TEST_CASE("kernels match the reference with a 16-bit escape across every step boundary", "[codec][kernels]") {
+  // The SIMD kernels read 64-byte steps; an escape whose marker is at step byte 62 or 63 ends in the next step,
+  // where its payload may hold 0x80 or be the start of a 32-bit escape. Shift such streams byte by byte.
+  std::mt19937_64 rng(37);
+  for (size_t lead = 0; lead < 130; ++lead) {
+    for (int64_t d : {int64_t(300), int64_t(128), int64_t(-128), int64_t(-32640), int64_t(100000)}) {
+      test::Stream s;
+      for (size_t i = 0; i < lead; ++i) s.add(1, test::Stream::random_delta(1, rng));
+      s.add(d == 100000 ? 7 : 3, d);
+      s.add(3, lead % 2 ? 1000 : -1000);
+      for (size_t i = 0; i < 200; ++i) s.add(i % 5 == 0 ? 3 : 1, test::Stream::random_delta(i % 5 == 0 ? 3 : 1, rng));
+      INFO("escape with delta " << d << " after " << lead << " single bytes");
+      REQUIRE(check_against_reference(s.bytes, s.acc.size(), bo::ElementType::i32).ok());
+      check_model(s, bo::ElementType::i32);
+      // Stop just inside the escapes too (the kernels' last step may end in one).
+      check_against_reference(std::span<const uint8_t>(s.bytes).first(lead + 2), s.acc.size(), bo::ElementType::i32);
+    }
   }
 }

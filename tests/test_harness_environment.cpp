@@ -17,10 +17,13 @@ TEST_CASE("capture_machine has every key of the schema", "[harness][environment]
   const json m = capture_machine(opt);
   for (const char* k : {"hostname", "cpu_model", "cores", "cpus_online", "threads_used", "memory_bytes", "kernel", "os",
                         "compiler", "build_type", "commit", "commit_dirty", "xrdbench_version", "simd", "opencl",
-                        "calibration"}) {
+                        "calibration", "cpu_frequency", "caches", "load_average", "storage"}) {
     INFO("key " << k);
     CHECK(m.contains(k));
   }
+  CHECK(m["storage"].is_null());  // no dataset_dir given
+  CHECK(m["cpu_frequency"].is_object());
+  CHECK(m["caches"].is_array());
   CHECK(m["cores"].get<int>() >= 1);
   CHECK(m["threads_used"] == 3);
   CHECK(m["memory_bytes"].get<uint64_t>() > (100ull << 20));

@@ -3,6 +3,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 
 #include "harness/paper.hpp"
 #include "kernels/error.hpp"
@@ -12,7 +13,9 @@ namespace fs = std::filesystem;
 using namespace xrd::harness;
 
 TEST_CASE("the paper's Table 1 has 12 rows with the published values", "[harness][paper]") {
-  const auto rows = load_paper_table1(xrd::test::shared_dir() / "paper" / "table1.csv");
+  ::unsetenv("XRD_PAPER_TABLE");
+  const auto rows = load_paper_table1();  // the copy compiled in from data/paper/table1.csv: no shared/ needed
+  CHECK(paper_table_source() == "data/paper/table1.csv (compiled in)");
   REQUIRE(rows.size() == 12);
   std::vector<std::string> ids;
   for (auto& r : rows) ids.push_back(r.id);
@@ -41,17 +44,28 @@ TEST_CASE("the paper's Table 1 has 12 rows with the published values", "[harness
   for (auto& r : rows) CHECK(!r.label.empty());
 }
 
-TEST_CASE("XRD_SHARED_DIR in the environment picks the table", "[harness][paper]") {
+TEST_CASE("the repository's copy of the table is the shared one", "[harness][paper]") {
+  const auto shared = xrd::test::shared_dir() / "paper" / "table1.csv";
+  if (!fs::exists(shared)) {
+    WARN("SKIP: no shared/paper/table1.csv to compare with");
+    return;
+  }
+  std::ifstream a(shared), b(fs::path(XRD_TEST_DATA_DIR) / ".." / ".." / "data" / "paper" / "table1.csv");
+  std::stringstream sa, sb;
+  sa << a.rdbuf();
+  sb << b.rdbuf();
+  CHECK(sa.str() == sb.str());
+  CHECK(load_paper_table1(shared).size() == load_paper_table1().size());
+}
+
+TEST_CASE("XRD_PAPER_TABLE in the environment picks another table", "[harness][paper]") {
   const auto dir = xrd::test::temp_dir("paper_env");
-  fs::create_directories(dir / "paper");
-  std::ofstream(dir / "paper" / "table1.csv") << "# a comment\nstrategy,readers,integrator,source,median_fps,mad_fps\n"
-                                                 "Pool,8,GPU,MEM,300,5\r\n";
-  const char* old = std::getenv("XRD_SHARED_DIR");
-  const std::string saved = old ? old : "";
-  ::setenv("XRD_SHARED_DIR", dir.c_str(), 1);
-  CHECK(paper_table_path() == dir / "paper" / "table1.csv");
+  std::ofstream(dir / "t.csv") << "# a comment\nstrategy,readers,integrator,source,median_fps,mad_fps\n"
+                                  "Pool,8,GPU,MEM,300,5\r\n";
+  ::setenv("XRD_PAPER_TABLE", (dir / "t.csv").c_str(), 1);
+  CHECK(paper_table_source() == (dir / "t.csv").string());
   const auto rows = load_paper_table1();
-  if (old) ::setenv("XRD_SHARED_DIR", saved.c_str(), 1); else ::unsetenv("XRD_SHARED_DIR");
+  ::unsetenv("XRD_PAPER_TABLE");
   REQUIRE(rows.size() == 1);
   CHECK(rows[0].id == "pool-8-gpu-MEM");
   CHECK(rows[0].median_fps == 300);
@@ -60,7 +74,7 @@ TEST_CASE("XRD_SHARED_DIR in the environment picks the table", "[harness][paper]
 
 TEST_CASE("a missing or malformed table is a clear error", "[harness][paper]") {
   const auto dir = xrd::test::temp_dir("paper_bad");
-  CHECK_THROWS_WITH(load_paper_table1(dir / "nope.csv"), Catch::Contains("nope.csv") && Catch::Contains("XRD_SHARED_DIR"));
+  CHECK_THROWS_WITH(load_paper_table1(dir / "nope.csv"), Catch::Contains("nope.csv") && Catch::Contains("cannot read"));
 
   const auto bad = dir / "bad.csv";
   std::ofstream(bad) << "strategy,readers,integrator,source,median_fps,mad_fps\nPool,2,GPU,MEM,fast,7\n";

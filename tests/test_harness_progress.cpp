@@ -1,6 +1,7 @@
 // Progress: draws and erases its line when active, writes nothing when the stream is not a terminal.
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <cstdio>
 #include <thread>
 
@@ -53,10 +54,68 @@ TEST_CASE("active: status line, notes above it, cleared at the end", "[harness][
     p.note("frame_0007.cbf: bad stream");
   }
   const std::string out = contents(f);
-  CHECK_THAT(out, Catch::Contains("\r[4/12 rows] pool-2-gpu-MEM") && Catch::Contains("frame_0007.cbf: bad stream\n"));
+  CHECK_THAT(out, Catch::Contains("\r[4/12 rows] elapsed 0:00 ETA") && Catch::Contains(" pool-2-gpu-MEM, run 2/5") &&
+                      Catch::Contains("frame_0007.cbf: bad stream\n"));
   // The last thing written erases the line and returns the cursor.
   REQUIRE(out.size() > 2);
   CHECK(out.back() == '\r');
   CHECK(out[out.size() - 2] == ' ');
+  std::fclose(f);
+}
+
+TEST_CASE("fraction done and ETA cover the whole table", "[harness][progress]") {
+  FILE* f = std::tmpfile();
+  REQUIRE(f);
+  Progress p(4, f, true);
+  CHECK(p.fraction_done() == 0.0);
+  CHECK_THAT(p.line(), Catch::Contains("ETA --:--"));  // nothing done yet: no estimate
+  // Row 2 of 4 (0-based: 2 done), pass 3 of 6 (warm-up + 5 runs), half of its frames.
+  p.start_row(2, "fused-cpu-MEM, run 2/5", 100, 2, 6);
+  p.add_frames(50);
+  CHECK(p.fraction_done() == Approx((2 + 2.5 / 6) / 4));
+  p.start_row(3, "last", 10, 5, 6);
+  p.add_frames(10);
+  CHECK(p.fraction_done() == Approx(1.0));
+  p.add_frames(1000);  // never beyond 1 (frames over the announced total)
+  CHECK(p.fraction_done() == Approx(1.0));
+  CHECK(Progress::format_duration(0) == "0:00");
+  CHECK(Progress::format_duration(65.4) == "1:05");
+  CHECK(Progress::format_duration(7387) == "2:03:07");
+  CHECK(Progress::format_duration(-1) == "?");
+  std::fclose(f);
+}
+
+TEST_CASE("ETA appears once there is progress to scale", "[harness][progress]") {
+  FILE* f = std::tmpfile();
+  REQUIRE(f);
+  Progress p(2, f, true);
+  p.start_row(1, "row b", 10, 0, 1);  // one of two rows done: half the table
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  const std::string line = p.line();
+  // >= 1.1 s for half the table: an estimate (about as long again), no longer "--:--"
+  CHECK_THAT(line, Catch::Contains("[1/2 rows] elapsed 0:") && Catch::Contains(" ETA 0:") &&
+                       !Catch::Contains("--:--"));
+  std::fclose(f);
+}
+
+TEST_CASE("notes go above the status line, never into it", "[harness][progress]") {
+  FILE* f = std::tmpfile();
+  REQUIRE(f);
+  {
+    Progress p(3, f, true);
+    p.start_row(0, "sequential-cpu-MEM, run 1/5", 10);
+    p.note("sequential-cpu-MEM             312.0 fps (MAD 1.0)  valid");
+  }
+  const std::string out = contents(f);
+  // The status line is erased ("\r" + blanks + "\r") before the note, and the note ends its own line.
+  const auto note = out.find("sequential-cpu-MEM             312.0 fps");
+  REQUIRE(note != std::string::npos);
+  REQUIRE(note > 0);
+  CHECK(out[note - 1] == '\r');
+  CHECK(out.find("valid\n", note) != std::string::npos);
+  const auto before = out.substr(0, note);
+  const auto last_status = before.rfind("[0/3 rows]");
+  REQUIRE(last_status != std::string::npos);
+  CHECK(before.find('\r', last_status) != std::string::npos);  // the line was returned to its start and blanked
   std::fclose(f);
 }

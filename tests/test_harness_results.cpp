@@ -185,7 +185,13 @@ TEST_CASE("every key documented in docs/results-schema.md is written", "[harness
       "hostname", "cpu_model", "cores", "threads_used", "memory_bytes", "kernel", "os", "compiler", "build_type",
       "commit", "xrdbench_version", "simd", "opencl", "platform", "device", "type", "driver", "version",
       "compute_units", "global_mem_bytes", "calibration", "memcpy_GBps", "scalar_decode_ms", "scalar_decode_cpu_ms",
-      "cpus_online", "commit_dirty", "platform_version", "vendor", "clock_mhz", "memcpy_bytes"};
+      "cpus_online", "commit_dirty", "platform_version", "vendor", "clock_mhz", "memcpy_bytes",
+      // machine.cpu_frequency / caches / load_average / storage, and row.load_average's before / after: written by
+      // environment.cpp (test_harness_noise checks them, tests/reports/test_schema.py against real output)
+      "cpu_frequency", "cur_mhz", "min_mhz", "max_mhz", "governor", "caches", "level", "size_bytes", "shared_by_cpus",
+      "storage", "mount", "fs_type", "block_device", "disk", "model", "rotational", "before", "after",
+      "max_alloc_bytes", "local_mem_bytes", "max_work_group_size",  // machine.opencl[] limits
+      "mpi", "realtime"};  // written only by mpirun rows / `xrdbench realtime` (their own tests)
   for (auto& k : documented) {
     if (machine_keys.count(k)) continue;
     INFO("documented key: " << k);

@@ -2,6 +2,7 @@
 #include <hdf5.h>
 
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -74,7 +75,7 @@ TEST_CASE("NxWriter: NeXus layout, frames out of order, float32 by default") {
     CHECK(w.bins() == 4);
     w.write(2, std::vector<double>{20, 21, 22, 23}, std::vector<double>{2, 2, 2, 2});
     w.write(0, std::vector<double>{0, 1, 2, 3.25}, std::vector<double>{0.5, 0.5, 0.5, 0.5});
-    // frame 1 never written: stays 0
+    // frame 1 never written: stays NaN, valid 0
     w.close();
     CHECK_THROWS_AS(w.write(1, std::vector<double>{1, 1, 1, 1}), xrd::Error);
   }
@@ -85,11 +86,18 @@ TEST_CASE("NxWriter: NeXus layout, frames out of order, float32 by default") {
   CHECK(xrd::test::read_string_attr(f, "/entry", "default") == "integrate");
   CHECK(xrd::test::read_string_attr(f, "/entry/integrate", "NX_class") == "NXdata");
   CHECK(xrd::test::read_string_attr(f, "/entry/integrate", "signal") == "intensity");
-  CHECK(xrd::test::read_string_attr(f, "/entry/integrate/radial", "units") == "2th_deg");
+  CHECK(xrd::test::read_string_attr(f, "/entry/integrate/radial", "units") == "deg");  // NeXus form
+  CHECK(xrd::test::read_string_attr(f, "/entry/integrate/radial", "pyfai_unit") == "2th_deg");
+  CHECK(xrd::test::read_string_attr(f, "/entry/process", "NX_class") == "NXprocess");
   std::vector<hsize_t> dims;
   const auto inten = read_doubles(f, "/entry/integrate/intensity", &dims);
   CHECK(dims == std::vector<hsize_t>{3, 4});
-  CHECK(inten == std::vector<double>{0, 1, 2, 3.25, 0, 0, 0, 0, 20, 21, 22, 23});
+  for (size_t i : {0, 1, 2, 3, 8, 9, 10, 11})
+    CHECK(inten[i] == std::vector<double>{0, 1, 2, 3.25, 0, 0, 0, 0, 20, 21, 22, 23}[i]);
+  for (size_t i = 4; i < 8; ++i) CHECK(std::isnan(inten[i]));  // never written: NaN, never a silent 0
+  CHECK(read_doubles(f, "/entry/integrate/valid") == std::vector<double>{1, 0, 1});
+  const auto count = read_doubles(f, "/entry/integrate/count");
+  CHECK(std::isnan(count[0]));  // written without a count: that row stays NaN
   CHECK(read_doubles(f, "/entry/integrate/sigma")[8] == 2.0);
   CHECK(read_doubles(f, "/entry/integrate/intensity_errors")[0] == 0.5);  // NeXus name, a link to sigma
   CHECK(read_doubles(f, "/entry/integrate/radial") == layout.radial);

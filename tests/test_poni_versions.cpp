@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "datasets/cbf.hpp"
+#include "datasets/detectors.hpp"
 #include "datasets/poni.hpp"
 #include "datasets/poni_detectors.hpp"
 #include "kernels/error.hpp"
@@ -175,4 +176,25 @@ TEST_CASE("xrdbench integrate: an unknown detector or frames of another shape th
   INFO(ok.output);
   CHECK(ok.status == 0);
   CHECK(xrd::test::read_csv(dir / "p.csv").size() == 4);
+}
+
+TEST_CASE("PONI names: each detector preset (datasets/detectors.hpp) has pyFAI's name with the same shape and pixel") {
+  const std::pair<const char*, const char*> pyfai_name[] = {
+      {"pilatus3-2m", "Pilatus2M"},   {"pilatus4-2m", "Pilatus4_2M"}, {"pilatus4-4m", "Pilatus4_4M"},
+      {"eiger2-4m", "Eiger2_4M"},     {"eiger2-9m", "Eiger2_9M"},     {"eiger2-16m", "Eiger2_16M"},
+      {"jungfrau-4m", "Jungfrau4M"}};
+  size_t matched = 0;
+  for (const auto& preset : xrd::detectors::all()) {
+    INFO(preset.name);
+    for (const auto& [ours, pyfai] : pyfai_name) {
+      if (preset.name != ours) continue;
+      const auto spec = xrd::poni::find_detector(pyfai);
+      REQUIRE(spec);
+      CHECK(spec->width == preset.width);
+      CHECK(spec->height == preset.height);
+      CHECK(spec->pixel1 == preset.pixel_size_m);
+      ++matched;
+    }
+  }
+  CHECK(matched == std::size(pyfai_name));
 }

@@ -134,7 +134,7 @@ TEST_CASE("realtime CLI: bad input is refused with a clear error") {
     std::string args, expect;
   };
   const std::vector<Case> cases = {
-      {" --rate 0", "--rate"},
+      {" --rate 0", "--rate: must be a frame rate > 0 frames/s"},
       {" --rate=-5", "must be a frame rate > 0"},
       {"", "give a frame rate (--rate HZ) or a --detector"},
       {" --rate 10 --buffer-gb 1e-9", "smaller than one frame"},

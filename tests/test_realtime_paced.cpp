@@ -56,7 +56,7 @@ TEST_CASE("realtime: test-sleep keeps up at 50 Hz with ~10 ms latency, validated
   CHECK_FALSE(t.growing);
   CHECK(t.backlog_max <= 3);
   CHECK(t.latency.p50 >= 9.9);   // the cost: never less than 10 ms
-  CHECK(t.latency.p50 < 25);     // ~10 ms, with room for a loaded machine
+  CHECK(t.latency.p50 < 30);     // ~10 ms, with room for a loaded machine's wake-up delays
   CHECK(t.latencies_ms.size() == 60);
   CHECK(t.achieved_hz == Approx(50).epsilon(0.1));
   CHECK(t.validated);
@@ -101,24 +101,24 @@ TEST_CASE("realtime: a small buffer drops exactly the frames it cannot hold") {
   CHECK(t.validated);
   CHECK(t.frames_compared == 5);
 
-  // A buffer of one frame at a rate it can follow: nothing dropped.
-  const rt::Trial ok = s.run(40, 20, 1, 500);
+  // A buffer of one frame at a rate it can follow (10 ms of work every 100 ms): nothing dropped.
+  const rt::Trial ok = s.run(10, 10, 1, 500);
   CHECK(ok.dropped == 0);
   CHECK(ok.keeps_up);
 }
 
 TEST_CASE("realtime: the paced source never releases a frame early and decides drops from recorded times") {
   Fixture f("rt_source", 3);
-  rt::PacedSource src(*f.ds.source, 100, 7, 2);
+  rt::PacedSource src(*f.ds.source, 10, 7, 2);  // a frame every 100 ms, 2 held at most
   CHECK(src.size() == 7);
   CHECK(src.origin(4).find("frame_00001.cbf (stream frame 4)") != std::string::npos);
   src.start();
   for (size_t i = 0; i < 3; ++i) {
     REQUIRE(src.acquire(i) == (i < 2));  // nothing done yet: frame 2 finds 2 frames held
-    CHECK(src.now_s() >= double(i) / 100);
+    CHECK(src.now_s() >= double(i) / 10);
   }
-  src.done(0);
-  CHECK(src.acquire(3));  // frame 0 left before frame 3 (30 ms) was released
+  src.done(0);            // at ~200 ms
+  CHECK(src.acquire(3));  // frame 0 left before frame 3 (300 ms) was released
   CHECK(src.dropped(2));
   CHECK_FALSE(src.dropped(3));
   frames::EncodedFrame fr;
@@ -133,7 +133,7 @@ TEST_CASE("realtime: --find-max lands within 15% of test-sleep's 100 Hz") {
   rt::Session s(f.ds, f.spec("test-sleep-10ms"), nullptr, *f.ref, nullptr);
   const rt::FindMax m = rt::find_max(s, 1.5, 100000, 500);
   INFO("max " << m.max_rate_hz << " bracket " << m.lo_hz << " .. " << m.hi_hz << " batch " << m.batch_fps);
-  CHECK(m.batch_fps > 70);  // 100 at most; a loaded machine adds scheduling delay to every frame
+  CHECK(m.batch_fps > 85);
   CHECK(m.batch_fps <= 100.5);
   CHECK(m.max_rate_hz > 85);
   CHECK(m.max_rate_hz < 115);

@@ -91,7 +91,7 @@ def make_dataset(folder, frames=6, w=W, h=H):
     for i in range(frames):
         encode(os.path.join(folder, "frame_%05d.cbf" % i), frame_pixels(i, w, h))
     with open(os.path.join(folder, "geometry.poni"), "w") as f:
-        f.write("poni_version: 2\nDetector: Pilatus\n"
+        f.write("poni_version: 2\nDetector: Detector\n"
                 'Detector_config: {"pixel1": 0.000172, "pixel2": 0.000172, "max_shape": [%d, %d]}\n'
                 "Distance: 0.05\nPoni1: %.9f\nPoni2: %.9f\nRot1: 0\nRot2: 0\nRot3: 0\nWavelength: 1e-10\n"
                 % (h, w, h * 0.55 * 172e-6, w * 0.45 * 172e-6))
@@ -160,9 +160,12 @@ def results(out, what):
 
 
 def patterns(out, row_id):
-    """The intensity array (frames x bins) of a row's HDF5, read with h5py."""
+    """The intensity array (frames x bins) of a row's HDF5, read with h5py: a scan's (rotation, translation, bins)
+    signal is flattened rotation-major and cut to the frames (one source_files name each)."""
     with h5py.File(os.path.join(out, "patterns", row_id + ".h5"), "r") as f:
-        return numpy.array(f["entry/integrate/intensity"])
+        d = f["entry/integrate"]
+        a = numpy.array(d["intensity"])
+        return a.reshape(-1, a.shape[-1])[:d["source_files"].shape[0]]
 
 
 def check_patterns(out, row, clean, good_frames, what):
@@ -218,6 +221,21 @@ def wait_for_line(proc, needle, timeout=120):
         if needle in line:
             return lines
     return None
+
+
+def wait_signal_caught(proc, signum, timeout=60):
+    """Waits until the process catches signum (its SigCgt mask in /proc), i.e. its handler is installed."""
+    t0 = time.time()
+    while time.time() - t0 < timeout and proc.poll() is None:
+        try:
+            with open("/proc/%d/status" % proc.pid) as f:
+                for line in f:
+                    if line.startswith("SigCgt:") and (int(line.split()[1], 16) >> (signum - 1)) & 1:
+                        return True
+        except OSError:
+            pass
+        time.sleep(0.002)
+    return False
 
 
 def finish_proc(proc, cmd, earlier_lines=(), timeout=300):

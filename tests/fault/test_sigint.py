@@ -6,7 +6,7 @@ that each phase lasts long enough to be hit):
   - during a row's timed runs;
   - in table1, after the first row finished (its row must be kept, its patterns readable).
 Each: exit status 130, results.json readable with "interrupted": true and only finished rows, no temporary files,
-no crash. (SIGTERM and SIGHUP: test_sigterm.py.)
+no crash. (SIGTERM and SIGHUP: tests/output/test_interrupt.py.)
 """
 import os
 import signal
@@ -35,7 +35,8 @@ def interrupted(r, out, what, rows):
 # 1. While the dataset loads.
 out = os.path.join(tmp, "load")
 p, cmd = F.spawn(["run", "--dataset", ds, "--strategy", "sequential", "--out", out, "--repeats", "3"] + COMMON)
-time.sleep(0.3)  # exec, then the frames' headers and the matrix build (~1 s on 2 cores)
+# As soon as the handler is installed (before the dataset is read): the frames' headers and the matrix build follow.
+F.check(F.wait_signal_caught(p, signal.SIGINT), "SIGINT while loading: the handler was never installed")
 p.send_signal(signal.SIGINT)
 interrupted(F.finish_proc(p, cmd), out, "SIGINT while loading", [])
 

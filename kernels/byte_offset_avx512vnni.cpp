@@ -1,0 +1,81 @@
+// AVX-512 byte-offset kernel for CPUs with AVX-512 VNNI (Ice Lake, Zen 4 and later): the steps of
+// byte_offset_avx512_run.hpp, with the prefix sum of 16 bytes done by dot products (vpdpbusd of each 4-byte group,
+// broadcast from memory, with 0/1 triangular weights) instead of widening and shuffles: a step with no escape
+// needs no shuffle before its carries, and shuffles are what limits the other kernel.
+#include <immintrin.h>
+
+#include "kernels/byte_offset.hpp"
+#include "kernels/byte_offset_detail.hpp"
+#include "kernels/byte_offset_kernels.hpp"
+
+// Only the code below is built for AVX-512 (headers above keep the default target, so their inline functions
+// never carry AVX-512 code into callers on other CPUs); it runs only after the run-time check.
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,bmi,bmi2,popcnt")
+// GCC 12's AVX-512 intrinsics initialise their "undefined" source operand from itself, which trips these warnings.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#include "kernels/byte_offset_avx512_ops.hpp"
+#include "kernels/byte_offset_avx512_run.hpp"
+
+namespace xrd::bo::kernels {
+namespace {
+
+// weights[q] holds, in lane j's 4 bytes, 1 where byte 4q + k of the block is at or before byte j, else 0.
+struct Triangle {
+  alignas(64) uint8_t weights[4][64];
+};
+constexpr Triangle make_triangle() {
+  Triangle t{};
+  for (int q = 0; q < 4; ++q)
+    for (int j = 0; j < 16; ++j)
+      for (int k = 0; k < 4; ++k) t.weights[q][4 * j + k] = 4 * q + k <= j ? 1 : 0;
+  return t;
+}
+alignas(64) constexpr Triangle kTriangle = make_triangle();
+
+inline int32_t load_group(const uint8_t* b) {
+  int32_t v;
+  __builtin_memcpy(&v, b, 4);
+  return v;
+}
+
+// Lane j = sum of the signed bytes b[0..j]: four unsigned-weight x signed-byte dot products, two chains.
+struct DotPrefix {
+  static __m512i block(const uint8_t* b) {
+    const auto* w = reinterpret_cast<const __m512i*>(kTriangle.weights);
+    const __m512i z = _mm512_setzero_si512();
+    __m512i d0 = _mm512_dpbusd_epi32(z, _mm512_load_si512(w), _mm512_set1_epi32(load_group(b)));
+    __m512i d1 = _mm512_dpbusd_epi32(z, _mm512_load_si512(w + 1), _mm512_set1_epi32(load_group(b + 4)));
+    d0 = _mm512_dpbusd_epi32(d0, _mm512_load_si512(w + 2), _mm512_set1_epi32(load_group(b + 8)));
+    d1 = _mm512_dpbusd_epi32(d1, _mm512_load_si512(w + 3), _mm512_set1_epi32(load_group(b + 12)));
+    return _mm512_add_epi32(d0, d1);
+  }
+};
+
+template <typename Out>
+DecodeResult any(std::span<const uint8_t> in, std::span<Out> out, ElementType t) {
+  return detail::dispatch_type(t, [&]<ElementType T>() { return run<T, Out, DotPrefix>(in, out); });
+}
+
+}  // namespace
+
+DecodeResult avx512vnni_i32(std::span<const uint8_t> in, std::span<int32_t> out, ElementType t) {
+  return any(in, out, t);
+}
+DecodeResult avx512vnni_f32(std::span<const uint8_t> in, std::span<float> out, ElementType t) {
+  return any(in, out, t);
+}
+
+}  // namespace xrd::bo::kernels
+
+#pragma GCC diagnostic pop
+#pragma GCC pop_options
+
+namespace xrd::bo::kernels {
+bool avx512vnni_supported() {
+  __builtin_cpu_init();  // callers may run before the constructors (static registration of benchmarks)
+  return avx512_supported() && __builtin_cpu_supports("avx512vnni");
+}
+}  // namespace xrd::bo::kernels

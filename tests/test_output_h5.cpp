@@ -1,0 +1,127 @@
+// The pattern file's writer and reader (harness/h5_writer): the scan layout, NaN + valid = 0 for frames never
+// written, read_patterns() giving back what was written, NXprocess contents, clear errors.
+#include <hdf5.h>
+
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "harness/h5_process.hpp"
+#include "harness/h5_writer.hpp"
+#include "kernels/error.hpp"
+#include "tests/test_integrate_fixture.hpp"
+#include "tests/test_support.hpp"
+
+namespace {
+
+std::string string_dataset(hid_t f, const char* path) {
+  const hid_t d = H5Dopen2(f, path, H5P_DEFAULT);
+  REQUIRE(d >= 0);
+  const hid_t t = H5Dget_type(d);
+  char* s = nullptr;
+  REQUIRE(H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, &s) >= 0);
+  std::string out = s ? s : "";
+  H5free_memory(s);
+  H5Tclose(t);
+  H5Dclose(d);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("NxWriter: XRD-CT scan layout, frames not reached are NaN and invalid, read back as written") {
+  const auto dir = xrd::test::temp_dir("output_scan");
+  const auto path = dir / "scan.h5";
+  xrd::h5::NxLayout layout;
+  layout.frames = 5;  // 2 rotations x 3 translations: the last cell never reached
+  layout.radial = {1, 2, 3};
+  layout.radial_unit = "q_A^-1";
+  layout.scan.rotations = 2;
+  layout.scan.translations = 3;
+  layout.scan.rotation = {0, 90};
+  layout.scan.translation = {-1, 0, 1};
+  {
+    xrd::h5::NxWriter w(path, layout);
+    for (size_t i = 0; i < 5; ++i) {
+      if (i == 2) continue;  // a failed frame
+      const double v = static_cast<double>(i);
+      w.write(i, std::vector<double>{v, v + 0.5, v + 0.25}, std::vector<double>{1, 1, 1},
+              std::vector<double>{10, 20, 30});
+    }
+    w.close();
+  }
+  const auto r = xrd::h5::read_patterns(path);
+  CHECK(r.frames == 6);
+  CHECK(r.bins == 3);
+  CHECK(r.radial_unit == "q_A^-1");
+  CHECK(r.valid == std::vector<uint8_t>{1, 1, 0, 1, 1, 0});
+  CHECK(r.intensity[3 * 3 + 1] == 3.5);  // frame 3 = rotation 1, translation 0
+  CHECK(r.count[4 * 3 + 2] == 30);
+  for (size_t b = 0; b < 3; ++b) {
+    CHECK(std::isnan(r.intensity[2 * 3 + b]));
+    CHECK(std::isnan(r.sigma[2 * 3 + b]));
+    CHECK(std::isnan(r.intensity[5 * 3 + b]));
+  }
+  const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  REQUIRE(f >= 0);
+  CHECK(xrd::test::read_string_attr(f, "/entry/integrate/radial", "units") == "1/angstrom");
+  CHECK(xrd::test::read_string_attr(f, "/entry/integrate/rotation", "units") == "deg");
+  CHECK(xrd::test::read_string_attr(f, "/entry/integrate/translation", "units") == "mm");
+  const hid_t d = H5Dopen2(f, "/entry/integrate/intensity", H5P_DEFAULT);
+  const hid_t s = H5Dget_space(d);
+  hsize_t dims[3] = {0, 0, 0};
+  CHECK(H5Sget_simple_extent_ndims(s) == 3);
+  H5Sget_simple_extent_dims(s, dims, nullptr);
+  CHECK(dims[0] == 2);
+  CHECK(dims[1] == 3);
+  CHECK(dims[2] == 3);
+  H5Sclose(s);
+  H5Dclose(d);
+  H5Fclose(f);
+}
+
+TEST_CASE("NxWriter: a scan too small for the frames, or with the wrong number of axis values, is refused") {
+  const auto dir = xrd::test::temp_dir("output_scan_bad");
+  xrd::h5::NxLayout layout;
+  layout.frames = 7;
+  layout.radial = {1, 2};
+  layout.radial_unit = "2th_deg";
+  layout.scan.rotations = 2;
+  layout.scan.translations = 3;
+  CHECK_THROWS_WITH(xrd::h5::NxWriter(dir / "a.h5", layout), Catch::Contains("7 frames do not fit"));
+  layout.frames = 6;
+  layout.scan.rotation = {1, 2, 3};
+  CHECK_THROWS_WITH(xrd::h5::NxWriter(dir / "b.h5", layout), Catch::Contains("3 rotation values"));
+  CHECK_THROWS_WITH(xrd::h5::read_patterns(dir / "none.h5"), Catch::Contains("none.h5"));
+}
+
+TEST_CASE("NXprocess: the PONI text, the mask's MD5 and the options") {
+  const auto dir = xrd::test::temp_dir("output_process");
+  std::ofstream(dir / "g.poni") << "poni_version: 2\nDistance: 0.1\n";
+  std::ofstream(dir / "m.cbf") << "abc";  // MD5 of "abc" is 900150983cd24fb0d6963f7d28e17f72
+  xrd::h5::ReductionInputs in;
+  in.program = "test";
+  in.poni = dir / "g.poni";
+  in.mask = dir / "m.cbf";
+  in.options.polarization = 0.99;
+  xrd::h5::NxLayout layout;
+  layout.frames = 1;
+  layout.radial = {1};
+  layout.radial_unit = "2th_deg";
+  layout.process = xrd::h5::describe_reduction(in);
+  xrd::h5::NxWriter(dir / "p.h5", layout).close();
+  const hid_t f = H5Fopen((dir / "p.h5").c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  REQUIRE(f >= 0);
+  CHECK(string_dataset(f, "/entry/process/geometry/data") == "poni_version: 2\nDistance: 0.1\n");
+  CHECK(string_dataset(f, "/entry/process/reduction/mask_md5") == "900150983cd24fb0d6963f7d28e17f72");
+  CHECK(string_dataset(f, "/entry/process/reduction/dark_file") == "none");
+  CHECK(string_dataset(f, "/entry/process/reduction/pyfai_unit") == "2th_deg");
+  CHECK(string_dataset(f, "/entry/process/reduction/radial_unit") == "deg");
+  CHECK(string_dataset(f, "/entry/process/program") == "test");
+  CHECK(!string_dataset(f, "/entry/process/date").empty());
+  H5Fclose(f);
+  in.mask = dir / "missing.cbf";
+  CHECK_THROWS_WITH(xrd::h5::describe_reduction(in), Catch::Contains("missing.cbf"));
+}
