@@ -223,6 +223,7 @@ ResultRow Runner::run_row_mpi(const RowSpec& spec) {
   std::vector<std::string> notes;
   std::vector<json> last_ranks;  // rank 0: every rank's figures of the last timed run
   PatternSet got;
+  const auto patterns_path = opt_.out_dir / "patterns" / (row.id + ".h5");
   for (int r = 0; r < total_runs; ++r) {
     const bool timed = r >= opt_.warmup;
     double res = 0;
@@ -282,9 +283,8 @@ ResultRow Runner::run_row_mpi(const RowSpec& spec) {
       try {
         if (opt_.write) {
           const h5::NxLayout layout = row_pattern_layout(ds_, opt_.scan, row.id);  // scan, NXprocess
-          const auto path = opt_.out_dir / "patterns" / (row.id + ".h5");
-          std::filesystem::create_directories(path.parent_path());
-          out = std::make_unique<h5::NxWriter>(path, layout);
+          std::filesystem::create_directories(patterns_path.parent_path());
+          out = std::make_unique<h5::NxWriter>(patterns_path, layout);
         }
         unpack(blocks, n, bins, [&](size_t frame, const integ::Pattern& p) {
           got.store(frame, p);
@@ -340,6 +340,15 @@ ResultRow Runner::run_row_mpi(const RowSpec& spec) {
     if (c.frames_compared == 0) {
       validated = false;
       notes.push_back("no frame could be compared with the reference");
+    }
+    // What reached the disk: the last run's file, read back (as a single process checks its own).
+    if (opt_.write && r == total_runs - 1) {
+      std::vector<uint8_t> failed_flags(n, 0);
+      for (size_t i = 0; i < n; ++i) failed_flags[i] = got.present(i) ? 0 : 1;
+      for (auto& problem : check_patterns_file(patterns_path, *reference_, failed_flags, ok)) {
+        validated = false;
+        notes.push_back(problem);
+      }
     }
     if (!timed) continue;
     // With patterns written, the run ends when rank 0 closed the file; otherwise when the slowest rank finished.
