@@ -168,37 +168,38 @@ void Session::barrier(const std::string& what, double timeout_s) const {
 #endif
 }
 
-double Session::max(double v) const {
 #ifdef XRD_HAVE_MPI
-  if (!active_) return v;
-  double out = v;
-  MPI_Allreduce(&v, &out, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+namespace {
+template <class T>
+T reduce(const Session& s, T v, MPI_Datatype type, MPI_Op op, const std::string& what, double timeout_s) {
+  T out = v;
+  MPI_Request req;
+  MPI_Iallreduce(&v, &out, 1, type, op, MPI_COMM_WORLD, &req);
+  wait_for(req, s, what, timeout_s);
   return out;
-#else
-  return v;
+}
+}  // namespace
 #endif
+
+double Session::max(double v, const std::string& what, double timeout_s) const {
+#ifdef XRD_HAVE_MPI
+  if (active_) return reduce(*this, v, MPI_DOUBLE, MPI_MAX, what, timeout_s);
+#endif
+  return v;
 }
 
-double Session::min(double v) const {
+double Session::min(double v, const std::string& what, double timeout_s) const {
 #ifdef XRD_HAVE_MPI
-  if (!active_) return v;
-  double out = v;
-  MPI_Allreduce(&v, &out, 1, MPI_DOUBLE, MPI_MIN, MPI_COMM_WORLD);
-  return out;
-#else
-  return v;
+  if (active_) return reduce(*this, v, MPI_DOUBLE, MPI_MIN, what, timeout_s);
 #endif
+  return v;
 }
 
-uint64_t Session::sum(uint64_t v) const {
+uint64_t Session::sum(uint64_t v, const std::string& what, double timeout_s) const {
 #ifdef XRD_HAVE_MPI
-  if (!active_) return v;
-  uint64_t out = v;
-  MPI_Allreduce(&v, &out, 1, MPI_UINT64_T, MPI_SUM, MPI_COMM_WORLD);
-  return out;
-#else
-  return v;
+  if (active_) return reduce(*this, v, MPI_UINT64_T, MPI_SUM, what, timeout_s);
 #endif
+  return v;
 }
 
 std::vector<std::vector<uint8_t>> Session::gather(const std::vector<uint8_t>& mine, const std::string& what,
@@ -214,7 +215,7 @@ std::vector<std::vector<uint8_t>> Session::gather(const std::vector<uint8_t>& mi
     wait_for(req, *this, what, timeout_s);
     const uint64_t chunk = uint64_t(1) << 30;
     uint64_t longest = n;
-    longest = static_cast<uint64_t>(max(static_cast<double>(longest)));
+    longest = static_cast<uint64_t>(max(static_cast<double>(longest), what, timeout_s));
     if (is_root()) {
       out.resize(static_cast<size_t>(size_));
       for (int r = 0; r < size_; ++r) out[static_cast<size_t>(r)].resize(sizes[static_cast<size_t>(r)]);
@@ -243,15 +244,19 @@ std::vector<std::vector<uint8_t>> Session::gather(const std::vector<uint8_t>& mi
   return out;
 }
 
-void Session::broadcast(std::vector<uint8_t>& bytes) const {
+void Session::broadcast(std::vector<uint8_t>& bytes, const std::string& what, double timeout_s) const {
 #ifdef XRD_HAVE_MPI
   if (!active_) return;
   uint64_t n = bytes.size();
-  MPI_Bcast(&n, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD);
+  MPI_Request req;
+  MPI_Ibcast(&n, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD, &req);
+  wait_for(req, *this, what, timeout_s);
   bytes.resize(n);
   const uint64_t chunk = uint64_t(1) << 30;
-  for (uint64_t off = 0; off < n; off += chunk)
-    MPI_Bcast(bytes.data() + off, static_cast<int>(std::min(chunk, n - off)), MPI_BYTE, 0, MPI_COMM_WORLD);
+  for (uint64_t off = 0; off < n; off += chunk) {
+    MPI_Ibcast(bytes.data() + off, static_cast<int>(std::min(chunk, n - off)), MPI_BYTE, 0, MPI_COMM_WORLD, &req);
+    wait_for(req, *this, what, timeout_s);
+  }
 #endif
 }
 

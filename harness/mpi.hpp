@@ -45,15 +45,16 @@ class Session {
   // Waits until every rank arrived. Polls a non-blocking barrier (sleeping 1 ms between polls, so waiting ranks
   // leave the cores to the working ones); after timeout_s > 0 seconds aborts the job, naming `what`.
   void barrier(const std::string& what, double timeout_s = 0) const;
-  // The largest / the sum of a value over all ranks (every rank gets it).
-  double max(double v) const;
-  double min(double v) const;
-  uint64_t sum(uint64_t v) const;
+  // The largest / smallest / the sum of a value over all ranks (every rank gets it). Polled like barrier(): a rank
+  // stopped between two collectives ends the job after timeout_s (> 0) instead of hanging the others.
+  double max(double v, const std::string& what = "a reduction", double timeout_s = 0) const;
+  double min(double v, const std::string& what = "a reduction", double timeout_s = 0) const;
+  uint64_t sum(uint64_t v, const std::string& what = "a reduction", double timeout_s = 0) const;
   // Every rank's bytes, on rank 0 in rank order (other ranks get an empty vector). Polls like barrier().
   std::vector<std::vector<uint8_t>> gather(const std::vector<uint8_t>& mine, const std::string& what,
                                            double timeout_s = 0) const;
-  // Rank 0's bytes on every rank.
-  void broadcast(std::vector<uint8_t>& bytes) const;
+  // Rank 0's bytes on every rank. Polled like barrier().
+  void broadcast(std::vector<uint8_t>& bytes, const std::string& what = "a broadcast", double timeout_s = 0) const;
 
   // Prints "xrdbench: rank R/N on HOST: message" on stderr and aborts the whole job (MPI_Abort): the way out for a
   // rank that cannot go on while the others wait for it in a collective. Without MPI: exits with `code`.

@@ -77,7 +77,7 @@ json from_bytes(const std::vector<uint8_t>& b) { return json::parse(b.begin(), b
 bool all_ok(const mpi::Session& w, const std::string& my_reason, std::vector<std::string>& reasons,
             const std::string& what, double timeout) {
   w.barrier(what, timeout);  // polled, with the time limit: a stuck rank ends the job here, not in the reduction
-  const bool ok = w.min(my_reason.empty() ? 1.0 : 0.0) > 0.5;
+  const bool ok = w.min(my_reason.empty() ? 1.0 : 0.0, what, timeout) > 0.5;
   if (ok) return true;
   json mine = {{"rank", w.rank()}, {"host", w.host()}, {"reason", my_reason}};
   auto all = w.gather(to_bytes(mine), what, timeout);
@@ -223,6 +223,7 @@ ResultRow Runner::run_row_mpi(const RowSpec& spec) {
   std::vector<std::string> notes;
   std::vector<json> last_ranks;  // rank 0: every rank's figures of the last timed run
   PatternSet got;
+  const auto patterns_path = opt_.out_dir / "patterns" / (row.id + ".h5");
   for (int r = 0; r < total_runs; ++r) {
     const bool timed = r >= opt_.warmup;
     double res = 0;
@@ -253,7 +254,7 @@ ResultRow Runner::run_row_mpi(const RowSpec& spec) {
       if (stop_ && stop_->load()) throw Interrupted();
       return fail(reasons);
     }
-    const double slowest = w.max(seconds);
+    const double slowest = w.max(seconds, "the end of " + run_name, timeout);
 
     // The patterns to rank 0, in frame order (ranks hold consecutive blocks), then written there.
     json me = {{"rank", w.rank()},
@@ -282,9 +283,8 @@ ResultRow Runner::run_row_mpi(const RowSpec& spec) {
       try {
         if (opt_.write) {
           const h5::NxLayout layout = row_pattern_layout(ds_, opt_.scan, row.id);  // scan, NXprocess
-          const auto path = opt_.out_dir / "patterns" / (row.id + ".h5");
-          std::filesystem::create_directories(path.parent_path());
-          out = std::make_unique<h5::NxWriter>(path, layout);
+          std::filesystem::create_directories(patterns_path.parent_path());
+          out = std::make_unique<h5::NxWriter>(patterns_path, layout);
         }
         unpack(blocks, n, bins, [&](size_t frame, const integ::Pattern& p) {
           got.store(frame, p);
@@ -341,6 +341,15 @@ ResultRow Runner::run_row_mpi(const RowSpec& spec) {
       validated = false;
       notes.push_back("no frame could be compared with the reference");
     }
+    // What reached the disk: the last run's file, read back (as a single process checks its own).
+    if (opt_.write && r == total_runs - 1) {
+      std::vector<uint8_t> failed_flags(n, 0);
+      for (size_t i = 0; i < n; ++i) failed_flags[i] = got.present(i) ? 0 : 1;
+      for (auto& problem : check_patterns_file(patterns_path, *reference_, failed_flags, ok)) {
+        validated = false;
+        notes.push_back(problem);
+      }
+    }
     if (!timed) continue;
     // With patterns written, the run ends when rank 0 closed the file; otherwise when the slowest rank finished.
     const double wall = opt_.write ? std::max(slowest, seconds + gw) : slowest;
@@ -378,7 +387,7 @@ ResultRow Runner::run_row_mpi(const RowSpec& spec) {
   // Every rank agrees on validity and validation (rank 0 decides; the exit status is the same on all ranks).
   std::vector<uint8_t> verdict;
   if (!w.is_root()) {
-    w.broadcast(verdict);
+    w.broadcast(verdict, "the verdict of " + row.id, timeout);
     row.valid = verdict.size() == 2 && verdict[0] == 1;
     row.validated = verdict.size() == 2 && verdict[1] == 1;
     row.fps = summarize_fps(my_fps);
@@ -445,7 +454,7 @@ ResultRow Runner::run_row_mpi(const RowSpec& spec) {
                                   " frames failed to read or decode");
   row.valid = row.invalid_reasons.empty();
   verdict = {static_cast<uint8_t>(row.valid ? 1 : 0), static_cast<uint8_t>(row.validated ? 1 : 0)};
-  w.broadcast(verdict);
+  w.broadcast(verdict, "the verdict of " + row.id, timeout);
   if (!opt_.quiet) {
     std::fprintf(stderr, "%-28s %9.1f fps (MAD %.1f) on %d ranks  %s\n", row.id.c_str(), row.fps.median, row.fps.mad,
                  w.size(), row.valid ? "valid" : ("INVALID: " + row.invalid_reasons.front()).c_str());

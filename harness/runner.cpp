@@ -165,11 +165,9 @@ struct Runner::Sink : strat::FrameSink {
   }
 };
 
-namespace {
-
 // The patterns file read back and compared with the reference: every frame the run reduced must be valid in the
 // file and equal to the reference, every failed frame invalid with NaN rows. Returns the problems (empty: good).
-std::vector<std::string> check_file(const std::filesystem::path& path, const PatternSet& ref,
+std::vector<std::string> check_patterns_file(const std::filesystem::path& path, const PatternSet& ref,
                                     const std::vector<uint8_t>& failed_frames, size_t ok) {
   std::vector<std::string> problems;
   h5::NxPatterns f;
@@ -223,8 +221,6 @@ std::vector<std::string> check_file(const std::filesystem::path& path, const Pat
                        " frames the reference reduced");
   return problems;
 }
-
-}  // namespace
 
 Runner::Runner(const Dataset& ds, RunnerOptions opt, ocl::DeviceContext* device, const std::atomic<bool>* stop,
                Progress* progress)
@@ -462,7 +458,7 @@ ResultRow Runner::run_row(const RowSpec& spec) {
     }
     // What reached the disk, not only what stayed in memory: the last run's file, read back.
     if (output && last) {
-      for (auto& problem : check_file(output->path(), ref, sink.failed_frames, sink.ok)) {
+      for (auto& problem : check_patterns_file(output->path(), ref, sink.failed_frames, sink.ok)) {
         validated = false;
         notes.push_back(problem);
       }

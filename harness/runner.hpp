@@ -74,6 +74,10 @@ h5::ScanLayout scan_layout_of(const Dataset& ds, const h5::ScanLayout& given);
 // The layout of a row's patterns file (OUT/patterns/ROW.h5): the frames (named by the dataset's source), the radial
 // axis, scan_layout_of(ds, given) and the NXprocess of the reduction (PONI text, mask MD5, options, row id).
 h5::NxLayout row_pattern_layout(const Dataset& ds, const h5::ScanLayout& given, const std::string& row_id);
+// A row's patterns file read back and compared with the reference: every frame reduced (ok of them) valid and equal
+// to the reference, every failed frame (failed_frames[i] = 1) invalid with NaN rows. Returns the problems (empty: good).
+std::vector<std::string> check_patterns_file(const std::filesystem::path& path, const PatternSet& ref,
+                                             const std::vector<uint8_t>& failed_frames, size_t ok);
 
 // Thrown by run_row when the stop flag was raised during the row: the row is discarded, earlier rows stand.
 struct Interrupted : std::runtime_error {

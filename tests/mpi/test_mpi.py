@@ -39,10 +39,18 @@ def mpirun(n, args, timeout=300):
 
 
 def intensity(path):
+    """(frames x bins intensities, source file names) in frame order. A file laid out as a sinogram (rotations x
+    translations x bins, from the dataset's scan) is flattened and cut to the dataset's frames."""
     with h5py.File(path, "r") as f:
         d = f["entry/integrate"]
-        return d["intensity"][()].astype(np.float64), [s.decode() if isinstance(s, bytes) else s
-                                                        for s in d["source_files"][()]]
+        a = d["intensity"][()].astype(np.float64)
+        names = [s.decode() if isinstance(s, bytes) else s for s in np.asarray(d["source_files"][()]).ravel()]
+        return a.reshape(-1, a.shape[-1])[:FRAMES], names[:FRAMES]
+
+
+def valid_flags(path):
+    with h5py.File(path, "r") as f:
+        return [int(v) for v in np.asarray(f["entry/integrate/valid"][()]).ravel()[:FRAMES]]
 
 
 def rel_diff(a, b):
@@ -147,7 +155,8 @@ class Mpi(unittest.TestCase):
         # One HDF5 file, frames in order, equal to the single-process reference.
         got, files = intensity(os.path.join(out, "patterns", row["id"] + ".h5"))
         self.assertEqual(got.shape, (FRAMES, BINS))
-        self.assertEqual(files, self.ref_files)
+        self.assertEqual([os.path.basename(x) for x in files], [os.path.basename(x) for x in self.ref_files])
+        self.assertEqual(valid_flags(os.path.join(out, "patterns", row["id"] + ".h5")), [1] * FRAMES)
         self.assertLessEqual(rel_diff(got, self.ref), 1e-5)
         return got
 
@@ -190,11 +199,12 @@ class Mpi(unittest.TestCase):
         self.assertIn("rank 1", row["errors"][0]["reason"])
         self.assertEqual([r["failed_frames"] for r in row["mpi"]["per_rank"]], [0, 1, 0])
         self.assertTrue(row["mpi"]["per_rank"][1]["errors"][0]["file"].endswith("frame_00003.cbf"))
-        # The other frames' patterns are kept, in place; the failed frame's row stays empty.
+        # The other frames' patterns are kept, in place; the failed frame's row is NaN and marked invalid.
         got, _ = intensity(os.path.join(out, "patterns", row["id"] + ".h5"))
         keep = [i for i in range(FRAMES) if i != 3]
         self.assertLessEqual(rel_diff(got[keep], self.ref[keep]), 1e-5)
-        self.assertFalse(np.any(got[3]))
+        self.assertTrue(np.all(np.isnan(got[3])))
+        self.assertEqual(valid_flags(os.path.join(out, "patterns", row["id"] + ".h5")), [1, 1, 1, 0, 1, 1, 1])
 
     def start_long_job(self, tag, extra=()):
         out = os.path.join(self.tmp, tag)
