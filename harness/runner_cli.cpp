@@ -66,7 +66,8 @@ void add_row_options(po::options_description& visible, RowArgs& r) {
   visible.add_options()
       ("strategy", po::value(&r.strategy)->default_value("sequential"), "strategy (`xrdbench strategies` lists them)")
       ("readers", po::value(&r.readers)->default_value(0),
-       "reader threads (pool, opencl-batched; 0 = default 2; at most 4096)")
+       "reader threads (pool, opencl-batched; 0 = the default: pool 2, opencl-batched every core but two; at most "
+       "4096)")
       ("integrator", po::value(&r.integrator)->default_value("cpu"),
        "where host-decoded frames are integrated: cpu|gpu")
       ("cache", po::value(&r.cache)->default_value("hot"),
@@ -77,14 +78,16 @@ void add_row_options(po::options_description& visible, RowArgs& r) {
 
 RowSpec make_row_spec(const RowArgs& r, const BenchArgs& a) {
   if (r.readers < 0 || r.readers > 4096)
-    throw Error("", "--readers", "must be 0 (the default, 2) to 4096, not " + std::to_string(r.readers));
+    throw Error("", "--readers", "must be 0 (the strategy's default) to 4096, not " + std::to_string(r.readers));
   if (r.batch < 0) throw Error("", "--batch", "must be 0 (the default) or more, not " + std::to_string(r.batch));
   RowSpec spec;
   const auto& info = strat::find_strategy(r.strategy);
   spec.strategy = info.name;
   spec.cache = parse_cache_mode(r.cache);
   spec.opt.integrator = strat::parse_integrator(r.integrator);
-  spec.opt.readers = info.uses_readers && r.readers < 1 ? 2 : r.readers;
+  // opencl-batched's readers fill pinned memory, its end-to-end limit: by default every core but two; pool: 2.
+  const int default_readers = info.name == "opencl-batched" ? strat::default_readers() : 2;
+  spec.opt.readers = info.uses_readers && r.readers < 1 ? default_readers : r.readers;
   spec.opt.batch = r.batch;
   spec.opt.threads = a.threads;
   spec.opt.verify_md5 = a.verify_md5;

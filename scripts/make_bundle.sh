@@ -28,7 +28,7 @@ done
 
 # Open MPI's runtime for `mpirun -n R bundle/bin/xrdbench ...` (scripts/device_mpi.sh) on machines without
 # openmpi-bin: mpirun (orterun), orted, Open MPI's and PMIx's plugins and help files, laid out as Debian's /usr prefix
-# under bundle/ompi so that OPAL_PREFIX relocates it (env.sh sets it only when the machine has no mpirun); the
+# under bundle/ompi so that OPAL_PREFIX relocates it (env.sh always puts it first on PATH); the
 # libraries they load go to bundle/lib with the others.
 OMPI_LIB=lib/x86_64-linux-gnu/openmpi/lib  # Debian's libdir, relative to its prefix /usr
 PMIX=lib/x86_64-linux-gnu/pmix2
@@ -65,9 +65,10 @@ cat > bundle/env.sh <<'EOF'
 _xrd_bundle=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 export LD_LIBRARY_PATH="$_xrd_bundle/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export XRD_SHARED_DIR="$_xrd_bundle/shared"
-# Open MPI: the machine's own when it has one, else the bundle's (relocated with OPAL_PREFIX, its plugins and PMIx's
+# Open MPI: the bundle's, always (xrdbench is linked against its libmpi; a machine's own mpirun of another build
+# fails on PMIx symbols), relocated with OPAL_PREFIX, its plugins and PMIx's
 # found through their component paths).
-if ! command -v mpirun >/dev/null 2>&1 && [ -x "$_xrd_bundle/ompi/bin/mpirun" ]; then
+if [ -x "$_xrd_bundle/ompi/bin/mpirun" ]; then
   export PATH="$_xrd_bundle/ompi/bin:$PATH"
   export OPAL_PREFIX="$_xrd_bundle/ompi"
   export OMPI_MCA_mca_base_component_path="$_xrd_bundle/ompi/lib/x86_64-linux-gnu/openmpi/lib/openmpi3"
