@@ -23,7 +23,7 @@ if [ "${XRD_SKIP_ASAN:-0}" != 1 ]; then
 fi
 
 if [ "${XRD_SKIP_FUZZ:-0}" != 1 ] && [ -f tests/fuzz/CMakeLists.txt ]; then
-  echo "== fuzz (libFuzzer, ASan+UBSan): corpus + ${XRD_FUZZ_SECONDS:-60}s of new inputs"
-  bash scripts/fuzz.sh "${XRD_FUZZ_SECONDS:-60}"
+  echo "== fuzz (libFuzzer, ASan+UBSan): every target, its corpus + ${XRD_FUZZ_SECONDS:-20}s of new inputs each"
+  bash scripts/fuzz.sh "${XRD_FUZZ_SECONDS:-20}"
 fi
 echo "== all tests passed"
