@@ -18,7 +18,7 @@ PKGS=(
   libboost-program-options-dev catch2 nlohmann-json3-dev libssl-dev
   ocl-icd-opencl-dev opencl-headers opencl-clhpp-headers pocl-opencl-icd clinfo
   clang libclang-rt-14-dev
-  python3-matplotlib python3-numpy python3-fabio python3-h5py python3-jsonschema libtiff-dev bitshuffle
+  python3-matplotlib python3-numpy python3-fabio python3-h5py python3-jsonschema python3-venv libtiff-dev bitshuffle
   libopenmpi-dev openmpi-bin
 )
 PEER_PKGS=(python3-pyfai)
