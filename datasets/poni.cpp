@@ -167,6 +167,8 @@ integ::Geometry parse(std::string_view text, const std::string& path) {
   if (has("rot3")) g.rot3 = number(kv, "rot3", path);
   if (has("wavelength")) g.wavelength = number(kv, "wavelength", path);
   if (!(g.dist > 0)) throw Error(path, where(kv["distance"]), "Distance must be positive");
+  if (has("wavelength") && !(g.wavelength > 0))
+    throw Error(path, where(kv["wavelength"]), "Wavelength must be positive (metres), or the line left out");
 
   if (version >= 2 && !has("detector"))
     throw Error(path, "", "a version 2 PONI file needs a Detector line (pyFAI's detector name, or Detector)");

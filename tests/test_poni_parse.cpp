@@ -106,6 +106,10 @@ TEST_CASE("PONI: bad input is an error naming the file, the line and what was ex
              Catch::Contains("line 3") && Catch::Contains("expected a number, got 'abc'"));
   CHECK_THAT(message(ok + "Distance: 0.1 m\nPoni1: 0.1\nPoni2: 0\n"), Catch::Contains("expected a number"));
   CHECK_THAT(message(ok + "Distance: -1\nPoni1: 0.1\nPoni2: 0\n"), Catch::Contains("positive"));
+  // Found by fuzz_poni: a negative wavelength was accepted (and then dropped by format()).
+  CHECK_THAT(message(ok + "Distance: 0.1\nPoni1: 0.1\nPoni2: 0\nWavelength: -10\n"),
+             Catch::Contains("line 6") && Catch::Contains("Wavelength must be positive"));
+  CHECK_THAT(message(ok + "Distance: 0.1\nPoni1: 0.1\nPoni2: 0\nWavelength: 0\n"), Catch::Contains("Wavelength"));
   CHECK_THAT(message("Distance: 0.1\nPoni1: 0.1\nPoni2: 0\n"), Catch::Contains("no pixel size"));
   CHECK_THAT(message("poni_version: 3\nDistance: 0.1\nPoni1: 0.1\nPoni2: 0\n"),
              Catch::Contains("not supported"));

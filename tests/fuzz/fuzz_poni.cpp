@@ -37,8 +37,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } catch (const Error&) {
     bug();
   }
-  // format() leaves a wavelength <= 0 out (pyFAI: unknown), and parse() accepts "Wavelength: -10" today (found by
-  // this target, reported): such a wavelength comes back as 0 (absent), which is all that is checked for it here.
+  // parse() refuses a wavelength <= 0 (found by this target: "Wavelength: -10" was accepted); a parsed geometry
+  // without one (0) comes back without one.
   const bool wavelength_ok = g.wavelength > 0 ? same(g.wavelength, h.wavelength) : h.wavelength == 0;
   if (!same(g.dist, h.dist) || !same(g.poni1, h.poni1) || !same(g.poni2, h.poni2) || !same(g.rot1, h.rot1) ||
       !same(g.rot2, h.rot2) || !same(g.rot3, h.rot3) || !wavelength_ok || !same(g.pixel1, h.pixel1) ||
