@@ -19,6 +19,7 @@
 #include "kernels/byte_offset.hpp"
 #include "kernels/ocl_bslz4.hpp"
 #include "kernels/ocl_device.hpp"
+#include "harness/bench_fixtures.hpp"
 
 namespace {
 
@@ -65,13 +66,7 @@ struct Pilatus {
 const Pilatus& pilatus() {
   static const Pilatus p = [] {
     Pilatus r;
-    const char* env = std::getenv("XRD_SHARED_DIR");
-#ifdef XRD_SHARED_DIR
-    const std::filesystem::path shared = env && *env ? env : XRD_SHARED_DIR;
-#else
-    const std::filesystem::path shared = env && *env ? env : "../shared";
-#endif
-    const auto path = shared / "fixtures/real/pilatus3x2m_lab6_300_00_0001p.cbf";
+    const auto path = xrd::bench::real_lab6_frame();
     cbf::read_file(path, r.cbf_file);
     const auto v = cbf::parse(r.cbf_file, path.string());
     r.byte_offset = v.payload;

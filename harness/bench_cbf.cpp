@@ -6,16 +6,13 @@
 #include <filesystem>
 
 #include "datasets/cbf.hpp"
+#include "harness/bench_fixtures.hpp"
 
 namespace {
 
 using namespace xrd;
 
-std::filesystem::path frame_path() {
-  const char* env = std::getenv("XRD_SHARED_DIR");
-  const std::filesystem::path shared = env && *env ? env : XRD_SHARED_DIR;
-  return shared / "fixtures" / "real" / "pilatus3x2m_lab6_300_00_0001p.cbf";
-}
+std::filesystem::path frame_path() { return xrd::bench::real_lab6_frame(); }
 
 const std::vector<uint8_t>& frame_bytes() {
   static const std::vector<uint8_t> b = [] {

@@ -15,6 +15,7 @@
 
 #include "kernels/byte_offset.hpp"
 #include "kernels/md5.hpp"
+#include "harness/bench_fixtures.hpp"
 
 namespace {
 
@@ -35,13 +36,7 @@ size_t header_number(const std::string& header, const std::string& key) {
 
 const Frame& frame() {
   static const Frame f = [] {
-    const char* env = std::getenv("XRD_SHARED_DIR");
-#ifdef XRD_SHARED_DIR
-    const std::filesystem::path shared = env && *env ? env : XRD_SHARED_DIR;
-#else
-    const std::filesystem::path shared = env && *env ? env : "../shared";
-#endif
-    const auto path = shared / "fixtures/real/pilatus3x2m_lab6_300_00_0001p.cbf";
+    const auto path = xrd::bench::real_lab6_frame();
     std::ifstream in(path, std::ios::binary);
     if (!in) throw std::runtime_error("cannot open " + path.string() + " (set XRD_SHARED_DIR)");
     const std::vector<uint8_t> file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

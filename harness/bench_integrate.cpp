@@ -20,6 +20,7 @@
 #include "kernels/integrate.hpp"
 #include "kernels/integrate_csc.hpp"
 #include "kernels/integrate_fast.hpp"
+#include "harness/bench_fixtures.hpp"
 
 namespace {
 
@@ -36,11 +37,9 @@ const Frame& frame() {
   static const Frame f = [] {
     Frame x;
     try {
-      const char* env = std::getenv("XRD_SHARED_DIR");  // as the tests: the environment wins
-      const std::filesystem::path dir =
-          std::filesystem::path(env && *env ? env : XRD_SHARED_DIR) / "fixtures";
+      const std::filesystem::path dir = xrd::bench::fixtures_dir();
       std::vector<uint8_t> bytes;
-      const auto path = dir / "real" / "pilatus3x2m_lab6_300_00_0001p.cbf";
+      const auto path = xrd::bench::real_lab6_frame();
       cbf::read_file(path, bytes);
       const auto v = cbf::parse(bytes, path.string());
       x.image.width = v.binary.width;
