@@ -66,35 +66,39 @@ TEST_CASE("active: status line, notes above it, cleared at the end", "[harness][
 TEST_CASE("fraction done and ETA cover the whole table", "[harness][progress]") {
   FILE* f = std::tmpfile();
   REQUIRE(f);
-  Progress p(4, f, true);
-  CHECK(p.fraction_done() == 0.0);
-  CHECK_THAT(p.line(), Catch::Contains("ETA --:--"));  // nothing done yet: no estimate
-  // Row 2 of 4 (0-based: 2 done), pass 3 of 6 (warm-up + 5 runs), half of its frames.
-  p.start_row(2, "fused-cpu-MEM, run 2/5", 100, 2, 6);
-  p.add_frames(50);
-  CHECK(p.fraction_done() == Approx((2 + 2.5 / 6) / 4));
-  p.start_row(3, "last", 10, 5, 6);
-  p.add_frames(10);
-  CHECK(p.fraction_done() == Approx(1.0));
-  p.add_frames(1000);  // never beyond 1 (frames over the announced total)
-  CHECK(p.fraction_done() == Approx(1.0));
-  CHECK(Progress::format_duration(0) == "0:00");
-  CHECK(Progress::format_duration(65.4) == "1:05");
-  CHECK(Progress::format_duration(7387) == "2:03:07");
-  CHECK(Progress::format_duration(-1) == "?");
+  {  // Progress clears its line on destruction: it must go before the stream is closed
+    Progress p(4, f, true);
+    CHECK(p.fraction_done() == 0.0);
+    CHECK_THAT(p.line(), Catch::Contains("ETA --:--"));  // nothing done yet: no estimate
+    // Row 2 of 4 (0-based: 2 done), pass 3 of 6 (warm-up + 5 runs), half of its frames.
+    p.start_row(2, "fused-cpu-MEM, run 2/5", 100, 2, 6);
+    p.add_frames(50);
+    CHECK(p.fraction_done() == Approx((2 + 2.5 / 6) / 4));
+    p.start_row(3, "last", 10, 5, 6);
+    p.add_frames(10);
+    CHECK(p.fraction_done() == Approx(1.0));
+    p.add_frames(1000);  // never beyond 1 (frames over the announced total)
+    CHECK(p.fraction_done() == Approx(1.0));
+    CHECK(Progress::format_duration(0) == "0:00");
+    CHECK(Progress::format_duration(65.4) == "1:05");
+    CHECK(Progress::format_duration(7387) == "2:03:07");
+    CHECK(Progress::format_duration(-1) == "?");
+  }
   std::fclose(f);
 }
 
 TEST_CASE("ETA appears once there is progress to scale", "[harness][progress]") {
   FILE* f = std::tmpfile();
   REQUIRE(f);
-  Progress p(2, f, true);
-  p.start_row(1, "row b", 10, 0, 1);  // one of two rows done: half the table
-  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
-  const std::string line = p.line();
-  // >= 1.1 s for half the table: an estimate (about as long again), no longer "--:--"
-  CHECK_THAT(line, Catch::Contains("[1/2 rows] elapsed 0:") && Catch::Contains(" ETA 0:") &&
-                       !Catch::Contains("--:--"));
+  {  // Progress clears its line on destruction: it must go before the stream is closed
+    Progress p(2, f, true);
+    p.start_row(1, "row b", 10, 0, 1);  // one of two rows done: half the table
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+    const std::string line = p.line();
+    // >= 1.1 s for half the table: an estimate (about as long again), no longer "--:--"
+    CHECK_THAT(line, Catch::Contains("[1/2 rows] elapsed 0:") && Catch::Contains(" ETA 0:") &&
+                         !Catch::Contains("--:--"));
+  }
   std::fclose(f);
 }
 
