@@ -129,12 +129,7 @@ void Runner::reference_mpi() {
   sink.reset(blk.count, bins, blk.first);
   sink.progress = progress_;
   if (progress_) progress_->start_row(rows_done_, "reference (scalar decoder, plain CSR), rank 0's block", blk.count);
-  strat::RunContext ctx;
-  ctx.source = &source;
-  ctx.setup = &ds_.setup;
-  ctx.opt.reference = true;
-  ctx.sink = &sink;
-  ctx.stop = stop_;
+  strat::RunContext ctx = reference_context(source, sink);
   auto strategy = strat::find_strategy("sequential").make();
   strategy->prepare(ctx);
   strategy->run(ctx);
@@ -197,15 +192,7 @@ ResultRow Runner::run_row_mpi(const RowSpec& spec) {
   StageProfiler prof;
   BlockSink sink;
   sink.progress = progress_;
-  strat::RunContext ctx;
-  ctx.source = source.get();
-  ctx.setup = &ds_.setup;
-  ctx.device = on_device ? device_ : nullptr;
-  if (on_device) ctx.extra_devices = opt_.extra_devices;
-  ctx.opt = spec.opt;
-  ctx.sink = &sink;
-  ctx.profiler = &prof;
-  ctx.stop = stop_;
+  strat::RunContext ctx = row_context(spec, *source, sink, prof);
   auto strategy = info.make();
   mine.clear();
   try {

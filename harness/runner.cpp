@@ -246,12 +246,7 @@ const PatternSet& Runner::reference() {
   sink.patterns = &ref;
   sink.progress = progress_;
   if (progress_) progress_->start_row(rows_done_, "reference (scalar decoder, plain CSR)", ds_.frames());
-  strat::RunContext ctx;
-  ctx.source = ds_.source.get();
-  ctx.setup = &ds_.setup;
-  ctx.opt.reference = true;
-  ctx.sink = &sink;
-  ctx.stop = stop_;
+  strat::RunContext ctx = reference_context(*ds_.source, sink);
   strategy->prepare(ctx);
   strategy->run(ctx);
   if (stop_ && stop_->load()) throw Interrupted();
@@ -263,6 +258,31 @@ const PatternSet& Runner::reference() {
                                           ")");
   reference_ = std::move(ref);
   return *reference_;
+}
+
+strat::RunContext Runner::row_context(const RowSpec& spec, const frames::FrameSource& source, strat::FrameSink& sink,
+                                      StageProfiler& prof) const {
+  const bool on_device = row_uses_device(spec);
+  strat::RunContext ctx;
+  ctx.source = &source;
+  ctx.setup = &ds_.setup;
+  ctx.device = on_device ? device_ : nullptr;
+  if (on_device) ctx.extra_devices = opt_.extra_devices;
+  ctx.opt = spec.opt;
+  ctx.sink = &sink;
+  ctx.profiler = &prof;
+  ctx.stop = stop_;
+  return ctx;
+}
+
+strat::RunContext Runner::reference_context(const frames::FrameSource& source, strat::FrameSink& sink) const {
+  strat::RunContext ctx;
+  ctx.source = &source;
+  ctx.setup = &ds_.setup;
+  ctx.opt.reference = true;
+  ctx.sink = &sink;
+  ctx.stop = stop_;
+  return ctx;
 }
 
 // Hot: read every file once; cold: evict every file. Returns the resident fraction measured right after, over the
@@ -366,15 +386,7 @@ ResultRow Runner::run_row(const RowSpec& spec) {
     sink.output = output.get();
   }
 
-  strat::RunContext ctx;
-  ctx.source = ds_.source.get();
-  ctx.setup = &ds_.setup;
-  ctx.device = on_device ? device_ : nullptr;
-  if (on_device) ctx.extra_devices = opt_.extra_devices;
-  ctx.opt = spec.opt;
-  ctx.sink = &sink;
-  ctx.profiler = &prof;
-  ctx.stop = stop_;
+  strat::RunContext ctx = row_context(spec, *ds_.source, sink, prof);
   auto strategy = info.make();
   try {
     strategy->prepare(ctx);

@@ -112,6 +112,12 @@ class Runner {
   struct Sink;
   ResultRow run_row_mpi(const RowSpec& spec);  // run_row on the ranks of opt_.mpi (harness/mpi_row.cpp)
   void reference_mpi();                        // reference() computed by the ranks, kept by rank 0 (mpi_row.cpp)
+  // The context a row's strategy runs in (runner.cpp): frames from `source`, the dataset's setup, the row's options,
+  // this runner's device(s) when the row uses one, the stop flag; and the reference run's (sequential, scalar
+  // decoder, plain CSR integrator).
+  strat::RunContext row_context(const RowSpec& spec, const frames::FrameSource& source, strat::FrameSink& sink,
+                                StageProfiler& prof) const;
+  strat::RunContext reference_context(const frames::FrameSource& source, strat::FrameSink& sink) const;
   double prepare_cache(CacheMode mode);
   void keep_trace(const std::string& row_id, const StageProfiler& prof);
 
