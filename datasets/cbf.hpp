@@ -35,7 +35,7 @@ struct BinaryInfo {
   std::string transfer_encoding;      // "BINARY"
   size_t binary_size = 0;             // X-Binary-Size: compressed bytes
   int binary_id = 1;
-  bo::ElementType element_type = bo::ElementType::i32;
+  byte_offset::ElementType element_type = byte_offset::ElementType::i32;
   std::string element_type_text;      // as written, e.g. "signed 32-bit integer"
   std::string byte_order;             // "LITTLE_ENDIAN"
   std::optional<std::string> content_md5;  // base64, as written

@@ -179,15 +179,15 @@ struct MimeParser {
   }
 };
 
-bo::ElementType element_type_of(const std::string& path, std::string_view t) {
+byte_offset::ElementType element_type_of(const std::string& path, std::string_view t) {
   struct Known {
     const char* text;
-    bo::ElementType type;
+    byte_offset::ElementType type;
   };
   static constexpr Known known[] = {
-      {"signed 32-bit integer", bo::ElementType::i32}, {"unsigned 32-bit integer", bo::ElementType::u32},
-      {"signed 16-bit integer", bo::ElementType::i16}, {"unsigned 16-bit integer", bo::ElementType::u16},
-      {"signed 8-bit integer", bo::ElementType::i8},   {"unsigned 8-bit integer", bo::ElementType::u8},
+      {"signed 32-bit integer", byte_offset::ElementType::i32}, {"unsigned 32-bit integer", byte_offset::ElementType::u32},
+      {"signed 16-bit integer", byte_offset::ElementType::i16}, {"unsigned 16-bit integer", byte_offset::ElementType::u16},
+      {"signed 8-bit integer", byte_offset::ElementType::i8},   {"unsigned 8-bit integer", byte_offset::ElementType::u8},
   };
   for (auto& k : known)
     if (iequals(t, k.text)) return k.type;

@@ -37,8 +37,8 @@ void decode_impl(const CbfView& v, std::span<T> out, bool reference) {
     throw Error(v.path, "", "decode: output buffer holds " + std::to_string(out.size()) + " pixels, expected " +
                                 std::to_string(v.binary.width) + " x " + std::to_string(v.binary.height) + " = " +
                                 std::to_string(expected));
-  const bo::DecodeResult r = reference ? bo::decode_scalar(v.payload, out, v.binary.element_type)
-                                       : bo::decode(v.payload, out, v.binary.element_type);
+  const byte_offset::DecodeResult r = reference ? byte_offset::decode_scalar(v.payload, out, v.binary.element_type)
+                                       : byte_offset::decode(v.payload, out, v.binary.element_type);
   if (r.ok()) return;
   // The codec speaks in stream offsets; a person with a hex editor wants the offset in the file.
   const size_t file_offset = v.binary.payload_offset + r.error_offset;

@@ -59,7 +59,7 @@ void write_to(std::vector<uint8_t>& out, std::span<const int32_t> pixels, size_t
   if (pixels.size() != width * height)
     throw Error("", "", "cannot write: " + std::to_string(pixels.size()) + " pixels given, expected " +
                             std::to_string(width) + " x " + std::to_string(height));
-  bo::encode(pixels, scratch);
+  byte_offset::encode(pixels, scratch);
 
   out.clear();
   std::string h;

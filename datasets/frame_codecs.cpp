@@ -15,7 +15,7 @@ namespace xrd::frames {
 namespace {
 
 // The stream error of a byte-offset payload, located in the file: a person with a hex editor wants the file offset.
-[[noreturn]] void throw_byte_offset_error(const EncodedFrame& f, const bo::DecodeResult& r) {
+[[noreturn]] void throw_byte_offset_error(const EncodedFrame& f, const byte_offset::DecodeResult& r) {
   throw Error(f.origin, Error::at_byte(f.payload_offset + r.error_offset),
               "bad byte-offset payload (" + std::to_string(f.payload.size()) + " bytes from file byte " +
                   std::to_string(f.payload_offset) + ", " + std::to_string(f.pixels()) +
@@ -24,8 +24,8 @@ namespace {
 
 template <class T>
 void decode_byte_offset(const EncodedFrame& f, std::span<T> out, bool reference) {
-  const bo::DecodeResult r =
-      reference ? bo::decode_scalar(f.payload, out, f.element) : bo::decode(f.payload, out, f.element);
+  const byte_offset::DecodeResult r =
+      reference ? byte_offset::decode_scalar(f.payload, out, f.element) : byte_offset::decode(f.payload, out, f.element);
   if (!r.ok()) throw_byte_offset_error(f, r);
 }
 
@@ -44,7 +44,7 @@ void decode_bslz4(const EncodedFrame& f, std::span<T> out, bool reference) {
     throw Error(f.origin, Error::at_byte(f.payload_offset + e.offset()),
                 "bad bitshuffle-LZ4 chunk (" + std::to_string(f.payload.size()) + " bytes from file byte " +
                     std::to_string(f.payload_offset) + ", " + std::to_string(f.pixels()) + " " +
-                    bo::to_string(f.element) + " elements expected; chunk byte " + std::to_string(e.offset()) +
+                    byte_offset::to_string(f.element) + " elements expected; chunk byte " + std::to_string(e.offset()) +
                     "): " + e.what());
   }
 }
@@ -59,7 +59,7 @@ struct CodecEntry {
 
 const std::array kCodecs{
     CodecEntry{Codec::byte_offset, "byte-offset", decode_byte_offset<int32_t>, decode_byte_offset<float>,
-               [](bool reference) { return reference ? "scalar" : bo::fast_decoder_name(); }},
+               [](bool reference) { return reference ? "scalar" : byte_offset::fast_decoder_name(); }},
     CodecEntry{Codec::bitshuffle_lz4, "bitshuffle-lz4", decode_bslz4<int32_t>, decode_bslz4<float>,
                [](bool reference) { return reference ? "scalar" : bslz4::fast_kernel().name; }},
 };
@@ -109,7 +109,7 @@ void verify_md5(const EncodedFrame& f) {
 bool BlockDecoder::start(const EncodedFrame& frame) {
   // Byte-offset int32 streams resume exactly: the deltas go on from the last value of the previous block. Narrower
   // element types wrap at their own width, so they are decoded whole.
-  if (frame.codec != Codec::byte_offset || frame.element != bo::ElementType::i32) return false;
+  if (frame.codec != Codec::byte_offset || frame.element != byte_offset::ElementType::i32) return false;
   frame_ = &frame;
   pos_ = done_ = 0;
   carry_ = 0;
@@ -119,12 +119,12 @@ bool BlockDecoder::start(const EncodedFrame& frame) {
 void BlockDecoder::next(std::span<int32_t> out) {
   const EncodedFrame& f = *frame_;
   const bool more = done_ + out.size() < f.pixels();
-  const bo::DecodeResult r = bo::decode(f.payload.subspan(pos_), out);
-  if (!r.ok() && !(more && r.status == bo::DecodeStatus::trailing_bytes)) {
+  const byte_offset::DecodeResult r = byte_offset::decode(f.payload.subspan(pos_), out);
+  if (!r.ok() && !(more && r.status == byte_offset::DecodeStatus::trailing_bytes)) {
     // Name the byte in the file: decode the frame whole with the reference for the error it gives.
     std::vector<int32_t> whole(f.pixels());
     decode(f, std::span<int32_t>(whole), true);
-    bo::DecodeResult at = r;  // the whole stream decoded: the block's error stands, located in the whole payload
+    byte_offset::DecodeResult at = r;  // the whole stream decoded: the block's error stands, located in the whole payload
     at.error_offset += pos_;
     throw_byte_offset_error(f, at);
   }

@@ -27,7 +27,7 @@ struct EncodedFrame {
   size_t index = 0;                     // frame index in the source
   std::string origin;                   // names the frame in messages: a CBF path, "data.h5::/entry/data/data[17]"
   Codec codec = Codec::byte_offset;
-  bo::ElementType element = bo::ElementType::i32;  // stored pixel type (values wrap to it, then extend to int32)
+  byte_offset::ElementType element = byte_offset::ElementType::i32;  // stored pixel type (values wrap to it, then extend to int32)
   size_t width = 0, height = 0;
   size_t payload_offset = 0;            // byte offset of the payload in its file (turns stream offsets into file ones)
   std::optional<std::string> content_md5;  // base64 MD5 of the payload the container declares, when it has one

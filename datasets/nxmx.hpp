@@ -28,8 +28,8 @@ constexpr unsigned kBitshuffleLz4 = 2;         // cd_values[4]: LZ4 after the bi
 
 // Unsigned detector images flag overflowing / invalid pixels with 2^N - 1 (65535 for uint16; 2^32 - 1 already reads
 // as -1 in int32): those become -1, so integration skips them as it skips Pilatus' negative pixels.
-void mask_overflow(std::span<int32_t> values, bo::ElementType t);
-void mask_overflow(std::span<float> values, bo::ElementType t);
+void mask_overflow(std::span<int32_t> values, byte_offset::ElementType t);
+void mask_overflow(std::span<float> values, byte_offset::ElementType t);
 
 // True when the file starts with the HDF5 signature.
 bool is_hdf5(const std::filesystem::path& p);
@@ -57,7 +57,7 @@ class Hdf5FrameSource : public FrameSource {
 
   size_t width() const;
   size_t height() const;
-  bo::ElementType element() const;
+  byte_offset::ElementType element() const;
   // The NXmx pixel_mask of the first file as 0 / 1 per pixel (nonzero = masked); empty when the file has none.
   std::vector<uint8_t> pixel_mask() const;
   // The reference path: frame i through HDF5's filter pipeline (the bitshuffle plugin decodes it), values extended to
@@ -76,7 +76,7 @@ namespace xrd::nxmx {
 struct WriteOptions {
   size_t width = 0, height = 0;
   size_t frames = 0;
-  bo::ElementType element = bo::ElementType::u32;  // u16, u32 or i32
+  byte_offset::ElementType element = byte_offset::ElementType::u32;  // u16, u32 or i32
   size_t frames_per_file = 1000;  // 0: a single file, the frames in the master's /entry/data/data
   std::vector<uint8_t> pixel_mask;  // width x height, nonzero = masked; empty: no pixel_mask written
   std::string description = "xrdbench synthetic detector";

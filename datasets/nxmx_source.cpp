@@ -14,18 +14,18 @@
 namespace xrd::nxmx {
 
 template <class T>
-static void mask_overflow_t(std::span<T> v, bo::ElementType t) {
+static void mask_overflow_t(std::span<T> v, byte_offset::ElementType t) {
   T over;
-  if (t == bo::ElementType::u16)
+  if (t == byte_offset::ElementType::u16)
     over = static_cast<T>(65535);
-  else if (t == bo::ElementType::u8)
+  else if (t == byte_offset::ElementType::u8)
     over = static_cast<T>(255);
   else
     return;  // u32: 2^32 - 1 is already -1 in int32; signed types flag with negative values themselves
   for (auto& x : v) x = x == over ? static_cast<T>(-1) : x;
 }
-void mask_overflow(std::span<int32_t> v, bo::ElementType t) { mask_overflow_t(v, t); }
-void mask_overflow(std::span<float> v, bo::ElementType t) { mask_overflow_t(v, t); }
+void mask_overflow(std::span<int32_t> v, byte_offset::ElementType t) { mask_overflow_t(v, t); }
+void mask_overflow(std::span<float> v, byte_offset::ElementType t) { mask_overflow_t(v, t); }
 
 bool is_hdf5(const std::filesystem::path& p) {
   std::ifstream f(p, std::ios::binary);
@@ -50,7 +50,7 @@ struct Part {
   size_t frames = 0, first = 0;
 };
 
-bo::ElementType element_of(hid_t type, const std::string& file, const std::string& name) {
+byte_offset::ElementType element_of(hid_t type, const std::string& file, const std::string& name) {
   if (H5Tget_class(type) != H5T_INTEGER)
     throw Error(file, "dataset " + name, "pixels are not integers (expected uint16, uint32 or int32)");
   const size_t size = H5Tget_size(type);
@@ -58,9 +58,9 @@ bo::ElementType element_of(hid_t type, const std::string& file, const std::strin
   if (H5Tget_order(type) != H5T_ORDER_LE)
     throw Error(file, "dataset " + name, "big-endian pixels are not supported (expected little-endian)");
   switch (size) {
-    case 1: return sign ? bo::ElementType::i8 : bo::ElementType::u8;
-    case 2: return sign ? bo::ElementType::i16 : bo::ElementType::u16;
-    case 4: return sign ? bo::ElementType::i32 : bo::ElementType::u32;
+    case 1: return sign ? byte_offset::ElementType::i8 : byte_offset::ElementType::u8;
+    case 2: return sign ? byte_offset::ElementType::i16 : byte_offset::ElementType::u16;
+    case 4: return sign ? byte_offset::ElementType::i32 : byte_offset::ElementType::u32;
   }
   throw Error(file, "dataset " + name, std::to_string(size * 8) + "-bit pixels are not supported (8, 16 or 32)");
 }
@@ -84,7 +84,7 @@ struct Hdf5FrameSource::Impl {
   std::vector<Id> files;
   std::vector<Part> parts;
   size_t frames = 0, width = 0, height = 0;
-  bo::ElementType element = bo::ElementType::u32;
+  byte_offset::ElementType element = byte_offset::ElementType::u32;
   std::vector<uint8_t> mask;
 
   void open_part(hid_t data_group, const fs::path& file, const std::string& link, bool first_part) {
@@ -115,7 +115,7 @@ struct Hdf5FrameSource::Impl {
       throw Error(p.data_file, what, "expected 3 dimensions (frames x height x width)");
     H5Sget_simple_extent_dims(space.get(), dims, nullptr);
     Id type(H5Dget_type(d.get()));
-    const bo::ElementType el = element_of(type.get(), p.data_file, p.name);
+    const byte_offset::ElementType el = element_of(type.get(), p.data_file, p.name);
     Id dcpl(H5Dget_create_plist(d.get()));
     hsize_t chunk[3] = {0, 0, 0};
     if (H5Pget_layout(dcpl.get()) != H5D_CHUNKED || H5Pget_chunk(dcpl.get(), 3, chunk) != 3 || chunk[0] != 1 ||
@@ -141,8 +141,8 @@ struct Hdf5FrameSource::Impl {
     } else if (dims[1] != height || dims[2] != width || el != element) {
       throw Error(p.data_file, what,
                   "frames of " + std::to_string(dims[2]) + " x " + std::to_string(dims[1]) + " " +
-                      bo::to_string(el) + ", expected " + std::to_string(width) + " x " + std::to_string(height) +
-                      " " + bo::to_string(element) + " as in the first dataset");
+                      byte_offset::to_string(el) + ", expected " + std::to_string(width) + " x " + std::to_string(height) +
+                      " " + byte_offset::to_string(element) + " as in the first dataset");
     }
     p.frames = dims[0];
     p.first = frames;
@@ -223,7 +223,7 @@ Hdf5FrameSource::~Hdf5FrameSource() = default;
 size_t Hdf5FrameSource::size() const { return impl_->frames; }
 size_t Hdf5FrameSource::width() const { return impl_->width; }
 size_t Hdf5FrameSource::height() const { return impl_->height; }
-bo::ElementType Hdf5FrameSource::element() const { return impl_->element; }
+byte_offset::ElementType Hdf5FrameSource::element() const { return impl_->element; }
 std::vector<uint8_t> Hdf5FrameSource::pixel_mask() const { return impl_->mask; }
 std::vector<fs::path> Hdf5FrameSource::files() const { return impl_->all_files; }
 
@@ -288,7 +288,7 @@ void Hdf5FrameSource::read_filtered(size_t i, std::span<int32_t> out) const {
     throw Error(org, "", "cannot read through the HDF5 filter pipeline (is the bitshuffle plugin installed, "
                          "HDF5_PLUGIN_PATH?): " + nxmx::h5::last_message());
   // HDF5 converts uint32 values above INT32_MAX to INT32_MAX (it clips); the seam wraps them, as a memcpy would.
-  if (impl_->element == bo::ElementType::u32) {
+  if (impl_->element == byte_offset::ElementType::u32) {
     std::vector<uint32_t> raw(out.size());
     if (H5Dread(p.dataset.get(), H5T_NATIVE_UINT32, mem.get(), space.get(), H5P_DEFAULT, raw.data()) < 0)
       throw Error(org, "", "cannot read through the HDF5 filter pipeline: " + nxmx::h5::last_message());

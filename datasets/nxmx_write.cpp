@@ -18,12 +18,12 @@ using h5::Id;
 
 namespace {
 
-hid_t file_type(bo::ElementType t) {
+hid_t file_type(byte_offset::ElementType t) {
   switch (t) {
-    case bo::ElementType::u16: return H5T_STD_U16LE;
-    case bo::ElementType::u32: return H5T_STD_U32LE;
-    case bo::ElementType::i32: return H5T_STD_I32LE;
-    default: throw std::invalid_argument(std::string("nxmx::Writer: element type ") + bo::to_string(t) +
+    case byte_offset::ElementType::u16: return H5T_STD_U16LE;
+    case byte_offset::ElementType::u32: return H5T_STD_U32LE;
+    case byte_offset::ElementType::i32: return H5T_STD_I32LE;
+    default: throw std::invalid_argument(std::string("nxmx::Writer: element type ") + byte_offset::to_string(t) +
                                          " is not written (uint16, uint32 or int32)");
   }
 }
@@ -127,7 +127,7 @@ struct Writer::Impl {
     scalar(detector.get(), "detector_distance", opt.distance_m, "m", master_path);
     scalar(detector.get(), "beam_center_x", opt.beam_center_x_px, "pixel", master_path);
     scalar(detector.get(), "beam_center_y", opt.beam_center_y_px, "pixel", master_path);
-    scalar(detector.get(), "bit_depth_image", static_cast<double>(bo::bits(opt.element)), nullptr, master_path);
+    scalar(detector.get(), "bit_depth_image", static_cast<double>(byte_offset::bits(opt.element)), nullptr, master_path);
     attr(detector.get(), "description", opt.description, master_path);
     if (!opt.pixel_mask.empty()) {
       if (opt.pixel_mask.size() != opt.width * opt.height)

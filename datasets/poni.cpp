@@ -105,7 +105,7 @@ int orientation_of(const nlohmann::json& cfg, const Value& v, const std::string&
 }
 
 // max_shape: [rows, columns] or null.
-void read_max_shape(const nlohmann::json& cfg, integ::Geometry& g, const Value& v, const std::string& path) {
+void read_max_shape(const nlohmann::json& cfg, integration::Geometry& g, const Value& v, const std::string& path) {
   if (!cfg.contains("max_shape") || cfg["max_shape"].is_null()) return;
   const auto& m = cfg["max_shape"];
   if (!m.is_array() || m.size() != 2 || !m[0].is_number_integer() || !m[1].is_number_integer() ||
@@ -117,7 +117,7 @@ void read_max_shape(const nlohmann::json& cfg, integ::Geometry& g, const Value& 
 
 }  // namespace
 
-integ::Geometry parse(std::string_view text, const std::string& path) {
+integration::Geometry parse(std::string_view text, const std::string& path) {
   std::map<std::string, Value> kv;
   int line_no = 0;
   size_t pos = 0;
@@ -134,7 +134,7 @@ integ::Geometry parse(std::string_view text, const std::string& path) {
     kv[lower(trim(line.substr(0, colon)))] = Value{trim(line.substr(colon + 1)), line_no};
   }
 
-  integ::Geometry g;
+  integration::Geometry g;
   auto has = [&](const char* k) { return kv.count(k) != 0; };
   // Version: 1 (PixelSize1/2, SplineFile), 2 (Detector + Detector_config JSON), 2.1 (orientation in the
   // config). As pyFAI, a Detector_config raises the version to 2, and to 2.1 when it holds an orientation.
@@ -237,7 +237,7 @@ integ::Geometry parse(std::string_view text, const std::string& path) {
   return g;
 }
 
-integ::Geometry read(const std::filesystem::path& p) {
+integration::Geometry read(const std::filesystem::path& p) {
   std::ifstream f(p, std::ios::binary);
   if (!f) throw Error(p.string(), "", "cannot open the PONI file");
   std::ostringstream ss;
@@ -245,7 +245,7 @@ integ::Geometry read(const std::filesystem::path& p) {
   return parse(ss.str(), p.string());
 }
 
-std::string format(const integ::Geometry& g) {
+std::string format(const integration::Geometry& g) {
   auto num = [](double v) {
     char buf[40];
     std::snprintf(buf, sizeof buf, "%.17g", v);

@@ -1,4 +1,4 @@
-// pyFAI PONI files (versions 1, 2 and 2.1) -> integ::Geometry.
+// pyFAI PONI files (versions 1, 2 and 2.1) -> integration::Geometry.
 #pragma once
 #include <filesystem>
 #include <string>
@@ -16,11 +16,11 @@ namespace xrd::poni {
 // the detector's shape. What xrdbench cannot honour (an unknown detector, a spline or offset distortion file,
 // an unknown Detector_config key, an orientation outside 0-4) is refused. Throws xrd::Error naming `path`, the
 // line and what was expected.
-integ::Geometry parse(std::string_view text, const std::string& path = "");
-integ::Geometry read(const std::filesystem::path& p);
+integration::Geometry parse(std::string_view text, const std::string& path = "");
+integration::Geometry read(const std::filesystem::path& p);
 
 // The geometry as a PONI file pyFAI reads: version 2 (what Debian 12's pyFAI 0.21 reads), 2.1 when the
 // orientation is not the default 3. The detector is written as Detector with its pixel sizes and shape.
-std::string format(const integ::Geometry& g);
+std::string format(const integration::Geometry& g);
 
 }  // namespace xrd::poni

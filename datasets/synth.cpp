@@ -483,7 +483,7 @@ std::array<double, 2> Generator::beam_centre_px() const {
 }
 
 std::string poni_text(const Params& p_) {
-  integ::Geometry g;
+  integration::Geometry g;
   g.dist = p_.distance;
   g.poni1 = p_.poni1;
   g.poni2 = p_.poni2;

@@ -125,9 +125,9 @@ size_t count_stale(const std::filesystem::path& dir, size_t frames) {
 }
 
 // Pixel values as an unsigned detector stores them: negative (gaps, dead) and too large -> 2^N - 1.
-void to_detector(std::span<int32_t> v, bo::ElementType t) {
-  if (t == bo::ElementType::i32) return;
-  const int64_t top = t == bo::ElementType::u16 ? 65535 : 4294967295LL;
+void to_detector(std::span<int32_t> v, byte_offset::ElementType t) {
+  if (t == byte_offset::ElementType::i32) return;
+  const int64_t top = t == byte_offset::ElementType::u16 ? 65535 : 4294967295LL;
   for (auto& x : v)
     if (x < 0 || x >= top) x = static_cast<int32_t>(static_cast<uint32_t>(top));
 }
@@ -260,7 +260,7 @@ DatasetResult write_dataset(const Params& p, const DatasetOptions& opt) {
       m.files.push_back({f.filename().string(), std::filesystem::file_size(f), manifest::file_md5(f),
                          json::object()});
     m.layout = "nxmx";
-    m.dtype = opt.element == bo::ElementType::u16 ? "uint16" : opt.element == bo::ElementType::u32 ? "uint32" : "int32";
+    m.dtype = opt.element == byte_offset::ElementType::u16 ? "uint16" : opt.element == byte_offset::ElementType::u32 ? "uint32" : "int32";
   }
   const auto t2 = clock_type::now();
   res.seconds = std::chrono::duration<double>(t2 - t1).count();

@@ -22,7 +22,7 @@ struct DatasetOptions {
   // pixels (u16 / u32: negative pixels and those >= 2^N - 1 are written as 2^N - 1, the overflow / invalid flag),
   // frames_per_file frames per data file, the mask also as the master's pixel_mask.
   std::string format = "cbf";
-  bo::ElementType element = bo::ElementType::u32;
+  byte_offset::ElementType element = byte_offset::ElementType::u32;
   size_t frames_per_file = 1000;
 };
 

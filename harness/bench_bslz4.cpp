@@ -28,7 +28,7 @@ using namespace xrd;
 struct Chunk {
   std::vector<uint8_t> bytes;  // the encoded frame
   size_t pixels = 0;
-  bo::ElementType element = bo::ElementType::u16;
+  byte_offset::ElementType element = byte_offset::ElementType::u16;
 };
 
 const Chunk& eiger() {
@@ -73,8 +73,8 @@ const Pilatus& pilatus() {
     std::vector<int32_t> px(v.binary.width * v.binary.height);
     cbf::decode(v, std::span<int32_t>(px));
     r.bslz4.pixels = px.size();
-    r.bslz4.element = bo::ElementType::i32;
-    r.bslz4.bytes = bslz4::encode(bslz4::to_element_bytes(px, bo::ElementType::i32), 4);
+    r.bslz4.element = byte_offset::ElementType::i32;
+    r.bslz4.bytes = bslz4::encode(bslz4::to_element_bytes(px, byte_offset::ElementType::i32), 4);
     return r;
   }();
   return p;
@@ -123,7 +123,7 @@ void register_all() {
     const Pilatus& p = pilatus();
     std::vector<int32_t> out(p.bslz4.pixels);
     for (auto _ : s) {
-      benchmark::DoNotOptimize(bo::decode(p.byte_offset, std::span<int32_t>(out)));
+      benchmark::DoNotOptimize(byte_offset::decode(p.byte_offset, std::span<int32_t>(out)));
       benchmark::ClobberMemory();
     }
     counters(s, p.byte_offset.size(), out.size() * 4, out.size());

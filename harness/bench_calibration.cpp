@@ -30,7 +30,7 @@ struct CalibrationData {
   std::vector<int32_t> frame = harness::calibration_frame();
   std::vector<uint8_t> stream = [this] {
     std::vector<uint8_t> s;
-    bo::encode(frame, s);
+    byte_offset::encode(frame, s);
     return s;
   }();
 };
@@ -44,14 +44,14 @@ void BM_CalibrationDecode(benchmark::State& state) {
   const auto& d = data();
   std::vector<int32_t> out(d.frame.size());
   for (auto _ : state) {
-    const auto r = Scalar ? bo::decode_scalar(d.stream, out) : bo::decode(d.stream, out);
+    const auto r = Scalar ? byte_offset::decode_scalar(d.stream, out) : byte_offset::decode(d.stream, out);
     if (!r.ok()) state.SkipWithError(r.message().c_str());
     benchmark::DoNotOptimize(out.data());
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * d.stream.size()));
   state.counters["Mpixel/s"] =
       benchmark::Counter(static_cast<double>(state.iterations() * d.frame.size()) / 1e6, benchmark::Counter::kIsRate);
-  state.SetLabel(Scalar ? "scalar (the calibration)" : bo::fast_decoder_name());
+  state.SetLabel(Scalar ? "scalar (the calibration)" : byte_offset::fast_decoder_name());
 }
 BENCHMARK_TEMPLATE(BM_CalibrationDecode, true)->Name("BM_CalibrationDecode/scalar")->Unit(benchmark::kMillisecond);
 BENCHMARK_TEMPLATE(BM_CalibrationDecode, false)->Name("BM_CalibrationDecode/fast")->Unit(benchmark::kMillisecond);

@@ -62,12 +62,12 @@ const Frame& dense_frame() {
   static const Frame f = [] {
     const Frame& real = frame();
     std::vector<int32_t> px(real.pixels);
-    if (!bo::decode_scalar(real.payload, px).ok()) throw std::runtime_error("benchmark frame: does not decode");
+    if (!byte_offset::decode_scalar(real.payload, px).ok()) throw std::runtime_error("benchmark frame: does not decode");
     for (auto& v : px)
       if (v >= 0) v = static_cast<int32_t>((int64_t(v) * 73 + 10) / 20);
     Frame d;
     d.pixels = real.pixels;
-    bo::encode(px, d.payload);
+    byte_offset::encode(px, d.payload);
     return d;
   }();
   return f;
@@ -98,10 +98,10 @@ void run_decode(benchmark::State& state, const Frame& f, Decode decode) {
 void BM_encode(benchmark::State& state) {
   const Frame& f = frame();
   std::vector<int32_t> px(f.pixels);
-  if (!bo::decode(f.payload, px).ok()) return state.SkipWithError("the frame does not decode");
+  if (!byte_offset::decode(f.payload, px).ok()) return state.SkipWithError("the frame does not decode");
   std::vector<uint8_t> enc;
   for (auto _ : state) {
-    bo::encode(px, enc);
+    byte_offset::encode(px, enc);
     benchmark::DoNotOptimize(enc.data());
   }
   report(state, f);
@@ -116,8 +116,8 @@ void BM_md5_payload(benchmark::State& state) {
 BENCHMARK(BM_encode)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_md5_payload)->Unit(benchmark::kMillisecond);
 
-using DecodeI32 = bo::DecodeResult (*)(std::span<const uint8_t>, std::span<int32_t>, bo::ElementType);
-using DecodeF32 = bo::DecodeResult (*)(std::span<const uint8_t>, std::span<float>, bo::ElementType);
+using DecodeI32 = byte_offset::DecodeResult (*)(std::span<const uint8_t>, std::span<int32_t>, byte_offset::ElementType);
+using DecodeF32 = byte_offset::DecodeResult (*)(std::span<const uint8_t>, std::span<float>, byte_offset::ElementType);
 
 // BM_decode_{scalar,fast}/{int32,float}/{lab6,lab6-dense} (the fast rows labelled with the kernel decode() runs)
 // and every kernel this CPU runs by name, BM_decode_kernel/avx2/int32/lab6, ...: kernels compared on one machine.
@@ -131,19 +131,19 @@ const bool kRegistered = [] {
     const auto get = fr.get;
     auto reg = [&](const std::string& name, DecodeI32 i32, DecodeF32 f32, bool label) {
       benchmark::RegisterBenchmark((name + "/int32/" + fr.name).c_str(), [=](benchmark::State& s) {
-        if (label) s.SetLabel(bo::fast_decoder_name());
-        run_decode<int32_t>(s, get(), [=](auto in, auto out) { return i32(in, out, bo::ElementType::i32); });
+        if (label) s.SetLabel(byte_offset::fast_decoder_name());
+        run_decode<int32_t>(s, get(), [=](auto in, auto out) { return i32(in, out, byte_offset::ElementType::i32); });
       })->Unit(benchmark::kMillisecond);
       benchmark::RegisterBenchmark((name + "/float/" + fr.name).c_str(), [=](benchmark::State& s) {
-        if (label) s.SetLabel(bo::fast_decoder_name());
-        run_decode<float>(s, get(), [=](auto in, auto out) { return f32(in, out, bo::ElementType::i32); });
+        if (label) s.SetLabel(byte_offset::fast_decoder_name());
+        run_decode<float>(s, get(), [=](auto in, auto out) { return f32(in, out, byte_offset::ElementType::i32); });
       })->Unit(benchmark::kMillisecond);
     };
-    reg("BM_decode_scalar", [](auto in, auto out, auto t) { return bo::decode_scalar(in, out, t); },
-        [](auto in, auto out, auto t) { return bo::decode_scalar(in, out, t); }, false);
-    reg("BM_decode_fast", [](auto in, auto out, auto t) { return bo::decode(in, out, t); },
-        [](auto in, auto out, auto t) { return bo::decode(in, out, t); }, true);
-    for (const auto& k : bo::decoder_kernels())
+    reg("BM_decode_scalar", [](auto in, auto out, auto t) { return byte_offset::decode_scalar(in, out, t); },
+        [](auto in, auto out, auto t) { return byte_offset::decode_scalar(in, out, t); }, false);
+    reg("BM_decode_fast", [](auto in, auto out, auto t) { return byte_offset::decode(in, out, t); },
+        [](auto in, auto out, auto t) { return byte_offset::decode(in, out, t); }, true);
+    for (const auto& k : byte_offset::decoder_kernels())
       if (k.supported()) reg(std::string("BM_decode_kernel/") + k.name, k.decode_i32, k.decode_f32, false);
   }
   return true;

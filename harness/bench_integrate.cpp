@@ -28,7 +28,7 @@ using namespace xrd;
 
 struct Frame {
   cbf::Image image;
-  integ::Geometry geometry;
+  integration::Geometry geometry;
   std::vector<uint8_t> mask;
   std::string error;
 };
@@ -56,19 +56,19 @@ const Frame& frame() {
   return f;
 }
 
-integ::Options options(int split) {
-  integ::Options o;
+integration::Options options(int split) {
+  integration::Options o;
   o.bins = 1000;
-  o.unit = integ::Unit::q_nm;
-  o.split = static_cast<integ::Split>(split);
+  o.unit = integration::Unit::q_nm;
+  o.split = static_cast<integration::Split>(split);
   return o;
 }
 
 // Setups and fast layouts are built once per splitting and shared by the benchmarks.
 struct Built {
-  integ::Setup setup;
-  std::unique_ptr<integ::FastIntegrator> fast, fast_gather, fast_scalar;
-  std::unique_ptr<integ::CscIntegrator> csc;
+  integration::Setup setup;
+  std::unique_ptr<integration::FastIntegrator> fast, fast_gather, fast_scalar;
+  std::unique_ptr<integration::CscIntegrator> csc;
 };
 const Built& built(int split) {
   static std::map<int, Built> cache;
@@ -76,13 +76,13 @@ const Built& built(int split) {
   if (it == cache.end()) {
     const Frame& f = frame();
     Built b;
-    b.setup = integ::build_setup(f.geometry, f.mask, f.image.width, f.image.height, options(split));
-    b.fast = std::make_unique<integ::FastIntegrator>(b.setup);
+    b.setup = integration::build_setup(f.geometry, f.mask, f.image.width, f.image.height, options(split));
+    b.fast = std::make_unique<integration::FastIntegrator>(b.setup);
     b.fast_gather =
-        std::make_unique<integ::FastIntegrator>(b.setup, 0, integ::FastIntegrator::Kernel::gather);
+        std::make_unique<integration::FastIntegrator>(b.setup, 0, integration::FastIntegrator::Kernel::gather);
     b.fast_scalar =
-        std::make_unique<integ::FastIntegrator>(b.setup, 0, integ::FastIntegrator::Kernel::scalar);
-    b.csc = std::make_unique<integ::CscIntegrator>(b.setup);
+        std::make_unique<integration::FastIntegrator>(b.setup, 0, integration::FastIntegrator::Kernel::scalar);
+    b.csc = std::make_unique<integration::CscIntegrator>(b.setup);
     it = cache.emplace(split, std::move(b)).first;
   }
   return it->second;
@@ -91,7 +91,7 @@ const Built& built(int split) {
 int threads_arg(int a) { return a > 0 ? a : tbb::info::default_concurrency(); }
 
 void label(benchmark::State& state, int split, int threads) {
-  state.SetLabel(std::string(integ::to_string(static_cast<integ::Split>(split))) + ", " +
+  state.SetLabel(std::string(integration::to_string(static_cast<integration::Split>(split))) + ", " +
                  std::to_string(threads) + " thread" + (threads == 1 ? "" : "s"));
 }
 
@@ -109,7 +109,7 @@ void BM_IntegrateBuildSetup(benchmark::State& state) {
   double geometry = 0, matrix = 0;
   size_t nnz = 0;
   for (auto _ : state) {
-    const auto s = integ::build_setup(f.geometry, f.mask, f.image.width, f.image.height, options(split), {},
+    const auto s = integration::build_setup(f.geometry, f.mask, f.image.width, f.image.height, options(split), {},
                                       {}, threads);
     geometry += s.geometry_seconds, matrix += s.matrix_seconds, nnz = s.csr.nnz();
   }
@@ -125,7 +125,7 @@ void BM_IntegrateFastLayout(benchmark::State& state) {
   const int split = static_cast<int>(state.range(0)), threads = threads_arg(static_cast<int>(state.range(1)));
   const auto& b = built(split);
   size_t bytes = 0;
-  for (auto _ : state) bytes = integ::FastIntegrator(b.setup, threads).layout_bytes();
+  for (auto _ : state) bytes = integration::FastIntegrator(b.setup, threads).layout_bytes();
   label(state, split, threads);
   state.counters["layout_MB"] = static_cast<double>(bytes) / 1e6;
 }
@@ -135,8 +135,8 @@ void BM_IntegrateReference(benchmark::State& state) {
   if (!f.error.empty()) return state.SkipWithError(f.error.c_str());
   const int split = static_cast<int>(state.range(0));
   const auto& b = built(split);
-  integ::Pattern p;
-  for (auto _ : state) integ::integrate(b.setup, f.image.pixels, p);
+  integration::Pattern p;
+  for (auto _ : state) integration::integrate(b.setup, f.image.pixels, p);
   label(state, split, 1);
   per_frame(state);
 }
@@ -146,9 +146,9 @@ void BM_IntegrateCsrParallel(benchmark::State& state) {
   if (!f.error.empty()) return state.SkipWithError(f.error.c_str());
   const int split = static_cast<int>(state.range(0)), threads = threads_arg(static_cast<int>(state.range(1)));
   const auto& b = built(split);
-  integ::Pattern p;
+  integration::Pattern p;
   tbb::task_arena arena(threads);
-  for (auto _ : state) arena.execute([&] { integ::integrate_csr_parallel(b.setup, f.image.pixels, p); });
+  for (auto _ : state) arena.execute([&] { integration::integrate_csr_parallel(b.setup, f.image.pixels, p); });
   label(state, split, threads);
   per_frame(state);
 }
@@ -157,11 +157,11 @@ template <class Engine>
 void run_engine(benchmark::State& state, const Engine& engine, const char* kernel) {
   const Frame& f = frame();
   const int split = static_cast<int>(state.range(0)), threads = threads_arg(static_cast<int>(state.range(1)));
-  integ::Pattern p;
+  integration::Pattern p;
   typename Engine::Workspace ws;
   tbb::task_arena arena(threads);
   for (auto _ : state) arena.execute([&] { engine.integrate(f.image.pixels, p, ws); });
-  state.SetLabel(std::string(kernel) + ", " + integ::to_string(static_cast<integ::Split>(split)) + ", " +
+  state.SetLabel(std::string(kernel) + ", " + integration::to_string(static_cast<integration::Split>(split)) + ", " +
                  std::to_string(threads) + " thread" + (threads == 1 ? "" : "s"));
   state.counters["layout_MB"] = static_cast<double>(engine.layout_bytes()) / 1e6;
   per_frame(state);

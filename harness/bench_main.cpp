@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
     }
   }
   try {
-    xrd::bo::use_decoder(decoder);
+    xrd::byte_offset::use_decoder(decoder);
   } catch (const xrd::Error& e) {
     std::fprintf(stderr, "xrdbench_micro: %s\n", e.what());
     return 2;
@@ -36,7 +36,7 @@ int main(int argc, char** argv) {
   args.push_back(nullptr);  // argv[argc], as the C runtime gives it
   benchmark::Initialize(&n, args.data());
   if (benchmark::ReportUnrecognizedArguments(n, args.data())) return 2;
-  benchmark::AddCustomContext("decoder", xrd::bo::fast_decoder_name());
+  benchmark::AddCustomContext("decoder", xrd::byte_offset::fast_decoder_name());
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

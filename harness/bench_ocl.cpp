@@ -62,20 +62,20 @@ ocl::DeviceContext& context() {
 struct Workload {
   std::string name;
   size_t width = 0, height = 0;
-  integ::Setup setup;
+  integration::Setup setup;
   std::vector<std::vector<uint8_t>> payloads;
   std::vector<int32_t> images;  // the first `image_count` frames decoded, back to back
   int image_count = 0;
   size_t max_bytes = 0;
   double mean_bytes = 0;
-  integ::Pattern reference0;
+  integration::Pattern reference0;
 };
 
-integ::Options bench_options() {
-  integ::Options o;
+integration::Options bench_options() {
+  integration::Options o;
   o.bins = 1000;
-  o.unit = integ::Unit::q_nm;
-  o.split = integ::Split::bbox;
+  o.unit = integration::Unit::q_nm;
+  o.split = integration::Split::bbox;
   return o;
 }
 
@@ -87,7 +87,7 @@ void finish(Workload& w) {
     sum += double(p.size());
   }
   w.mean_bytes = sum / double(w.payloads.size());
-  integ::integrate(w.setup, std::span<const int32_t>(w.images).first(w.width * w.height), w.reference0);
+  integration::integrate(w.setup, std::span<const int32_t>(w.images).first(w.width * w.height), w.reference0);
 }
 
 Workload& real_2m() {
@@ -102,7 +102,7 @@ Workload& real_2m() {
     w.width = v.binary.width;
     w.height = v.binary.height;
     auto mask = mask::read(shared_dir() / "fixtures" / "pilatus2m_mask.cbf", w.width, w.height);
-    w.setup = integ::build_setup(poni::read(dir / "pilatus3x2m_lab6_300_00_0001p.poni"), mask, w.width, w.height,
+    w.setup = integration::build_setup(poni::read(dir / "pilatus3x2m_lab6_300_00_0001p.poni"), mask, w.width, w.height,
                                  bench_options());
     w.payloads.assign(frames_per_pass(), std::vector<uint8_t>(v.payload.begin(), v.payload.end()));
     w.image_count = 16;
@@ -126,7 +126,7 @@ Workload& synth_2m() {
     w.height = synth::kHeight;
     std::vector<uint8_t> mask(synth::kPixels);
     for (size_t i = 0; i < mask.size(); ++i) mask[i] = gen.mask()[i] != 0;
-    w.setup = integ::build_setup(poni::parse(gen.poni_text(), "synth.poni"), mask, w.width, w.height,
+    w.setup = integration::build_setup(poni::parse(gen.poni_text(), "synth.poni"), mask, w.width, w.height,
                                  bench_options());
     w.payloads.resize(p.frames);
     w.image_count = 16;
@@ -139,7 +139,7 @@ Workload& synth_2m() {
         std::vector<int32_t> img(synth::kPixels);
         for (size_t i = t; i < p.frames; i += nt) {
           gen.frame(i, img, scratch);
-          bo::encode(img, w.payloads[i]);
+          byte_offset::encode(img, w.payloads[i]);
           if (i < size_t(w.image_count)) std::copy(img.begin(), img.end(), w.images.begin() + i * synth::kPixels);
         }
       });
@@ -159,7 +159,7 @@ ocl::Engine& engine(Workload& w, int batch) {
   return *e;
 }
 
-double max_rel_diff(const integ::Pattern& ref, const integ::Pattern& got) {
+double max_rel_diff(const integration::Pattern& ref, const integration::Pattern& got) {
   double m = 0;
   for (size_t b = 0; b < ref.count.size(); ++b) {
     if (ref.count[b] <= 0.5) continue;
@@ -229,7 +229,7 @@ void chain(benchmark::State& st, Workload& w) {
       ids.clear();
       while (s.size() < s.capacity() && next < n) {
         const auto& p = payload(next);
-        dst.push_back(s.claim(0, p.size(), px, bo::ElementType::i32, {}, next));
+        dst.push_back(s.claim(0, p.size(), px, byte_offset::ElementType::i32, {}, next));
         ids.push_back(next++);
       }
       auto& held = in_slot[slot];
@@ -289,7 +289,7 @@ BENCHMARK(BM_OclChain_Synth)->ArgsProduct({{4, 16, 32}, {0, 1, 4}})->ArgNames({"
 void integrate_host(benchmark::State& st, Workload& w) {
   const int batch = int(std::min<int64_t>(st.range(0), w.image_count));
   auto& eng = engine(w, 1);
-  std::vector<integ::Pattern> out;
+  std::vector<integration::Pattern> out;
   const size_t px = w.width * w.height;
   std::span<const int32_t> imgs(w.images.data(), size_t(batch) * px);
   for (auto _ : st) eng.integrate(imgs, batch, out);

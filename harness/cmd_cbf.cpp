@@ -42,7 +42,7 @@ class FrameDecoder {
 
 class CpuDecoder : public FrameDecoder {
  public:
-  std::string name() const override { return std::string("cpu (") + bo::fast_decoder_name() + ")"; }
+  std::string name() const override { return std::string("cpu (") + byte_offset::fast_decoder_name() + ")"; }
   void decode(const cbf::CbfView& v, std::span<int32_t> out) override { cbf::decode(v, out); }
 };
 
@@ -57,7 +57,7 @@ class OclDecoder : public FrameDecoder {
       pixels_ = std::max(pixels_, out.size());
       dec_ = std::make_unique<ocl::Decoder>(ctx_, bytes_, pixels_);
     }
-    const bo::DecodeResult r = dec_->decode(v.payload, out, v.binary.element_type);
+    const byte_offset::DecodeResult r = dec_->decode(v.payload, out, v.binary.element_type);
     if (!r.ok())
       throw Error(v.path, Error::at_byte(v.binary.payload_offset + r.error_offset),
                   "bad byte-offset payload (decoded on " + ctx_.name() + "; stream offsets below are relative to "
@@ -259,7 +259,7 @@ int cbf_info(int argc, char** argv) {
   }
 
   try {
-    bo::use_decoder(o.decoder);
+    byte_offset::use_decoder(o.decoder);
   } catch (const Error& e) {
     std::fprintf(stderr, "xrdbench cbf info: %s\n", e.what());
     return 2;

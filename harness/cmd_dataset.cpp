@@ -77,7 +77,7 @@ int dataset_synth(int argc, char** argv) {
     return usage_error(argv[0], "--threads must be between 1 and 4096, got " + std::to_string(threads));
   if (scan_steps < 2) return usage_error(argv[0], "--scan-steps must be at least 2");
   if (format != "cbf" && format != "h5") return usage_error(argv[0], "--format must be cbf or h5, got " + format);
-  bo::ElementType element = bo::ElementType::u32;
+  byte_offset::ElementType element = byte_offset::ElementType::u32;
   if (pixel.empty() && !detector.empty()) {
     try {
       if (detectors::find(detector).bit_depth <= 16) pixel = "uint16";
@@ -87,9 +87,9 @@ int dataset_synth(int argc, char** argv) {
   }
   if (pixel.empty()) pixel = "uint32";
   if (pixel == "uint16")
-    element = bo::ElementType::u16;
+    element = byte_offset::ElementType::u16;
   else if (pixel == "int32")
-    element = bo::ElementType::i32;
+    element = byte_offset::ElementType::i32;
   else if (pixel != "uint32")
     return usage_error(argv[0], "--pixel must be uint16, uint32 or int32, got " + pixel);
   if (frames_per_file < 0) return usage_error(argv[0], "--frames-per-file must be 0 or more");

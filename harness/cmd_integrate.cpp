@@ -55,24 +55,24 @@ OutFormat out_format(const fs::path& p) {
 
 // What the text formats say about the reduction.
 struct TextHeader {
-  integ::Geometry geometry;
-  integ::Options opt;
+  integration::Geometry geometry;
+  integration::Options opt;
   std::string poni, mask, dark, flat, source;
 };
 
 // CSV: the radial column is named by its unit (pyFAI's name), then intensity, sigma, count.
 // Text (.xy/.dat): pyFAI's save_1D layout: a '#' header with the geometry, corrections and unit, then columns
 // radial intensity sigma (numpy.loadtxt reads it).
-void write_text(const fs::path& p, const integ::Pattern& pat, bool csv, const TextHeader& h) {
+void write_text(const fs::path& p, const integration::Pattern& pat, bool csv, const TextHeader& h) {
   std::FILE* f = std::fopen(p.c_str(), "w");
   if (!f) throw Error(p.string(), "", std::string("cannot create the file: ") + std::strerror(errno));
-  const char* unit = integ::to_string(h.opt.unit);
+  const char* unit = integration::to_string(h.opt.unit);
   if (csv) {
     std::fprintf(f, "%s,intensity,sigma,count\n", unit);
     for (size_t b = 0; b < pat.radial.size(); ++b)
       std::fprintf(f, "%.10g,%.10g,%.10g,%.10g\n", pat.radial[b], pat.intensity[b], pat.sigma[b], pat.count[b]);
   } else {
-    const integ::Geometry& g = h.geometry;
+    const integration::Geometry& g = h.geometry;
     std::fprintf(f, "# == pyFAI calibration ==\n");
     std::fprintf(f, "# Distance Sample to Detector: %.10g m\n", g.dist);
     std::fprintf(f, "# PONI: %.4e, %.4e m\n", g.poni1, g.poni2);
@@ -87,7 +87,7 @@ void write_text(const fs::path& p, const integ::Pattern& pat, bool csv, const Te
     else std::fprintf(f, "# Polarization factor: None\n");
     std::fprintf(f, "# Normalization factor: %.10g\n", h.opt.normalization);
     std::fprintf(f, "# Solid angle correction: %s\n", h.opt.solid_angle ? "True" : "False");
-    std::fprintf(f, "# Pixel splitting: %s\n", integ::to_string(h.opt.split));
+    std::fprintf(f, "# Pixel splitting: %s\n", integration::to_string(h.opt.split));
     std::fprintf(f, "# Program: xrdbench %s integrate\n", XRD_VERSION);
     std::fprintf(f, "# Source: %s\n", h.source.c_str());
     std::fprintf(f, "# --> %s\n", p.c_str());
@@ -109,8 +109,8 @@ struct Frame {
   size_t index = 0;
   std::vector<uint8_t> bytes;
   std::vector<int32_t> image;
-  integ::Pattern pattern;
-  integ::FastIntegrator::Workspace ws;
+  integration::Pattern pattern;
+  integration::FastIntegrator::Workspace ws;
   std::string error;
 };
 
@@ -212,10 +212,10 @@ int cmd_integrate(int argc, char** argv) {
     engine = "opencl (" + ocl_ctx->name() + ")";
   }
 
-  integ::Options opt;
+  integration::Options opt;
   try {
-    opt.unit = integ::parse_unit(unit);
-    opt.split = integ::parse_split(split);
+    opt.unit = integration::parse_unit(unit);
+    opt.split = integration::parse_split(split);
   } catch (const std::invalid_argument& e) {
     return usage_error(e.what());
   }
@@ -227,7 +227,7 @@ int cmd_integrate(int argc, char** argv) {
 
   tbb::task_arena arena(threads > 0 ? threads : tbb::task_arena::automatic);
   const auto t0 = std::chrono::steady_clock::now();
-  const integ::Geometry geometry = poni::read(poni_path);
+  const integration::Geometry geometry = poni::read(poni_path);
   // The frames' shape comes from the first file (every frame must have it).
   std::vector<uint8_t> first_bytes;
   cbf::read_file(files.front(), first_bytes);
@@ -238,15 +238,15 @@ int cmd_integrate(int argc, char** argv) {
   std::vector<float> dark, flat;
   if (!dark_path.empty()) dark = image_io::read_float(dark_path, width, height, "the dark image");
   if (!flat_path.empty()) flat = image_io::read_float(flat_path, width, height, "the flat image");
-  integ::Setup setup;
-  std::unique_ptr<integ::FastIntegrator> fast;
+  integration::Setup setup;
+  std::unique_ptr<integration::FastIntegrator> fast;
   arena.execute([&] {
     try {
-      setup = integ::build_setup(geometry, mask, width, height, opt, dark, flat, threads);
+      setup = integration::build_setup(geometry, mask, width, height, opt, dark, flat, threads);
     } catch (const std::invalid_argument& e) {
       throw Error(poni_path, "", std::string("cannot build the integration matrix: ") + e.what());
     }
-    if (engine == "fast" && !ocl_ctx) fast = std::make_unique<integ::FastIntegrator>(setup, threads);
+    if (engine == "fast" && !ocl_ctx) fast = std::make_unique<integration::FastIntegrator>(setup, threads);
   });
   const double setup_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
@@ -258,7 +258,7 @@ int cmd_integrate(int argc, char** argv) {
     h5::NxLayout layout;
     layout.frames = files.size();
     layout.float64 = float64;
-    layout.radial_unit = integ::to_string(opt.unit);
+    layout.radial_unit = integration::to_string(opt.unit);
     layout.radial = setup.csr.radial;
     layout.source_files = files;
     layout.program = "xrdbench " XRD_VERSION " integrate";
@@ -274,7 +274,7 @@ int cmd_integrate(int argc, char** argv) {
     writer = std::make_unique<h5::NxWriter>(out, layout);
   }
   TextHeader text_header{geometry, opt, poni_path, mask_path, dark_path, flat_path, files.front()};
-  auto write_one = [&](const integ::Pattern& p) { write_text(out, p, format == OutFormat::csv, text_header); };
+  auto write_one = [&](const integration::Pattern& p) { write_text(out, p, format == OutFormat::csv, text_header); };
 
 
   // The pipeline. Tokens: enough frames in flight to keep every thread busy, bounded memory.
@@ -386,7 +386,7 @@ int cmd_integrate(int argc, char** argv) {
             if (fast)
               fast->integrate(f->image, f->pattern, f->ws);
             else
-              integ::integrate(setup, f->image, f->pattern);
+              integration::integrate(setup, f->image, f->pattern);
             const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - ti).count();
             std::lock_guard lk(time_mutex);
             integrate_s += dt;
@@ -441,8 +441,8 @@ int cmd_integrate(int argc, char** argv) {
         "integrate: %zu frame%s -> %s (%zu failed); %d bins %s, %s split, %s engine, %d thread%s\n"
         "  setup %.3f s (geometry %.3f s, matrix %.3f s, %zu entries, %zu pixels masked%s)\n"
         "  %.2f frames/s overall; integration alone %.3f ms/frame (mean time in the engine)\n",
-        done - failed, done - failed == 1 ? "" : "s", out.c_str(), failed, bins, integ::to_string(opt.unit),
-        integ::to_string(opt.split), engine.c_str(), workers, workers == 1 ? "" : "s", setup_s,
+        done - failed, done - failed == 1 ? "" : "s", out.c_str(), failed, bins, integration::to_string(opt.unit),
+        integration::to_string(opt.split), engine.c_str(), workers, workers == 1 ? "" : "s", setup_s,
         setup.geometry_seconds, setup.matrix_seconds, setup.csr.nnz(), setup.masked_pixels,
         fast ? (", layout " + std::to_string(fast->build_seconds()).substr(0, 5) + " s").c_str() : "",
         run_s > 0 ? static_cast<double>(done) / run_s : 0.0,

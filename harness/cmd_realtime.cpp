@@ -15,7 +15,7 @@
 
 namespace po = boost::program_options;
 using namespace xrd::harness;
-namespace rt = xrd::harness::realtime;
+namespace realtime = xrd::harness::realtime;
 
 namespace {
 
@@ -40,7 +40,7 @@ struct RtArgs {
   bool find_max = false;
 };
 
-void print_trial(const std::string& what, const rt::Trial& t) {
+void print_trial(const std::string& what, const realtime::Trial& t) {
   std::fprintf(stderr,
                "%s: %s at %.1f Hz, %zu frames, buffer %zu: latency p50 %.1f p90 %.1f p99 %.1f max %.1f ms, backlog "
                "max %zu (%+.1f frames/s), %zu dropped, achieved %.1f Hz, %s\n",
@@ -170,7 +170,7 @@ int cmd_realtime(int argc, char** argv) {
                                                   " bytes)");
         buffer = size_t(n);
       }
-      const size_t frames = o.frames > 0 ? o.frames : rt::frames_for(rate, o.duration, 1);
+      const size_t frames = o.frames > 0 ? o.frames : realtime::frames_for(rate, o.duration, 1);
       Runner runner(b.ds, b.runner_options(), b.device.get(), &stop, nullptr);
       const PatternSet& ref = runner.reference();
       for (auto& spec : specs) {
@@ -183,7 +183,7 @@ int cmd_realtime(int argc, char** argv) {
                               {"buffer_bytes", buffer * frame_bytes},
                               {"flush_ms", spec.strategy == "opencl-batched" ? nlohmann::json(o.flush_ms)
                                                                              : nlohmann::json()}};
-        std::optional<rt::Session> session;
+        std::optional<realtime::Session> session;
         try {
           if (row_uses_device(spec) && !b.device)
             throw xrd::Error("", "", "needs an OpenCL device: " + b.no_device_reason);
@@ -197,19 +197,19 @@ int cmd_realtime(int argc, char** argv) {
           rc = 3;
           continue;
         }
-        const rt::Trial t = session->run(rate, frames, buffer, o.max_latency);
+        const realtime::Trial t = session->run(rate, frames, buffer, o.max_latency);
         if (!a.quiet) print_trial(id + (det ? " on " + det->name : ""), t);
-        run.update(rt::to_json(t));
+        run.update(realtime::to_json(t));
         if (!t.invalid_reasons.empty()) rc = 3;
-        std::optional<rt::FindMax> fm;
+        std::optional<realtime::FindMax> fm;
         if (o.find_max) {
-          fm = rt::find_max(*session, o.trial_s, buffer, o.max_latency);
+          fm = realtime::find_max(*session, o.trial_s, buffer, o.max_latency);
           if (!a.quiet)
             std::fprintf(stderr, "%s: max sustainable rate %.1f Hz (bracket %.1f .. %.1f Hz), %.0f%% of the batch "
                                  "%.1f fps, %zu trials of %.1f s\n",
                          id.c_str(), fm->max_rate_hz, fm->lo_hz, fm->hi_hz, 100 * fm->ratio_to_batch, fm->batch_fps,
                          fm->trials.size(), fm->trial_s);
-          run["find_max"] = rt::to_json(*fm);
+          run["find_max"] = realtime::to_json(*fm);
         } else {
           run["find_max"] = nullptr;
         }
@@ -233,7 +233,7 @@ int cmd_realtime(int argc, char** argv) {
     rc = 130;
   }
   if (!first) return rc;
-  first->results.realtime = {{"schema", rt::kRealtimeSchema}, {"runs", runs}, {"matrix", matrix}};
+  first->results.realtime = {{"schema", realtime::kRealtimeSchema}, {"runs", runs}, {"matrix", matrix}};
   first->results.interrupted = interrupted;
   first->save();
   std::printf("%s\n", (first->out_dir / "results.json").c_str());

@@ -15,7 +15,7 @@ int cmd_strategies(int argc, char** argv) {
   // The benchmark strategies, then the test strategies (known cost, for the realtime tests) under their heading.
   for (bool test : {false, true}) {
     bool heading = false;
-    for (auto& s : xrd::strat::strategies()) {
+    for (auto& s : xrd::strategies::strategies()) {
       if (s.test != test) continue;
       if (test && !heading) std::printf("\ntest:\n");
       heading = true;

@@ -104,7 +104,7 @@ DatasetInfo Dataset::info() const {
   d.frames = frames();
   d.format = format;
   d.codec = frames::to_string(codec);
-  d.element = bo::to_string(element);
+  d.element = byte_offset::to_string(element);
   d.bytes = bytes;
   d.width = width;
   d.height = height;
@@ -184,7 +184,7 @@ Dataset load_dataset(const DatasetOptions& opt) {
     }
   }
 
-  const integ::Geometry g = poni::read(ds.poni);
+  const integration::Geometry g = poni::read(ds.poni);
   std::vector<uint8_t> mask = std::move(pixel_mask);
   if (!ds.mask.empty() && mask.empty()) mask = mask::read(ds.mask, ds.width, ds.height);
   std::vector<float> dark, flat;
@@ -192,7 +192,7 @@ Dataset load_dataset(const DatasetOptions& opt) {
   if (opt.flat) ds.flat = *opt.flat, flat = image_io::read_float(ds.flat, ds.width, ds.height, "the flat image");
   ds.integration = opt.integration;
   try {
-    ds.setup = integ::build_setup(g, mask, ds.width, ds.height, opt.integration, dark, flat, opt.threads);
+    ds.setup = integration::build_setup(g, mask, ds.width, ds.height, opt.integration, dark, flat, opt.threads);
   } catch (const std::invalid_argument& e) {
     throw Error(ds.poni.string(), "", std::string("cannot build the integration matrix: ") + e.what());
   }

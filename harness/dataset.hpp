@@ -24,7 +24,7 @@ struct DatasetOptions {
   // Dark current (subtracted) and flat field (divided by): any image_io format, floats kept as float32; none by
   // default.
   std::optional<std::string> dark, flat;
-  integ::Options integration;                  // bins, unit, splitting, corrections
+  integration::Options integration;                  // bins, unit, splitting, corrections
   size_t max_frames = 0;                       // 0 = every frame
   int threads = 0;                             // for the matrix build (0 = every core)
   bool quiet = false;                          // no warnings on stderr about skipped frames
@@ -37,14 +37,14 @@ struct Dataset {
   std::shared_ptr<const frames::FrameSource> source;  // the frames, as strategies read them
   std::string format = "cbf";                  // "cbf" | "nxmx"
   frames::Codec codec = frames::Codec::byte_offset;
-  bo::ElementType element = bo::ElementType::i32;  // of the first frame
+  byte_offset::ElementType element = byte_offset::ElementType::i32;  // of the first frame
   uint64_t bytes = 0;                          // total size of the frame files
   size_t width = 0, height = 0;                // most of the first good frames' shape (see load_dataset)
   std::filesystem::path poni, mask;            // what was used (mask empty when none)
   std::string dark, flat;                      // what was used (empty when none)
   nlohmann::json manifest;                     // manifest.json, or null
-  integ::Options integration;
-  integ::Setup setup;
+  integration::Options integration;
+  integration::Setup setup;
 
   size_t frames() const { return source ? source->size() : files.size(); }
   DatasetInfo info() const;                    // results.json's "dataset" object

@@ -406,7 +406,7 @@ std::vector<int32_t> calibration_frame() {
 
 std::vector<uint8_t> calibration_stream() {
   std::vector<uint8_t> s;
-  bo::encode(calibration_frame(), s);
+  byte_offset::encode(calibration_frame(), s);
   return s;
 }
 
@@ -431,13 +431,13 @@ Calibration measure_calibration(size_t memcpy_bytes, int repeats) {
   {
     const std::vector<int32_t> ref = calibration_frame();
     std::vector<uint8_t> stream;
-    bo::encode(ref, stream);
+    byte_offset::encode(ref, stream);
     std::vector<int32_t> out(ref.size());
     std::vector<double> ms, cpu_ms;
     for (int i = 0; i < repeats; ++i) {
       const double c0 = thread_cpu_ms();
       const auto t0 = clock_type::now();
-      const auto r = bo::decode_scalar(stream, out);
+      const auto r = byte_offset::decode_scalar(stream, out);
       const double t = std::chrono::duration<double, std::milli>(clock_type::now() - t0).count();
       cpu_ms.push_back(thread_cpu_ms() - c0);
       if (!r.ok()) throw Error("", "calibration", "the scalar decoder failed on the calibration frame: " + r.message());
@@ -473,7 +473,7 @@ json capture_machine(const MachineOptions& opt) {
       {"commit", git_commit()},
       {"commit_dirty", git_dirty()},
       {"xrdbench_version", XRD_VERSION},
-      {"simd", bo::fast_decoder_name()},
+      {"simd", byte_offset::fast_decoder_name()},
       {"opencl", opt.opencl ? opencl_devices_json() : json::array()},
       {"calibration", nullptr},
       {"cpu_frequency", cpu_frequency_json()},

@@ -31,7 +31,7 @@ struct MachineOptions {
 
 struct Calibration {
   double memcpy_GBps = 0;        // bytes copied / s / 1e9, median of `repeats` copies of `bytes` bytes
-  double scalar_decode_ms = 0;   // bo::decode_scalar of calibration_frame(), median of `repeats` (wall time)
+  double scalar_decode_ms = 0;   // byte_offset::decode_scalar of calibration_frame(), median of `repeats` (wall time)
   double scalar_decode_cpu_ms = 0;  // the same decodes in thread CPU time: what a busy or shared machine inflates less
 };
 

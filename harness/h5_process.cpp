@@ -45,8 +45,8 @@ ProcessInfo describe_reduction(const ReductionInputs& in) {
   file("mask", in.mask);
   file("dark", in.dark);
   file("flat", in.flat);
-  const integ::Options& o = in.options;
-  p.text.emplace_back("pixel_splitting", integ::to_string(o.split));
+  const integration::Options& o = in.options;
+  p.text.emplace_back("pixel_splitting", integration::to_string(o.split));
   p.text.emplace_back("solid_angle_correction", o.solid_angle ? "true" : "false");
   p.text.emplace_back("polarization_correction", o.polarization ? "true" : "false");
   if (o.polarization) p.numbers.emplace_back("polarization_factor", *o.polarization);

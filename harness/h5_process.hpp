@@ -13,7 +13,7 @@ namespace xrd::h5 {
 struct ReductionInputs {
   std::string program;                    // "xrdbench integrate", "xrdbench run (pool-2-cpu-MEM)", ...
   std::filesystem::path poni, mask, dark, flat;  // empty = none
-  integ::Options options;
+  integration::Options options;
   std::string engine;                     // the strategy or engine that reduced the frames
   std::filesystem::path source_dir;       // the dataset folder, when there is one
 };

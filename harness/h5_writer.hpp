@@ -88,7 +88,7 @@ class NxWriter {
   // failure (disk full: the message names the file and says so).
   void write(size_t frame, std::span<const double> intensity, std::span<const double> sigma = {},
              std::span<const double> count = {});
-  void write(size_t frame, const integ::Pattern& p) { write(frame, p.intensity, p.sigma, p.count); }
+  void write(size_t frame, const integration::Pattern& p) { write(frame, p.intensity, p.sigma, p.count); }
   void set_source(size_t frame, const std::string& name);
   // Writes what is buffered to the file (the file is then readable as it stands, e.g. if the process is killed).
   void flush();

@@ -25,7 +25,7 @@ using nlohmann::json;
 
 // A rank's frames of one run: its block's patterns (intensity, sigma, count per frame, packed for the gather) and
 // its failures.
-struct BlockSink : strat::FrameSink {
+struct BlockSink : strategies::FrameSink {
   size_t bins = 0, frames = 0, first = 0;
   std::vector<uint8_t> present;
   std::vector<double> values;  // per frame: intensity, sigma, count (3 x bins)
@@ -42,7 +42,7 @@ struct BlockSink : strat::FrameSink {
     ok = failed = 0;
     errors.clear();
   }
-  void pattern(size_t frame, const integ::Pattern& p) override {
+  void pattern(size_t frame, const integration::Pattern& p) override {
     if (frame >= frames || p.intensity.size() != bins || p.count.size() != bins)
       throw Error("", "frame " + std::to_string(first + frame), "pattern outside the rank's block or of wrong size");
     double* v = &values[frame * 3 * bins];
@@ -93,7 +93,7 @@ bool all_ok(const mpi::Session& w, const std::string& my_reason, std::vector<std
 // Rank 0: calls fn(frame, pattern) for every frame the ranks reduced, in frame order (blocks are consecutive).
 template <class Fn>
 void unpack(const std::vector<std::vector<uint8_t>>& blocks, size_t n, size_t bins, Fn&& fn) {
-  integ::Pattern p;
+  integration::Pattern p;
   p.resize(bins);
   const int ranks = static_cast<int>(blocks.size());
   for (int k = 0; k < ranks; ++k) {
@@ -129,8 +129,8 @@ void Runner::reference_mpi() {
   sink.reset(blk.count, bins, blk.first);
   sink.progress = progress_;
   if (progress_) progress_->start_row(rows_done_, "reference (scalar decoder, plain CSR), rank 0's block", blk.count);
-  strat::RunContext ctx = reference_context(source, sink);
-  auto strategy = strat::find_strategy("sequential").make();
+  strategies::RunContext ctx = reference_context(source, sink);
+  auto strategy = strategies::find_strategy("sequential").make();
   strategy->prepare(ctx);
   strategy->run(ctx);
   // No time limit: the slowest rank's reference is legitimate work.
@@ -139,7 +139,7 @@ void Runner::reference_mpi() {
   PatternSet ref;
   if (w.is_root()) {
     ref.reset(n, bins);
-    unpack(blocks, n, bins, [&](size_t frame, const integ::Pattern& p) { ref.store(frame, p); });
+    unpack(blocks, n, bins, [&](size_t frame, const integration::Pattern& p) { ref.store(frame, p); });
     if (ok == 0)
       throw Error(ds_.dir.string(), "", "the reference run reduced no frame on any rank" +
                                             (sink.errors.empty() ? std::string()
@@ -152,7 +152,7 @@ void Runner::reference_mpi() {
 ResultRow Runner::run_row_mpi(const RowSpec& spec) {
   const mpi::Session& w = *opt_.mpi;
   const double timeout = opt_.mpi_timeout_s;
-  const auto& info = strat::find_strategy(spec.strategy);
+  const auto& info = strategies::find_strategy(spec.strategy);
   const bool on_device = row_uses_device(spec);
   const size_t n = ds_.frames(), bins = static_cast<size_t>(ds_.setup.csr.bins);
   const mpi::Block blk = mpi::block_of(ds_.source->size(), w.rank(), w.size());
@@ -192,7 +192,7 @@ ResultRow Runner::run_row_mpi(const RowSpec& spec) {
   StageProfiler prof;
   BlockSink sink;
   sink.progress = progress_;
-  strat::RunContext ctx = row_context(spec, *source, sink, prof);
+  strategies::RunContext ctx = row_context(spec, *source, sink, prof);
   auto strategy = info.make();
   mine.clear();
   try {
@@ -273,7 +273,7 @@ ResultRow Runner::run_row_mpi(const RowSpec& spec) {
           std::filesystem::create_directories(patterns_path.parent_path());
           out = std::make_unique<h5::NxWriter>(patterns_path, layout);
         }
-        unpack(blocks, n, bins, [&](size_t frame, const integ::Pattern& p) {
+        unpack(blocks, n, bins, [&](size_t frame, const integration::Pattern& p) {
           got.store(frame, p);
           if (out) out->write(frame, p);
         });

@@ -237,13 +237,13 @@ void summarize(Trial& t, const std::vector<PacedSource::Frame>& rec) {
 
 // ---- Session -------------------------------------------------------------------------------------------------------
 
-struct Session::Sink : strat::FrameSink {
+struct Session::Sink : strategies::FrameSink {
   PacedSource* src = nullptr;
   PatternSet* got = nullptr;
   size_t ok = 0, failed = 0, dropped_n = 0;
   std::vector<FrameError> errors;
 
-  void pattern(size_t frame, const integ::Pattern& p) override {
+  void pattern(size_t frame, const integration::Pattern& p) override {
     src->done(frame);  // the delivery time first: storing is the harness's work, not the strategy's
     got->store(frame, p);
     ++ok;
@@ -259,7 +259,7 @@ struct Session::Sink : strat::FrameSink {
 Session::Session(const Dataset& ds, const RowSpec& spec, ocl::DeviceContext* device, const PatternSet& ref,
                  const std::atomic<bool>* stop)
     : ds_(ds), spec_(spec), device_(device), ref_(ref), stop_(stop) {
-  const auto& info = strat::find_strategy(spec.strategy);
+  const auto& info = strategies::find_strategy(spec.strategy);
   strategy_ = info.make();
   ctx_.source = ds_.source.get();
   ctx_.setup = &ds_.setup;
@@ -287,7 +287,7 @@ Trial Session::run(double rate_hz, size_t frames, size_t buffer_frames, double m
   Sink sink;
   sink.src = &src;
   sink.got = &got;
-  strat::RunContext ctx = ctx_;
+  strategies::RunContext ctx = ctx_;
   ctx.source = &src;
   ctx.sink = &sink;
   if (spec_.cache == CacheMode::hot) warm(ds_.files);

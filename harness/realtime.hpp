@@ -132,8 +132,8 @@ class Session {
   ocl::DeviceContext* device_;
   const PatternSet& ref_;
   const std::atomic<bool>* stop_;
-  std::unique_ptr<strat::Strategy> strategy_;
-  strat::RunContext ctx_;
+  std::unique_ptr<strategies::Strategy> strategy_;
+  strategies::RunContext ctx_;
 };
 
 struct FindMax {

@@ -32,12 +32,12 @@ CacheMode parse_cache_mode(const std::string& s) {
 }
 
 bool row_uses_device(const RowSpec& spec) {
-  return strat::find_strategy(spec.strategy).needs_device || spec.opt.integrator == strat::Integrator::gpu;
+  return strategies::find_strategy(spec.strategy).needs_device || spec.opt.integrator == strategies::Integrator::gpu;
 }
 
 std::string row_id_of(const RowSpec& spec) {
   if (!spec.id.empty()) return spec.id;
-  const auto& info = strat::find_strategy(spec.strategy);
+  const auto& info = strategies::find_strategy(spec.strategy);
   return row_id(info.name, info.uses_readers ? std::optional<int>(spec.opt.readers) : std::nullopt,
                 row_uses_device(spec) ? "gpu" : "cpu", source_name(spec.cache));
 }
@@ -74,7 +74,7 @@ h5::ScanLayout scan_layout_of(const Dataset& ds, const h5::ScanLayout& given) {
 h5::NxLayout row_pattern_layout(const Dataset& ds, const h5::ScanLayout& given, const std::string& row_id) {
   h5::NxLayout layout;
   layout.frames = ds.source ? ds.source->size() : ds.files.size();
-  layout.radial_unit = integ::to_string(ds.setup.csr.unit);
+  layout.radial_unit = integration::to_string(ds.setup.csr.unit);
   layout.radial = ds.setup.csr.radial;
   for (size_t i = 0; i < layout.frames; ++i)
     layout.source_files.push_back(ds.source ? ds.source->origin(i) : ds.files[i].string());
@@ -107,7 +107,7 @@ class RowOutput {
     writer_.reset();
     writer_ = std::make_unique<h5::NxWriter>(path_, layout_);
   }
-  void write(size_t frame, const integ::Pattern& p) { writer_->write(frame, p); }
+  void write(size_t frame, const integration::Pattern& p) { writer_->write(frame, p); }
   void close() {
     auto w = std::move(writer_);
     if (w) w->close();
@@ -129,7 +129,7 @@ class RowOutput {
 // moves the progress line. The strategies time each call as the "write" stage (strategies/steps.cpp deliver()); the
 // runner adds the file's creation and closing. A write that fails (disk full) is kept as
 // `write_error` and the run goes on without writing (never an exception into a strategy's threads).
-struct Runner::Sink : strat::FrameSink {
+struct Runner::Sink : strategies::FrameSink {
   static constexpr int kWriteLane = 63;  // the profiler slot of the file's creation and closing
   PatternSet* patterns = nullptr;
   RowOutput* output = nullptr;
@@ -145,7 +145,7 @@ struct Runner::Sink : strat::FrameSink {
     failed_frames.assign(frames, 0);
     write_error.clear();
   }
-  void pattern(size_t frame, const integ::Pattern& p) override {
+  void pattern(size_t frame, const integration::Pattern& p) override {
     patterns->store(frame, p);
     if (output && write_error.empty()) {
       try {
@@ -185,7 +185,7 @@ std::vector<std::string> check_patterns_file(const std::filesystem::path& path, 
   }
   PatternSet got;
   got.reset(frames, bins);
-  integ::Pattern p;
+  integration::Pattern p;
   p.resize(bins);
   size_t valid = 0, wrong_flags = 0, not_nan = 0;
   for (size_t i = 0; i < f.frames; ++i) {
@@ -238,7 +238,7 @@ bool Runner::device_is_cpu() const { return device_ && !device_->is_gpu(); }
 const PatternSet& Runner::reference() {
   if (reference_) return *reference_;
   if (!opt_.quiet) std::fprintf(stderr, "reference: sequential, scalar decoder, plain CSR integrator (CPU)\n");
-  auto strategy = strat::find_strategy("sequential").make();
+  auto strategy = strategies::find_strategy("sequential").make();
   Sink sink;
   PatternSet ref;
   ref.reset(ds_.frames(), static_cast<size_t>(ds_.setup.csr.bins));
@@ -246,7 +246,7 @@ const PatternSet& Runner::reference() {
   sink.patterns = &ref;
   sink.progress = progress_;
   if (progress_) progress_->start_row(rows_done_, "reference (scalar decoder, plain CSR)", ds_.frames());
-  strat::RunContext ctx = reference_context(*ds_.source, sink);
+  strategies::RunContext ctx = reference_context(*ds_.source, sink);
   strategy->prepare(ctx);
   strategy->run(ctx);
   if (stop_ && stop_->load()) throw Interrupted();
@@ -260,10 +260,10 @@ const PatternSet& Runner::reference() {
   return *reference_;
 }
 
-strat::RunContext Runner::row_context(const RowSpec& spec, const frames::FrameSource& source, strat::FrameSink& sink,
+strategies::RunContext Runner::row_context(const RowSpec& spec, const frames::FrameSource& source, strategies::FrameSink& sink,
                                       StageProfiler& prof) const {
   const bool on_device = row_uses_device(spec);
-  strat::RunContext ctx;
+  strategies::RunContext ctx;
   ctx.source = &source;
   ctx.setup = &ds_.setup;
   ctx.device = on_device ? device_ : nullptr;
@@ -275,8 +275,8 @@ strat::RunContext Runner::row_context(const RowSpec& spec, const frames::FrameSo
   return ctx;
 }
 
-strat::RunContext Runner::reference_context(const frames::FrameSource& source, strat::FrameSink& sink) const {
-  strat::RunContext ctx;
+strategies::RunContext Runner::reference_context(const frames::FrameSource& source, strategies::FrameSink& sink) const {
+  strategies::RunContext ctx;
   ctx.source = &source;
   ctx.setup = &ds_.setup;
   ctx.opt.reference = true;
@@ -324,18 +324,18 @@ void Runner::keep_trace(const std::string& row_id, const StageProfiler& prof) {
 static std::string pad_id(const std::string& id) { return id.size() >= 28 ? id : id + std::string(28 - id.size(), ' '); }
 
 std::string default_label(const RowSpec& s) {
-  const auto& info = strat::find_strategy(s.strategy);
+  const auto& info = strategies::find_strategy(s.strategy);
   std::ostringstream o;
   o << info.name;
   if (info.uses_readers && s.opt.readers > 0) o << " (" << s.opt.readers << " readers)";
-  if (!info.needs_device) o << ", " << (s.opt.integrator == strat::Integrator::gpu ? "GPU" : "CPU") << " integration";
+  if (!info.needs_device) o << ", " << (s.opt.integrator == strategies::Integrator::gpu ? "GPU" : "CPU") << " integration";
   o << ", " << (s.cache == CacheMode::cold ? "SSD (cold)" : "MEM (hot)");
   return o.str();
 }
 
 ResultRow Runner::run_row(const RowSpec& spec) {
   if (opt_.mpi && opt_.mpi->size() > 1) return run_row_mpi(spec);
-  const auto& info = strat::find_strategy(spec.strategy);
+  const auto& info = strategies::find_strategy(spec.strategy);
   const bool on_device = row_uses_device(spec);
   ResultRow row;
   row.strategy = info.name;
@@ -386,7 +386,7 @@ ResultRow Runner::run_row(const RowSpec& spec) {
     sink.output = output.get();
   }
 
-  strat::RunContext ctx = row_context(spec, *ds_.source, sink, prof);
+  strategies::RunContext ctx = row_context(spec, *ds_.source, sink, prof);
   auto strategy = info.make();
   try {
     strategy->prepare(ctx);

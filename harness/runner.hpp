@@ -37,7 +37,7 @@ inline constexpr double kHotMinResident = 0.99;
 
 struct RowSpec {
   std::string strategy;   // registry name
-  strat::Options opt;
+  strategies::Options opt;
   CacheMode cache = CacheMode::hot;
   std::string id;         // "" -> row_id(strategy, readers, integrator, source)
   std::string label;      // "" -> made from the above
@@ -115,9 +115,9 @@ class Runner {
   // The context a row's strategy runs in (runner.cpp): frames from `source`, the dataset's setup, the row's options,
   // this runner's device(s) when the row uses one, the stop flag; and the reference run's (sequential, scalar
   // decoder, plain CSR integrator).
-  strat::RunContext row_context(const RowSpec& spec, const frames::FrameSource& source, strat::FrameSink& sink,
+  strategies::RunContext row_context(const RowSpec& spec, const frames::FrameSource& source, strategies::FrameSink& sink,
                                 StageProfiler& prof) const;
-  strat::RunContext reference_context(const frames::FrameSource& source, strat::FrameSink& sink) const;
+  strategies::RunContext reference_context(const frames::FrameSource& source, strategies::FrameSink& sink) const;
   double prepare_cache(CacheMode mode);
   void keep_trace(const std::string& row_id, const StageProfiler& prof);
 

@@ -81,12 +81,12 @@ RowSpec make_row_spec(const RowArgs& r, const BenchArgs& a) {
     throw Error("", "--readers", "must be 0 (the strategy's default) to 4096, not " + std::to_string(r.readers));
   if (r.batch < 0) throw Error("", "--batch", "must be 0 (the default) or more, not " + std::to_string(r.batch));
   RowSpec spec;
-  const auto& info = strat::find_strategy(r.strategy);
+  const auto& info = strategies::find_strategy(r.strategy);
   spec.strategy = info.name;
   spec.cache = parse_cache_mode(r.cache);
-  spec.opt.integrator = strat::parse_integrator(r.integrator);
+  spec.opt.integrator = strategies::parse_integrator(r.integrator);
   // opencl-batched's readers fill pinned memory, its end-to-end limit: by default every core but two; pool: 2.
-  const int default_readers = info.name == "opencl-batched" ? strat::default_readers() : 2;
+  const int default_readers = info.name == "opencl-batched" ? strategies::default_readers() : 2;
   spec.opt.readers = info.uses_readers && r.readers < 1 ? default_readers : r.readers;
   spec.opt.batch = r.batch;
   spec.opt.threads = a.threads;
@@ -222,7 +222,7 @@ Bench open_bench(const BenchArgs& a, int argc, char** argv, bool want_device) {
   if (a.frames < 0) throw Error("", "--frames", "must be 0 (all frames) or more, not " + std::to_string(a.frames));
   if (a.bins < 1 || a.bins > kMaxBins)
     throw Error("", "--bins", "must be 1 to " + std::to_string(kMaxBins) + ", not " + std::to_string(a.bins));
-  bo::use_decoder(a.decoder);  // before capture_machine, which records the kernel
+  byte_offset::use_decoder(a.decoder);  // before capture_machine, which records the kernel
   Bench b;
   b.args = a;
   b.out_dir = a.out;
@@ -248,8 +248,8 @@ Bench open_bench(const BenchArgs& a, int argc, char** argv, bool want_device) {
   if (!a.flat.empty()) d.flat = a.flat;
   d.integration.bins = a.bins;
   try {
-    d.integration.unit = integ::parse_unit(a.unit);
-    d.integration.split = integ::parse_split(a.split);
+    d.integration.unit = integration::parse_unit(a.unit);
+    d.integration.split = integration::parse_split(a.split);
   } catch (const std::invalid_argument& e) {
     throw Error("", "", e.what());
   }
@@ -304,8 +304,8 @@ Bench open_bench(const BenchArgs& a, int argc, char** argv, bool want_device) {
   s.repeats = a.repeats;
   s.warmup = a.warmup;
   s.bins = a.bins;
-  s.unit = integ::to_string(b.ds.integration.unit);
-  s.split = integ::to_string(b.ds.integration.split);
+  s.unit = integration::to_string(b.ds.integration.unit);
+  s.split = integration::to_string(b.ds.integration.split);
   s.verify_md5 = a.verify_md5;
   s.write = !a.no_write;
   s.device = b.device ? a.device : "cpu";

@@ -21,7 +21,7 @@ struct BenchArgs {
   int bins = 1000;  // 1 .. kMaxBins
   std::string unit = "q_nm^-1", split = "bbox";
   std::string device = "opencl";
-  std::string decoder = "auto";  // the CPU byte-offset kernel (bo::use_decoder)
+  std::string decoder = "auto";  // the CPU byte-offset kernel (byte_offset::use_decoder)
   long long frames = 0;  // >= 0 (0 = all); signed so that a negative value is refused, not wrapped
   int threads = 0;
   int repeats = 5, warmup = 1;

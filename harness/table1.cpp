@@ -25,7 +25,7 @@ std::vector<Table1Row> table1_rows(const std::vector<PaperRow>& paper, int threa
   for (auto& p : paper) {
     Table1Row r;
     r.spec.strategy = p.strategy;
-    r.spec.opt.integrator = strat::parse_integrator(p.integrator);
+    r.spec.opt.integrator = strategies::parse_integrator(p.integrator);
     if (p.readers) r.spec.opt.readers = *p.readers;
     r.spec.opt.threads = threads;
     r.spec.cache = p.source == "SSD" ? CacheMode::cold : CacheMode::hot;
@@ -34,7 +34,7 @@ std::vector<Table1Row> table1_rows(const std::vector<PaperRow>& paper, int threa
     r.paper = &p;
     rows.push_back(r);
   }
-  auto ours = [&](const char* strategy, strat::Integrator integ, CacheMode cache, int readers,
+  auto ours = [&](const char* strategy, strategies::Integrator integ, CacheMode cache, int readers,
                   const std::string& label) {
     Table1Row r;
     r.spec.strategy = strategy;
@@ -45,11 +45,11 @@ std::vector<Table1Row> table1_rows(const std::vector<PaperRow>& paper, int threa
     r.spec.label = label;
     rows.push_back(r);
   };
-  using strat::Integrator;
+  using strategies::Integrator;
   ours("pipeline", Integrator::cpu, CacheMode::hot, 0, "oneTBB pipeline, fast CPU engine, MEM (hot)");
   ours("fused", Integrator::cpu, CacheMode::hot, 0, "oneTBB pipeline, fused decode+integrate, MEM (hot)");
   ours("fused", Integrator::cpu, CacheMode::cold, 0, "oneTBB pipeline, fused decode+integrate, SSD (cold)");
-  const int readers = strat::default_readers();
+  const int readers = strategies::default_readers();
   ours("opencl-batched", Integrator::gpu, CacheMode::hot, readers,
        "Batched device chain, " + std::to_string(readers) + " readers into pinned memory, MEM (hot)");
   return rows;

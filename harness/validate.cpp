@@ -15,7 +15,7 @@ void PatternSet::reset(size_t frames, size_t bins) {
   present_.assign(frames, 0);
 }
 
-void PatternSet::store(size_t frame, const integ::Pattern& p) {
+void PatternSet::store(size_t frame, const integration::Pattern& p) {
   if (frame >= present_.size())
     throw Error("", "frame " + std::to_string(frame), "frame index past the dataset's " +
                                                           std::to_string(present_.size()) + " frames");

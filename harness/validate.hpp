@@ -16,7 +16,7 @@ inline constexpr double kValidationTolerance = 1e-5;  // max relative difference
 class PatternSet {
  public:
   void reset(size_t frames, size_t bins);  // keeps the capacity; every frame marked absent
-  void store(size_t frame, const integ::Pattern& p);  // throws xrd::Error on a bin-count mismatch
+  void store(size_t frame, const integration::Pattern& p);  // throws xrd::Error on a bin-count mismatch
   size_t frames() const { return present_.size(); }
   size_t bins() const { return bins_; }
   bool present(size_t frame) const { return present_[frame] != 0; }

@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "kernels/byte_offset.hpp"  // bo::ElementType
+#include "kernels/byte_offset.hpp"  // byte_offset::ElementType
 
 namespace xrd::bslz4 {
 
@@ -48,16 +48,16 @@ struct Layout {
 Layout parse_header(std::span<const uint8_t> chunk, size_t elem_size, size_t elements);
 
 // Bytes per element of an element type (1, 2 or 4).
-size_t element_size(bo::ElementType t);
+size_t element_size(byte_offset::ElementType t);
 
 // bitshuffle's default block: 8192 bytes / elem_size, rounded down to a multiple of 8, at least 128 elements.
 size_t default_block_elements(size_t elem_size);
 
 // The scalar reference: liblz4 per block, then a bit-by-bit unshuffle. out holds exactly the expected elements.
-// Element bytes (little-endian, as stored), or values extended to int32 / float as bo::ElementType says.
+// Element bytes (little-endian, as stored), or values extended to int32 / float as byte_offset::ElementType says.
 void decode_scalar(std::span<const uint8_t> chunk, std::span<uint8_t> out_bytes, size_t elem_size);
-void decode_scalar(std::span<const uint8_t> chunk, std::span<int32_t> out, bo::ElementType t);
-void decode_scalar(std::span<const uint8_t> chunk, std::span<float> out, bo::ElementType t);
+void decode_scalar(std::span<const uint8_t> chunk, std::span<int32_t> out, byte_offset::ElementType t);
+void decode_scalar(std::span<const uint8_t> chunk, std::span<float> out, byte_offset::ElementType t);
 
 // An unshuffle kernel: the bit-shuffled block `in` of n elements (n a multiple of 8) -> n elements' bytes in `out`.
 struct Kernel {
@@ -71,9 +71,9 @@ const Kernel* find_kernel(const std::string& name);  // nullptr when unknown
 
 // The fast decoder: liblz4 per block + `kernel` (default: fast_kernel()). threads > 1 decodes blocks in parallel
 // (oneTBB, at most that many at once). Same results and errors as decode_scalar.
-void decode(std::span<const uint8_t> chunk, std::span<int32_t> out, bo::ElementType t, int threads = 1,
+void decode(std::span<const uint8_t> chunk, std::span<int32_t> out, byte_offset::ElementType t, int threads = 1,
             const Kernel* kernel = nullptr);
-void decode(std::span<const uint8_t> chunk, std::span<float> out, bo::ElementType t, int threads = 1,
+void decode(std::span<const uint8_t> chunk, std::span<float> out, byte_offset::ElementType t, int threads = 1,
             const Kernel* kernel = nullptr);
 void decode(std::span<const uint8_t> chunk, std::span<uint8_t> out_bytes, size_t elem_size, int threads = 1,
             const Kernel* kernel = nullptr);
@@ -83,7 +83,7 @@ void decode(std::span<const uint8_t> chunk, std::span<uint8_t> out_bytes, size_t
 std::vector<uint8_t> encode(std::span<const uint8_t> element_bytes, size_t elem_size, size_t block_elements = 0);
 
 // Converts int32 values to stored element bytes (values wrap to the element type).
-std::vector<uint8_t> to_element_bytes(std::span<const int32_t> values, bo::ElementType t);
+std::vector<uint8_t> to_element_bytes(std::span<const int32_t> values, byte_offset::ElementType t);
 
 namespace detail {
 // 8x8 bit transpose of a 64-bit word (byte r, bit c) -> (byte c, bit r).

@@ -23,6 +23,6 @@ void decode_block_lz4(std::span<const uint8_t> chunk, const BlockRef& r, uint8_t
 
 // Element bytes -> values of type t extended to Out.
 template <class Out>
-void convert(const uint8_t* bytes, size_t n, bo::ElementType t, Out* out);
+void convert(const uint8_t* bytes, size_t n, byte_offset::ElementType t, Out* out);
 
 }  // namespace xrd::bslz4::detail

@@ -34,7 +34,7 @@ struct Scratch {
 // Decodes blocks [b0, b1) of the chunk. Out = uint8_t: element bytes; int32_t / float: values.
 template <class Out>
 void decode_blocks(std::span<const uint8_t> chunk, const Layout& l, const std::vector<detail::BlockRef>& refs,
-                   size_t b0, size_t b1, Out* out, bo::ElementType t, const Kernel& k) {
+                   size_t b0, size_t b1, Out* out, byte_offset::ElementType t, const Kernel& k) {
   thread_local Scratch s;
   const size_t es = l.elem_size;
   const size_t block_bytes = std::min(l.block_elements, l.elements) * es;  // never more than the output
@@ -60,7 +60,7 @@ void decode_blocks(std::span<const uint8_t> chunk, const Layout& l, const std::v
 }
 
 template <class Out>
-void run(std::span<const uint8_t> chunk, Out* out, size_t elements, size_t es, bo::ElementType t, int threads,
+void run(std::span<const uint8_t> chunk, Out* out, size_t elements, size_t es, byte_offset::ElementType t, int threads,
          const Kernel* kernel) {
   const Kernel& k = kernel ? *kernel : fast_kernel();
   const Layout l = parse_header(chunk, es, elements);
@@ -104,11 +104,11 @@ const Kernel* find_kernel(const std::string& name) {
   return nullptr;
 }
 
-void decode(std::span<const uint8_t> chunk, std::span<int32_t> out, bo::ElementType t, int threads,
+void decode(std::span<const uint8_t> chunk, std::span<int32_t> out, byte_offset::ElementType t, int threads,
             const Kernel* kernel) {
   run(chunk, out.data(), out.size(), element_size(t), t, threads, kernel);
 }
-void decode(std::span<const uint8_t> chunk, std::span<float> out, bo::ElementType t, int threads,
+void decode(std::span<const uint8_t> chunk, std::span<float> out, byte_offset::ElementType t, int threads,
             const Kernel* kernel) {
   run(chunk, out.data(), out.size(), element_size(t), t, threads, kernel);
 }
@@ -116,7 +116,7 @@ void decode(std::span<const uint8_t> chunk, std::span<uint8_t> out, size_t es, i
   if (es == 0 || out.size() % es != 0)
     throw StreamError(0, "output of " + std::to_string(out.size()) + " bytes is not whole elements of " +
                              std::to_string(es) + " bytes");
-  run(chunk, out.data(), out.size() / es, es, bo::ElementType::u8, threads, kernel);
+  run(chunk, out.data(), out.size() / es, es, byte_offset::ElementType::u8, threads, kernel);
 }
 
 }  // namespace xrd::bslz4

@@ -17,7 +17,7 @@ uint64_t read_be(const uint8_t* p, int n) {
 }
 }  // namespace
 
-size_t element_size(bo::ElementType t) { return static_cast<size_t>(bo::bits(t) / 8); }
+size_t element_size(byte_offset::ElementType t) { return static_cast<size_t>(byte_offset::bits(t) / 8); }
 
 size_t default_block_elements(size_t elem_size) {
   size_t b = 8192 / elem_size;
@@ -166,30 +166,30 @@ void diagnose_lz4(std::span<const uint8_t> src, size_t expected, uint64_t base, 
 }  // namespace detail
 
 template <class Out>
-void detail::convert(const uint8_t* bytes, size_t n, bo::ElementType t, Out* out) {
+void detail::convert(const uint8_t* bytes, size_t n, byte_offset::ElementType t, Out* out) {
   switch (t) {
-    case bo::ElementType::u8:
+    case byte_offset::ElementType::u8:
       for (size_t i = 0; i < n; ++i) out[i] = static_cast<Out>(bytes[i]);
       break;
-    case bo::ElementType::i8:
+    case byte_offset::ElementType::i8:
       for (size_t i = 0; i < n; ++i) out[i] = static_cast<Out>(static_cast<int8_t>(bytes[i]));
       break;
-    case bo::ElementType::u16:
+    case byte_offset::ElementType::u16:
       for (size_t i = 0; i < n; ++i) {
         uint16_t v;
         std::memcpy(&v, bytes + 2 * i, 2);
         out[i] = static_cast<Out>(v);
       }
       break;
-    case bo::ElementType::i16:
+    case byte_offset::ElementType::i16:
       for (size_t i = 0; i < n; ++i) {
         int16_t v;
         std::memcpy(&v, bytes + 2 * i, 2);
         out[i] = static_cast<Out>(v);
       }
       break;
-    case bo::ElementType::u32:
-    case bo::ElementType::i32:
+    case byte_offset::ElementType::u32:
+    case byte_offset::ElementType::i32:
       for (size_t i = 0; i < n; ++i) {
         int32_t v;  // u32 wraps to int32 (the frame seam's rule), then converts
         std::memcpy(&v, bytes + 4 * i, 4);
@@ -198,10 +198,10 @@ void detail::convert(const uint8_t* bytes, size_t n, bo::ElementType t, Out* out
       break;
   }
 }
-template void detail::convert<int32_t>(const uint8_t*, size_t, bo::ElementType, int32_t*);
-template void detail::convert<float>(const uint8_t*, size_t, bo::ElementType, float*);
+template void detail::convert<int32_t>(const uint8_t*, size_t, byte_offset::ElementType, int32_t*);
+template void detail::convert<float>(const uint8_t*, size_t, byte_offset::ElementType, float*);
 
-std::vector<uint8_t> to_element_bytes(std::span<const int32_t> values, bo::ElementType t) {
+std::vector<uint8_t> to_element_bytes(std::span<const int32_t> values, byte_offset::ElementType t) {
   const size_t s = element_size(t);
   std::vector<uint8_t> b(values.size() * s);
   for (size_t i = 0; i < values.size(); ++i) {

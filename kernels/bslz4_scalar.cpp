@@ -21,7 +21,7 @@ void unshuffle_bits(const uint8_t* in, size_t n, size_t s, uint8_t* out) {
 }
 
 template <class Out>
-void decode_values(std::span<const uint8_t> chunk, std::span<Out> out, bo::ElementType t) {
+void decode_values(std::span<const uint8_t> chunk, std::span<Out> out, byte_offset::ElementType t) {
   std::vector<uint8_t> bytes(out.size() * element_size(t));
   decode_scalar(chunk, std::span<uint8_t>(bytes), element_size(t));
   detail::convert(bytes.data(), out.size(), t, out.data());
@@ -44,10 +44,10 @@ void decode_scalar(std::span<const uint8_t> chunk, std::span<uint8_t> out, size_
   if (raw) std::memcpy(out.data() + (l.elements - l.leftover_elements) * s, chunk.data() + chunk.size() - raw, raw);
 }
 
-void decode_scalar(std::span<const uint8_t> chunk, std::span<int32_t> out, bo::ElementType t) {
+void decode_scalar(std::span<const uint8_t> chunk, std::span<int32_t> out, byte_offset::ElementType t) {
   decode_values(chunk, out, t);
 }
-void decode_scalar(std::span<const uint8_t> chunk, std::span<float> out, bo::ElementType t) {
+void decode_scalar(std::span<const uint8_t> chunk, std::span<float> out, byte_offset::ElementType t) {
   decode_values(chunk, out, t);
 }
 

@@ -3,7 +3,7 @@
 
 #include "kernels/error.hpp"
 
-namespace xrd::bo {
+namespace xrd::byte_offset {
 
 const char* to_string(ElementType t) {
   switch (t) {
@@ -58,4 +58,4 @@ void throw_if_failed(const DecodeResult& r) {
   if (!r.ok()) throw Error("", Error::at_byte(r.error_offset), "byte-offset stream: " + r.message());
 }
 
-}  // namespace xrd::bo
+}  // namespace xrd::byte_offset

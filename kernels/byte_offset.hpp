@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-namespace xrd::bo {
+namespace xrd::byte_offset {
 
 // X-Binary-Element-Type values we support. Decoded values wrap modulo 2^bits of the element type and are then
 // sign- (signed types) or zero- (unsigned types) extended into the output type.
@@ -75,4 +75,4 @@ void throw_if_failed(const DecodeResult& r);
 void encode(std::span<const int32_t> in, std::vector<uint8_t>& out);
 size_t encoded_size(std::span<const int32_t> in);
 
-}  // namespace xrd::bo
+}  // namespace xrd::byte_offset

@@ -12,7 +12,7 @@
 #pragma GCC push_options
 #pragma GCC target("avx2,bmi,bmi2,popcnt")
 
-namespace xrd::bo::kernels {
+namespace xrd::byte_offset::kernels {
 namespace {
 
 // Inclusive prefix sum of 8 int32 lanes: two in-lane shifted adds, then the low half's total into the high half.
@@ -198,13 +198,13 @@ DecodeResult any(std::span<const uint8_t> in, std::span<Out> out, ElementType t)
 DecodeResult avx2_i32(std::span<const uint8_t> in, std::span<int32_t> out, ElementType t) { return any(in, out, t); }
 DecodeResult avx2_f32(std::span<const uint8_t> in, std::span<float> out, ElementType t) { return any(in, out, t); }
 
-}  // namespace xrd::bo::kernels
+}  // namespace xrd::byte_offset::kernels
 
 #pragma GCC pop_options
 
-namespace xrd::bo::kernels {
+namespace xrd::byte_offset::kernels {
 bool avx2_supported() {
   __builtin_cpu_init();  // callers may run before the constructors (static registration of benchmarks)
   return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2");
 }
-}  // namespace xrd::bo::kernels
+}  // namespace xrd::byte_offset::kernels

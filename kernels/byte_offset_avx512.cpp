@@ -16,7 +16,7 @@
 #include "kernels/byte_offset_avx512_ops.hpp"
 #include "kernels/byte_offset_avx512_run.hpp"
 
-namespace xrd::bo::kernels {
+namespace xrd::byte_offset::kernels {
 namespace {
 
 // prefix16 of the 16 bytes at b, widened first (shuffles).
@@ -34,16 +34,16 @@ DecodeResult any(std::span<const uint8_t> in, std::span<Out> out, ElementType t)
 DecodeResult avx512_i32(std::span<const uint8_t> in, std::span<int32_t> out, ElementType t) { return any(in, out, t); }
 DecodeResult avx512_f32(std::span<const uint8_t> in, std::span<float> out, ElementType t) { return any(in, out, t); }
 
-}  // namespace xrd::bo::kernels
+}  // namespace xrd::byte_offset::kernels
 
 #pragma GCC diagnostic pop
 #pragma GCC pop_options
 
-namespace xrd::bo::kernels {
+namespace xrd::byte_offset::kernels {
 bool avx512_supported() {
   __builtin_cpu_init();  // callers may run before the constructors (static registration of benchmarks)
   return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
          __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("bmi") &&
          __builtin_cpu_supports("bmi2");
 }
-}  // namespace xrd::bo::kernels
+}  // namespace xrd::byte_offset::kernels

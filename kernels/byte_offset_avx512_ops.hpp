@@ -7,7 +7,7 @@
 
 #include "kernels/byte_offset.hpp"
 
-namespace xrd::bo::kernels {
+namespace xrd::byte_offset::kernels {
 namespace {
 
 // Inclusive prefix sum of 16 int32 lanes: log2(16) shifted adds across the whole register.
@@ -40,4 +40,4 @@ inline void store(Out* o, __m512i v) {
 }
 
 }  // namespace
-}  // namespace xrd::bo::kernels
+}  // namespace xrd::byte_offset::kernels

@@ -12,7 +12,7 @@
 #include "kernels/byte_offset.hpp"
 #include "kernels/byte_offset_detail.hpp"
 
-namespace xrd::bo::kernels {
+namespace xrd::byte_offset::kernels {
 namespace {
 
 // A step that holds markers, once detail::escape_plan has placed its 16-bit escapes (`esc`, and `carry`: the end
@@ -101,4 +101,4 @@ DecodeResult run(std::span<const uint8_t> in, std::span<Out> out) {
 }
 
 }  // namespace
-}  // namespace xrd::bo::kernels
+}  // namespace xrd::byte_offset::kernels

@@ -19,7 +19,7 @@
 #include "kernels/byte_offset_avx512_ops.hpp"
 #include "kernels/byte_offset_avx512_run.hpp"
 
-namespace xrd::bo::kernels {
+namespace xrd::byte_offset::kernels {
 namespace {
 
 // weights[q] holds, in lane j's 4 bytes, 1 where byte 4q + k of the block is at or before byte j, else 0.
@@ -68,14 +68,14 @@ DecodeResult avx512vnni_f32(std::span<const uint8_t> in, std::span<float> out, E
   return any(in, out, t);
 }
 
-}  // namespace xrd::bo::kernels
+}  // namespace xrd::byte_offset::kernels
 
 #pragma GCC diagnostic pop
 #pragma GCC pop_options
 
-namespace xrd::bo::kernels {
+namespace xrd::byte_offset::kernels {
 bool avx512vnni_supported() {
   __builtin_cpu_init();  // callers may run before the constructors (static registration of benchmarks)
   return avx512_supported() && __builtin_cpu_supports("avx512vnni");
 }
-}  // namespace xrd::bo::kernels
+}  // namespace xrd::byte_offset::kernels

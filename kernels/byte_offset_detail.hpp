@@ -9,7 +9,7 @@
 
 #include "kernels/byte_offset.hpp"
 
-namespace xrd::bo::detail {
+namespace xrd::byte_offset::detail {
 
 inline int16_t load_i16(const uint8_t* p) {
   return static_cast<int16_t>(static_cast<uint16_t>(p[0] | (p[1] << 8)));
@@ -187,4 +187,4 @@ inline auto dispatch_type(ElementType t, F&& f) {
   return f.template operator()<ElementType::i32>();
 }
 
-}  // namespace xrd::bo::detail
+}  // namespace xrd::byte_offset::detail

@@ -4,7 +4,7 @@
 
 #include "kernels/byte_offset.hpp"
 
-namespace xrd::bo {
+namespace xrd::byte_offset {
 namespace {
 
 // Differences modulo 2^32: decoders wrap, so a jump from INT32_MIN to INT32_MAX is the 1-byte delta -1 (fabio
@@ -67,4 +67,4 @@ void encode(std::span<const int32_t> in, std::vector<uint8_t>& out) {
   }
 }
 
-}  // namespace xrd::bo
+}  // namespace xrd::byte_offset

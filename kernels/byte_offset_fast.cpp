@@ -6,7 +6,7 @@
 #include "kernels/byte_offset_kernels.hpp"
 #include "kernels/error.hpp"
 
-namespace xrd::bo {
+namespace xrd::byte_offset {
 namespace {
 
 bool always() { return true; }
@@ -79,4 +79,4 @@ DecodeResult decode(std::span<const uint8_t> in, std::span<float> out, ElementTy
 }
 const char* fast_decoder_name() { return current().name; }
 
-}  // namespace xrd::bo
+}  // namespace xrd::byte_offset

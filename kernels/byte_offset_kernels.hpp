@@ -5,7 +5,7 @@
 
 #include "kernels/byte_offset.hpp"
 
-namespace xrd::bo::kernels {
+namespace xrd::byte_offset::kernels {
 
 bool avx512vnni_supported();
 DecodeResult avx512vnni_i32(std::span<const uint8_t> in, std::span<int32_t> out, ElementType t);
@@ -19,4 +19,4 @@ bool avx2_supported();
 DecodeResult avx2_i32(std::span<const uint8_t> in, std::span<int32_t> out, ElementType t);
 DecodeResult avx2_f32(std::span<const uint8_t> in, std::span<float> out, ElementType t);
 
-}  // namespace xrd::bo::kernels
+}  // namespace xrd::byte_offset::kernels

@@ -3,7 +3,7 @@
 #include "kernels/byte_offset.hpp"
 #include "kernels/byte_offset_detail.hpp"
 
-namespace xrd::bo {
+namespace xrd::byte_offset {
 namespace {
 
 template <typename Out>
@@ -20,4 +20,4 @@ DecodeResult decode_scalar(std::span<const uint8_t> in, std::span<float> out, El
   return decode_any(in, out, t);
 }
 
-}  // namespace xrd::bo
+}  // namespace xrd::byte_offset

@@ -15,7 +15,7 @@
 #include "kernels/geometry.hpp"
 #include "kernels/integrate_parallel.hpp"
 
-namespace xrd::integ {
+namespace xrd::integration {
 
 namespace {
 
@@ -358,4 +358,4 @@ Csc to_csc(const Csr& csr, int threads) {
   return csc;
 }
 
-}  // namespace xrd::integ
+}  // namespace xrd::integration

@@ -9,7 +9,7 @@
 
 #include "kernels/integrate.hpp"
 
-namespace xrd::integ {
+namespace xrd::integration {
 
 // Where the pixels are, in a unit's internal representation (see geometry.hpp), for one splitting scheme.
 struct PixelPositions {
@@ -57,4 +57,4 @@ struct Csc {
 };
 Csc to_csc(const Csr& csr, int threads = 0);
 
-}  // namespace xrd::integ
+}  // namespace xrd::integration

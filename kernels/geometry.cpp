@@ -7,7 +7,7 @@
 
 #include "kernels/integrate_parallel.hpp"
 
-namespace xrd::integ {
+namespace xrd::integration {
 
 namespace {
 
@@ -221,4 +221,4 @@ void polarization(const Geometry& g, size_t width, size_t height, double factor,
   });
 }
 
-}  // namespace xrd::integ
+}  // namespace xrd::integration

@@ -20,7 +20,7 @@
 
 #include "kernels/integrate.hpp"
 
-namespace xrd::integ {
+namespace xrd::integration {
 
 double unit_scale(Unit u);           // 180/pi for 2th_deg, 0.1 for q_A^-1, 1000 for r_mm, 1 otherwise
 bool unit_needs_wavelength(Unit u);  // the q units
@@ -74,4 +74,4 @@ void solid_angle(const Geometry& g, size_t width, size_t height, std::span<float
 void polarization(const Geometry& g, size_t width, size_t height, double factor, std::span<float> out,
                   int threads = 0);
 
-}  // namespace xrd::integ
+}  // namespace xrd::integration

@@ -12,7 +12,7 @@
 #include "kernels/csr.hpp"
 #include "kernels/geometry.hpp"
 
-namespace xrd::integ {
+namespace xrd::integration {
 
 const char* to_string(Unit u) {
   switch (u) {
@@ -223,4 +223,4 @@ void integrate_csr_parallel(const Setup& s, std::span<const int32_t> image, Patt
   finish_pattern(s.csr, variance, out);
 }
 
-}  // namespace xrd::integ
+}  // namespace xrd::integration

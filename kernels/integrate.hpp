@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-namespace xrd::integ {
+namespace xrd::integration {
 
 // pyFAI geometry (PONI file contents). Lengths in metres, angles in radians.
 struct Geometry {
@@ -107,4 +107,4 @@ void integrate_csr_parallel(const Setup& s, std::span<const int32_t> image, Patt
 void finish_pattern(const Csr& csr, std::span<const double> sum_variance, Pattern& out);
 void finish_pattern(std::span<const double> radial, std::span<const double> sum_variance, Pattern& out);
 
-}  // namespace xrd::integ
+}  // namespace xrd::integration

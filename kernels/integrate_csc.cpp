@@ -16,7 +16,7 @@
 #include "kernels/csr.hpp"
 #include "kernels/integrate_parallel.hpp"
 
-namespace xrd::integ {
+namespace xrd::integration {
 
 namespace {
 
@@ -309,4 +309,4 @@ void CscIntegrator::integrate(std::span<const int32_t> image, Pattern& out) cons
   integrate(image, out, ws);
 }
 
-}  // namespace xrd::integ
+}  // namespace xrd::integration

@@ -15,7 +15,7 @@
 #include "kernels/integrate_fast.hpp"
 #include "kernels/integrate_sums.hpp"
 
-namespace xrd::integ {
+namespace xrd::integration {
 
 class CscIntegrator {
  public:
@@ -75,4 +75,4 @@ class CscIntegrator {
   std::vector<float> irr_w_;
 };
 
-}  // namespace xrd::integ
+}  // namespace xrd::integration

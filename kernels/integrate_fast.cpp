@@ -15,7 +15,7 @@
 #include "kernels/integrate_parallel.hpp"
 #include "kernels/integrate_sums.hpp"
 
-namespace xrd::integ {
+namespace xrd::integration {
 
 namespace {
 
@@ -372,4 +372,4 @@ void FastIntegrator::integrate(std::span<const int32_t> image, Pattern& out) con
   integrate(image, out, ws);
 }
 
-}  // namespace xrd::integ
+}  // namespace xrd::integration

@@ -17,7 +17,7 @@
 
 #include "kernels/integrate.hpp"
 
-namespace xrd::integ {
+namespace xrd::integration {
 
 class StaticSums;
 
@@ -98,4 +98,4 @@ class FastIntegrator {
   std::vector<float> weights_;     // per split entry
 };
 
-}  // namespace xrd::integ
+}  // namespace xrd::integration

@@ -6,7 +6,7 @@
 
 #include <cstddef>
 
-namespace xrd::integ {
+namespace xrd::integration {
 
 // Runs f() in an arena of `threads` threads, or in the caller's arena when threads <= 0.
 template <class F>
@@ -28,4 +28,4 @@ void for_rows(size_t rows, int threads, F&& body) {
   });
 }
 
-}  // namespace xrd::integ
+}  // namespace xrd::integration

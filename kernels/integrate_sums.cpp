@@ -3,7 +3,7 @@
 
 #include <stdexcept>
 
-namespace xrd::integ {
+namespace xrd::integration {
 
 StaticSums::StaticSums(const Setup& setup) : radial_(setup.csr.radial), norm_(setup.norm), dark_(setup.dark) {
   const Csr& csr = setup.csr;
@@ -42,4 +42,4 @@ void StaticSums::finish(std::span<const double> sv, std::span<const double> mask
   finish_pattern(radial_, variance, out);
 }
 
-}  // namespace xrd::integ
+}  // namespace xrd::integration

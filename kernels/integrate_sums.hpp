@@ -8,7 +8,7 @@
 
 #include "kernels/integrate.hpp"
 
-namespace xrd::integ {
+namespace xrd::integration {
 
 class StaticSums {
  public:
@@ -37,4 +37,4 @@ class StaticSums {
   std::vector<float> norm_, dark_;                             // per pixel
 };
 
-}  // namespace xrd::integ
+}  // namespace xrd::integration

@@ -46,7 +46,7 @@ Bslz4Decoder::Bslz4Decoder(DeviceContext& ctx, size_t max_chunk_bytes, size_t ma
 
 Bslz4Decoder::~Bslz4Decoder() = default;
 
-void Bslz4Decoder::decode(std::span<const uint8_t> chunk, size_t pixels, bo::ElementType t) {
+void Bslz4Decoder::decode(std::span<const uint8_t> chunk, size_t pixels, byte_offset::ElementType t) {
   Impl& m = *impl_;
   const size_t es = bslz4::element_size(t);
   if (pixels > m.max_pixels || chunk.size() > m.max_chunk)

@@ -31,7 +31,7 @@ class Bslz4Decoder {
   Bslz4Decoder& operator=(const Bslz4Decoder&) = delete;
 
   // Uploads and decodes `chunk` (pixels elements of type t) into the device image; waits for the device.
-  void decode(std::span<const uint8_t> chunk, size_t pixels, bo::ElementType t);
+  void decode(std::span<const uint8_t> chunk, size_t pixels, byte_offset::ElementType t);
   // Copies the first out.size() pixels of the device image to the host.
   void read(std::span<int32_t> out);
   // Milliseconds of the last decode on the device (upload + kernel), from profiling events.

@@ -130,14 +130,14 @@ void enqueue_decode(cl::CommandQueue& q, DecodeKernels& k, DecodeScratch& s, con
   }
 }
 
-bo::DecodeResult to_result(const uint32_t* st, size_t bytes, size_t elements) {
-  bo::DecodeResult r;
+byte_offset::DecodeResult to_result(const uint32_t* st, size_t bytes, size_t elements) {
+  byte_offset::DecodeResult r;
   r.stream_size = bytes;
   r.elements_expected = elements;
   const size_t tokens = st[S_TOKENS];
   const bool cut = st[S_TRUNC_INDEX] != kNoIndex;
   if (cut && st[S_TRUNC_INDEX] < elements) {
-    r.status = bo::DecodeStatus::truncated;
+    r.status = byte_offset::DecodeStatus::truncated;
     r.elements = st[S_TRUNC_INDEX];
     r.error_offset = r.bytes_used = st[S_TRUNC_POS];
     r.escape_bits = static_cast<int>(st[S_TRUNC_BITS]);
@@ -145,14 +145,14 @@ bo::DecodeResult to_result(const uint32_t* st, size_t bytes, size_t elements) {
     return r;
   }
   if (tokens < elements) {  // (a truncated token here would have index < elements)
-    r.status = bo::DecodeStatus::too_few_elements;
+    r.status = byte_offset::DecodeStatus::too_few_elements;
     r.elements = tokens;
     r.error_offset = r.bytes_used = bytes;
     return r;
   }
   r.elements = elements;
   if (tokens > elements) {
-    r.status = bo::DecodeStatus::trailing_bytes;
+    r.status = byte_offset::DecodeStatus::trailing_bytes;
     r.error_offset = r.bytes_used = st[S_POS_N];
     return r;
   }
@@ -194,7 +194,7 @@ struct Decoder::Impl {
   }
 
   template <typename T>
-  bo::DecodeResult run(std::span<const uint8_t> payload, std::span<T> dst, bo::ElementType t) {
+  byte_offset::DecodeResult run(std::span<const uint8_t> payload, std::span<T> dst, byte_offset::ElementType t) {
     if (payload.size() > layout.max_bytes)
       throw xrd::Error("", "OpenCL decoder",
                        "payload of " + std::to_string(payload.size()) + " bytes exceeds the decoder's " +
@@ -230,10 +230,10 @@ Decoder::Decoder(DeviceContext& ctx, size_t max_compressed_bytes, size_t max_ele
 }
 Decoder::~Decoder() = default;
 
-bo::DecodeResult Decoder::decode(std::span<const uint8_t> payload, std::span<int32_t> out, bo::ElementType t) {
+byte_offset::DecodeResult Decoder::decode(std::span<const uint8_t> payload, std::span<int32_t> out, byte_offset::ElementType t) {
   return impl_->run(payload, out, t);
 }
-bo::DecodeResult Decoder::decode(std::span<const uint8_t> payload, std::span<float> out, bo::ElementType t) {
+byte_offset::DecodeResult Decoder::decode(std::span<const uint8_t> payload, std::span<float> out, byte_offset::ElementType t) {
   return impl_->run(payload, out, t);
 }
 

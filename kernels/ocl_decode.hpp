@@ -37,7 +37,7 @@ struct FrameSpec {
   size_t offset = 0;    // of the payload, from the start of the payload area
   size_t bytes = 0;
   size_t elements = 0;  // elements the device writes (<= the output stride)
-  bo::ElementType type = bo::ElementType::i32;
+  byte_offset::ElementType type = byte_offset::ElementType::i32;
 };
 
 // Writes the meta and tile -> frame words at the start of `buf` (the batch buffer); returns the batch's tiles.
@@ -62,7 +62,7 @@ void enqueue_decode(cl::CommandQueue& q, DecodeKernels& k, DecodeScratch& s, con
 
 // The DecodeResult the scalar reference gives, from the device's status words for a stream of `bytes` bytes
 // of which `elements` were wanted.
-bo::DecodeResult to_result(const uint32_t* status, size_t bytes, size_t elements);
+byte_offset::DecodeResult to_result(const uint32_t* status, size_t bytes, size_t elements);
 
 // The wider of the work-group sizes the device allows for every kernel of `name` built with -DWG=wanted.
 size_t usable_wg(DeviceContext::Impl& ctx, const char* name, size_t wanted);

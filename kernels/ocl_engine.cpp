@@ -28,7 +28,7 @@ std::span<uint8_t> Staging::reserve() {
   return {base_ + used_, std::min(bytes_left(), frame_max_)};
 }
 
-void Staging::commit(size_t payload_offset, size_t payload_size, size_t elements, bo::ElementType t,
+void Staging::commit(size_t payload_offset, size_t payload_size, size_t elements, byte_offset::ElementType t,
                      std::string name, uint64_t tag) {
   if (count_ >= capacity_)
     throw xrd::Error(name, "", "OpenCL staging: the batch is full (" + std::to_string(capacity_) + " frames)");
@@ -43,14 +43,14 @@ void Staging::commit(size_t payload_offset, size_t payload_size, size_t elements
   ++count_;
 }
 
-std::span<uint8_t> Staging::claim(size_t payload_offset, size_t payload_size, size_t elements, bo::ElementType t,
+std::span<uint8_t> Staging::claim(size_t payload_offset, size_t payload_size, size_t elements, byte_offset::ElementType t,
                                   std::string name, uint64_t tag) {
   uint8_t* at = base_ + used_;
   commit(payload_offset, payload_size, elements, t, std::move(name), tag);
   return {at, payload_offset + payload_size};
 }
 
-void Staging::add(std::span<const uint8_t> payload, size_t elements, bo::ElementType t, std::string name,
+void Staging::add(std::span<const uint8_t> payload, size_t elements, byte_offset::ElementType t, std::string name,
                   uint64_t tag) {
   auto dst = reserve();
   if (dst.size() < payload.size() || count_ >= capacity_)
@@ -72,7 +72,7 @@ struct Engine::Impl {
   DeviceContext::Impl& ctx;
   size_t pixels = 0;
   int bins = 0;
-  integ::Csr shape;  // bins, radial, unit: what finish_pattern needs (no matrix)
+  integration::Csr shape;  // bins, radial, unit: what finish_pattern needs (no matrix)
   std::vector<double> all_norm, all_dark;  // per bin: sum of w * norm, w * dark over the whole row
   bool has_dark = false;
   Layout layout;
@@ -105,7 +105,7 @@ struct Engine::Impl {
   std::unique_ptr<Bslz4Decoder> bslz4;  // made on the first bitshuffle-LZ4 frame
   std::vector<float> host_sums;
 
-  Impl(DeviceContext& c, const integ::Setup& s, size_t max_bytes, int batch, EngineOptions o)
+  Impl(DeviceContext& c, const integration::Setup& s, size_t max_bytes, int batch, EngineOptions o)
       : pub(c), ctx(c.impl()), opt(o) {
     const auto& csr = s.csr;
     pixels = csr.pixels();
@@ -213,7 +213,7 @@ struct Engine::Impl {
   }
 
   // The device's five sums of one frame -> a pattern (the reference engine's definitions, integrate.hpp).
-  void to_pattern(const float* sums, integ::Pattern& out) {
+  void to_pattern(const float* sums, integration::Pattern& out) {
     out.resize(size_t(bins));
     thread_local std::vector<double> variance;
     variance.assign(size_t(bins), 0.0);
@@ -231,7 +231,7 @@ struct Engine::Impl {
         out.sum_signal[b] = has_dark ? sig - (all_dark[b] - neg_dark) : sig;
       }
     }
-    integ::finish_pattern(shape, variance, out);
+    integration::finish_pattern(shape, variance, out);
   }
 
   Staging& staging() {
@@ -314,7 +314,7 @@ struct Engine::Impl {
     order.pop_front();
   }
 
-  void integrate_host(std::span<const int32_t> images, int n, std::vector<integ::Pattern>& out) {
+  void integrate_host(std::span<const int32_t> images, int n, std::vector<integration::Pattern>& out) {
     if (n < 0 || images.size() != size_t(n) * pixels)
       throw xrd::Error("", "OpenCL integrate", "got " + std::to_string(images.size()) + " pixels for " +
                                                    std::to_string(n) + " images of " + std::to_string(pixels));
@@ -333,7 +333,7 @@ struct Engine::Impl {
     for (int i = 0; i < n; ++i) to_pattern(&host_sums[size_t(i) * bins * kOutWords], out[size_t(i)]);
   }
 
-  void integrate_bslz4(std::span<const uint8_t> chunk, bo::ElementType t, integ::Pattern& out) {
+  void integrate_bslz4(std::span<const uint8_t> chunk, byte_offset::ElementType t, integration::Pattern& out) {
     if (!bslz4) bslz4 = std::make_unique<Bslz4Decoder>(pub, layout.max_bytes, pixels);
     bslz4->decode(chunk, pixels, t);  // same compute queue: the integration below runs after it
     if (host_capacity < 1) {
@@ -348,7 +348,7 @@ struct Engine::Impl {
   }
 };
 
-Engine::Engine(DeviceContext& ctx, const integ::Setup& setup, size_t max_compressed_bytes, int batch_size,
+Engine::Engine(DeviceContext& ctx, const integration::Setup& setup, size_t max_compressed_bytes, int batch_size,
                EngineOptions opt) {
   try {
     impl_ = std::make_unique<Impl>(ctx, setup, max_compressed_bytes, batch_size, opt);
@@ -366,26 +366,26 @@ int Engine::in_flight() const { return int(impl_->order.size()); }
 int Engine::depth() const { return int(impl_->slots.size()); }
 
 template <typename T>
-static bo::DecodeResult engine_decode(Engine::Impl& m, std::span<const uint8_t> payload, std::span<T> out,
-                                      bo::ElementType t) {
+static byte_offset::DecodeResult engine_decode(Engine::Impl& m, std::span<const uint8_t> payload, std::span<T> out,
+                                      byte_offset::ElementType t) {
   if (!m.decoder) m.decoder = std::make_unique<Decoder>(m.pub, m.layout.max_bytes, m.pixels, m.opt);
   return m.decoder->decode(payload, out, t);
 }
 
-bo::DecodeResult Engine::decode(std::span<const uint8_t> payload, std::span<int32_t> out, bo::ElementType t) {
+byte_offset::DecodeResult Engine::decode(std::span<const uint8_t> payload, std::span<int32_t> out, byte_offset::ElementType t) {
   return engine_decode(*impl_, payload, out, t);
 }
-bo::DecodeResult Engine::decode(std::span<const uint8_t> payload, std::span<float> out, bo::ElementType t) {
+byte_offset::DecodeResult Engine::decode(std::span<const uint8_t> payload, std::span<float> out, byte_offset::ElementType t) {
   return engine_decode(*impl_, payload, out, t);
 }
 
-void Engine::integrate(std::span<const int32_t> image, integ::Pattern& out) {
-  thread_local std::vector<integ::Pattern> one(1);
+void Engine::integrate(std::span<const int32_t> image, integration::Pattern& out) {
+  thread_local std::vector<integration::Pattern> one(1);
   integrate(image, 1, one);
   std::swap(out, one[0]);
 }
 
-void Engine::integrate(std::span<const int32_t> images, int n, std::vector<integ::Pattern>& out) {
+void Engine::integrate(std::span<const int32_t> images, int n, std::vector<integration::Pattern>& out) {
   try {
     impl_->integrate_host(images, n, out);
   } catch (const cl::Error& e) {
@@ -393,7 +393,7 @@ void Engine::integrate(std::span<const int32_t> images, int n, std::vector<integ
   }
 }
 
-void Engine::integrate_bslz4(std::span<const uint8_t> chunk, bo::ElementType t, integ::Pattern& out) {
+void Engine::integrate_bslz4(std::span<const uint8_t> chunk, byte_offset::ElementType t, integration::Pattern& out) {
   try {
     impl_->integrate_bslz4(chunk, t, out);
   } catch (const cl::Error& e) {

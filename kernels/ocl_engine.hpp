@@ -23,7 +23,7 @@ struct EngineOptions {
 };
 
 // Byte-offset decoding on the device (the paper's five steps, made fast: no host round trip, parallel scans at
-// any work-group size, 64-bit escapes, never a write past the end). Bit-exact with bo::decode_scalar, including
+// any work-group size, 64-bit escapes, never a write past the end). Bit-exact with byte_offset::decode_scalar, including
 // the DecodeResult (status, elements, bytes_used, error_offset, escape_bits/bytes) on bad streams.
 class Decoder {
  public:
@@ -33,10 +33,10 @@ class Decoder {
   Decoder& operator=(const Decoder&) = delete;
 
   // Synchronous: payload up, decode, out.size() elements down (out.size() <= max_elements).
-  bo::DecodeResult decode(std::span<const uint8_t> payload, std::span<int32_t> out,
-                          bo::ElementType t = bo::ElementType::i32);
-  bo::DecodeResult decode(std::span<const uint8_t> payload, std::span<float> out,
-                          bo::ElementType t = bo::ElementType::i32);
+  byte_offset::DecodeResult decode(std::span<const uint8_t> payload, std::span<int32_t> out,
+                          byte_offset::ElementType t = byte_offset::ElementType::i32);
+  byte_offset::DecodeResult decode(std::span<const uint8_t> payload, std::span<float> out,
+                          byte_offset::ElementType t = byte_offset::ElementType::i32);
 
   struct Impl;
   Impl& impl() { return *impl_; }
@@ -50,8 +50,8 @@ struct FrameResult {
   std::string name;                 // as given to Staging::add/commit (the file path)
   uint64_t tag = 0;                 // as given (the frame index)
   std::optional<xrd::Error> error;  // decode failure: names the frame, the byte offset and what was expected
-  bo::DecodeResult decode;          // the decoder's outcome (status, elements, bytes_used, ...)
-  integ::Pattern pattern;           // valid when !error; capacity reused between batches
+  byte_offset::DecodeResult decode;          // the decoder's outcome (status, elements, bytes_used, ...)
+  integration::Pattern pattern;           // valid when !error; capacity reused between batches
 };
 
 struct BatchResult {
@@ -75,25 +75,25 @@ class Staging {
   int capacity() const { return capacity_; }
   size_t bytes_left() const;
 
-  void add(std::span<const uint8_t> payload, size_t elements, bo::ElementType t = bo::ElementType::i32,
+  void add(std::span<const uint8_t> payload, size_t elements, byte_offset::ElementType t = byte_offset::ElementType::i32,
            std::string name = {}, uint64_t tag = 0);
   // Writable pinned memory for the next frame (bytes_left() long; empty when the batch is full).
   std::span<uint8_t> reserve();
   // The frame written into reserve(): its payload is [payload_offset, payload_offset + payload_size) of it.
-  void commit(size_t payload_offset, size_t payload_size, size_t elements, bo::ElementType t = bo::ElementType::i32,
+  void commit(size_t payload_offset, size_t payload_size, size_t elements, byte_offset::ElementType t = byte_offset::ElementType::i32,
               std::string name = {}, uint64_t tag = 0);
   // reserve() + commit() in one step, for filling several frames at once from several threads: claims
   // payload_offset + payload_size bytes for one frame and returns them (pinned memory) to be written before
   // submit(); the payload is the part from payload_offset on. Throws when the batch or the slot is full.
   std::span<uint8_t> claim(size_t payload_offset, size_t payload_size, size_t elements,
-                           bo::ElementType t = bo::ElementType::i32, std::string name = {}, uint64_t tag = 0);
+                           byte_offset::ElementType t = byte_offset::ElementType::i32, std::string name = {}, uint64_t tag = 0);
   void clear();
 
  private:
   friend class Engine;
   struct Frame {
     size_t offset, size, elements;
-    bo::ElementType type;
+    byte_offset::ElementType type;
     std::string name;
     uint64_t tag;
   };
@@ -108,7 +108,7 @@ class Engine {
  public:
   // The matrix, normalisation and dark of `setup` are uploaded once. Frames must have setup.csr.width*height
   // pixels. max_compressed_bytes bounds one frame's payload (or whole file, with reserve/commit).
-  Engine(DeviceContext& ctx, const integ::Setup& setup, size_t max_compressed_bytes, int batch_size,
+  Engine(DeviceContext& ctx, const integration::Setup& setup, size_t max_compressed_bytes, int batch_size,
          EngineOptions opt = {});
   ~Engine();
   Engine(const Engine&) = delete;
@@ -119,20 +119,20 @@ class Engine {
   size_t pixels() const;
 
   // (a) decode only (host -> device -> host), as Decoder::decode.
-  bo::DecodeResult decode(std::span<const uint8_t> payload, std::span<int32_t> out,
-                          bo::ElementType t = bo::ElementType::i32);
-  bo::DecodeResult decode(std::span<const uint8_t> payload, std::span<float> out,
-                          bo::ElementType t = bo::ElementType::i32);
+  byte_offset::DecodeResult decode(std::span<const uint8_t> payload, std::span<int32_t> out,
+                          byte_offset::ElementType t = byte_offset::ElementType::i32);
+  byte_offset::DecodeResult decode(std::span<const uint8_t> payload, std::span<float> out,
+                          byte_offset::ElementType t = byte_offset::ElementType::i32);
 
   // (b) integrate an image decoded on the host (the paper's "CPU decode, GPU integrate"). Synchronous.
-  void integrate(std::span<const int32_t> image, integ::Pattern& out);
+  void integrate(std::span<const int32_t> image, integration::Pattern& out);
   // The same for several images at once (one upload and one launch): images.size() == n * pixels().
-  void integrate(std::span<const int32_t> images, int n, std::vector<integ::Pattern>& out);
+  void integrate(std::span<const int32_t> images, int n, std::vector<integration::Pattern>& out);
 
   // (b') a bitshuffle-LZ4 chunk (an NXmx frame as stored): uploaded, decoded on the device into an image that stays
   // there (ocl::Bslz4Decoder), integrated in place; only the pattern comes back. Synchronous. A bad chunk throws
   // bslz4::StreamError (the CPU reference's message and chunk byte).
-  void integrate_bslz4(std::span<const uint8_t> chunk, bo::ElementType t, integ::Pattern& out);
+  void integrate_bslz4(std::span<const uint8_t> chunk, byte_offset::ElementType t, integration::Pattern& out);
 
   // (c) the device-resident chain. Typical loop (double buffering: fill the next batch while the device runs):
   //   while (more) {

@@ -7,13 +7,13 @@
 #include "kernels/error.hpp"
 #include "strategies/tbb_pipeline.hpp"
 
-namespace xrd::strat {
+namespace xrd::strategies {
 namespace {
 
 class Fused : public TbbPipeline {
   // Pixels per decoded block: the engine's strip (a block starting on a strip boundary is its fast path),
   // 256 KB of int32: stays in L2.
-  static constexpr size_t kBlock = integ::FastIntegrator::kBlock;
+  static constexpr size_t kBlock = integration::FastIntegrator::kBlock;
 
  protected:
   size_t group_size(const RunContext& ctx) const override {
@@ -90,4 +90,4 @@ class Fused : public TbbPipeline {
 
 std::unique_ptr<Strategy> make_fused() { return std::make_unique<Fused>(); }
 
-}  // namespace xrd::strat
+}  // namespace xrd::strategies

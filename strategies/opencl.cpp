@@ -6,7 +6,7 @@
 #include "kernels/ocl_engine.hpp"
 #include "strategies/steps.hpp"
 
-namespace xrd::strat {
+namespace xrd::strategies {
 namespace {
 
 class OpenCl : public Strategy {
@@ -60,11 +60,11 @@ class OpenCl : public Strategy {
   std::unique_ptr<ocl::Engine> engine_;
   FrameBuffer fb_;
   ocl::BatchResult result_;
-  integ::Pattern pattern_;
+  integration::Pattern pattern_;
 };
 
 }  // namespace
 
 std::unique_ptr<Strategy> make_opencl() { return std::make_unique<OpenCl>(); }
 
-}  // namespace xrd::strat
+}  // namespace xrd::strategies

@@ -20,7 +20,7 @@
 #include "kernels/ocl_engine.hpp"
 #include "strategies/reader_pool.hpp"
 
-namespace xrd::strat {
+namespace xrd::strategies {
 namespace {
 
 class OpenClBatched : public Strategy {
@@ -260,4 +260,4 @@ class OpenClBatched : public Strategy {
 
 std::unique_ptr<Strategy> make_opencl_batched() { return std::make_unique<OpenClBatched>(); }
 
-}  // namespace xrd::strat
+}  // namespace xrd::strategies

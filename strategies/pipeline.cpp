@@ -2,7 +2,7 @@
 // fast decoder, then integrated on the same core by the fast pixel-major engine. Parallel over frames.
 #include "strategies/tbb_pipeline.hpp"
 
-namespace xrd::strat {
+namespace xrd::strategies {
 namespace {
 
 class Pipeline : public TbbPipeline {
@@ -29,4 +29,4 @@ class Pipeline : public TbbPipeline {
 
 std::unique_ptr<Strategy> make_pipeline() { return std::make_unique<Pipeline>(); }
 
-}  // namespace xrd::strat
+}  // namespace xrd::strategies

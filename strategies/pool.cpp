@@ -3,7 +3,7 @@
 // the patterns to the sink in frame order (indices travel with the buffers).
 #include "strategies/reader_pool.hpp"
 
-namespace xrd::strat {
+namespace xrd::strategies {
 namespace {
 
 class Pool : public Strategy {
@@ -40,11 +40,11 @@ class Pool : public Strategy {
  private:
   HostIntegrator integrator_;
   ReaderPool readers_;
-  integ::Pattern pattern_;
+  integration::Pattern pattern_;
 };
 
 }  // namespace
 
 std::unique_ptr<Strategy> make_pool() { return std::make_unique<Pool>(); }
 
-}  // namespace xrd::strat
+}  // namespace xrd::strategies

@@ -4,7 +4,7 @@
 
 #include "kernels/error.hpp"
 
-namespace xrd::strat {
+namespace xrd::strategies {
 
 void ReaderPool::Queue::push(Slot* s) {
   {
@@ -106,13 +106,13 @@ void ReaderPool::join() {
   threads_.clear();
 }
 
-void InOrder::pattern(size_t frame, integ::Pattern& p) {
+void InOrder::pattern(size_t frame, integration::Pattern& p) {
   if (frame == next_) {
     deliver(ctx_, next_++, thread_, p);
     flush();
     return;
   }
-  integ::Pattern& held = done_[frame];
+  integration::Pattern& held = done_[frame];
   if (!spare_.empty()) {
     held = std::move(spare_.back());
     spare_.pop_back();
@@ -144,4 +144,4 @@ void InOrder::flush() {
   }
 }
 
-}  // namespace xrd::strat
+}  // namespace xrd::strategies

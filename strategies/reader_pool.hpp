@@ -15,7 +15,7 @@
 #include "strategies/steps.hpp"
 
 
-namespace xrd::strat {
+namespace xrd::strategies {
 
 struct Slot {
   FrameBuffer fb;
@@ -65,7 +65,7 @@ class ReaderPool {
 class InOrder {
  public:
   InOrder(const RunContext& ctx, int thread) : ctx_(ctx), thread_(thread) {}
-  void pattern(size_t frame, integ::Pattern& p);
+  void pattern(size_t frame, integration::Pattern& p);
   void error(size_t frame, std::string reason);
   size_t delivered() const { return next_; }
 
@@ -74,9 +74,9 @@ class InOrder {
   const RunContext& ctx_;
   int thread_;
   size_t next_ = 0;
-  std::map<size_t, integ::Pattern> done_;
+  std::map<size_t, integration::Pattern> done_;
   std::map<size_t, std::string> failed_;
-  std::vector<integ::Pattern> spare_;
+  std::vector<integration::Pattern> spare_;
 };
 
-}  // namespace xrd::strat
+}  // namespace xrd::strategies

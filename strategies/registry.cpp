@@ -6,7 +6,7 @@
 #include "kernels/error.hpp"
 #include "strategies/strategy.hpp"
 
-namespace xrd::strat {
+namespace xrd::strategies {
 
 int default_readers() { return std::max(2, static_cast<int>(std::thread::hardware_concurrency()) - 2); }
 
@@ -55,4 +55,4 @@ Integrator parse_integrator(const std::string& s) {
   throw std::invalid_argument("integrator must be cpu or gpu, not '" + s + "'");
 }
 
-}  // namespace xrd::strat
+}  // namespace xrd::strategies

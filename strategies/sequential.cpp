@@ -3,7 +3,7 @@
 #include "kernels/error.hpp"
 #include "strategies/steps.hpp"
 
-namespace xrd::strat {
+namespace xrd::strategies {
 namespace {
 
 class Sequential : public Strategy {
@@ -29,11 +29,11 @@ class Sequential : public Strategy {
   HostIntegrator integrator_;
   FrameBuffer fb_;
   std::vector<int32_t> image_;
-  integ::Pattern pattern_;
+  integration::Pattern pattern_;
 };
 
 }  // namespace
 
 std::unique_ptr<Strategy> make_sequential() { return std::make_unique<Sequential>(); }
 
-}  // namespace xrd::strat
+}  // namespace xrd::strategies

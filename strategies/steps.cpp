@@ -8,7 +8,7 @@
 #include "kernels/integrate_fast.hpp"
 #include "kernels/ocl_engine.hpp"
 
-namespace xrd::strat {
+namespace xrd::strategies {
 
 void acquire_frame(const RunContext& ctx, size_t frame) {
   if (!ctx.source->acquire(frame)) throw Error(ctx.source->origin(frame), "", "dropped by the paced source");
@@ -53,7 +53,7 @@ void decode_frame(const RunContext& ctx, int thread, const FrameBuffer& fb, std:
   ctx.add(Stage::decode, t, fb.index, thread);
 }
 
-void deliver(const RunContext& ctx, size_t frame, int thread, const integ::Pattern& p) {
+void deliver(const RunContext& ctx, size_t frame, int thread, const integration::Pattern& p) {
   const double t = ctx.now();
   ctx.sink->pattern(frame, p);
   ctx.add(Stage::write, t, frame, thread);
@@ -69,10 +69,10 @@ void deliver_error(const RunContext& ctx, size_t frame, int thread, const std::s
 }
 
 struct HostIntegrator::Cpu {
-  const integ::Setup* setup = nullptr;
+  const integration::Setup* setup = nullptr;
   bool reference = false;
-  std::unique_ptr<integ::FastIntegrator> fast;
-  integ::FastIntegrator::Workspace ws;
+  std::unique_ptr<integration::FastIntegrator> fast;
+  integration::FastIntegrator::Workspace ws;
   std::unique_ptr<tbb::task_arena> arena;  // when the threads are limited
 };
 
@@ -90,17 +90,17 @@ void HostIntegrator::prepare(const RunContext& ctx) {
   cpu_ = std::make_unique<Cpu>();
   cpu_->setup = ctx.setup;
   cpu_->reference = ctx.opt.reference;
-  if (!cpu_->reference) cpu_->fast = std::make_unique<integ::FastIntegrator>(*ctx.setup, ctx.opt.threads);
+  if (!cpu_->reference) cpu_->fast = std::make_unique<integration::FastIntegrator>(*ctx.setup, ctx.opt.threads);
   if (ctx.opt.threads > 0) cpu_->arena = std::make_unique<tbb::task_arena>(ctx.opt.threads);
 }
 
 void HostIntegrator::integrate(const RunContext& ctx, size_t frame, int thread, std::span<const int32_t> image,
-                               integ::Pattern& out) {
+                               integration::Pattern& out) {
   const double t = ctx.now();
   if (gpu_) {
     gpu_->integrate(image, out);
   } else if (cpu_->reference) {
-    integ::integrate(*cpu_->setup, image, out);
+    integration::integrate(*cpu_->setup, image, out);
   } else if (cpu_->arena) {
     cpu_->arena->execute([&] { cpu_->fast->integrate(image, out, cpu_->ws); });
   } else {
@@ -128,4 +128,4 @@ std::string failure_reason(const std::exception& e) {
   return e.what();
 }
 
-}  // namespace xrd::strat
+}  // namespace xrd::strategies

@@ -14,7 +14,7 @@ namespace xrd::ocl {
 class Engine;
 }
 
-namespace xrd::strat {
+namespace xrd::strategies {
 
 // One frame's encoded bytes, codec and shape (valid until the next load into the same buffer).
 using FrameBuffer = frames::EncodedFrame;
@@ -42,7 +42,7 @@ void check_shape(const RunContext& ctx, const FrameBuffer& fb);
 void prefetch(const RunContext& ctx, size_t frame);
 
 // Hands a pattern or an error to the sink (Stage::write). Callers serialize these calls.
-void deliver(const RunContext& ctx, size_t frame, int thread, const integ::Pattern& p);
+void deliver(const RunContext& ctx, size_t frame, int thread, const integration::Pattern& p);
 void deliver_error(const RunContext& ctx, size_t frame, int thread, const std::string& reason);
 
 // Integrates images decoded on the host: on the CPU (the fast engine, or the plain reference CSR engine when
@@ -54,7 +54,7 @@ class HostIntegrator {
   ~HostIntegrator();
   void prepare(const RunContext& ctx);
   void integrate(const RunContext& ctx, size_t frame, int thread, std::span<const int32_t> image,
-                 integ::Pattern& out);
+                 integration::Pattern& out);
 
  private:
   struct Cpu;
@@ -72,4 +72,4 @@ ocl::DeviceContext& require_device(const RunContext& ctx, const char* strategy);
 // the file already; other exceptions get their what().
 std::string failure_reason(const std::exception& e);
 
-}  // namespace xrd::strat
+}  // namespace xrd::strategies

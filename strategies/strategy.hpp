@@ -18,7 +18,7 @@ namespace xrd::ocl {
 class DeviceContext;
 }
 
-namespace xrd::strat {
+namespace xrd::strategies {
 
 using harness::Stage;
 
@@ -31,7 +31,7 @@ Integrator parse_integrator(const std::string& s);  // throws std::invalid_argum
 class FrameSink {
  public:
   virtual ~FrameSink() = default;
-  virtual void pattern(size_t frame, const integ::Pattern& p) = 0;
+  virtual void pattern(size_t frame, const integration::Pattern& p) = 0;
   // The frame could not be read, parsed, verified or decoded: the run goes on without it.
   virtual void error(size_t frame, const std::string& file, const std::string& reason) = 0;
   // A paced source dropped the frame (its buffer was full when the frame was released): not a failure of the frame.
@@ -53,7 +53,7 @@ struct Options {
 // Everything a run needs. The harness owns all of it and keeps it alive across the repetitions of a row.
 struct RunContext {
   const frames::FrameSource* source = nullptr; // the dataset's frames, in order (frame index = position)
-  const integ::Setup* setup = nullptr;        // CSR + corrections, built once per dataset
+  const integration::Setup* setup = nullptr;        // CSR + corrections, built once per dataset
   ocl::DeviceContext* device = nullptr;       // the OpenCL device for gpu integration / opencl strategies, or null
   // `--device opencl:all`: the host's other devices, which strategies that spread batches (opencl-batched) use
   // beside `device`; the other strategies ignore them.
@@ -101,4 +101,4 @@ const std::vector<StrategyInfo>& strategies();
 // The strategy of that name; throws xrd::Error listing the known names when there is none.
 const StrategyInfo& find_strategy(const std::string& name);
 
-}  // namespace xrd::strat
+}  // namespace xrd::strategies

@@ -4,12 +4,12 @@
 
 #include <tbb/parallel_pipeline.h>
 
-namespace xrd::strat {
+namespace xrd::strategies {
 
 void TbbPipeline::prepare(RunContext& ctx) {
   const int threads = ctx.opt.threads > 0 ? ctx.opt.threads : static_cast<int>(std::thread::hardware_concurrency());
   arena_ = std::make_unique<tbb::task_arena>(threads);
-  engine_ = std::make_unique<integ::FastIntegrator>(*ctx.setup, threads);
+  engine_ = std::make_unique<integration::FastIntegrator>(*ctx.setup, threads);
   // Two groups per thread in flight: one being worked on, one read ahead or waiting to be written.
   const int ntokens = ctx.opt.readers > 0 ? ctx.opt.readers : 2 * threads;
   const size_t group = std::max<size_t>(1, group_size(ctx));
@@ -87,4 +87,4 @@ void TbbPipeline::run(RunContext& ctx) {
   });
 }
 
-}  // namespace xrd::strat
+}  // namespace xrd::strategies

@@ -13,7 +13,7 @@
 #include "kernels/integrate_fast.hpp"
 #include "strategies/steps.hpp"
 
-namespace xrd::strat {
+namespace xrd::strategies {
 
 class TbbPipeline : public Strategy {
  public:
@@ -25,8 +25,8 @@ class TbbPipeline : public Strategy {
   struct Item {
     size_t frame = 0;
     FrameBuffer fb;
-    integ::FastIntegrator::Accumulator acc;
-    integ::Pattern pattern;
+    integration::FastIntegrator::Accumulator acc;
+    integration::Pattern pattern;
     std::string error;  // non-empty: the frame failed (the reason); the other frames of the group go on
     frames::BlockDecoder blocks;  // a frame decoded block by block (fused)
   };
@@ -41,7 +41,7 @@ class TbbPipeline : public Strategy {
   // The parallel filter's work on one group: fill each item's pattern, or its error. thread = the arena's index.
   virtual void process(const RunContext& ctx, Token& tok, int thread) = 0;
 
-  std::unique_ptr<integ::FastIntegrator> engine_;
+  std::unique_ptr<integration::FastIntegrator> engine_;
 
  private:
   std::unique_ptr<tbb::task_arena> arena_;
@@ -50,4 +50,4 @@ class TbbPipeline : public Strategy {
   std::mutex free_mu_;
 };
 
-}  // namespace xrd::strat
+}  // namespace xrd::strategies

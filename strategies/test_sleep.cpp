@@ -9,7 +9,7 @@
 
 #include "strategies/steps.hpp"
 
-namespace xrd::strat {
+namespace xrd::strategies {
 namespace {
 
 class TestSleep : public Strategy {
@@ -53,11 +53,11 @@ class TestSleep : public Strategy {
   HostIntegrator integrator_;
   FrameBuffer fb_;
   std::vector<int32_t> image_;
-  integ::Pattern pattern_;
+  integration::Pattern pattern_;
 };
 
 }  // namespace
 
 std::unique_ptr<Strategy> make_test_sleep() { return std::make_unique<TestSleep>(); }
 
-}  // namespace xrd::strat
+}  // namespace xrd::strategies

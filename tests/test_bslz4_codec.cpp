@@ -13,8 +13,8 @@ using namespace xrd;
 
 namespace {
 
-const bo::ElementType kTypes[] = {bo::ElementType::u8, bo::ElementType::i8, bo::ElementType::u16,
-                                  bo::ElementType::i16, bo::ElementType::u32, bo::ElementType::i32};
+const byte_offset::ElementType kTypes[] = {byte_offset::ElementType::u8, byte_offset::ElementType::i8, byte_offset::ElementType::u16,
+                                  byte_offset::ElementType::i16, byte_offset::ElementType::u32, byte_offset::ElementType::i32};
 
 // Detector-like values: mostly small counts, a few large ones, the overflow value; or uniform random bits.
 std::vector<int32_t> image(size_t n, bool random_bits, uint32_t seed) {
@@ -32,22 +32,22 @@ std::vector<int32_t> image(size_t n, bool random_bits, uint32_t seed) {
 }
 
 // The values as the element type stores them, then extended back (what decoders must produce).
-std::vector<int32_t> wrapped(const std::vector<int32_t>& v, bo::ElementType t) {
+std::vector<int32_t> wrapped(const std::vector<int32_t>& v, byte_offset::ElementType t) {
   std::vector<int32_t> w(v.size());
   const auto bytes = bslz4::to_element_bytes(v, t);
   for (size_t i = 0; i < v.size(); ++i) {
     switch (t) {
-      case bo::ElementType::u8: w[i] = bytes[i]; break;
-      case bo::ElementType::i8: w[i] = static_cast<int8_t>(bytes[i]); break;
-      case bo::ElementType::u16: w[i] = static_cast<uint16_t>(v[i]); break;
-      case bo::ElementType::i16: w[i] = static_cast<int16_t>(v[i]); break;
+      case byte_offset::ElementType::u8: w[i] = bytes[i]; break;
+      case byte_offset::ElementType::i8: w[i] = static_cast<int8_t>(bytes[i]); break;
+      case byte_offset::ElementType::u16: w[i] = static_cast<uint16_t>(v[i]); break;
+      case byte_offset::ElementType::i16: w[i] = static_cast<int16_t>(v[i]); break;
       default: w[i] = v[i];
     }
   }
   return w;
 }
 
-void check_all_decoders(const std::vector<uint8_t>& chunk, const std::vector<int32_t>& expect, bo::ElementType t) {
+void check_all_decoders(const std::vector<uint8_t>& chunk, const std::vector<int32_t>& expect, byte_offset::ElementType t) {
   const size_t n = expect.size();
   std::vector<int32_t> ref(n, 0x5a5a5a5a);
   bslz4::decode_scalar(chunk, std::span<int32_t>(ref), t);
@@ -58,7 +58,7 @@ void check_all_decoders(const std::vector<uint8_t>& chunk, const std::vector<int
   for (const auto& k : bslz4::kernels()) {
     if (!k.supported()) continue;
     for (int threads : {1, 2}) {
-      INFO("kernel " << k.name << ", threads " << threads << ", type " << bo::to_string(t) << ", " << n
+      INFO("kernel " << k.name << ", threads " << threads << ", type " << byte_offset::to_string(t) << ", " << n
                      << " elements");
       std::vector<int32_t> got(n, 0x7a7a7a7a);
       bslz4::decode(chunk, std::span<int32_t>(got), t, threads, &k);
@@ -70,11 +70,11 @@ void check_all_decoders(const std::vector<uint8_t>& chunk, const std::vector<int
   }
 }
 
-std::vector<uint8_t> chunk_of(const std::vector<int32_t>& v, bo::ElementType t, size_t block = 0) {
+std::vector<uint8_t> chunk_of(const std::vector<int32_t>& v, byte_offset::ElementType t, size_t block = 0) {
   return bslz4::encode(bslz4::to_element_bytes(v, t), bslz4::element_size(t), block);
 }
 
-std::string error_of(const std::vector<uint8_t>& chunk, size_t n, bo::ElementType t, uint64_t* offset = nullptr) {
+std::string error_of(const std::vector<uint8_t>& chunk, size_t n, byte_offset::ElementType t, uint64_t* offset = nullptr) {
   std::vector<int32_t> out(n);
   std::string ref_msg, fast_msg;
   uint64_t ref_off = 0, fast_off = 0;
@@ -128,7 +128,7 @@ TEST_CASE("every kernel decodes what the encoder wrote, bit for bit with the ref
 }
 
 TEST_CASE("block sizes other than the default, and the block header", "[bslz4]") {
-  for (auto t : {bo::ElementType::u16, bo::ElementType::u32, bo::ElementType::u8})
+  for (auto t : {byte_offset::ElementType::u16, byte_offset::ElementType::u32, byte_offset::ElementType::u8})
     for (size_t block : {8, 16, 64, 120, 512, 1024, 65536}) {
       const auto v = wrapped(image(5000 + 3, false, static_cast<uint32_t>(block)), t);
       const auto chunk = chunk_of(v, t, block);
@@ -145,18 +145,18 @@ TEST_CASE("block sizes other than the default, and the block header", "[bslz4]")
 
 TEST_CASE("incompressible blocks are LZ4 literal runs, larger than their input, and decode", "[bslz4]") {
   const auto v = image(4096, true, 77);
-  const auto chunk = chunk_of(v, bo::ElementType::u32);
+  const auto chunk = chunk_of(v, byte_offset::ElementType::u32);
   REQUIRE(chunk.size() > 4096 * 4 + 12);  // no stored mode in this format: LZ4 expands random data a little
-  check_all_decoders(chunk, v, bo::ElementType::u32);
+  check_all_decoders(chunk, v, byte_offset::ElementType::u32);
 }
 
 TEST_CASE("every cut of a chunk is refused with an offset inside it, on every path", "[bslz4]") {
-  const auto v = wrapped(image(2 * 2048 + 300 + 5, false, 9), bo::ElementType::u32);
-  const auto chunk = chunk_of(v, bo::ElementType::u32);
+  const auto v = wrapped(image(2 * 2048 + 300 + 5, false, 9), byte_offset::ElementType::u32);
+  const auto chunk = chunk_of(v, byte_offset::ElementType::u32);
   for (size_t cut = 0; cut < chunk.size(); ++cut) {
     std::vector<uint8_t> part(chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(cut));
     uint64_t off = 0;
-    const auto msg = error_of(part, v.size(), bo::ElementType::u32, &off);
+    const auto msg = error_of(part, v.size(), byte_offset::ElementType::u32, &off);
     INFO("cut at " << cut << ": " << msg);
     REQUIRE(!msg.empty());
     REQUIRE(off <= cut);
@@ -164,7 +164,7 @@ TEST_CASE("every cut of a chunk is refused with an offset inside it, on every pa
 }
 
 TEST_CASE("bad headers, sizes, offsets and overruns give their own errors", "[bslz4]") {
-  const auto t = bo::ElementType::u16;
+  const auto t = byte_offset::ElementType::u16;
   const auto v = wrapped(image(4096 + 100, false, 5), t);
   const auto good = chunk_of(v, t);
   uint64_t off = 0;

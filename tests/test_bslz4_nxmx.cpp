@@ -20,21 +20,21 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::vector<int32_t> frame_values(size_t w, size_t h, size_t frame, bo::ElementType t) {
+std::vector<int32_t> frame_values(size_t w, size_t h, size_t frame, byte_offset::ElementType t) {
   std::mt19937 rng(static_cast<uint32_t>(frame * 7919 + w));
   std::poisson_distribution<int> counts(1.5);
   std::vector<int32_t> v(w * h);
   for (auto& x : v) x = rng() % 53 == 0 ? static_cast<int32_t>(rng() % 60000) : counts(rng);
-  const int32_t over = t == bo::ElementType::u16 ? 65535 : -1;  // 2^N - 1 (i32: the Pilatus-style -1)
+  const int32_t over = t == byte_offset::ElementType::u16 ? 65535 : -1;  // 2^N - 1 (i32: the Pilatus-style -1)
   for (size_t i = 0; i < w; ++i) v[w + i] = over;               // row 1 overflows
   return v;
 }
 
 // The values a reader must give: wrapped to the element, overflow as -1.
-std::vector<int32_t> expected(std::vector<int32_t> v, bo::ElementType t) {
+std::vector<int32_t> expected(std::vector<int32_t> v, byte_offset::ElementType t) {
   for (auto& x : v) {
-    if (t == bo::ElementType::u16) x = static_cast<uint16_t>(x);
-    if (t == bo::ElementType::u16 && x == 65535) x = -1;
+    if (t == byte_offset::ElementType::u16) x = static_cast<uint16_t>(x);
+    if (t == byte_offset::ElementType::u16 && x == 65535) x = -1;
   }
   return v;
 }
@@ -51,7 +51,7 @@ std::string run(const std::string& cmd) {
 
 const std::string kPeer = std::string("/usr/bin/python3 ") + XRD_TEST_DATA_DIR + "/../scripts/bslz4_peer.py";
 
-void write_raw(const fs::path& p, const std::vector<std::vector<int32_t>>& frames, bo::ElementType t) {
+void write_raw(const fs::path& p, const std::vector<std::vector<int32_t>>& frames, byte_offset::ElementType t) {
   std::ofstream f(p, std::ios::binary);
   for (const auto& v : frames) {
     const auto b = bslz4::to_element_bytes(v, t);
@@ -64,11 +64,11 @@ void write_raw(const fs::path& p, const std::vector<std::vector<int32_t>>& frame
 TEST_CASE("our NXmx files read back identically by us, the HDF5 plugin, h5py and bitshuffle", "[bslz4][nxmx]") {
   const auto dir = test::temp_dir("bslz4_nxmx");
   struct Case {
-    bo::ElementType t;
+    byte_offset::ElementType t;
     size_t w, h, frames, per_file;
   };
-  for (const Case c : {Case{bo::ElementType::u16, 37, 23, 5, 2}, Case{bo::ElementType::u32, 300, 211, 3, 0},
-                       Case{bo::ElementType::i32, 64, 64, 4, 3}, Case{bo::ElementType::u16, 1030, 514, 2, 1}}) {
+  for (const Case c : {Case{byte_offset::ElementType::u16, 37, 23, 5, 2}, Case{byte_offset::ElementType::u32, 300, 211, 3, 0},
+                       Case{byte_offset::ElementType::i32, 64, 64, 4, 3}, Case{byte_offset::ElementType::u16, 1030, 514, 2, 1}}) {
     const std::string name = "t" + std::to_string(int(c.t)) + "_" + std::to_string(c.w) + "_master.h5";
     INFO(name);
     const fs::path master = dir / name;
@@ -120,7 +120,7 @@ TEST_CASE("our NXmx files read back identically by us, the HDF5 plugin, h5py and
     const fs::path raw = dir / (name + ".raw");
     write_raw(raw, frames, c.t);
     const auto out = run(kPeer + " read " + master.string() + " " + raw.string() + " " +
-                         (c.t == bo::ElementType::u16 ? "uint16" : c.t == bo::ElementType::u32 ? "uint32" : "int32") +
+                         (c.t == byte_offset::ElementType::u16 ? "uint16" : c.t == byte_offset::ElementType::u32 ? "uint32" : "int32") +
                          " " + std::to_string(c.frames) + " " + std::to_string(c.h) + " " + std::to_string(c.w));
     INFO(out);
     REQUIRE(out.rfind("ok " + std::to_string(c.frames) + " frames", 0) == 0);
@@ -132,11 +132,11 @@ TEST_CASE("files written by bitshuffle.h5 from Python read by our reader", "[bsl
   const auto dir = test::temp_dir("bslz4_peer_write");
   struct Case {
     const char* dtype;
-    bo::ElementType t;
+    byte_offset::ElementType t;
     size_t w, h, block;
   };
-  for (const Case c : {Case{"uint16", bo::ElementType::u16, 129, 77, 0}, Case{"uint32", bo::ElementType::u32, 200, 100, 0},
-                       Case{"int32", bo::ElementType::i32, 31, 17, 64}, Case{"uint16", bo::ElementType::u16, 100, 60, 256}}) {
+  for (const Case c : {Case{"uint16", byte_offset::ElementType::u16, 129, 77, 0}, Case{"uint32", byte_offset::ElementType::u32, 200, 100, 0},
+                       Case{"int32", byte_offset::ElementType::i32, 31, 17, 64}, Case{"uint16", byte_offset::ElementType::u16, 100, 60, 256}}) {
     const fs::path file = dir / (std::string(c.dtype) + std::to_string(c.block) + ".h5");
     const fs::path raw = dir / (std::string(c.dtype) + std::to_string(c.block) + ".raw");
     const size_t frames = 3;
@@ -158,7 +158,7 @@ TEST_CASE("files written by bitshuffle.h5 from Python read by our reader", "[bsl
       for (size_t p = 0; p < n; ++p) {
         uint32_t v = 0;
         std::memcpy(&v, bytes.data() + (i * n + p) * es, es);
-        want[p] = c.t == bo::ElementType::u16 ? (v == 65535 ? -1 : static_cast<int32_t>(v)) : static_cast<int32_t>(v);
+        want[p] = c.t == byte_offset::ElementType::u16 ? (v == 65535 ? -1 : static_cast<int32_t>(v)) : static_cast<int32_t>(v);
       }
       frames::decode(f, std::span<int32_t>(got));
       frames::decode(f, std::span<int32_t>(ref), true);
@@ -175,7 +175,7 @@ TEST_CASE("bad NXmx files and chunks: errors name the file, the frame and the by
   o.width = 40;
   o.height = 30;
   o.frames = 4;
-  o.element = bo::ElementType::u16;
+  o.element = byte_offset::ElementType::u16;
   o.frames_per_file = 2;
   const fs::path master = dir / "run_master.h5";
   {

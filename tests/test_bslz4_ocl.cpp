@@ -16,14 +16,14 @@ using namespace xrd;
 
 namespace {
 
-std::vector<int32_t> reference(const std::vector<uint8_t>& chunk, size_t n, bo::ElementType t) {
+std::vector<int32_t> reference(const std::vector<uint8_t>& chunk, size_t n, byte_offset::ElementType t) {
   std::vector<int32_t> v(n);
   bslz4::decode_scalar(chunk, std::span<int32_t>(v), t);
   nxmx::mask_overflow(std::span<int32_t>(v), t);
   return v;
 }
 
-void check(ocl::Bslz4Decoder& dec, const std::vector<uint8_t>& chunk, size_t n, bo::ElementType t) {
+void check(ocl::Bslz4Decoder& dec, const std::vector<uint8_t>& chunk, size_t n, byte_offset::ElementType t) {
   const auto want = reference(chunk, n, t);
   dec.decode(chunk, n, t);
   std::vector<int32_t> got(n, 0x5a5a5a5a);
@@ -41,12 +41,12 @@ TEST_CASE("device bitshuffle-LZ4 decode equals the reference", "[ocl][bslz4]") {
   ocl::Bslz4Decoder dec(ctx, 4 << 20, 1 << 20);
   std::mt19937 rng(3);
   std::poisson_distribution<int> counts(2.0);
-  for (auto t : {bo::ElementType::u8, bo::ElementType::i8, bo::ElementType::u16, bo::ElementType::i16,
-                 bo::ElementType::u32, bo::ElementType::i32})
+  for (auto t : {byte_offset::ElementType::u8, byte_offset::ElementType::i8, byte_offset::ElementType::u16, byte_offset::ElementType::i16,
+                 byte_offset::ElementType::u32, byte_offset::ElementType::i32})
     for (size_t n : {1, 7, 8, 100, 2047, 4096 + 13, 70001})
       for (size_t block : {0, 8, 64, 1000})
         for (bool random_bits : {false, true}) {
-          INFO(bo::to_string(t) << ", " << n << " elements, block " << block << (random_bits ? ", random" : ""));
+          INFO(byte_offset::to_string(t) << ", " << n << " elements, block " << block << (random_bits ? ", random" : ""));
           std::vector<int32_t> v(n);
           for (auto& x : v) x = random_bits ? static_cast<int32_t>(rng()) : counts(rng);
           v[n / 2] = -1;
@@ -62,9 +62,9 @@ TEST_CASE("device bitshuffle-LZ4 decode of the real Pilatus3 2M frame", "[ocl][b
   const auto v = cbf::parse(bytes, path.string());
   std::vector<int32_t> px(v.binary.width * v.binary.height);
   cbf::decode(v, std::span<int32_t>(px));
-  const auto chunk = bslz4::encode(bslz4::to_element_bytes(px, bo::ElementType::i32), 4);
+  const auto chunk = bslz4::encode(bslz4::to_element_bytes(px, byte_offset::ElementType::i32), 4);
   ocl::Bslz4Decoder dec(ctx, chunk.size(), px.size());
-  dec.decode(chunk, px.size(), bo::ElementType::i32);
+  dec.decode(chunk, px.size(), byte_offset::ElementType::i32);
   std::vector<int32_t> got(px.size());
   dec.read(got);
   REQUIRE(got == px);
@@ -73,7 +73,7 @@ TEST_CASE("device bitshuffle-LZ4 decode of the real Pilatus3 2M frame", "[ocl][b
 TEST_CASE("bad chunks on the device give the reference's error", "[ocl][bslz4]") {
   auto& ctx = test::test_context();
   ocl::Bslz4Decoder dec(ctx, 1 << 16, 1 << 14);
-  const auto t = bo::ElementType::u16;
+  const auto t = byte_offset::ElementType::u16;
   // An LZ4 match offset before the start of the block, and a literal run past the block's end.
   for (const std::vector<uint8_t>& c :
        {std::vector<uint8_t>{0, 0, 0, 0, 0, 0, 0, 16, 0, 0, 0, 16, 0, 0, 0, 4, 0x10, 0xAB, 0x05, 0x00},

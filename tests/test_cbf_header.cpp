@@ -53,7 +53,7 @@ TEST_CASE("Pilatus3 2M header (PILATUS_1.2)") {
   CHECK(m.transfer_encoding == "BINARY");
   CHECK(m.binary_size == 2596585);
   CHECK(m.binary_id == 1);
-  CHECK(m.element_type == bo::ElementType::i32);
+  CHECK(m.element_type == byte_offset::ElementType::i32);
   CHECK(m.element_type_text == "signed 32-bit integer");
   CHECK(m.byte_order == "LITTLE_ENDIAN");
   CHECK(*m.content_md5 == "R64Dn7dyfLPKDAIpa5YBfA==");
@@ -156,7 +156,7 @@ TEST_CASE("MIME variants: conversions on the Content-Type line, keys in any case
   const auto v = cbf::parse(b, "variant.cbf");
   CHECK(v.binary.conversions == "x-CBF_BYTE_OFFSET");
   CHECK(v.binary.width == 487);
-  CHECK(v.binary.element_type == bo::ElementType::i32);
+  CHECK(v.binary.element_type == byte_offset::ElementType::i32);
   CHECK(v.binary.n_elements == 487 * 619);
   CHECK(cbf::check_md5(v) == cbf::Md5Status::ok);
 }

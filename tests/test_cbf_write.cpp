@@ -67,7 +67,7 @@ TEST_CASE("write -> read gives back pixels and header") {
     CHECK(std::all_of(bytes.begin() + static_cast<std::ptrdiff_t>(end),
                       bytes.begin() + static_cast<std::ptrdiff_t>(end + 4095), [](uint8_t b) { return b == 0; }));
     // The shortest stream, as the encoder computes it.
-    CHECK(v.binary.binary_size == bo::encoded_size(px));
+    CHECK(v.binary.binary_size == byte_offset::encoded_size(px));
 
     auto img = cbf::read_image(p, true);
     CHECK(test::first_difference(img.pixels, px) == -1);

@@ -1,4 +1,4 @@
-// `--decoder NAME` (bo::use_decoder): `xrdbench cbf info` decodes the real 2M frame with each kernel this CPU runs,
+// `--decoder NAME` (byte_offset::use_decoder): `xrdbench cbf info` decodes the real 2M frame with each kernel this CPU runs,
 // says which, and gets the pixels of expected.json; unknown kernels and kernels this CPU lacks are clear errors.
 #include <catch2/catch.hpp>
 
@@ -29,7 +29,7 @@ TEST_CASE("cbf info --decoder K decodes with kernel K and says so", "[codec][cli
   const std::string frame = (test::fixtures() / "real" / kFrame).string();
   const std::string md5 = expected_pixels_md5();
   int runs = 0;
-  for (const auto& k : bo::decoder_kernels()) {
+  for (const auto& k : byte_offset::decoder_kernels()) {
     if (!k.supported()) continue;
     const auto r = test::run_xrdbench(std::string("cbf info --json --time --decoder ") + k.name + " \"" + frame + "\"");
     INFO(r.output);
@@ -44,7 +44,7 @@ TEST_CASE("cbf info --decoder K decodes with kernel K and says so", "[codec][cli
   // auto: the best kernel this CPU runs.
   const auto r = test::run_xrdbench("cbf info --json \"" + frame + "\"");
   REQUIRE(r.status == 0);
-  CHECK(nlohmann::json::parse(r.output)[0]["decoder"] == std::string("cpu (") + bo::fast_decoder_name() + ")");
+  CHECK(nlohmann::json::parse(r.output)[0]["decoder"] == std::string("cpu (") + byte_offset::fast_decoder_name() + ")");
 }
 
 TEST_CASE("decoder by name: an unknown kernel, or one this CPU lacks, is a clear error", "[codec][cli]") {
@@ -53,10 +53,10 @@ TEST_CASE("decoder by name: an unknown kernel, or one this CPU lacks, is a clear
   CHECK(r.status == 2);
   CHECK(r.output.find("no byte-offset kernel called 'neon'") != std::string::npos);
   CHECK(r.output.find("avx2") != std::string::npos);  // the known names are listed
-  CHECK_THROWS_AS(bo::find_decoder("neon"), Error);
-  for (const auto& k : bo::decoder_kernels()) {
+  CHECK_THROWS_AS(byte_offset::find_decoder("neon"), Error);
+  for (const auto& k : byte_offset::decoder_kernels()) {
     if (k.supported()) {
-      CHECK(std::string(bo::find_decoder(k.name).name) == k.name);
+      CHECK(std::string(byte_offset::find_decoder(k.name).name) == k.name);
       continue;
     }
     // This CPU lacks it: the message says what the kernel needs.
@@ -68,15 +68,15 @@ TEST_CASE("decoder by name: an unknown kernel, or one this CPU lacks, is a clear
 }
 
 TEST_CASE("use_decoder switches what decode() runs in this process, auto switches back", "[codec][kernels]") {
-  const char* best = bo::fast_decoder_name();
-  bo::use_decoder("scalar");
-  CHECK(std::string(bo::fast_decoder_name()) == "scalar");
+  const char* best = byte_offset::fast_decoder_name();
+  byte_offset::use_decoder("scalar");
+  CHECK(std::string(byte_offset::fast_decoder_name()) == "scalar");
   std::vector<uint8_t> s;
   const std::vector<int32_t> px = {1, 300, -70000, 5, 5, 1 << 30};
-  bo::encode(px, s);
+  byte_offset::encode(px, s);
   std::vector<int32_t> back(px.size());
-  CHECK(bo::decode(s, back).ok());
+  CHECK(byte_offset::decode(s, back).ok());
   CHECK(back == px);
-  bo::use_decoder("auto");
-  CHECK(std::string(bo::fast_decoder_name()) == best);
+  byte_offset::use_decoder("auto");
+  CHECK(std::string(byte_offset::fast_decoder_name()) == best);
 }

@@ -66,12 +66,12 @@ std::string pixels_md5(const std::vector<int32_t>& px) {
 // Every kernel this CPU runs (scalar included) must give `expected` exactly, as int32 and as float. When
 // `expected` came from the scalar reference itself, its int32 run is not repeated (slow under the sanitizers).
 void check_all_kernels(const Payload& pl, const std::vector<int32_t>& expected, bool expected_is_reference = false) {
-  for (const auto& k : bo::decoder_kernels()) {
+  for (const auto& k : byte_offset::decoder_kernels()) {
     if (!k.supported()) continue;
     INFO("kernel " << k.name);
     if (!(expected_is_reference && std::string(k.name) == "scalar")) {
       std::vector<int32_t> out(pl.elements, 0x5a5a5a5a);
-      const auto r = k.decode_i32(pl.bytes(), out, bo::ElementType::i32);
+      const auto r = k.decode_i32(pl.bytes(), out, byte_offset::ElementType::i32);
       INFO(r.message());
       REQUIRE(r.ok());
       CHECK(r.elements == pl.elements);
@@ -79,7 +79,7 @@ void check_all_kernels(const Payload& pl, const std::vector<int32_t>& expected, 
       CHECK(out == expected);
     }
     std::vector<float> outf(pl.elements, -1.f);
-    REQUIRE(k.decode_f32(pl.bytes(), outf, bo::ElementType::i32).ok());
+    REQUIRE(k.decode_f32(pl.bytes(), outf, byte_offset::ElementType::i32).ok());
     size_t mismatches = 0;
     for (size_t i = 0; i < outf.size(); ++i) mismatches += outf[i] != static_cast<float>(expected[i]);
     CHECK(mismatches == 0);
@@ -101,7 +101,7 @@ void check_real_frame(const std::string& name) {
   const Payload pl = load_payload(test::fixtures() / "real" / name);
   REQUIRE(pl.elements == e["shape"][0].get<size_t>() * e["shape"][1].get<size_t>());
   std::vector<int32_t> ref(pl.elements);
-  const auto r = bo::decode_scalar(pl.bytes(), ref);
+  const auto r = byte_offset::decode_scalar(pl.bytes(), ref);
   INFO(r.message());
   REQUIRE(r.ok());
   CHECK(*std::min_element(ref.begin(), ref.end()) == e["min"].get<int64_t>());
@@ -109,7 +109,7 @@ void check_real_frame(const std::string& name) {
   CHECK(std::accumulate(ref.begin(), ref.end(), int64_t(0)) == e["sum"].get<int64_t>());
   CHECK(pixels_md5(ref) == e["pixels_md5"].get<std::string>());
   check_all_kernels(pl, ref, true);
-  CHECK(bo::encoded_size(ref) == pl.size);
+  CHECK(byte_offset::encoded_size(ref) == pl.size);
 }
 
 }  // namespace
@@ -144,16 +144,16 @@ TEST_CASE("fabio-written and hand-made CBFs decode to their exact pixels", "[cod
     REQUIRE(expected.size() == pl.elements);
     check_all_kernels(pl, expected);
     std::vector<uint8_t> enc;
-    bo::encode(expected, enc);
+    byte_offset::encode(expected, enc);
     if (f.parent_path().filename() == "fabio_written") {
       // The encoder writes the very stream fabio wrote (deltas modulo 2^32, shortest escape each).
-      CHECK(bo::encoded_size(expected) == pl.size);
+      CHECK(byte_offset::encoded_size(expected) == pl.size);
       CHECK(std::equal(enc.begin(), enc.end(), pl.bytes().begin(), pl.bytes().end()));
     } else {
       // Hand-made with exact 64-bit deltas: ours is shorter and decodes to the same pixels.
       CHECK(enc.size() < pl.size);
       std::vector<int32_t> back(pl.elements);
-      REQUIRE(bo::decode_scalar(enc, back).ok());
+      REQUIRE(byte_offset::decode_scalar(enc, back).ok());
       CHECK(back == expected);
     }
   }
@@ -164,11 +164,11 @@ TEST_CASE("fabio-written and hand-made CBFs decode to their exact pixels", "[cod
 TEST_CASE("escape-dense frame (real 2M frame x 3.65): every kernel gives the scaled pixels", "[codec][fixtures][real]") {
   const Payload real = load_payload(test::fixtures() / "real" / kRealFrames[0]);
   std::vector<int32_t> px(real.elements);
-  REQUIRE(bo::decode_scalar(real.bytes(), px).ok());
+  REQUIRE(byte_offset::decode_scalar(real.bytes(), px).ok());
   for (auto& v : px)
     if (v >= 0) v = static_cast<int32_t>((int64_t(v) * 73 + 10) / 20);
   Payload dense;
-  bo::encode(px, dense.file);
+  byte_offset::encode(px, dense.file);
   dense.size = dense.file.size();
   dense.elements = px.size();
   // As dense as the issue's LaB6 frame at 139 mm (192,570 16-bit escapes), with some 32-bit ones.
@@ -183,7 +183,7 @@ TEST_CASE("escape-dense frame (real 2M frame x 3.65): every kernel gives the sca
   CHECK(e16 > 190000);
   CHECK(e32 > 2000);
   std::vector<int32_t> ref(px.size());
-  REQUIRE(bo::decode_scalar(dense.bytes(), ref).ok());
+  REQUIRE(byte_offset::decode_scalar(dense.bytes(), ref).ok());
   REQUIRE(ref == px);
   check_all_kernels(dense, px, true);
 }

@@ -13,7 +13,7 @@ using namespace xrd;
 
 namespace {
 
-bool same_result(const bo::DecodeResult& a, const bo::DecodeResult& b) {
+bool same_result(const byte_offset::DecodeResult& a, const byte_offset::DecodeResult& b) {
   return a.status == b.status && a.elements == b.elements && a.bytes_used == b.bytes_used &&
          a.error_offset == b.error_offset && a.escape_bits == b.escape_bits && a.escape_bytes == b.escape_bytes &&
          a.stream_size == b.stream_size && a.elements_expected == b.elements_expected;
@@ -21,19 +21,19 @@ bool same_result(const bo::DecodeResult& a, const bo::DecodeResult& b) {
 
 // Runs every supported kernel on (in, n elements, t) and compares results and the valid outputs with the reference.
 // Returns the reference result so callers can also check it against the model.
-bo::DecodeResult check_against_reference(std::span<const uint8_t> in, size_t n, bo::ElementType t) {
+byte_offset::DecodeResult check_against_reference(std::span<const uint8_t> in, size_t n, byte_offset::ElementType t) {
   std::vector<int32_t> ref(n), got(n);
   std::vector<float> reff(n), gotf(n);
-  const auto r = bo::decode_scalar(in, ref, t);
-  const auto rf = bo::decode_scalar(in, reff, t);
+  const auto r = byte_offset::decode_scalar(in, ref, t);
+  const auto rf = byte_offset::decode_scalar(in, reff, t);
   REQUIRE(same_result(r, rf));
-  for (const auto& k : bo::decoder_kernels()) {
+  for (const auto& k : byte_offset::decoder_kernels()) {
     if (!k.supported()) continue;
     std::fill(got.begin(), got.end(), 0x7a7a7a7a);
     std::fill(gotf.begin(), gotf.end(), -7.f);
     const auto g = k.decode_i32(in, got, t);
     const auto gf = k.decode_f32(in, gotf, t);
-    INFO("kernel " << k.name << ", type " << bo::to_string(t) << ", " << in.size() << " bytes, " << n
+    INFO("kernel " << k.name << ", type " << byte_offset::to_string(t) << ", " << in.size() << " bytes, " << n
                    << " elements; reference: " << r.message() << "; kernel: " << g.message());
     REQUIRE(same_result(g, r));
     REQUIRE(same_result(gf, r));
@@ -45,12 +45,12 @@ bo::DecodeResult check_against_reference(std::span<const uint8_t> in, size_t n, 
   return r;
 }
 
-void check_model(const test::Stream& s, bo::ElementType t) {
+void check_model(const test::Stream& s, byte_offset::ElementType t) {
   const size_t n = s.acc.size();
   std::vector<int32_t> out(n);
   std::vector<float> outf(n);
-  REQUIRE(bo::decode(s.bytes, out, t).ok());
-  REQUIRE(bo::decode(s.bytes, outf, t).ok());
+  REQUIRE(byte_offset::decode(s.bytes, out, t).ok());
+  REQUIRE(byte_offset::decode(s.bytes, outf, t).ok());
   for (size_t i = 0; i < n; ++i) {
     const int64_t v = test::model_value(s.acc[i], t);
     REQUIRE(out[i] == static_cast<int32_t>(static_cast<uint32_t>(v)));
@@ -61,13 +61,13 @@ void check_model(const test::Stream& s, bo::ElementType t) {
 }  // namespace
 
 TEST_CASE("the kernel list ends with the scalar reference and decode() uses a supported kernel", "[codec][kernels]") {
-  const auto ks = bo::decoder_kernels();
+  const auto ks = byte_offset::decoder_kernels();
   REQUIRE(!ks.empty());
   CHECK(std::string(ks.back().name) == "scalar");
   CHECK(ks.back().supported());
   bool found = false;
   for (const auto& k : ks) {
-    if (std::string(k.name) == bo::fast_decoder_name()) {
+    if (std::string(k.name) == byte_offset::fast_decoder_name()) {
       found = true;
       CHECK(k.supported());
       break;  // the first supported one is the choice
@@ -75,7 +75,7 @@ TEST_CASE("the kernel list ends with the scalar reference and decode() uses a su
     CHECK_FALSE(k.supported());
   }
   CHECK(found);
-  WARN("fast decoder on this CPU: " << bo::fast_decoder_name());
+  WARN("fast decoder on this CPU: " << byte_offset::fast_decoder_name());
 }
 
 TEST_CASE("kernels match the reference on random streams of every escape density", "[codec][kernels]") {
@@ -92,7 +92,7 @@ TEST_CASE("kernels match the reference on random streams of every escape density
   // A long stream like a real frame (~1.2% escapes), where the fast path spends its time.
   const auto s = test::Stream::random(300000, 0.012, rng);
   for (auto t : test::kAllTypes) check_against_reference(s.bytes, s.acc.size(), t);
-  check_model(s, bo::ElementType::i32);
+  check_model(s, byte_offset::ElementType::i32);
 }
 
 TEST_CASE("kernels match the reference with escape runs of mixed widths at every position", "[codec][kernels]") {
@@ -110,11 +110,11 @@ TEST_CASE("kernels match the reference with escape runs of mixed widths at every
       }
     }
     INFO("escape run of " << run << " at element " << at);
-    for (auto t : {bo::ElementType::i32, bo::ElementType::u32, bo::ElementType::i16}) {
+    for (auto t : {byte_offset::ElementType::i32, byte_offset::ElementType::u32, byte_offset::ElementType::i16}) {
       const auto r = check_against_reference(s.bytes, kLen, t);
       REQUIRE(r.ok());
     }
-    check_model(s, bo::ElementType::i32);
+    check_model(s, byte_offset::ElementType::i32);
   }
 }
 
@@ -124,21 +124,21 @@ TEST_CASE("kernels match the reference on every cut of a stream and on wrong ele
   const std::span<const uint8_t> all(s.bytes);
   size_t truncated = 0, too_few = 0;
   for (size_t cut = 0; cut <= all.size(); ++cut) {
-    const auto r = check_against_reference(all.first(cut), s.acc.size(), bo::ElementType::i32);
-    truncated += r.status == bo::DecodeStatus::truncated;
-    too_few += r.status == bo::DecodeStatus::too_few_elements;
+    const auto r = check_against_reference(all.first(cut), s.acc.size(), byte_offset::ElementType::i32);
+    truncated += r.status == byte_offset::DecodeStatus::truncated;
+    too_few += r.status == byte_offset::DecodeStatus::too_few_elements;
   }
   CHECK(truncated > 50);  // the cuts did land inside escapes of each width
   CHECK(too_few > 300);
   // Asking for fewer elements than the stream holds leaves trailing bytes at the next element's start.
   for (size_t n = 0; n < s.acc.size(); n += 7) {
-    const auto r = check_against_reference(all, n, bo::ElementType::i32);
-    CHECK(r.status == bo::DecodeStatus::trailing_bytes);
+    const auto r = check_against_reference(all, n, byte_offset::ElementType::i32);
+    CHECK(r.status == byte_offset::DecodeStatus::trailing_bytes);
     CHECK(r.error_offset == s.starts[n]);
   }
   for (size_t extra : {1, 2, 64, 1000}) {
-    const auto r = check_against_reference(all, s.acc.size() + extra, bo::ElementType::u16);
-    CHECK(r.status == bo::DecodeStatus::too_few_elements);
+    const auto r = check_against_reference(all, s.acc.size() + extra, byte_offset::ElementType::u16);
+    CHECK(r.status == byte_offset::DecodeStatus::too_few_elements);
   }
 }
 
@@ -173,11 +173,11 @@ TEST_CASE("kernels match the reference at escape densities 0, 1, 10, 50 and 100%
     for (double inside_80 : {0.0, 0.05}) {
       INFO("16-bit escapes: " << density * 100 << "% of the deltas, " << inside_80 * 100 << "% of them with 0x80 inside");
       const auto s = density_stream(20000, density, 3, inside_80, rng);
-      for (auto t : {bo::ElementType::i32, bo::ElementType::u16, bo::ElementType::u32}) {
+      for (auto t : {byte_offset::ElementType::i32, byte_offset::ElementType::u16, byte_offset::ElementType::u32}) {
         const auto r = check_against_reference(s.bytes, s.acc.size(), t);
         REQUIRE(r.ok());
       }
-      check_model(s, bo::ElementType::i32);
+      check_model(s, byte_offset::ElementType::i32);
     }
   }
 }
@@ -188,9 +188,9 @@ TEST_CASE("kernels match the reference on runs of 32-bit and 64-bit escapes", "[
     for (double density : {0.01, 0.1, 0.5, 1.0}) {
       INFO(width << "-byte escapes: " << density * 100 << "% of the deltas");
       const auto s = density_stream(5000, density, width, 0.0, rng);
-      const auto r = check_against_reference(s.bytes, s.acc.size(), bo::ElementType::i32);
+      const auto r = check_against_reference(s.bytes, s.acc.size(), byte_offset::ElementType::i32);
       REQUIRE(r.ok());
-      check_model(s, bo::ElementType::i32);
+      check_model(s, byte_offset::ElementType::i32);
     }
   }
   // Runs of each width (1 to 40 long) between runs of single bytes, then every cut of one such stream.
@@ -200,11 +200,11 @@ TEST_CASE("kernels match the reference on runs of 32-bit and 64-bit escapes", "[
     for (int k = 0; k < run; ++k) s.add(width, test::Stream::random_delta(width, rng));
     for (int k = 0; k < 1 + run % 7; ++k) s.add(1, test::Stream::random_delta(1, rng));
   }
-  REQUIRE(check_against_reference(s.bytes, s.acc.size(), bo::ElementType::i32).ok());
-  check_model(s, bo::ElementType::i32);
+  REQUIRE(check_against_reference(s.bytes, s.acc.size(), byte_offset::ElementType::i32).ok());
+  check_model(s, byte_offset::ElementType::i32);
   const std::span<const uint8_t> all(s.bytes);
   for (size_t cut = 0; cut < all.size(); cut += 3)
-    check_against_reference(all.first(cut), s.acc.size(), bo::ElementType::i32);
+    check_against_reference(all.first(cut), s.acc.size(), byte_offset::ElementType::i32);
 }
 
 TEST_CASE("kernels match the reference with a 16-bit escape across every step boundary", "[codec][kernels]") {
@@ -219,10 +219,10 @@ TEST_CASE("kernels match the reference with a 16-bit escape across every step bo
       s.add(3, lead % 2 ? 1000 : -1000);
       for (size_t i = 0; i < 200; ++i) s.add(i % 5 == 0 ? 3 : 1, test::Stream::random_delta(i % 5 == 0 ? 3 : 1, rng));
       INFO("escape with delta " << d << " after " << lead << " single bytes");
-      REQUIRE(check_against_reference(s.bytes, s.acc.size(), bo::ElementType::i32).ok());
-      check_model(s, bo::ElementType::i32);
+      REQUIRE(check_against_reference(s.bytes, s.acc.size(), byte_offset::ElementType::i32).ok());
+      check_model(s, byte_offset::ElementType::i32);
       // Stop just inside the escapes too (the kernels' last step may end in one).
-      check_against_reference(std::span<const uint8_t>(s.bytes).first(lead + 2), s.acc.size(), bo::ElementType::i32);
+      check_against_reference(std::span<const uint8_t>(s.bytes).first(lead + 2), s.acc.size(), byte_offset::ElementType::i32);
     }
   }
 }

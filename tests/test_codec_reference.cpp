@@ -7,12 +7,12 @@
 #include "tests/test_codec_streams.hpp"
 
 using namespace xrd;
-using bo::DecodeStatus;
-using bo::ElementType;
+using byte_offset::DecodeStatus;
+using byte_offset::ElementType;
 
 namespace {
-bo::DecodeResult dec(const std::vector<uint8_t>& in, std::vector<int32_t>& out, ElementType t = ElementType::i32) {
-  return bo::decode_scalar(in, out, t);
+byte_offset::DecodeResult dec(const std::vector<uint8_t>& in, std::vector<int32_t>& out, ElementType t = ElementType::i32) {
+  return byte_offset::decode_scalar(in, out, t);
 }
 }  // namespace
 
@@ -60,7 +60,7 @@ TEST_CASE("reference decoder: narrow and unsigned element types wrap then extend
   std::vector<float> outf(4);
   auto run = [&](ElementType t) {
     REQUIRE(dec(s.bytes, out, t).ok());
-    REQUIRE(bo::decode_scalar(s.bytes, outf, t).ok());
+    REQUIRE(byte_offset::decode_scalar(s.bytes, outf, t).ok());
     for (size_t i = 0; i < 4; ++i) CHECK(outf[i] == static_cast<float>(out[i]) + (t == ElementType::u32 && out[i] < 0 ? 4294967296.f : 0.f));
   };
   run(ElementType::i8);
@@ -76,9 +76,9 @@ TEST_CASE("reference decoder: narrow and unsigned element types wrap then extend
   run(ElementType::u32);  // int32 output keeps the bits; float output is the unsigned value
   CHECK(out == std::vector<int32_t>{200, 40000, -1, 69999});
   CHECK(outf[2] == 4294967295.f);
-  CHECK(bo::bits(ElementType::u16) == 16);
-  CHECK_FALSE(bo::is_signed(ElementType::u32));
-  CHECK(std::string(bo::to_string(ElementType::i32)) == "signed 32-bit integer");
+  CHECK(byte_offset::bits(ElementType::u16) == 16);
+  CHECK_FALSE(byte_offset::is_signed(ElementType::u32));
+  CHECK(std::string(byte_offset::to_string(ElementType::i32)) == "signed 32-bit integer");
 }
 
 TEST_CASE("reference decoder: a stream cut inside an escape reports where the escape began", "[codec][reference]") {
@@ -133,13 +133,13 @@ TEST_CASE("reference decoder: too few elements and trailing bytes", "[codec][ref
   CHECK(dec({}, out2).status == DecodeStatus::too_few_elements);
 
   try {
-    bo::throw_if_failed(dec({0x01, 0x80}, out2));
+    byte_offset::throw_if_failed(dec({0x01, 0x80}, out2));
     FAIL("throw_if_failed did not throw");
   } catch (const Error& e) {
     CHECK(e.where() == "byte 1");
     CHECK_THAT(std::string(e.what()), Catch::Contains("16-bit escape"));
   }
-  CHECK_NOTHROW(bo::throw_if_failed(dec({0x01, 0x01}, out2)));
+  CHECK_NOTHROW(byte_offset::throw_if_failed(dec({0x01, 0x01}, out2)));
 }
 
 TEST_CASE("reference decoder: streams ending right after each escape width decode fully", "[codec][reference]") {

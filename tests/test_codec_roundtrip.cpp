@@ -11,7 +11,7 @@ using namespace xrd;
 namespace {
 std::vector<int32_t> decoded(const std::vector<uint8_t>& bytes, size_t n) {
   std::vector<int32_t> out(n);
-  const auto r = bo::decode_scalar(bytes, out);
+  const auto r = byte_offset::decode_scalar(bytes, out);
   INFO(r.message());
   REQUIRE(r.ok());
   return out;
@@ -30,14 +30,14 @@ TEST_CASE("encoder picks the shortest escape for each delta class", "[codec][enc
   std::vector<uint8_t> enc;
   for (const auto& [values, size] : cases) {
     INFO("first value " << values[0] << ", " << values.size() << " values");
-    CHECK(bo::encoded_size(values) == size);
-    bo::encode(values, enc);
+    CHECK(byte_offset::encoded_size(values) == size);
+    byte_offset::encode(values, enc);
     CHECK(enc.size() == size);
     CHECK(decoded(enc, values.size()) == values);
   }
-  bo::encode(std::vector<int32_t>{128}, enc);
+  byte_offset::encode(std::vector<int32_t>{128}, enc);
   CHECK(enc == std::vector<uint8_t>{0x80, 0x80, 0x00});
-  bo::encode(std::vector<int32_t>{-32768}, enc);
+  byte_offset::encode(std::vector<int32_t>{-32768}, enc);
   CHECK(enc == std::vector<uint8_t>{0x80, 0x00, 0x80, 0x00, 0x80, 0xFF, 0xFF});
 }
 
@@ -62,8 +62,8 @@ TEST_CASE("encode -> decode round trips on random data of every delta class", "[
       }
       prev = x;
     }
-    bo::encode(v, enc);
-    CHECK(enc.size() == bo::encoded_size(v));
+    byte_offset::encode(v, enc);
+    CHECK(enc.size() == byte_offset::encoded_size(v));
     CHECK(decoded(enc, n) == v);
   }
   CHECK(enc.capacity() == capacity);

@@ -66,18 +66,18 @@ struct Stream {
   }
 };
 
-inline constexpr bo::ElementType kAllTypes[] = {bo::ElementType::i8,  bo::ElementType::u8,  bo::ElementType::i16,
-                                                 bo::ElementType::u16, bo::ElementType::i32, bo::ElementType::u32};
+inline constexpr byte_offset::ElementType kAllTypes[] = {byte_offset::ElementType::i8,  byte_offset::ElementType::u8,  byte_offset::ElementType::i16,
+                                                 byte_offset::ElementType::u16, byte_offset::ElementType::i32, byte_offset::ElementType::u32};
 
 // The value a running sum stands for in element type t (wrapped to its width, then sign/zero-extended).
-inline int64_t model_value(uint32_t acc, bo::ElementType t) {
+inline int64_t model_value(uint32_t acc, byte_offset::ElementType t) {
   switch (t) {
-    case bo::ElementType::i8: return static_cast<int8_t>(acc & 0xff);
-    case bo::ElementType::u8: return acc & 0xff;
-    case bo::ElementType::i16: return static_cast<int16_t>(acc & 0xffff);
-    case bo::ElementType::u16: return acc & 0xffff;
-    case bo::ElementType::i32: return static_cast<int32_t>(acc);
-    case bo::ElementType::u32: return acc;
+    case byte_offset::ElementType::i8: return static_cast<int8_t>(acc & 0xff);
+    case byte_offset::ElementType::u8: return acc & 0xff;
+    case byte_offset::ElementType::i16: return static_cast<int16_t>(acc & 0xffff);
+    case byte_offset::ElementType::u16: return acc & 0xffff;
+    case byte_offset::ElementType::i32: return static_cast<int32_t>(acc);
+    case byte_offset::ElementType::u32: return acc;
   }
   return 0;
 }

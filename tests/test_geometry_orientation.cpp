@@ -8,7 +8,7 @@
 #include "kernels/geometry.hpp"
 #include "kernels/integrate.hpp"
 
-using namespace xrd::integ;
+using namespace xrd::integration;
 using Catch::Matchers::WithinAbs;
 using Catch::Matchers::WithinRel;
 

@@ -29,7 +29,7 @@ TEST_CASE("capture_machine has every key of the schema", "[harness][environment]
   CHECK(m["memory_bytes"].get<uint64_t>() > (100ull << 20));
   CHECK(m["cpu_model"].get<std::string>() != "");
   CHECK(m["kernel"].get<std::string>().rfind("Linux ", 0) == 0);
-  CHECK(m["simd"] == xrd::bo::fast_decoder_name());
+  CHECK(m["simd"] == xrd::byte_offset::fast_decoder_name());
   CHECK(m["xrdbench_version"] == XRD_VERSION);
   const std::string commit = m["commit"];
   const bool hex = commit.size() >= 7 && commit.find_first_not_of("0123456789abcdef") == std::string::npos;
@@ -73,6 +73,6 @@ TEST_CASE("the calibration frame is deterministic and Pilatus-2M-like", "[harnes
   CHECK(s.size() > 2'000'000);
   CHECK(s.size() < 3'200'000);
   std::vector<int32_t> back(a.size());
-  REQUIRE(xrd::bo::decode_scalar(s, back).ok());
+  REQUIRE(xrd::byte_offset::decode_scalar(s, back).ok());
   CHECK(back == a);
 }

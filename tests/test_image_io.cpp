@@ -107,7 +107,7 @@ TEST_CASE("xrdbench integrate: float32/float64 darks and flats (EDF, .npy, HDF5)
   std::vector<int32_t> frame(W * H);
   for (size_t i = 0; i < frame.size(); ++i) frame[i] = static_cast<int32_t>(100 + 7 * i);
   xrd::cbf::write(dir / "f.cbf", frame, W, H);
-  xrd::integ::Geometry g;
+  xrd::integration::Geometry g;
   g.dist = 0.01, g.poni1 = 3e-4, g.poni2 = 2e-4, g.pixel1 = g.pixel2 = 1e-4, g.wavelength = 1e-10;
   {
     std::ofstream(dir / "g.poni") << xrd::poni::format(g);
@@ -121,15 +121,15 @@ TEST_CASE("xrdbench integrate: float32/float64 darks and flats (EDF, .npy, HDF5)
   REQUIRE(r.status == 0);
   const auto ours = xrd::test::read_csv(dir / "p.csv");
   // The same through the API with the float values; and different from the values rounded to integers.
-  xrd::integ::Options opt;
+  xrd::integration::Options opt;
   opt.bins = 8;
-  opt.unit = xrd::integ::Unit::r_mm;
+  opt.unit = xrd::integration::Unit::r_mm;
   const auto d = xrd::image_io::read_float(dark, W, H, "dark"), f = xrd::image_io::read_float(flat, W, H, "flat");
-  xrd::integ::Pattern want, rounded;
-  xrd::integ::integrate(xrd::integ::build_setup(g, {}, W, H, opt, d, f, 1), frame, want);
+  xrd::integration::Pattern want, rounded;
+  xrd::integration::integrate(xrd::integration::build_setup(g, {}, W, H, opt, d, f, 1), frame, want);
   std::vector<float> di(d.size()), fi(f.size());
   for (size_t i = 0; i < d.size(); ++i) di[i] = std::round(d[i]), fi[i] = std::round(f[i]);
-  xrd::integ::integrate(xrd::integ::build_setup(g, {}, W, H, opt, di, fi, 1), frame, rounded);
+  xrd::integration::integrate(xrd::integration::build_setup(g, {}, W, H, opt, di, fi, 1), frame, rounded);
   REQUIRE(ours.size() == want.radial.size());
   double off_rounded = 0;
   for (size_t b = 0; b < ours.size(); ++b) {

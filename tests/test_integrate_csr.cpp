@@ -10,7 +10,7 @@
 #include "kernels/integrate.hpp"
 #include "tests/test_integrate_fixture.hpp"
 
-using namespace xrd::integ;
+using namespace xrd::integration;
 
 namespace {
 

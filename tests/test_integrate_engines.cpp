@@ -21,7 +21,7 @@
 #include "tests/test_support.hpp"
 
 using namespace xrd;
-using namespace xrd::integ;
+using namespace xrd::integration;
 
 namespace {
 

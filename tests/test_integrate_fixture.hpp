@@ -55,8 +55,8 @@ inline std::vector<std::vector<double>> read_csv(const std::filesystem::path& p,
 // A small detector (97 x 131 pixels of 1 mm at 5 cm) with the beam inside it and tilts, so that rings cross
 // pixels at every angle.
 inline constexpr size_t kSmallW = 97, kSmallH = 131;
-inline integ::Geometry small_geometry() {
-  integ::Geometry g;
+inline integration::Geometry small_geometry() {
+  integration::Geometry g;
   g.dist = 0.05;
   g.pixel1 = g.pixel2 = 1e-3;
   g.poni1 = 0.0603;
@@ -91,7 +91,7 @@ inline std::string read_string_attr(hid_t file, const char* obj, const char* nam
 
 struct Lab6 {
   cbf::Image image;
-  integ::Geometry geometry;
+  integration::Geometry geometry;
   std::vector<uint8_t> mask_file;  // pilatus2m_mask.cbf, 1 = masked
   static const Lab6& get() {
     static const Lab6 f = [] {

@@ -11,7 +11,7 @@
 #include "kernels/geometry.hpp"
 #include "tests/test_support.hpp"
 
-using namespace xrd::integ;
+using namespace xrd::integration;
 using Catch::Matchers::WithinAbs;
 using Catch::Matchers::WithinRel;
 

@@ -44,7 +44,7 @@ using test::rel_diff;
 
 struct Fixture {
   cbf::Image image;
-  integ::Geometry geometry;
+  integration::Geometry geometry;
   std::vector<uint8_t> mask_file, mask;  // the mask file; the mask file OR pixel < 0 (what pyFAI was given)
   nlohmann::json configs;
   Fixture() {
@@ -63,11 +63,11 @@ struct Fixture {
   }
 };
 
-integ::Options options_of(const nlohmann::json& c) {
-  integ::Options o;
+integration::Options options_of(const nlohmann::json& c) {
+  integration::Options o;
   o.bins = c.at("npt").get<int>();
-  o.unit = integ::parse_unit(c.at("unit").get<std::string>());
-  o.split = integ::parse_split(c.at("split").get<std::string>());
+  o.unit = integration::parse_unit(c.at("unit").get<std::string>());
+  o.split = integration::parse_split(c.at("split").get<std::string>());
   o.solid_angle = c.at("solid_angle").get<bool>();
   if (!c.at("polarization").is_null()) o.polarization = c.at("polarization").get<double>();
   return o;
@@ -91,11 +91,11 @@ TEST_CASE(
     "pyFAI fixtures: radial, intensity, sigma, count and sum_normalization agree on every configuration") {
   const auto& fx = Fixture::get();
   for (auto& [file, c] : fx.configs.at("references").items()) {
-    const integ::Options opt = options_of(c);
+    const integration::Options opt = options_of(c);
     const auto ref = read_reference(test::fixtures() / "pyfai" / file);
-    const integ::Setup setup = integ::build_setup(fx.geometry, fx.mask, fx.image.width, fx.image.height, opt);
-    integ::Pattern p;
-    integ::integrate(setup, fx.image.pixels, p);
+    const integration::Setup setup = integration::build_setup(fx.geometry, fx.mask, fx.image.width, fx.image.height, opt);
+    integration::Pattern p;
+    integration::integrate(setup, fx.image.pixels, p);
     REQUIRE(p.radial.size() == ref.size());
     double radial = 0, intensity = 0, sigma = 0, count = 0, norm = 0, signal = 0;
     size_t compared = 0;
@@ -124,7 +124,7 @@ TEST_CASE(
     CHECK(norm <= 1e-3);
     CHECK(sigma <= 1e-3);
     // What we reach: float32 rounding (CSV has 9 digits), or pyFAI's float32 area buffer for full splitting.
-    const double tight = opt.split == integ::Split::full ? 1e-5 : 2e-7;
+    const double tight = opt.split == integration::Split::full ? 1e-5 : 2e-7;
     CHECK(intensity <= tight);
     CHECK(count <= tight);
     CHECK(norm <= tight);
@@ -141,15 +141,15 @@ TEST_CASE(
   const auto& fx = Fixture::get();
   for (auto& [file, c] : fx.configs.at("references").items()) {
     INFO(file);
-    const integ::Options opt = options_of(c);
-    const auto combined = integ::build_setup(fx.geometry, fx.mask, fx.image.width, fx.image.height, opt);
+    const integration::Options opt = options_of(c);
+    const auto combined = integration::build_setup(fx.geometry, fx.mask, fx.image.width, fx.image.height, opt);
     const auto file_only =
-        integ::build_setup(fx.geometry, fx.mask_file, fx.image.width, fx.image.height, opt);
+        integration::build_setup(fx.geometry, fx.mask_file, fx.image.width, fx.image.height, opt);
     CHECK(file_only.csr.nnz() > combined.csr.nnz());
-    integ::Pattern a, b, f;
-    integ::integrate(combined, fx.image.pixels, a);
-    integ::integrate(file_only, fx.image.pixels, b);
-    integ::FastIntegrator(file_only).integrate(fx.image.pixels, f);
+    integration::Pattern a, b, f;
+    integration::integrate(combined, fx.image.pixels, a);
+    integration::integrate(file_only, fx.image.pixels, b);
+    integration::FastIntegrator(file_only).integrate(fx.image.pixels, f);
     for (size_t i = 0; i < a.radial.size(); ++i) {
       CHECK(a.radial[i] == b.radial[i]);
       CHECK(a.count[i] == Approx(b.count[i]).epsilon(1e-12));

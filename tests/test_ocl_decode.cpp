@@ -88,7 +88,7 @@ TEST_CASE("device decoder: every element type, int32 and float", "[ocl][decode]"
   std::mt19937_64 rng(11);
   auto s = Stream::random(50000, 0.3, rng);
   for (auto t : test::kAllTypes) {
-    INFO(bo::to_string(t));
+    INFO(byte_offset::to_string(t));
     check_against_reference(dec, s.bytes, s.acc.size(), t);
   }
 }

@@ -16,8 +16,8 @@ using xrd::test::test_context;
 
 namespace {
 
-integ::Geometry small_geometry() {
-  integ::Geometry g;
+integration::Geometry small_geometry() {
+  integration::Geometry g;
   g.dist = 0.05;
   g.poni1 = 0.012;
   g.poni2 = 0.015;
@@ -44,7 +44,7 @@ std::vector<int32_t> ring_image(size_t w, size_t h, uint64_t seed) {
   return img;
 }
 
-void check_close(const integ::Pattern& ref, const integ::Pattern& got, double tol = 1e-5) {
+void check_close(const integration::Pattern& ref, const integration::Pattern& got, double tol = 1e-5) {
   REQUIRE(got.count.size() == ref.count.size());
   size_t checked = 0;
   for (size_t b = 0; b < ref.count.size(); ++b) {
@@ -64,11 +64,11 @@ void check_close(const integ::Pattern& ref, const integ::Pattern& got, double to
 
 struct Case {
   size_t w = 190, h = 160;
-  integ::Setup setup;
-  explicit Case(integ::Split split, bool dark = false, bool pol = false) {
-    integ::Options o;
+  integration::Setup setup;
+  explicit Case(integration::Split split, bool dark = false, bool pol = false) {
+    integration::Options o;
     o.bins = 100;
-    o.unit = integ::Unit::q_nm;
+    o.unit = integration::Unit::q_nm;
     o.split = split;
     if (pol) o.polarization = 0.95;
     std::vector<uint8_t> mask(w * h, 0);
@@ -78,7 +78,7 @@ struct Case {
       d.resize(w * h);
       for (size_t i = 0; i < d.size(); ++i) d[i] = float(i % 7) * 0.5f;
     }
-    setup = integ::build_setup(small_geometry(), mask, w, h, o, d);
+    setup = integration::build_setup(small_geometry(), mask, w, h, o, d);
   }
 };
 
@@ -86,24 +86,24 @@ struct Case {
 
 TEST_CASE("device integration of host images matches the CPU reference", "[ocl][integrate]") {
   auto& ctx = test_context();
-  for (auto split : {integ::Split::none, integ::Split::bbox, integ::Split::full}) {
+  for (auto split : {integration::Split::none, integration::Split::bbox, integration::Split::full}) {
     for (bool dark : {false, true}) {
-      DYNAMIC_SECTION("split " << integ::to_string(split) << (dark ? " with dark and polarization" : "")) {
+      DYNAMIC_SECTION("split " << integration::to_string(split) << (dark ? " with dark and polarization" : "")) {
         Case c(split, dark, dark);
         ocl::Engine eng(ctx, c.setup, 1 << 16, 2);
         auto img = ring_image(c.w, c.h, 42);
-        integ::Pattern ref, got;
-        integ::integrate(c.setup, img, ref);
+        integration::Pattern ref, got;
+        integration::integrate(c.setup, img, ref);
         eng.integrate(img, got);
         check_close(ref, got);
         // Several images in one launch.
         auto img2 = ring_image(c.w, c.h, 43);
         std::vector<int32_t> both(img);
         both.insert(both.end(), img2.begin(), img2.end());
-        std::vector<integ::Pattern> outs;
+        std::vector<integration::Pattern> outs;
         eng.integrate(both, 2, outs);
-        integ::Pattern ref2;
-        integ::integrate(c.setup, img2, ref2);
+        integration::Pattern ref2;
+        integration::integrate(c.setup, img2, ref2);
         check_close(ref, outs[0]);
         check_close(ref2, outs[1]);
       }
@@ -113,10 +113,10 @@ TEST_CASE("device integration of host images matches the CPU reference", "[ocl][
 
 TEST_CASE("device integration at odd work-group sizes", "[ocl][integrate]") {
   auto& ctx = test_context();
-  Case c(integ::Split::bbox);
+  Case c(integration::Split::bbox);
   auto img = ring_image(c.w, c.h, 1);
-  integ::Pattern ref, got;
-  integ::integrate(c.setup, img, ref);
+  integration::Pattern ref, got;
+  integration::integrate(c.setup, img, ref);
   for (int wg : {1, 3, 100}) {
     ocl::EngineOptions opt;
     opt.work_group = wg;
@@ -129,7 +129,7 @@ TEST_CASE("device integration at odd work-group sizes", "[ocl][integrate]") {
 
 TEST_CASE("device-resident chain: batches in flight, a bad frame spoils no other", "[ocl][chain]") {
   auto& ctx = test_context();
-  Case c(integ::Split::bbox, true, true);
+  Case c(integration::Split::bbox, true, true);
   const size_t px = c.w * c.h;
   const int frames = 11, batch = 3;
   std::vector<std::vector<int32_t>> imgs;
@@ -137,11 +137,11 @@ TEST_CASE("device-resident chain: batches in flight, a bad frame spoils no other
   for (int i = 0; i < frames; ++i) {
     imgs.push_back(ring_image(c.w, c.h, 100 + i));
     streams.emplace_back();
-    bo::encode(imgs.back(), streams.back());
+    byte_offset::encode(imgs.back(), streams.back());
   }
   // Frame 4: cut inside an escape. Frame 7: twice the elements (trailing bytes), followed by a good frame in the
   // same batch. Frame 9: declares the wrong element count.
-  bo::encode(std::span<const int32_t>(imgs[4]).first(px / 2), streams[4]);
+  byte_offset::encode(std::span<const int32_t>(imgs[4]).first(px / 2), streams[4]);
   streams[4].push_back(0x80);
   streams[4].push_back(0x01);
   streams[7].insert(streams[7].end(), streams[7].begin(), streams[7].end());
@@ -161,18 +161,18 @@ TEST_CASE("device-resident chain: batches in flight, a bad frame spoils no other
       CHECK(f.name == "frame_" + std::to_string(i) + ".cbf");
       if (i == 4) {
         REQUIRE(f.error);
-        CHECK(f.decode.status == bo::DecodeStatus::truncated);
+        CHECK(f.decode.status == byte_offset::DecodeStatus::truncated);
         CHECK_THAT(f.error->what(), Catch::Contains("frame_4.cbf") && Catch::Contains("escape"));
       } else if (i == 7) {
         REQUIRE(f.error);
-        CHECK(f.decode.status == bo::DecodeStatus::trailing_bytes);
+        CHECK(f.decode.status == byte_offset::DecodeStatus::trailing_bytes);
       } else if (i == 9) {
         REQUIRE(f.error);
         CHECK_THAT(f.error->what(), Catch::Contains("elements"));
       } else {
         REQUIRE_FALSE(f.error);
-        integ::Pattern ref;
-        integ::integrate(c.setup, imgs[size_t(i)], ref);
+        integration::Pattern ref;
+        integration::integrate(c.setup, imgs[size_t(i)], ref);
         check_close(ref, f.pattern);
       }
     }
@@ -193,9 +193,9 @@ TEST_CASE("device-resident chain: batches in flight, a bad frame spoils no other
         REQUIRE(buf.size() >= st.size() + 37);
         std::fill_n(buf.begin(), 37, uint8_t('#'));
         std::copy(st.begin(), st.end(), buf.begin() + 37);
-        s.commit(37, st.size(), elements, bo::ElementType::i32, name, uint64_t(next));
+        s.commit(37, st.size(), elements, byte_offset::ElementType::i32, name, uint64_t(next));
       } else {
-        s.add(st, elements, bo::ElementType::i32, name, uint64_t(next));
+        s.add(st, elements, byte_offset::ElementType::i32, name, uint64_t(next));
       }
       use_reserve = !use_reserve;
       ++next;
@@ -216,11 +216,11 @@ TEST_CASE("device-resident chain: batches in flight, a bad frame spoils no other
 
 TEST_CASE("chain misuse gives clear errors", "[ocl][chain][errors]") {
   auto& ctx = test_context();
-  Case c(integ::Split::none);
+  Case c(integration::Split::none);
   ocl::Engine eng(ctx, c.setup, 1000, 2);
   ocl::Staging& s = eng.staging();
   std::vector<uint8_t> big(1001, 1);
-  CHECK_THROWS_WITH(s.add(big, 5, bo::ElementType::i32, "big.cbf"), Catch::Contains("big.cbf") && Catch::Contains("no room"));
+  CHECK_THROWS_WITH(s.add(big, 5, byte_offset::ElementType::i32, "big.cbf"), Catch::Contains("big.cbf") && Catch::Contains("no room"));
   std::vector<uint8_t> ok(10, 1);
   s.add(ok, 10);
   s.add(ok, 10);
@@ -244,20 +244,20 @@ TEST_CASE("device chain on the real Pilatus 2M LaB6 frame matches the CPU refere
   auto v = cbf::parse(bytes, cbf_path.string());
   auto geo = poni::read(dir / "pilatus3x2m_lab6_300_00_0001p.poni");
   auto mask = mask::read(test::fixtures() / "pilatus2m_mask.cbf", v.binary.width, v.binary.height);
-  integ::Options o;
+  integration::Options o;
   o.bins = 1000;
-  o.unit = integ::Unit::q_nm;
-  o.split = integ::Split::bbox;
-  auto setup = integ::build_setup(geo, mask, v.binary.width, v.binary.height, o);
+  o.unit = integration::Unit::q_nm;
+  o.split = integration::Split::bbox;
+  auto setup = integration::build_setup(geo, mask, v.binary.width, v.binary.height, o);
   std::vector<int32_t> img(v.binary.width * v.binary.height);
   cbf::decode(v, img, true);
-  integ::Pattern ref;
-  integ::integrate(setup, img, ref);
+  integration::Pattern ref;
+  integration::integrate(setup, img, ref);
 
   const int kBatch = 3;
   ocl::Engine eng(ctx, setup, bytes.size(), kBatch);
   // integrate only
-  integ::Pattern got;
+  integration::Pattern got;
   eng.integrate(img, got);
   check_close(ref, got);
   // decode only

@@ -30,7 +30,7 @@ inline ocl::DeviceContext& test_context() {
 
 // Same status, counts, offsets and escape facts as the reference, and the same first r.elements values.
 template <typename T>
-inline void check_same_result(const bo::DecodeResult& ref, const bo::DecodeResult& got, const std::vector<T>& a,
+inline void check_same_result(const byte_offset::DecodeResult& ref, const byte_offset::DecodeResult& got, const std::vector<T>& a,
                               const std::vector<T>& b) {
   INFO("reference: " << ref.message());
   INFO("device:    " << got.message());
@@ -52,16 +52,16 @@ inline void check_same_result(const bo::DecodeResult& ref, const bo::DecodeResul
 
 // Decodes `bytes` into n elements with the reference and the device decoder (int32 and float) and compares.
 inline void check_against_reference(ocl::Decoder& dec, const std::vector<uint8_t>& bytes, size_t n,
-                                    bo::ElementType t = bo::ElementType::i32) {
+                                    byte_offset::ElementType t = byte_offset::ElementType::i32) {
   {
     std::vector<int32_t> ref(n, 0x5a5a5a5a), got(n, 0x5a5a5a5a);
-    auto r = bo::decode_scalar(bytes, ref, t);
+    auto r = byte_offset::decode_scalar(bytes, ref, t);
     auto g = dec.decode(bytes, got, t);
     check_same_result(r, g, ref, got);
   }
   {
     std::vector<float> ref(n, -7.f), got(n, -7.f);
-    auto r = bo::decode_scalar(bytes, ref, t);
+    auto r = byte_offset::decode_scalar(bytes, ref, t);
     auto g = dec.decode(bytes, got, t);
     check_same_result(r, g, ref, got);
   }

@@ -67,7 +67,7 @@ TEST_CASE(
 }
 
 TEST_CASE("PONI: format() writes a version 2 file that parses back to the same geometry") {
-  xrd::integ::Geometry g;
+  xrd::integration::Geometry g;
   g.dist = 0.123456789012345;
   g.poni1 = 0.1;
   g.poni2 = 0.2;

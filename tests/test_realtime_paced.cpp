@@ -13,7 +13,7 @@
 
 using namespace xrd;
 using namespace xrd::harness;
-namespace rt = xrd::harness::realtime;
+namespace realtime = xrd::harness::realtime;
 
 namespace {
 
@@ -37,7 +37,7 @@ struct Fixture {
   RowSpec spec(const std::string& strategy) const {
     RowSpec s;
     s.strategy = strategy;
-    s.opt.readers = strat::find_strategy(strategy).uses_readers ? 2 : 0;
+    s.opt.readers = strategies::find_strategy(strategy).uses_readers ? 2 : 0;
     return s;
   }
 };
@@ -46,8 +46,8 @@ struct Fixture {
 
 TEST_CASE("realtime: test-sleep keeps up at 50 Hz with ~10 ms latency, validated") {
   Fixture f("rt_keep");
-  rt::Session s(f.ds, f.spec("test-sleep-10ms"), nullptr, *f.ref, nullptr);
-  const rt::Trial t = s.run(50, 60, 1000, 500);
+  realtime::Session s(f.ds, f.spec("test-sleep-10ms"), nullptr, *f.ref, nullptr);
+  const realtime::Trial t = s.run(50, 60, 1000, 500);
   INFO("p50 " << t.latency.p50 << " p99 " << t.latency.p99 << " growth " << t.growth_fps);
   CHECK(t.keeps_up);
   CHECK(t.reasons.empty());
@@ -68,8 +68,8 @@ TEST_CASE("realtime: test-sleep keeps up at 50 Hz with ~10 ms latency, validated
 
 TEST_CASE("realtime: test-sleep falls behind at 200 Hz with a growing backlog") {
   Fixture f("rt_behind");
-  rt::Session s(f.ds, f.spec("test-sleep-10ms"), nullptr, *f.ref, nullptr);
-  const rt::Trial t = s.run(200, 200, 100000, 500);
+  realtime::Session s(f.ds, f.spec("test-sleep-10ms"), nullptr, *f.ref, nullptr);
+  const realtime::Trial t = s.run(200, 200, 100000, 500);
   INFO("growth " << t.growth_fps << " backlog max " << t.backlog_max << " p99 " << t.latency.p99);
   CHECK_FALSE(t.keeps_up);
   CHECK(t.growing);
@@ -86,10 +86,10 @@ TEST_CASE("realtime: test-sleep falls behind at 200 Hz with a growing backlog") 
 
 TEST_CASE("realtime: a small buffer drops exactly the frames it cannot hold") {
   Fixture f("rt_drop");
-  rt::Session s(f.ds, f.spec("test-sleep-10ms"), nullptr, *f.ref, nullptr);
+  realtime::Session s(f.ds, f.spec("test-sleep-10ms"), nullptr, *f.ref, nullptr);
   // 20 frames released within 2 ms into a 5-frame buffer; the first frame takes 10 ms: frames 0-4 are held,
   // 5-19 find the buffer full and are dropped.
-  const rt::Trial t = s.run(10000, 20, 5, 500);
+  const realtime::Trial t = s.run(10000, 20, 5, 500);
   CHECK(t.dropped == 15);
   CHECK(t.reduced == 5);
   CHECK(t.failed == 0);
@@ -102,14 +102,14 @@ TEST_CASE("realtime: a small buffer drops exactly the frames it cannot hold") {
   CHECK(t.frames_compared == 5);
 
   // A buffer of one frame at a rate it can follow (10 ms of work every 100 ms): nothing dropped.
-  const rt::Trial ok = s.run(10, 10, 1, 500);
+  const realtime::Trial ok = s.run(10, 10, 1, 500);
   CHECK(ok.dropped == 0);
   CHECK(ok.keeps_up);
 }
 
 TEST_CASE("realtime: the paced source never releases a frame early and decides drops from recorded times") {
   Fixture f("rt_source", 3);
-  rt::PacedSource src(*f.ds.source, 10, 7, 2);  // a frame every 100 ms, 2 held at most
+  realtime::PacedSource src(*f.ds.source, 10, 7, 2);  // a frame every 100 ms, 2 held at most
   CHECK(src.size() == 7);
   CHECK(src.origin(4).find("frame_00001.cbf (stream frame 4)") != std::string::npos);
   src.start();
@@ -125,13 +125,13 @@ TEST_CASE("realtime: the paced source never releases a frame early and decides d
   src.load(4, fr);
   CHECK(fr.index == 4);
   CHECK(fr.width == test::kTinyW);
-  CHECK_THROWS_WITH(rt::PacedSource(*f.ds.source, -1, 5, 1), Catch::Contains("--rate"));
+  CHECK_THROWS_WITH(realtime::PacedSource(*f.ds.source, -1, 5, 1), Catch::Contains("--rate"));
 }
 
 TEST_CASE("realtime: --find-max lands within 15% of test-sleep's 100 Hz") {
   Fixture f("rt_findmax");
-  rt::Session s(f.ds, f.spec("test-sleep-10ms"), nullptr, *f.ref, nullptr);
-  const rt::FindMax m = rt::find_max(s, 1.5, 100000, 500);
+  realtime::Session s(f.ds, f.spec("test-sleep-10ms"), nullptr, *f.ref, nullptr);
+  const realtime::FindMax m = realtime::find_max(s, 1.5, 100000, 500);
   INFO("max " << m.max_rate_hz << " bracket " << m.lo_hz << " .. " << m.hi_hz << " batch " << m.batch_fps);
   CHECK(m.batch_fps > 85);
   CHECK(m.batch_fps <= 100.5);
@@ -152,13 +152,13 @@ TEST_CASE("realtime: every real strategy keeps up on a tiny dataset at a low rat
   Fixture f("rt_real");
   std::unique_ptr<ocl::DeviceContext> dev;
   if (!ocl::list_devices().empty()) dev = std::make_unique<ocl::DeviceContext>("opencl");
-  for (auto& info : strat::strategies()) {
+  for (auto& info : strategies::strategies()) {
     if (info.test) continue;
     if (info.needs_device && !dev) continue;
     RowSpec spec = f.spec(info.name);
     spec.opt.flush_ms = 5;
-    rt::Session s(f.ds, spec, info.needs_device ? dev.get() : nullptr, *f.ref, nullptr);
-    const rt::Trial t = s.run(40, 30, 1000, 500);
+    realtime::Session s(f.ds, spec, info.needs_device ? dev.get() : nullptr, *f.ref, nullptr);
+    const realtime::Trial t = s.run(40, 30, 1000, 500);
     INFO(info.name << ": p99 " << t.latency.p99 << " reasons " << (t.reasons.empty() ? "" : t.reasons[0])
                    << (t.invalid_reasons.empty() ? "" : t.invalid_reasons[0]));
     CHECK(t.keeps_up);
@@ -178,11 +178,11 @@ TEST_CASE("realtime: opencl-batched flushes a partial batch after --flush-ms ins
   RowSpec spec = f.spec("opencl-batched");
   spec.opt.batch = 16;
   spec.opt.flush_ms = 2;
-  rt::Session flushing(f.ds, spec, &dev, *f.ref, nullptr);
-  const rt::Trial a = flushing.run(50, 32, 1000, 1000);
+  realtime::Session flushing(f.ds, spec, &dev, *f.ref, nullptr);
+  const realtime::Trial a = flushing.run(50, 32, 1000, 1000);
   spec.opt.flush_ms = -1;  // wait for full batches: the first frame of each waits for 15 more (300 ms at 50 Hz)
-  rt::Session waiting(f.ds, spec, &dev, *f.ref, nullptr);
-  const rt::Trial b = waiting.run(50, 32, 1000, 1000);
+  realtime::Session waiting(f.ds, spec, &dev, *f.ref, nullptr);
+  const realtime::Trial b = waiting.run(50, 32, 1000, 1000);
   INFO("flush p50 " << a.latency.p50 << " / full batches p50 " << b.latency.p50 << " max " << b.latency.max);
   CHECK(a.latency.p50 < 100);
   CHECK(b.latency.max > 250);

@@ -143,7 +143,7 @@ TEST_CASE("a GPU row without a device says why; bad options are refused clearly"
 TEST_CASE("xrdbench strategies lists every strategy") {
   auto r = test::run_xrdbench("strategies");
   CHECK(r.status == 0);
-  for (auto& s : strat::strategies()) CHECK_THAT(r.output, Catch::Contains(s.name));
+  for (auto& s : strategies::strategies()) CHECK_THAT(r.output, Catch::Contains(s.name));
 }
 
 TEST_CASE("the Runner stops on the Ctrl-C flag and keeps nothing of the row") {

@@ -8,8 +8,8 @@ using namespace xrd;
 
 namespace {
 
-integ::Pattern pattern(size_t bins, double scale = 1.0) {
-  integ::Pattern p;
+integration::Pattern pattern(size_t bins, double scale = 1.0) {
+  integration::Pattern p;
   p.resize(bins);
   for (size_t b = 0; b < bins; ++b) {
     p.intensity[b] = (100.0 + static_cast<double>(b)) * scale;

@@ -15,11 +15,11 @@ using xrd::test::CollectingSink;
 
 namespace {
 
-CollectingSink run_strategy(const harness::Dataset& ds, const std::string& name, strat::Options o,
+CollectingSink run_strategy(const harness::Dataset& ds, const std::string& name, strategies::Options o,
                             ocl::DeviceContext* dev = nullptr, int runs = 1, const std::atomic<bool>* stop = nullptr) {
   CollectingSink sink(ds.files.size(), static_cast<size_t>(ds.setup.csr.bins));
   harness::StageProfiler prof;
-  strat::RunContext ctx;
+  strategies::RunContext ctx;
   ctx.source = ds.source.get();
   ctx.setup = &ds.setup;
   ctx.device = dev;
@@ -27,7 +27,7 @@ CollectingSink run_strategy(const harness::Dataset& ds, const std::string& name,
   ctx.sink = &sink;
   ctx.profiler = &prof;
   ctx.stop = stop;
-  auto s = strat::find_strategy(name).make();
+  auto s = strategies::find_strategy(name).make();
   s->prepare(ctx);
   for (int r = 0; r < runs; ++r) {  // buffers are reused from run to run: the last run must be as good
     sink = CollectingSink(ds.files.size(), static_cast<size_t>(ds.setup.csr.bins));
@@ -36,8 +36,8 @@ CollectingSink run_strategy(const harness::Dataset& ds, const std::string& name,
   return sink;
 }
 
-strat::Options options(const strat::StrategyInfo& info, strat::Integrator integ) {
-  strat::Options o;
+strategies::Options options(const strategies::StrategyInfo& info, strategies::Integrator integ) {
+  strategies::Options o;
   o.integrator = integ;
   o.threads = 2;
   if (info.uses_readers) o.readers = 3;
@@ -63,24 +63,24 @@ std::unique_ptr<ocl::DeviceContext> any_device() {
 
 TEST_CASE("the registry lists every strategy once, with a description") {
   std::set<std::string> names;
-  for (auto& s : strat::strategies()) {
+  for (auto& s : strategies::strategies()) {
     CHECK(!s.description.empty());
     CHECK(names.insert(s.name).second);
   }
   for (const char* n : {"sequential", "pool", "opencl", "pipeline", "fused", "opencl-batched"}) CHECK(names.count(n));
-  CHECK_THROWS_WITH(strat::find_strategy("nope"), Catch::Contains("known: sequential"));
+  CHECK_THROWS_WITH(strategies::find_strategy("nope"), Catch::Contains("known: sequential"));
 }
 
 TEST_CASE("every CPU strategy reproduces the reference patterns") {
   const auto ds = test::load_tiny(test::make_tiny_dataset("strat_equal", 7));
-  strat::Options ref_opt;
+  strategies::Options ref_opt;
   ref_opt.reference = true;
   const auto ref = run_strategy(ds, "sequential", ref_opt);
   REQUIRE(ref.errors.empty());
-  for (auto& info : strat::strategies()) {
+  for (auto& info : strategies::strategies()) {
     if (info.needs_device) continue;
     SECTION(info.name) {
-      const auto got = run_strategy(ds, info.name, options(info, strat::Integrator::cpu), nullptr, 2);
+      const auto got = run_strategy(ds, info.name, options(info, strategies::Integrator::cpu), nullptr, 2);
       CHECK(got.errors.empty());
       check_equal(ref, got, ds.files.size());
     }
@@ -94,14 +94,14 @@ TEST_CASE("device strategies and GPU integration reproduce the reference pattern
     return;
   }
   const auto ds = test::load_tiny(test::make_tiny_dataset("strat_equal_gpu", 5));
-  strat::Options ref_opt;
+  strategies::Options ref_opt;
   ref_opt.reference = true;
   const auto ref = run_strategy(ds, "sequential", ref_opt);
-  for (auto& info : strat::strategies()) {
+  for (auto& info : strategies::strategies()) {
     if (!info.needs_device && info.name != "sequential" && info.name != "pool") continue;
     SECTION(info.name) {
       INFO("device " << dev->name());
-      const auto got = run_strategy(ds, info.name, options(info, strat::Integrator::gpu), dev.get(), 2);
+      const auto got = run_strategy(ds, info.name, options(info, strategies::Integrator::gpu), dev.get(), 2);
       CHECK(got.errors.empty());
       check_equal(ref, got, ds.files.size());
     }
@@ -111,16 +111,16 @@ TEST_CASE("device strategies and GPU integration reproduce the reference pattern
 TEST_CASE("a corrupt frame is reported with its file and the other frames are kept") {
   const auto dir = test::make_tiny_dataset("strat_corrupt", 6, /*corrupt=*/2);
   const auto ds = test::load_tiny(dir);
-  strat::Options ref_opt;
+  strategies::Options ref_opt;
   ref_opt.reference = true;
   const auto ref = run_strategy(ds, "sequential", ref_opt);
   REQUIRE(ref.errors.size() == 1);
   auto dev = any_device();
-  for (auto& info : strat::strategies()) {
+  for (auto& info : strategies::strategies()) {
     if (info.needs_device && !dev) continue;
     SECTION(info.name) {
       const auto got = run_strategy(ds, info.name,
-                                    options(info, info.needs_device ? strat::Integrator::gpu : strat::Integrator::cpu),
+                                    options(info, info.needs_device ? strategies::Integrator::gpu : strategies::Integrator::cpu),
                                     dev.get());
       REQUIRE(got.errors.size() == 1);
       CHECK(got.errors[0].first == 2);
@@ -134,9 +134,9 @@ TEST_CASE("a corrupt frame is reported with its file and the other frames are ke
 
 TEST_CASE("the pool hands frames to the sink in frame order, whatever the readers' speed") {
   const auto ds = test::load_tiny(test::make_tiny_dataset("strat_order", 40, /*corrupt=*/17));
-  const auto& info = strat::find_strategy("pool");
+  const auto& info = strategies::find_strategy("pool");
   for (int readers : {1, 4, 12}) {
-    auto o = options(info, strat::Integrator::cpu);
+    auto o = options(info, strategies::Integrator::cpu);
     o.readers = readers;
     const auto got = run_strategy(ds, "pool", o, nullptr, 3);
     REQUIRE(got.order.size() == 40);
@@ -151,11 +151,11 @@ TEST_CASE("opencl-batched delivers in frame order with readers racing to fill sm
     return;
   }
   const auto ds = test::load_tiny(test::make_tiny_dataset("strat_order_ocl", 23, /*corrupt=*/9));
-  strat::Options ref_opt;
+  strategies::Options ref_opt;
   ref_opt.reference = true;
   const auto ref = run_strategy(ds, "sequential", ref_opt);
   for (int readers : {1, 5}) {
-    strat::Options o;
+    strategies::Options o;
     o.readers = readers;
     o.batch = 3;
     const auto got = run_strategy(ds, "opencl-batched", o, dev.get(), 4);
@@ -170,10 +170,10 @@ TEST_CASE("opencl-batched delivers in frame order with readers racing to fill sm
 TEST_CASE("a raised stop flag ends a run before every frame is done") {
   const auto ds = test::load_tiny(test::make_tiny_dataset("strat_stop", 6));
   std::atomic<bool> stop{true};
-  for (auto& info : strat::strategies()) {
+  for (auto& info : strategies::strategies()) {
     if (info.needs_device) continue;
     SECTION(info.name) {
-      const auto got = run_strategy(ds, info.name, options(info, strat::Integrator::cpu), nullptr, 1, &stop);
+      const auto got = run_strategy(ds, info.name, options(info, strategies::Integrator::cpu), nullptr, 1, &stop);
       CHECK(got.order.empty());
     }
   }
@@ -184,13 +184,13 @@ TEST_CASE("strategies time their stages into the profiler") {
   for (const char* name : {"sequential", "pool", "pipeline", "fused"}) {
     CollectingSink sink(ds.files.size(), static_cast<size_t>(ds.setup.csr.bins));
     harness::StageProfiler prof;
-    strat::RunContext ctx;
+    strategies::RunContext ctx;
     ctx.source = ds.source.get();
     ctx.setup = &ds.setup;
     ctx.sink = &sink;
     ctx.profiler = &prof;
-    ctx.opt = options(strat::find_strategy(name), strat::Integrator::cpu);
-    auto s = strat::find_strategy(name).make();
+    ctx.opt = options(strategies::find_strategy(name), strategies::Integrator::cpu);
+    auto s = strategies::find_strategy(name).make();
     s->prepare(ctx);
     s->run(ctx);
     INFO(name);

@@ -56,7 +56,7 @@ inline std::filesystem::path make_tiny_dataset(const std::string& name, size_t f
       write_bytes(dir / fn, bytes);
     }
   }
-  integ::Geometry g;
+  integration::Geometry g;
   g.dist = 0.05;
   g.poni1 = kTinyH * 0.55 * 172e-6;
   g.poni2 = kTinyW * 0.45 * 172e-6;
@@ -75,17 +75,17 @@ inline harness::Dataset load_tiny(const std::filesystem::path& dir, int bins = 1
   harness::DatasetOptions o;
   o.dir = dir;
   o.integration.bins = bins;
-  o.integration.unit = integ::Unit::tth_deg;
+  o.integration.unit = integration::Unit::tth_deg;
   return harness::load_dataset(o);
 }
 
 // Keeps every delivered pattern (for comparison) and the order of deliveries.
-struct CollectingSink : strat::FrameSink {
+struct CollectingSink : strategies::FrameSink {
   harness::PatternSet patterns;
   std::vector<size_t> order;
   std::vector<std::pair<size_t, std::string>> errors;  // frame, "file: reason"
   CollectingSink(size_t frames, size_t bins) { patterns.reset(frames, bins); }
-  void pattern(size_t frame, const integ::Pattern& p) override {
+  void pattern(size_t frame, const integration::Pattern& p) override {
     patterns.store(frame, p);
     order.push_back(frame);
   }

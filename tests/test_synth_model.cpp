@@ -36,7 +36,7 @@ const std::vector<double>& tth_from_poni() {
   static const std::vector<double> tth = [] {
     const auto g = xrd::poni::parse(gen().poni_text(), "geometry.poni");
     std::vector<double> v(kPixels);
-    xrd::integ::centre_radial(g, kWidth, kHeight, xrd::integ::Unit::tth_rad, v, 2);
+    xrd::integration::centre_radial(g, kWidth, kHeight, xrd::integration::Unit::tth_rad, v, 2);
     return v;
   }();
   return tth;
@@ -114,7 +114,7 @@ TEST_CASE("frame: gaps read -1, dead pixels -2, hot pixels above 2^20, counts el
   CHECK(max_good < (1 << 20));
   CHECK(max_good > 200);  // ring peaks
   // A size like real Pilatus 2M frames: ~1.0-1.1 bytes per pixel once byte-offset encoded.
-  const size_t bytes = xrd::bo::encoded_size(f);
+  const size_t bytes = xrd::byte_offset::encoded_size(f);
   CHECK(bytes > 2'400'000);
   CHECK(bytes < 2'700'000);
 }
@@ -122,7 +122,7 @@ TEST_CASE("frame: gaps read -1, dead pixels -2, hot pixels above 2^20, counts el
 TEST_CASE("byte_offset_stats agrees with the codec's encoded size") {
   const auto st = byte_offset_stats(frame0());
   CHECK(st.count() == kPixels);
-  CHECK(st.bytes() == xrd::bo::encoded_size(frame0()));
+  CHECK(st.bytes() == xrd::byte_offset::encoded_size(frame0()));
   CHECK(st.n7 == 80);  // into and out of each of the 40 hot pixels
   CHECK(st.n15 == 0);
   const double f3 = double(st.n3) / double(st.count());

@@ -39,8 +39,8 @@ Outcome run(size_t n, F&& f) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 3) return 0;
-  static const xrd::bo::ElementType types[] = {xrd::bo::ElementType::u8, xrd::bo::ElementType::u16,
-                                               xrd::bo::ElementType::u32};
+  static const xrd::byte_offset::ElementType types[] = {xrd::byte_offset::ElementType::u8, xrd::byte_offset::ElementType::u16,
+                                               xrd::byte_offset::ElementType::u32};
   const auto t = types[data[0] % 3];
   const size_t n = data[1] | (static_cast<size_t>(data[2]) << 8);
   const std::span<const uint8_t> chunk(data + 3, size - 3);

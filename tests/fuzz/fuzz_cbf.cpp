@@ -51,11 +51,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (c.ok != a.ok || d.ok != a.ok || c.where != a.where || d.where != a.where) bug();
   if (!a.ok) return 0;
   for (size_t i = 0; i < ref.size(); ++i)
-    if (ffast[i] != fref[i] || (v.binary.element_type == bo::ElementType::i32 && fref[i] != static_cast<float>(ref[i])))
+    if (ffast[i] != fref[i] || (v.binary.element_type == byte_offset::ElementType::i32 && fref[i] != static_cast<float>(ref[i])))
       bug();
 
   // What we read, we write; what we write, we read back identically (int32 only: the writer writes int32).
-  if (v.binary.element_type == bo::ElementType::i32) {
+  if (v.binary.element_type == byte_offset::ElementType::i32) {
     std::vector<uint8_t> file, scratch;
     cbf::write_to(file, ref, v.binary.width, v.binary.height, v.header, scratch);
     const cbf::CbfView w = cbf::parse(file, "rewritten.cbf");

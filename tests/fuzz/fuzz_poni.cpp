@@ -22,7 +22,7 @@ bool same(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace xrd;
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  integ::Geometry g;
+  integration::Geometry g;
   try {
     g = poni::parse(text, "fuzz.poni");
   } catch (const Error&) {
@@ -31,7 +31,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (double v : {g.dist, g.poni1, g.poni2, g.rot1, g.rot2, g.rot3, g.wavelength, g.pixel1, g.pixel2})
     if (!std::isfinite(v)) bug();
   // What we accept we can write back (pyFAI's version 2), and read again to the same bits.
-  integ::Geometry h;
+  integration::Geometry h;
   try {
     h = poni::parse(poni::format(g), "formatted.poni");
   } catch (const Error&) {

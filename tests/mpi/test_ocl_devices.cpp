@@ -22,7 +22,7 @@ CollectingSink run_batched(const harness::Dataset& ds, ocl::DeviceContext& dev,
   const frames::FrameSource* src = source ? source : ds.source.get();
   CollectingSink sink(src->size(), static_cast<size_t>(ds.setup.csr.bins));
   harness::StageProfiler prof;
-  strat::RunContext ctx;
+  strategies::RunContext ctx;
   ctx.source = src;
   ctx.setup = &ds.setup;
   ctx.device = &dev;
@@ -31,7 +31,7 @@ CollectingSink run_batched(const harness::Dataset& ds, ocl::DeviceContext& dev,
   ctx.opt.batch = 2;
   ctx.sink = &sink;
   ctx.profiler = &prof;
-  auto s = strat::find_strategy("opencl-batched").make();
+  auto s = strategies::find_strategy("opencl-batched").make();
   s->prepare(ctx);
   for (int r = 0; r < 2; ++r) {  // the engines' slots are reused: the second run must be as good
     sink = CollectingSink(src->size(), static_cast<size_t>(ds.setup.csr.bins));
