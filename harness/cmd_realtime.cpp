@@ -9,6 +9,8 @@
 #include "datasets/detectors.hpp"
 #include "datasets/synth_dataset.hpp"
 #include "harness/cli.hpp"
+#include "harness/mpi.hpp"
+#include "harness/mpi_realtime.hpp"
 #include "harness/realtime.hpp"
 #include "harness/runner_cli.hpp"
 #include "kernels/error.hpp"
@@ -50,7 +52,15 @@ void print_trial(const std::string& what, const realtime::Trial& t) {
   for (auto& r : t.reasons) std::fprintf(stderr, "    %s\n", r.c_str());
 }
 
+int realtime_command(int argc, char** argv, const xrd::harness::mpi::Session& world);
+
 int cmd_realtime(int argc, char** argv) {
+  // Under mpirun: the stream fanned out round-robin over the ranks (harness/mpi_realtime.cpp).
+  xrd::harness::mpi::Session world(argc, argv);
+  return world.guard([&] { return realtime_command(argc, argv, world); });
+}
+
+int realtime_command(int argc, char** argv, const xrd::harness::mpi::Session& world) {
   BenchArgs a;
   RowArgs r;
   RtArgs o;
@@ -94,7 +104,9 @@ int cmd_realtime(int argc, char** argv) {
       ("threads", po::value(&a.threads)->default_value(0), "worker threads of the parallel strategies (0 = all cores)")
       ("verify-md5", po::bool_switch(&a.verify_md5), "check every frame's Content-MD5")
       ("out", po::value(&a.out)->default_value("out/realtime"), "output folder: results.json")
-      ("quiet", po::bool_switch(&a.quiet), "no per-run lines on stderr");
+      ("quiet", po::bool_switch(&a.quiet), "no per-run lines on stderr")
+      ("mpi-timeout", po::value(&a.mpi_timeout)->default_value(600),
+       "under mpirun: seconds a rank waits for the others at a barrier before aborting the job (0 = no limit)");
   int status = 0;
   if (!parse_args(argc, argv, visible, hidden,
                   "Usage: xrdbench realtime --dataset DIR --strategy NAME (--rate HZ | --detector NAME) "
@@ -106,9 +118,17 @@ int cmd_realtime(int argc, char** argv) {
                   "time, drops, and the verdict: KEEPS UP (no drop,\nbacklog not growing, p99 under --max-latency) or "
                   "FALLS BEHIND (with the growth rate and the time until\nthe buffer is full). Every pattern is "
                   "validated against the reference. Writes OUT/results.json (its\n\"realtime\" block: "
-                  "docs/realtime.md). Exit status 0 when every run validated, 3 when one did not.",
+                  "docs/realtime.md). Exit status 0 when every run validated, 3 when one did not.\n\n"
+                  "mpirun -n R xrdbench realtime ...: stream frame i goes to rank i mod R (a detector stream fanned "
+                  "out to R\nreceivers), each rank with its own buffer; rank 0 writes the aggregate and per-rank "
+                  "figures and\nOUT/patterns/ROW-mpiR.h5 (docs/mpi.md).",
                   status))
     return status;
+
+  a.threads = xrd::harness::mpi::threads_per_rank(world, a.threads);
+  if (!world.is_root()) a.quiet = true;  // rank 0 speaks for the job
+  a.results_writer = world.is_root();   // and writes the results
+  const bool ranks = world.size() > 1;
 
   // Checks that need no dataset first: clear errors before any work.
   const bool rate_given = !std::isnan(o.rate);
@@ -146,7 +166,7 @@ int cmd_realtime(int argc, char** argv) {
     for (const auto* det : dets) {
       BenchArgs da = a;
       da.dataset = det ? replace_all(a.dataset, "{detector}", det->name) : a.dataset;
-      if (det && da.dataset != a.dataset && !std::filesystem::exists(da.dataset)) {
+      if (det && da.dataset != a.dataset && !std::filesystem::exists(da.dataset) && world.is_root()) {
         if (!a.quiet)
           std::fprintf(stderr, "realtime: synthesizing %zu %s frames into %s\n", o.synth_frames, det->name.c_str(),
                        da.dataset.c_str());
@@ -158,6 +178,7 @@ int cmd_realtime(int argc, char** argv) {
         so.tool_version = XRD_VERSION;
         xrd::synth::write_dataset(p, so);
       }
+      if (det && da.dataset != a.dataset) world.barrier("the synthesis of " + da.dataset);  // rank 0 made it
       Bench b = open_bench(da, argc, argv, want_device);
       const double rate = rate_given ? o.rate : det->frame_rate_hz;
       const size_t frame_bytes = std::max<size_t>(1, b.ds.source->max_frame_bytes());
@@ -171,10 +192,12 @@ int cmd_realtime(int argc, char** argv) {
         buffer = size_t(n);
       }
       const size_t frames = o.frames > 0 ? o.frames : realtime::frames_for(rate, o.duration, 1);
-      Runner runner(b.ds, b.runner_options(), b.device.get(), &stop, nullptr);
+      RunnerOptions ro = b.runner_options();
+      ro.mpi = &world;  // the reference computed by the ranks, kept by rank 0
+      Runner runner(b.ds, ro, b.device.get(), &stop, nullptr);
       const PatternSet& ref = runner.reference();
       for (auto& spec : specs) {
-        const std::string id = row_id_of(spec);
+        const std::string id = row_id_of(spec) + (ranks ? "-mpi" + std::to_string(world.size()) : "");
         nlohmann::json run = {{"row", id},
                               {"strategy", spec.strategy},
                               {"detector", det ? nlohmann::json(det->name) : nlohmann::json()},
@@ -184,6 +207,7 @@ int cmd_realtime(int argc, char** argv) {
                               {"flush_ms", spec.strategy == "opencl-batched" ? nlohmann::json(o.flush_ms)
                                                                              : nlohmann::json()}};
         std::optional<realtime::Session> session;
+        std::string failure;
         try {
           if (row_uses_device(spec) && !b.device)
             throw xrd::Error("", "", "needs an OpenCL device: " + b.no_device_reason);
@@ -191,19 +215,32 @@ int cmd_realtime(int argc, char** argv) {
         } catch (const Interrupted&) {
           throw;
         } catch (const std::exception& e) {
-          if (!a.quiet) std::fprintf(stderr, "%s: FAILED: %s\n", id.c_str(), e.what());
-          run["error"] = e.what();
+          failure = e.what();
+        }
+        std::vector<std::string> why;  // under mpirun: the ranks go on together or skip this strategy together
+        if (ranks && !world.all_ok(failure, why, "the preparation of " + id, a.mpi_timeout))
+          failure = why.empty() ? "another rank failed to prepare" : why.front();
+        if (!failure.empty()) {
+          session.reset();
+          if (!a.quiet) std::fprintf(stderr, "%s: FAILED: %s\n", id.c_str(), failure.c_str());
+          run["error"] = failure;
           runs.push_back(run);
           rc = 3;
           continue;
         }
-        const realtime::Trial t = session->run(rate, frames, buffer, o.max_latency);
+        std::optional<realtime::Ranks> fan;  // under mpirun: frame i -> rank i mod R
+        if (ranks) fan.emplace(*session, world, ref, a.mpi_timeout);
+        const realtime::Trial t = fan ? fan->run(rate, frames, buffer, o.max_latency,
+                                                 b.out_dir / "patterns" / (id + ".h5"), id)
+                                      : session->run(rate, frames, buffer, o.max_latency);
         if (!a.quiet) print_trial(id + (det ? " on " + det->name : ""), t);
         run.update(realtime::to_json(t));
+        if (fan) run["mpi"] = fan->mpi_json();
         if (!t.invalid_reasons.empty()) rc = 3;
         std::optional<realtime::FindMax> fm;
         if (o.find_max) {
-          fm = realtime::find_max(*session, o.trial_s, buffer, o.max_latency);
+          fm = fan ? fan->find_max(o.trial_s, buffer, o.max_latency)
+                   : realtime::find_max(*session, o.trial_s, buffer, o.max_latency);
           if (!a.quiet)
             std::fprintf(stderr, "%s: max sustainable rate %.1f Hz (bracket %.1f .. %.1f Hz), %.0f%% of the batch "
                                  "%.1f fps, %zu trials of %.1f s\n",
@@ -232,7 +269,7 @@ int cmd_realtime(int argc, char** argv) {
     interrupted = true;
     rc = 130;
   }
-  if (!first) return rc;
+  if (!first || !world.is_root()) return rc;  // rank 0 writes the results, once
   first->results.realtime = {{"schema", realtime::kRealtimeSchema}, {"runs", runs}, {"matrix", matrix}};
   first->results.interrupted = interrupted;
   first->save();

@@ -260,6 +260,18 @@ void Session::broadcast(std::vector<uint8_t>& bytes, const std::string& what, do
 #endif
 }
 
+bool Session::all_ok(const std::string& my_reason, std::vector<std::string>& reasons, const std::string& what,
+                     double timeout_s) const {
+  barrier(what, timeout_s);  // polled, with the time limit: a stuck rank ends the job here, not in the reduction
+  if (min(my_reason.empty() ? 1.0 : 0.0, what, timeout_s) > 0.5) return true;
+  // "rank K on HOST: reason" of every failing rank, gathered to rank 0 in rank order.
+  std::string mine;
+  if (!my_reason.empty()) mine = "rank " + std::to_string(rank_) + " on " + host_ + ": " + my_reason;
+  for (auto& b : gather(std::vector<uint8_t>(mine.begin(), mine.end()), what, timeout_s))
+    if (!b.empty()) reasons.emplace_back(b.begin(), b.end());
+  return false;
+}
+
 void Session::abort(const std::string& message, int code) const {
   std::fprintf(stderr, "xrdbench: rank %d/%d on %s: %s\n", rank_, size_, host_.c_str(), message.c_str());
   std::fflush(stderr);

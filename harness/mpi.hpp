@@ -55,6 +55,11 @@ class Session {
                                            double timeout_s = 0) const;
   // Rank 0's bytes on every rank. Polled like barrier().
   void broadcast(std::vector<uint8_t>& bytes, const std::string& what = "a broadcast", double timeout_s = 0) const;
+  // A decision every rank takes together: true when every rank's `my_reason` is empty (a barrier with the time limit
+  // first, so a stuck rank ends the job there, then a reduction). When one is not, every rank gets false and rank 0
+  // gets each failing rank's "rank K on HOST: reason" appended to `reasons`.
+  bool all_ok(const std::string& my_reason, std::vector<std::string>& reasons, const std::string& what,
+              double timeout_s = 0) const;
 
   // Prints "xrdbench: rank R/N on HOST: message" on stderr and aborts the whole job (MPI_Abort): the way out for a
   // rank that cannot go on while the others wait for it in a collective. Without MPI: exits with `code`.

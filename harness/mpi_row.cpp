@@ -73,21 +73,9 @@ std::vector<uint8_t> to_bytes(const json& j) {
 }
 json from_bytes(const std::vector<uint8_t>& b) { return json::parse(b.begin(), b.end()); }
 
-// Whether every rank says ok; when one does not, rank 0 gets every rank's reason ("rank 2 on host: ...").
 bool all_ok(const mpi::Session& w, const std::string& my_reason, std::vector<std::string>& reasons,
             const std::string& what, double timeout) {
-  w.barrier(what, timeout);  // polled, with the time limit: a stuck rank ends the job here, not in the reduction
-  const bool ok = w.min(my_reason.empty() ? 1.0 : 0.0, what, timeout) > 0.5;
-  if (ok) return true;
-  json mine = {{"rank", w.rank()}, {"host", w.host()}, {"reason", my_reason}};
-  auto all = w.gather(to_bytes(mine), what, timeout);
-  for (auto& b : all) {
-    const json j = from_bytes(b);
-    if (!j["reason"].get<std::string>().empty())
-      reasons.push_back("rank " + std::to_string(j["rank"].get<int>()) + " on " + j["host"].get<std::string>() +
-                        ": " + j["reason"].get<std::string>());
-  }
-  return false;
+  return w.all_ok(my_reason, reasons, what, timeout);
 }
 
 // Rank 0: calls fn(frame, pattern) for every frame the ranks reduced, in frame order (blocks are consecutive).

@@ -16,12 +16,13 @@ namespace xrd::harness::realtime {
 // ---- PacedSource ---------------------------------------------------------------------------------------------------
 
 PacedSource::PacedSource(const frames::FrameSource& inner, double rate_hz, size_t frames, size_t buffer_frames,
-                         const std::atomic<bool>* stop)
-    : inner_(inner), rate_(rate_hz), n_(frames), buffer_(buffer_frames), stop_(stop) {
+                         const std::atomic<bool>* stop, size_t first, size_t stride)
+    : inner_(inner), rate_(rate_hz), n_(frames), buffer_(buffer_frames), stop_(stop), first_(first),
+      stride_(std::max<size_t>(1, stride)) {
   if (!(rate_hz >= 0) || !std::isfinite(rate_hz)) throw Error("", "--rate", "must be a positive frame rate");
   if (inner.size() == 0) throw Error("", "", "the dataset has no frame to stream");
   rec_.resize(n_);
-  for (size_t i = 0; i < n_; ++i) rec_[i].release_s = rate_ > 0 ? double(i) / rate_ : 0.0;
+  for (size_t i = 0; i < n_; ++i) rec_[i].release_s = rate_ > 0 ? double(stream_frame(i)) / rate_ : 0.0;
   done_times_.reserve(n_);
   t0_ = clock::now();
 }
@@ -40,18 +41,19 @@ void PacedSource::start() {
 double PacedSource::now_s() const { return std::chrono::duration<double>(clock::now() - t0_).count(); }
 
 std::string PacedSource::origin(size_t i) const {
-  return inner_.origin(i % inner_.size()) + " (stream frame " + std::to_string(i) + ")";
+  const size_t g = stream_frame(i);
+  return inner_.origin(g % inner_.size()) + " (stream frame " + std::to_string(g) + ")";
 }
 
 void PacedSource::load(size_t i, frames::EncodedFrame& frame) const {
-  inner_.load(i % inner_.size(), frame);
+  inner_.load(stream_frame(i) % inner_.size(), frame);
   frame.index = i;
 }
 
 void PacedSource::load_into(size_t i, frames::EncodedFrame& frame, const PayloadClaim& claim) const {
   // The dataset's direct read, the claim seeing the stream's frame index (sources pass `frame` itself as the
   // metadata, as every FrameSource does today).
-  inner_.load_into(i % inner_.size(), frame, [&](const frames::EncodedFrame& meta, size_t bytes) {
+  inner_.load_into(stream_frame(i) % inner_.size(), frame, [&](const frames::EncodedFrame& meta, size_t bytes) {
     frame.index = i;
     return claim(meta, bytes);
   });
@@ -59,7 +61,7 @@ void PacedSource::load_into(size_t i, frames::EncodedFrame& frame, const Payload
 }
 
 void PacedSource::prefetch(size_t i) const {
-  if (i < n_) inner_.prefetch(i % inner_.size());
+  if (i < n_) inner_.prefetch(stream_frame(i) % inner_.size());
 }
 
 void PacedSource::decide_upto(size_t i) const {
@@ -80,7 +82,7 @@ void PacedSource::decide_upto(size_t i) const {
 
 PacedSource::clock::time_point PacedSource::release_time(size_t i) const {
   return t0_ + std::chrono::duration_cast<clock::duration>(
-                   std::chrono::duration<double>(i < n_ ? rec_[i].release_s : double(i) / rate_));
+                   std::chrono::duration<double>(i < n_ ? rec_[i].release_s : double(stream_frame(i)) / rate_));
 }
 
 bool PacedSource::acquire(size_t i) const {
@@ -239,13 +241,13 @@ void summarize(Trial& t, const std::vector<PacedSource::Frame>& rec) {
 
 struct Session::Sink : strategies::FrameSink {
   PacedSource* src = nullptr;
-  PatternSet* got = nullptr;
+  const Session::Keep* keep = nullptr;
   size_t ok = 0, failed = 0, dropped_n = 0;
   std::vector<FrameError> errors;
 
   void pattern(size_t frame, const integration::Pattern& p) override {
     src->done(frame);  // the delivery time first: storing is the harness's work, not the strategy's
-    got->store(frame, p);
+    (*keep)(frame, p);
     ++ok;
   }
   void error(size_t frame, const std::string& file, const std::string& reason) override {
@@ -276,22 +278,33 @@ Session::Session(const Dataset& ds, const RowSpec& spec, ocl::DeviceContext* dev
 Session::~Session() = default;
 
 Trial Session::run(double rate_hz, size_t frames, size_t buffer_frames, double max_latency_ms) {
+  PatternSet got;
+  got.reset(frames, static_cast<size_t>(ds_.setup.csr.bins));
+  std::vector<PacedSource::Frame> rec;
+  Trial t = run_share(rate_hz, frames, 0, 1, buffer_frames, max_latency_ms,
+                      [&](size_t i, const integration::Pattern& p) { got.store(i, p); }, {}, rec);
+  validate(t, got, ref_);
+  return t;
+}
+
+Trial Session::run_share(double rate_hz, size_t frames, size_t first, size_t stride, size_t buffer_frames,
+                         double max_latency_ms, const Keep& keep, const std::function<void()>& before_start,
+                         std::vector<PacedSource::Frame>& rec) {
   Trial t;
   t.rate_hz = rate_hz;
   t.frames = frames;
   t.buffer_frames = buffer_frames;
   t.max_latency_ms = max_latency_ms;
-  PacedSource src(*ds_.source, rate_hz, frames, buffer_frames, stop_);
-  PatternSet got;
-  got.reset(frames, ref_.bins());
+  PacedSource src(*ds_.source, rate_hz, frames, buffer_frames, stop_, first, stride);
   Sink sink;
   sink.src = &src;
-  sink.got = &got;
+  sink.keep = &keep;
   strategies::RunContext ctx = ctx_;
   ctx.source = &src;
   ctx.sink = &sink;
   if (spec_.cache == CacheMode::hot) warm(ds_.files);
   else evict(ds_.files);
+  if (before_start) before_start();
   src.start();
   try {
     strategy_->run(ctx);
@@ -303,25 +316,31 @@ Trial Session::run(double rate_hz, size_t frames, size_t buffer_frames, double m
   t.reduced = sink.ok;
   t.failed = sink.failed;
   t.errors = sink.errors;
-  summarize(t, src.frames_record());
+  rec = src.frames_record();
+  summarize(t, rec);
   if (sink.dropped_n != t.dropped)
     t.invalid_reasons.push_back("the sink saw " + std::to_string(sink.dropped_n) + " dropped frames, the source " +
                                 std::to_string(t.dropped));
+  return t;
+}
 
-  // Validation: every pattern against the reference's pattern of the same dataset frame.
-  const size_t m = ref_.frames();
+void validate(Trial& t, const PatternSet& got, const PatternSet& ref) {
+  // Every pattern against the reference's pattern of the same dataset frame.
+  const size_t m = ref.frames(), frames = got.frames();
   size_t missing = 0;
-  for (size_t i = 0; i < frames; ++i) {
+  t.frames_compared = 0;
+  t.max_rel_diff = 0;
+  for (size_t i = 0; i < frames && m > 0; ++i) {
     const size_t f = i % m;
     if (!got.present(i)) {
       // A dropped or failed frame has no pattern; any other absence is a strategy that lost a frame.
-      missing += ref_.present(f) ? 1 : 0;
+      missing += ref.present(f) ? 1 : 0;
       continue;
     }
-    if (!ref_.present(f)) continue;
+    if (!ref.present(f)) continue;
     ++t.frames_compared;
-    const double *ri = ref_.intensity(f), *rc = ref_.count(f), *gi = got.intensity(i), *gc = got.count(i);
-    for (size_t b = 0; b < ref_.bins(); ++b) {
+    const double *ri = ref.intensity(f), *rc = ref.count(f), *gi = got.intensity(i), *gc = got.count(i);
+    for (size_t b = 0; b < ref.bins(); ++b) {
       if (!(rc[b] > 0.5)) continue;
       double d = std::max(rel_diff(gi[b], ri[b]), rel_diff(gc[b], rc[b]));
       if (std::isnan(d)) d = std::numeric_limits<double>::infinity();
@@ -338,21 +357,27 @@ Trial Session::run(double rate_hz, size_t frames, size_t buffer_frames, double m
   }
   if (missing > 0) t.invalid_reasons.push_back(std::to_string(missing) + " frames were neither reduced nor dropped");
   if (t.frames_compared == 0) t.invalid_reasons.push_back("no frame could be compared with the reference");
-  return t;
 }
 
 // ---- find-max ------------------------------------------------------------------------------------------------------
 
 FindMax find_max(Session& s, double trial_s, size_t buffer_frames, double max_latency_ms, double tolerance,
                  int max_trials) {
+  return find_max([&](double rate, size_t frames, size_t buffer, double max_latency) {
+    return s.run(rate, frames, buffer, max_latency);
+  }, trial_s, buffer_frames, max_latency_ms, tolerance, max_trials);
+}
+
+FindMax find_max(const RunTrial& run, double trial_s, size_t buffer_frames, double max_latency_ms, double tolerance,
+                 int max_trials) {
   FindMax f;
   f.trial_s = trial_s;
   // The batch run: as many frames as a trial at ~100 frames/s would use, every frame there at once.
-  const Trial batch = s.run(0, frames_for(100, trial_s, 50), 0, std::numeric_limits<double>::infinity());
+  const Trial batch = run(0, frames_for(100, trial_s, 50), 0, std::numeric_limits<double>::infinity());
   f.batch_fps = batch.achieved_hz;
   if (!(f.batch_fps > 0)) throw Error("", "--find-max", "the batch run reduced no frame: nothing to search from");
   auto stable = [&](double rate) {
-    f.trials.push_back(s.run(rate, frames_for(rate, trial_s), buffer_frames, max_latency_ms));
+    f.trials.push_back(run(rate, frames_for(rate, trial_s), buffer_frames, max_latency_ms));
     return f.trials.back().keeps_up && f.trials.back().invalid_reasons.empty();  // a fast wrong answer is no result
   };
   double lo = 0, hi = 0, r = 0.9 * f.batch_fps;

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -31,7 +32,9 @@ inline constexpr const char* kRealtimeSchema = "xrdbench-realtime/1";
 // frame whose release finds `buffer_frames` frames held (released, not dropped, not yet delivered to the sink) is
 // dropped, as a detector stream loses a frame when the detector PC's memory is full. Decisions are made from the
 // recorded times (release, done), so they do not depend on when a strategy asks. rate 0: every frame is released
-// at t0 (a batch run), buffer_frames 0: unbounded.
+// at t0 (a batch run), buffer_frames 0: unbounded. With first / stride (under mpirun, one rank of a stream fanned
+// out round-robin over R receivers: first = rank, stride = R), frame i of this source is stream frame
+// first + i * stride, released at t0 + (first + i * stride) / rate; the buffer is this receiver's.
 class PacedSource : public frames::FrameSource {
  public:
   using clock = std::chrono::steady_clock;
@@ -43,7 +46,7 @@ class PacedSource : public frames::FrameSource {
   };
 
   PacedSource(const frames::FrameSource& inner, double rate_hz, size_t frames, size_t buffer_frames,
-              const std::atomic<bool>* stop = nullptr);
+              const std::atomic<bool>* stop = nullptr, size_t first = 0, size_t stride = 1);
 
   void start();                 // t0 = now: frame 0 is released at once
   double now_s() const;         // seconds since t0
@@ -51,6 +54,7 @@ class PacedSource : public frames::FrameSource {
   std::vector<Frame> frames_record() const;
   double rate_hz() const { return rate_; }
   size_t buffer_frames() const { return buffer_; }
+  size_t stream_frame(size_t i) const { return first_ + i * stride_; }  // the stream's number of frame i
 
   size_t size() const override { return n_; }
   std::string origin(size_t i) const override;
@@ -70,6 +74,7 @@ class PacedSource : public frames::FrameSource {
   double rate_;
   size_t n_, buffer_;
   const std::atomic<bool>* stop_;
+  size_t first_ = 0, stride_ = 1;
   clock::time_point t0_;
   mutable std::mutex mu_;
   mutable std::vector<Frame> rec_;
@@ -114,6 +119,11 @@ size_t frames_for(double rate_hz, double duration_s, size_t min_frames = 20);
 // The verdict from a trial's records: latency, backlog, growth, drops, keeps_up and its reasons.
 void summarize(Trial& t, const std::vector<PacedSource::Frame>& rec);
 
+// Validation of a trial's patterns: stream frame i of `got` against the reference's frame i % ref.frames(); sets
+// validated, max_rel_diff, frames_compared and adds to invalid_reasons (frames neither reduced, dropped nor failed;
+// output differing from the reference). Uses t.dropped and t.failed.
+void validate(Trial& t, const PatternSet& got, const PatternSet& ref);
+
 // One strategy prepared once on a dataset, run paced as often as asked (find-max runs many trials).
 class Session {
  public:
@@ -124,6 +134,18 @@ class Session {
   // A paced run of `frames` frames at rate_hz (0: batch) with that buffer (0: unbounded); validates every pattern
   // against the reference. Throws Interrupted on Ctrl-C.
   Trial run(double rate_hz, size_t frames, size_t buffer_frames, double max_latency_ms);
+
+  // This receiver's share of a stream of `frames` frames fanned out round-robin (harness/mpi_realtime.cpp): stream
+  // frames first, first + stride, ...; `keep` gets every pattern (by its index in the share); `before_start` runs
+  // after the cache preparation, just before t0 (a barrier of the ranks). The trial's figures are this share's;
+  // `rec` gets its records; no validation. Throws Interrupted on Ctrl-C.
+  using Keep = std::function<void(size_t, const integration::Pattern&)>;
+  Trial run_share(double rate_hz, size_t frames, size_t first, size_t stride, size_t buffer_frames,
+                  double max_latency_ms, const Keep& keep, const std::function<void()>& before_start,
+                  std::vector<PacedSource::Frame>& rec);
+  const Dataset& dataset() const { return ds_; }
+  const RowSpec& spec() const { return spec_; }
+  ocl::DeviceContext* device() const { return row_uses_device(spec_) ? device_ : nullptr; }
 
  private:
   struct Sink;
@@ -148,6 +170,11 @@ struct FindMax {
 // until the bracket holds, then geometric bisection until hi/lo < 1 + tolerance (at most max_trials runs).
 FindMax find_max(Session& s, double trial_s, size_t buffer_frames, double max_latency_ms, double tolerance = 0.04,
                  int max_trials = 14);
+// The same search over any way of running a trial (rate, frames, buffer, max latency) -> trial: under mpirun every
+// rank runs it with the same collective trials (harness/mpi_realtime.cpp).
+using RunTrial = std::function<Trial(double, size_t, size_t, double)>;
+FindMax find_max(const RunTrial& run, double trial_s, size_t buffer_frames, double max_latency_ms,
+                 double tolerance = 0.04, int max_trials = 14);
 
 // JSON of one trial (the per-run object of the realtime block; docs/results-schema.md).
 nlohmann::json to_json(const Trial& t, bool with_series = true);

@@ -237,6 +237,10 @@ bool Runner::device_is_cpu() const { return device_ && !device_->is_gpu(); }
 
 const PatternSet& Runner::reference() {
   if (reference_) return *reference_;
+  if (opt_.mpi && opt_.mpi->size() > 1) {  // computed by the ranks, kept by rank 0 (the others: an empty set)
+    reference_mpi();
+    return *reference_;
+  }
   if (!opt_.quiet) std::fprintf(stderr, "reference: sequential, scalar decoder, plain CSR integrator (CPU)\n");
   auto strategy = strategies::find_strategy("sequential").make();
   Sink sink;

@@ -20,6 +20,9 @@ import numpy as np
 XRDBENCH = None
 FRAMES = 7
 BINS = 300
+# The realtime tests' dataset: small frames (173 x 131 pixels), so that test-sleep-10ms's 10 ms of service hold
+# whatever the load of the machine (a 2M frame alone takes ~17 ms to reduce on CI).
+RT_FRAMES, RT_W, RT_H, RT_BINS = 5, 173, 131, 100
 # Open MPI refuses to start as root without these (CI runs as root); set here only, for the commands of this test.
 ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1", OMPI_MCA_rmaps_base_oversubscribe="1")
 # Under the ASan preset: Open MPI's own allocations are not our leaks (lsan.supp), and its memory patcher (hooks for
@@ -46,6 +49,47 @@ def intensity(path):
         a = d["intensity"][()].astype(np.float64)
         names = [s.decode() if isinstance(s, bytes) else s for s in np.asarray(d["source_files"][()]).ravel()]
         return a.reshape(-1, a.shape[-1])[:FRAMES], names[:FRAMES]
+
+
+def stream_patterns(path):
+    """(intensities, source names, valid flags) of every frame of a realtime patterns file (stream order)."""
+    with h5py.File(path, "r") as f:
+        d = f["entry/integrate"]
+        names = [s.decode() if isinstance(s, bytes) else s for s in np.asarray(d["source_files"][()]).ravel()]
+        return d["intensity"][()].astype(np.float64), names, [int(v) for v in np.asarray(d["valid"][()]).ravel()]
+
+
+def make_small_dataset(d):
+    """RT_FRAMES CBF frames of RT_W x RT_H pixels with three rings (written by `xrdbench cbf encode`), a PONI with the
+    beam inside the frame, and a mask. Returns the frames' paths."""
+    os.makedirs(d)
+    y, x = np.mgrid[0:RT_H, 0:RT_W]
+    r = np.hypot(x + 0.5 - RT_W * 0.45, y + 0.5 - RT_H * 0.55)
+    rng = np.random.default_rng(7)
+    paths = []
+    for i in range(RT_FRAMES):
+        v = 20 + 200 * np.exp(-r / 40)
+        for r0 in (25.0, 47.0, 70.0):
+            v = v + (300.0 + 40.0 * i) * np.exp(-0.5 * ((r - r0) / 1.5) ** 2)
+        px = (v + rng.integers(0, 13, size=v.shape)).astype("<i4")
+        px[60, :] = -1  # a gap row
+        raw = os.path.join(d, "frame.i32le")
+        px.tofile(raw)
+        paths.append(os.path.join(d, "frame_%05d.cbf" % i))
+        rc, out, err = run([XRDBENCH, "cbf", "encode", "--width", str(RT_W), "--height", str(RT_H), raw, paths[-1]])
+        assert rc == 0, err
+    mask = np.zeros((RT_H, RT_W), "<i4")
+    mask[5, 7] = mask[100, 150] = 1
+    mask.tofile(raw)
+    rc, out, err = run([XRDBENCH, "cbf", "encode", "--width", str(RT_W), "--height", str(RT_H), raw,
+                        os.path.join(d, "mask.cbf")])
+    assert rc == 0, err
+    os.remove(raw)
+    with open(os.path.join(d, "geometry.poni"), "w") as f:
+        f.write("poni_version: 2\nDetector: Detector\nDetector_config: {\"pixel1\": 0.000172, \"pixel2\": 0.000172, "
+                "\"max_shape\": null}\nDistance: 0.05\nPoni1: %r\nPoni2: %r\nRot1: 0\nRot2: 0\nRot3: 0\n"
+                "Wavelength: 1e-10\n" % (RT_H * 0.55 * 172e-6, RT_W * 0.45 * 172e-6))
+    return paths
 
 
 def valid_flags(path):
@@ -94,6 +138,17 @@ class Mpi(unittest.TestCase):
         assert rc == 0, err
         cls.ref, cls.ref_files = intensity(cls.ref_h5)
         assert cls.ref.shape == (FRAMES, BINS) and np.all(cls.ref.max(axis=1) > 0)
+        # The realtime tests' small dataset and its single-process reference.
+        cls.rt_ds = os.path.join(cls.tmp, "rt_ds")
+        cls.rt_files = make_small_dataset(cls.rt_ds)
+        rt_h5 = os.path.join(cls.tmp, "rt_reference.h5")
+        rc, out, err = run([XRDBENCH, "integrate", "--poni", os.path.join(cls.rt_ds, "geometry.poni"), "--mask",
+                            os.path.join(cls.rt_ds, "mask.cbf"), "--bins", str(RT_BINS), "--unit", "q_nm^-1",
+                            "--split", "bbox", "--quiet", "--out", rt_h5] + cls.rt_files)
+        assert rc == 0, err
+        with h5py.File(rt_h5, "r") as f:
+            cls.rt_ref = f["entry/integrate/intensity"][()].astype(np.float64)
+        assert cls.rt_ref.shape == (RT_FRAMES, RT_BINS) and np.all(cls.rt_ref.max(axis=1) > 0)
 
     @classmethod
     def tearDownClass(cls):
@@ -206,10 +261,10 @@ class Mpi(unittest.TestCase):
         self.assertTrue(np.all(np.isnan(got[3])))
         self.assertEqual(valid_flags(os.path.join(out, "patterns", row["id"] + ".h5")), [1, 1, 1, 0, 1, 1, 1])
 
-    def start_long_job(self, tag, extra=()):
+    def start_long_job(self, tag, extra=(), command=None):
         out = os.path.join(self.tmp, tag)
-        args = ["mpirun", "--oversubscribe", "-n", "2", XRDBENCH] + self.row_args(out, repeats=100000) + \
-            ["--no-write", "--quiet"] + list(extra)
+        args = ["mpirun", "--oversubscribe", "-n", "2", XRDBENCH] + (command or self.row_args(out, repeats=100000) +
+                                                                    ["--no-write", "--quiet"]) + list(extra)
         p = subprocess.Popen(args, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         # Wait until rank 1 exists and has been running for a while (dataset loaded, runs going).
         deadline = time.time() + 60
@@ -332,6 +387,117 @@ class Mpi(unittest.TestCase):
         with open(os.path.join(out, "table1.md")) as f:
             md = f.read()
         self.assertIn("fused-cpu-MEM-mpi2", md)
+
+    # ---- realtime under mpirun: the stream fanned out round-robin (frame i -> rank i mod R) ----------------------
+
+    def realtime_args(self, out, strategy, rate, frames, extra=()):
+        return ["realtime", "--dataset", self.rt_ds, "--strategy", strategy, "--bins", str(RT_BINS), "--rate", str(rate),
+                "--frames", str(frames), "--buffer-frames", "1000", "--device", "cpu", "--out", out] + list(extra)
+
+    def check_realtime(self, n, strategy, rate, frames, keeps_up, extra=()):
+        """One paced run on n ranks (0: one process without mpirun): the realtime block, the per-rank figures, the
+        patterns file in stream order against the single-process reference. Returns the run."""
+        out = os.path.join(self.tmp, "rt-%s-%g-n%d" % (strategy, rate, n))
+        args = self.realtime_args(out, strategy, rate, frames, extra)
+        rc, stdout, err = run([XRDBENCH] + args) if n == 0 else mpirun(n, args)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(stdout.count("results.json"), 1, stdout)  # rank 0 alone writes and says where
+        with open(os.path.join(out, "results.json")) as f:
+            doc = json.load(f)
+        runs = doc["realtime"]["runs"]
+        self.assertEqual(len(runs), 1)
+        r = runs[0]
+        self.assertEqual(r["frames"], frames)
+        self.assertEqual(r["reduced"], frames)  # the buffer holds them all: nothing dropped
+        self.assertEqual(r["dropped"] + r["failed"], 0)
+        self.assertEqual(r["invalid_reasons"], [])
+        self.assertTrue(r["validated"])
+        self.assertEqual(r["frames_compared"], frames)
+        self.assertLessEqual(r["max_rel_diff"], 1e-5)
+        self.assertEqual(len(r["latencies_ms"]), frames)  # every frame's latency, in stream order
+        self.assertEqual(r["verdict"]["keeps_up"], keeps_up, r["verdict"])
+        if n == 0:
+            self.assertNotIn("mpi", r)
+            return r
+        self.assertEqual(r["row"], "%s-cpu-MEM-mpi%d" % (strategy, n))
+        mpi = r["mpi"]
+        self.assertEqual((mpi["ranks"], mpi["hosts"], mpi["distribution"]), (n, 1, "round-robin"))
+        ranks = mpi["per_rank"]
+        self.assertEqual([k["rank"] for k in ranks], list(range(n)))
+        for k in ranks:
+            # Round-robin: rank k has stream frames k, k + n, ...
+            self.assertEqual((k["first_stream_frame"], k["stride"]), (k["rank"], n))
+            self.assertEqual(k["frames"], len(range(k["rank"], frames, n)))
+            self.assertEqual(k["reduced"], k["frames"])
+            self.assertEqual(k["invalid_reasons"], [])
+            self.assertGreater(k["latency_ms"]["p50"], 0)
+            for key in ("host", "cpus", "threads", "device", "achieved_hz", "wall_s", "backlog", "reasons"):
+                self.assertIn(key, k)
+        self.assertEqual(sum(k["reduced"] for k in ranks), frames)
+        # The job keeps up only if every rank does; its backlog is at least any rank's; its p99 is over all frames.
+        self.assertEqual(r["verdict"]["keeps_up"], keeps_up and all(k["keeps_up"] for k in ranks))
+        self.assertGreaterEqual(r["backlog"]["max"], max(k["backlog"]["max"] for k in ranks))
+        self.assertAlmostEqual(r["latency_ms"]["max"], max(k["latency_ms"]["max"] for k in ranks), delta=1e-6)
+        self.assertAlmostEqual(r["latency_ms"]["max"], max(r["latencies_ms"]), delta=1e-6)
+        # Rank i's frames are released at its share of the detector clock: the run lasts about frames / rate.
+        self.assertGreater(r["wall_s"], (frames - 1) / rate * 0.9)
+        # One HDF5 file, the stream in frame order: frame i is dataset frame i mod RT_FRAMES, equal to the reference.
+        path = os.path.join(out, "patterns", r["row"] + ".h5")
+        self.assertEqual(mpi["patterns"], path)
+        got, names, valid = stream_patterns(path)
+        self.assertEqual(got.shape, (frames, RT_BINS))
+        self.assertEqual(valid, [1] * frames)
+        for i in range(frames):
+            self.assertIn(os.path.basename(self.rt_files[i % RT_FRAMES]), names[i])
+            self.assertTrue(names[i].endswith("(stream frame %d)" % i), names[i])
+        self.assertLessEqual(rel_diff(got, self.rt_ref[[i % RT_FRAMES for i in range(frames)]]), 1e-5)
+        return r
+
+    def test_realtime_two_ranks_keep_up_where_one_cannot(self):
+        # test-sleep-10ms serves 100 frames/s per process: at 150 Hz one process falls behind (its backlog grows by
+        # ~50 frames/s), two ranks of 75 Hz each keep up with ~10 ms latency.
+        one = self.check_realtime(0, "test-sleep-10ms", 150, 90, False)
+        self.assertTrue(one["backlog"]["growing"], one["backlog"])
+        two = self.check_realtime(2, "test-sleep-10ms", 150, 90, True)
+        self.assertLess(two["latency_ms"]["p50"], 100)
+        self.assertLess(two["backlog"]["max"], one["backlog"]["max"])
+
+    def test_realtime_three_ranks(self):
+        self.check_realtime(3, "fused", 20, 20, True, ["--threads", "1"])
+
+    def test_realtime_find_max_on_two_ranks(self):
+        out = os.path.join(self.tmp, "rt-findmax")
+        rc, stdout, err = mpirun(2, self.realtime_args(out, "test-sleep-10ms", 50, 30,
+                                                       ["--find-max", "--trial-s", "1"]))
+        self.assertEqual(rc, 0, err)
+        with open(os.path.join(out, "results.json")) as f:
+            r = json.load(f)["realtime"]["runs"][0]
+        fm = r["find_max"]
+        # Two servers of 100 frames/s: the batch run reaches well over one server's rate, and the highest rate
+        # that keeps up is above what one process can sustain (100 Hz).
+        self.assertGreater(fm["batch_fps"], 120, fm)
+        self.assertGreater(fm["max_rate_hz"], 105, fm)
+        self.assertLessEqual(fm["max_rate_hz"], 210, fm)
+        self.assertGreaterEqual(len(fm["trials"]), 2)
+        for t in fm["trials"]:
+            self.assertTrue(t["validated"], t)
+
+    def test_realtime_killed_rank_fails_the_job_within_seconds(self):
+        out = os.path.join(self.tmp, "rt-killed")
+        p, pid = self.start_long_job("rt-killed", command=self.realtime_args(out, "test-sleep-10ms", 20, 100000,
+                                                                           ["--quiet"]))
+        os.kill(pid, signal.SIGKILL)
+        t0 = time.time()
+        try:
+            out, _ = p.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            self.fail("the realtime job hung after rank 1 was killed")
+        self.assertNotEqual(p.returncode, 0, out)
+        self.assertLess(time.time() - t0, 10, out)
+        self.assertIn("rank 1", out)
+        self.assertIn("signal 9", out)
+        self.assertEqual(rank_pids("rt-killed", 0), [], "rank 0 is still running")
 
 
 if __name__ == "__main__":
