@@ -196,6 +196,11 @@ Trial Ranks::run(double rate_hz, size_t frames, size_t buffer_frames, double max
       per_rank.push_back(std::move(pr));
     }
     summarize(t, merged);
+    // Each rank's buffer fills at its own growth: the job's buffer is full when the first rank's is.
+    t.time_to_full_s.reset();
+    for (auto& j : figs)
+      if (const json& ttf = j["trial"]["verdict"]["time_to_full_s"]; ttf.is_number())
+        t.time_to_full_s = std::min(t.time_to_full_s.value_or(ttf.get<double>()), ttf.get<double>());
     // The job keeps up only if every rank does.
     for (auto& b : behind) t.reasons.push_back(b);
     t.keeps_up = t.reasons.empty();

@@ -79,14 +79,14 @@ case_() {
     return
   fi
   rm -rf "$out"
-  local t0=$SECONDS rc cmd=(run --repeats "$REPEATS" --warmup 1)
-  [ "${CMD:-run}" = realtime ] && cmd=(realtime)
+  local t0=$SECONDS rc cmd=(run --repeats "$REPEATS" --warmup 1 --quiet)
+  [ "${CMD:-run}" = realtime ] && cmd=(realtime)  # not quiet: its verdict and max rate, one line each
   echo "== $name: ${ranks:-no} mpirun ranks ${mpi[*]}"
   if [ "$ranks" = 0 ]; then
-    timeout -k 10 "$CASE_S" "$B" "${cmd[@]}" --dataset "$DATA" --out "$out" --quiet "$@"
+    timeout -k 10 "$CASE_S" "$B" "${cmd[@]}" --dataset "$DATA" --out "$out" "$@"
   else
     timeout -k 10 "$CASE_S" mpirun -n "$ranks" --report-bindings "${mpi[@]}" "$B" "${cmd[@]}" --dataset "$DATA" \
-      --out "$out" --quiet "$@"
+      --out "$out" "$@"
   fi
   rc=$?
   [ "$rc" = 124 ] && echo "   TIMED OUT after $CASE_S s"
