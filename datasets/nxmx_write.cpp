@@ -9,7 +9,7 @@
 #include "datasets/nxmx.hpp"
 #include "datasets/nxmx_h5.hpp"
 #include "kernels/bslz4.hpp"
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 
 namespace xrd::nxmx {
 

@@ -17,7 +17,7 @@
 #include <thread>
 
 #include "datasets/poni.hpp"
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 
 namespace xrd::synth {
 namespace {

@@ -28,7 +28,7 @@
 #include "harness/h5_process.hpp"
 #include "harness/h5_writer.hpp"
 #include "harness/runner.hpp"
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 #include "kernels/integrate.hpp"
 #include "kernels/integrate_fast.hpp"
 #include "kernels/ocl_device.hpp"

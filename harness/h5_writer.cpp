@@ -11,7 +11,7 @@
 #include <mutex>
 #include <stdexcept>
 
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 
 namespace xrd::h5 {
 

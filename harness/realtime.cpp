@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "harness/cache.hpp"
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 #include "strategies/strategy.hpp"
 
 namespace xrd::harness::realtime {

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "kernels/byte_offset.hpp"
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 #include "kernels/integrate.hpp"
 #include "kernels/ocl_device.hpp"
 
