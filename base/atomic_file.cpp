@@ -15,10 +15,6 @@
 namespace xrd {
 
 void write_file_atomic(const std::filesystem::path& path, std::string_view bytes) {
-  if (path.has_parent_path()) {
-    std::error_code ec;
-    std::filesystem::create_directories(path.parent_path(), ec);  // a failure shows at open, with its errno
-  }
   auto tmp = path;
   tmp += ".tmp." + std::to_string(::getpid());
   const auto drop_tmp = [&] {

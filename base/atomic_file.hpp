@@ -7,7 +7,7 @@
 namespace xrd {
 
 // Writes `bytes` to a temporary file beside `path` (path + ".tmp.<pid>"), flushes it and renames it over `path`.
-// Creates the parent folder when missing. On failure removes the temporary file and throws xrd::Error naming `path`,
+// The folder must exist (a missing one is an "open" error naming the file). On failure removes the temporary file and throws xrd::Error naming `path`,
 // the step ("open", "write", "rename") and the real errno.
 void write_file_atomic(const std::filesystem::path& path, std::string_view bytes);
 

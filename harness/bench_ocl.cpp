@@ -19,7 +19,7 @@
 #include <thread>
 #include <vector>
 
-include "base/data_paths.hpp"
+#include "base/data_paths.hpp"
 #include "datasets/cbf.hpp"
 #include "datasets/mask.hpp"
 #include "datasets/poni.hpp"

@@ -360,6 +360,10 @@ void write_results(const std::filesystem::path& path, const ResultsFile& f) {
   if (copy.created.empty()) copy.created = utc_now_iso8601();
   const json j = to_json(copy);
   check_results_json(j, path.string());  // never write a file our own reader would refuse
+  if (path.has_parent_path()) {
+    std::error_code ec;
+    std::filesystem::create_directories(path.parent_path(), ec);  // a failure shows at open, with its errno
+  }
   write_file_atomic(path, j.dump(2) + '\n');
 }
 
