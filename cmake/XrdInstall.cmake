@@ -1,6 +1,6 @@
 # `cmake --install build/release [--prefix P]`: the binaries in P/bin, their data in P/share/xrdbench (report
 # scripts, a copy of the paper's Table 1), the man page, the bash completion, the licence and the README. The installed
-# xrdbench finds its data from its own location (harness/install_paths.cpp), so the prefix can be moved.
+# xrdbench finds its data from its own location (base/data_paths.cpp), so the prefix can be moved.
 find_package(Python3 REQUIRED COMPONENTS Interpreter)
 
 install(TARGETS xrdbench RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})

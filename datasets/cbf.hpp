@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "kernels/byte_offset.hpp"
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 
 namespace xrd::cbf {
 

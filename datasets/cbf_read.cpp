@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/enum_names.hpp"
 #include "datasets/cbf.hpp"
 #include "datasets/cbf_text.hpp"
 #include "kernels/md5.hpp"
@@ -14,12 +15,9 @@
 namespace xrd::cbf {
 
 const char* to_string(Md5Status s) {
-  switch (s) {
-    case Md5Status::ok: return "ok";
-    case Md5Status::mismatch: return "mismatch";
-    case Md5Status::absent: return "absent";
-  }
-  return "unknown";
+  static constexpr EnumName<Md5Status> names[] = {
+      {Md5Status::ok, "ok"}, {Md5Status::mismatch, "mismatch"}, {Md5Status::absent, "absent"}};
+  return enum_name(names, s, "unknown");
 }
 
 Md5Status check_md5(const CbfView& v) {

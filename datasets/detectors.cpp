@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cctype>
 
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 
 namespace xrd::detectors {
 

@@ -3,11 +3,12 @@
 // check of a payload against its container's declaration.
 #include <array>
 
+#include "base/enum_names.hpp"
 #include "datasets/cbf.hpp"
 #include "datasets/frame_source.hpp"
 #include "datasets/nxmx.hpp"
 #include "kernels/bslz4.hpp"
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 #include "kernels/md5.hpp"
 
 namespace xrd::frames {
@@ -81,11 +82,9 @@ void check_size(const EncodedFrame& f, std::span<T> out) {
 }  // namespace
 
 const char* to_string(Codec c) {
-  switch (c) {
-    case Codec::byte_offset: return "byte-offset";
-    case Codec::bitshuffle_lz4: return "bitshuffle-lz4";
-  }
-  return "unknown";
+  static constexpr EnumName<Codec> names[] = {{Codec::byte_offset, "byte-offset"},
+                                              {Codec::bitshuffle_lz4, "bitshuffle-lz4"}};
+  return enum_name(names, c, "unknown");
 }
 
 void decode(const EncodedFrame& f, std::span<int32_t> out, bool reference) {

@@ -7,7 +7,7 @@
 #include <map>
 
 #include "datasets/image_formats.hpp"
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 
 namespace xrd::image_io::detail {
 

@@ -7,9 +7,10 @@
 #include <cstring>
 #include <fstream>
 
+#include "base/enum_names.hpp"
 #include "datasets/cbf.hpp"
 #include "datasets/image_formats.hpp"
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 
 namespace xrd::image_io {
 
@@ -37,20 +38,11 @@ size_t size_of(Scalar t) {
 }
 
 const char* name_of(Scalar t) {
-  switch (t) {
-    case Scalar::b1: return "bool";
-    case Scalar::u8: return "uint8";
-    case Scalar::i8: return "int8";
-    case Scalar::u16: return "uint16";
-    case Scalar::i16: return "int16";
-    case Scalar::u32: return "uint32";
-    case Scalar::i32: return "int32";
-    case Scalar::u64: return "uint64";
-    case Scalar::i64: return "int64";
-    case Scalar::f32: return "float32";
-    case Scalar::f64: return "float64";
-  }
-  return "?";
+  static constexpr EnumName<Scalar> names[] = {
+      {Scalar::b1, "bool"},     {Scalar::u8, "uint8"},   {Scalar::i8, "int8"},       {Scalar::u16, "uint16"},
+      {Scalar::i16, "int16"},   {Scalar::u32, "uint32"}, {Scalar::i32, "int32"},     {Scalar::u64, "uint64"},
+      {Scalar::i64, "int64"},   {Scalar::f32, "float32"}, {Scalar::f64, "float64"}};
+  return enum_name(names, t);
 }
 
 void check_extent(const std::string& name, const std::string& where, size_t width, size_t height) {

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "datasets/image_formats.hpp"
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 
 namespace xrd::image_io::detail {
 

@@ -13,7 +13,7 @@
 #include <system_error>
 
 #include "datasets/image_formats.hpp"
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 
 namespace xrd::image_io::detail {
 

@@ -6,7 +6,8 @@
 #include <sstream>
 
 #include "datasets/cbf.hpp"
-#include "kernels/error.hpp"
+#include "base/atomic_file.hpp"
+#include "base/error.hpp"
 #include "kernels/md5.hpp"
 
 namespace xrd::manifest {
@@ -163,19 +164,7 @@ std::string to_text(const Manifest& m) {
 }
 
 void write(const std::filesystem::path& p, const Manifest& m) {
-  const std::string text = to_text(m);
-  std::filesystem::path tmp = p;
-  tmp += ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) throw Error(tmp.string(), "", "cannot open for writing");
-    f.write(text.data(), static_cast<std::streamsize>(text.size()));
-    f.close();
-    if (!f) throw Error(tmp.string(), "", "write failed (disk full?)");
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, p, ec);
-  if (ec) throw Error(p.string(), "", "cannot rename " + tmp.string() + " over it: " + ec.message());
+  write_file_atomic(p, to_text(m));
 }
 
 Manifest read(const std::filesystem::path& p) {

@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "datasets/image_io.hpp"
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 
 namespace xrd::mask {
 

@@ -7,9 +7,9 @@
 #include <fstream>
 
 #include "datasets/nxmx.hpp"
-#include "datasets/nxmx_h5.hpp"
+#include "datasets/hdf5.hpp"
 #include "kernels/bslz4.hpp"
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 
 namespace xrd::nxmx {
 
@@ -39,7 +39,7 @@ bool is_hdf5(const std::filesystem::path& p) {
 namespace xrd::frames {
 
 namespace fs = std::filesystem;
-using nxmx::h5::Id;
+using hdf5::Id;
 
 namespace {
 
@@ -96,9 +96,9 @@ struct Hdf5FrameSource::Impl {
     if (!d.ok()) {
       const std::string target = link_target(data_group, link);
       throw Error(file.string(), where,
-                  target.empty() ? "cannot open the dataset (" + nxmx::h5::last_message() + ")"
+                  target.empty() ? "cannot open the dataset (" + hdf5::last_message() + ")"
                                  : "cannot open the external link's target " + target + " (looked in " + prefix +
-                                       "): " + nxmx::h5::last_message());
+                                       "): " + hdf5::last_message());
     }
     Part p;
     {
@@ -168,7 +168,7 @@ struct Hdf5FrameSource::Impl {
                     "pixel_mask is not " + std::to_string(height) + " x " + std::to_string(width));
       std::vector<uint32_t> m(width * height);
       if (H5Dread(d.get(), H5T_NATIVE_UINT32, H5S_ALL, H5S_ALL, H5P_DEFAULT, m.data()) < 0)
-        throw Error(path.string(), std::string("dataset ") + name, "cannot read: " + nxmx::h5::last_message());
+        throw Error(path.string(), std::string("dataset ") + name, "cannot read: " + hdf5::last_message());
       mask.resize(m.size());
       for (size_t i = 0; i < m.size(); ++i) mask[i] = m[i] != 0;
       return;
@@ -185,13 +185,13 @@ struct Hdf5FrameSource::Impl {
 };
 
 Hdf5FrameSource::Hdf5FrameSource(std::vector<fs::path> paths, size_t max_frames) : impl_(std::make_unique<Impl>()) {
-  nxmx::h5::Quiet quiet;
+  hdf5::Quiet quiet;
   Impl& m = *impl_;
   m.paths = paths;
   if (paths.empty()) throw Error("", "", "no HDF5 files given");
   for (const auto& path : paths) {
     Id file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
-    if (!file.ok()) throw Error(path.string(), "", "cannot open as HDF5: " + nxmx::h5::last_message());
+    if (!file.ok()) throw Error(path.string(), "", "cannot open as HDF5: " + hdf5::last_message());
     m.all_files.push_back(path);
     if (H5Lexists(file.get(), "/entry", H5P_DEFAULT) <= 0 || H5Lexists(file.get(), "/entry/data", H5P_DEFAULT) <= 0)
       throw Error(path.string(), "group /entry/data", "absent: not an NXmx file (expected /entry/data/data_000001 "
@@ -240,7 +240,7 @@ size_t Hdf5FrameSource::max_frame_bytes() const {
 }
 
 void Hdf5FrameSource::load(size_t i, EncodedFrame& frame) const {
-  nxmx::h5::Quiet quiet;
+  hdf5::Quiet quiet;
   size_t local = 0;
   const Part& p = impl_->part_of(i, local);
   frame.index = i;
@@ -267,13 +267,13 @@ void Hdf5FrameSource::load(size_t i, EncodedFrame& frame) const {
   frame.storage.resize(size);
   uint32_t fm = 0;
   if (H5Dread_chunk(p.dataset.get(), H5P_DEFAULT, off, &fm, frame.storage.data()) < 0)
-    throw Error(frame.origin, Error::at_byte(addr), "cannot read the chunk: " + nxmx::h5::last_message());
+    throw Error(frame.origin, Error::at_byte(addr), "cannot read the chunk: " + hdf5::last_message());
   frame.payload_offset = addr;
   frame.payload = std::span<const uint8_t>(frame.storage.data(), frame.storage.size());
 }
 
 void Hdf5FrameSource::read_filtered(size_t i, std::span<int32_t> out) const {
-  nxmx::h5::Quiet quiet;
+  hdf5::Quiet quiet;
   size_t local = 0;
   const Part& p = impl_->part_of(i, local);
   const std::string org = origin(i);
@@ -286,12 +286,12 @@ void Hdf5FrameSource::read_filtered(size_t i, std::span<int32_t> out) const {
   Id mem(H5Screate_simple(3, count, nullptr));
   if (H5Dread(p.dataset.get(), H5T_NATIVE_INT32, mem.get(), space.get(), H5P_DEFAULT, out.data()) < 0)
     throw Error(org, "", "cannot read through the HDF5 filter pipeline (is the bitshuffle plugin installed, "
-                         "HDF5_PLUGIN_PATH?): " + nxmx::h5::last_message());
+                         "HDF5_PLUGIN_PATH?): " + hdf5::last_message());
   // HDF5 converts uint32 values above INT32_MAX to INT32_MAX (it clips); the seam wraps them, as a memcpy would.
   if (impl_->element == byte_offset::ElementType::u32) {
     std::vector<uint32_t> raw(out.size());
     if (H5Dread(p.dataset.get(), H5T_NATIVE_UINT32, mem.get(), space.get(), H5P_DEFAULT, raw.data()) < 0)
-      throw Error(org, "", "cannot read through the HDF5 filter pipeline: " + nxmx::h5::last_message());
+      throw Error(org, "", "cannot read through the HDF5 filter pipeline: " + hdf5::last_message());
     std::memcpy(out.data(), raw.data(), raw.size() * 4);
   }
   nxmx::mask_overflow(out, impl_->element);

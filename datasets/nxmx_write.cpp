@@ -7,14 +7,14 @@
 #include <mutex>
 
 #include "datasets/nxmx.hpp"
-#include "datasets/nxmx_h5.hpp"
+#include "datasets/hdf5.hpp"
 #include "kernels/bslz4.hpp"
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 
 namespace xrd::nxmx {
 
 namespace fs = std::filesystem;
-using h5::Id;
+using hdf5::Id;
 
 namespace {
 
@@ -29,7 +29,7 @@ hid_t file_type(byte_offset::ElementType t) {
 }
 
 void check(herr_t st, const fs::path& file, const std::string& what) {
-  if (st < 0) throw Error(file.string(), what, "HDF5 write failed: " + h5::last_message());
+  if (st < 0) throw Error(file.string(), what, "HDF5 write failed: " + hdf5::last_message());
 }
 
 void attr(hid_t obj, const char* name, const std::string& value, const fs::path& file) {
@@ -43,7 +43,7 @@ void attr(hid_t obj, const char* name, const std::string& value, const fs::path&
 
 Id group(hid_t parent, const char* name, const char* nx_class, const fs::path& file) {
   Id g(H5Gcreate2(parent, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
-  if (!g.ok()) throw Error(file.string(), std::string("group ") + name, "cannot create: " + h5::last_message());
+  if (!g.ok()) throw Error(file.string(), std::string("group ") + name, "cannot create: " + hdf5::last_message());
   attr(g.get(), "NX_class", nx_class, file);
   return g;
 }
@@ -102,13 +102,13 @@ struct Writer::Impl {
     H5Pset_fill_time(dcpl.get(), H5D_FILL_TIME_NEVER);
     H5Pset_alloc_time(dcpl.get(), H5D_ALLOC_TIME_INCR);
     Id d(H5Dcreate2(parent, name, file_type(opt.element), space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT));
-    if (!d.ok()) throw Error(file.string(), std::string("dataset ") + name, "cannot create: " + h5::last_message());
+    if (!d.ok()) throw Error(file.string(), std::string("dataset ") + name, "cannot create: " + hdf5::last_message());
     return d;
   }
 
   void open_master() {
     master = Id(H5Fcreate(master_path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
-    if (!master.ok()) throw Error(master_path.string(), "", "cannot create: " + h5::last_message());
+    if (!master.ok()) throw Error(master_path.string(), "", "cannot create: " + hdf5::last_message());
     written.push_back(master_path);
     Id entry = group(master.get(), "entry", "NXentry", master_path);
     {
@@ -174,7 +174,7 @@ struct Writer::Impl {
     if (!datasets[k].ok()) {
       const fs::path path = data_path(k);
       data_files[k] = Id(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
-      if (!data_files[k].ok()) throw Error(path.string(), "", "cannot create: " + h5::last_message());
+      if (!data_files[k].ok()) throw Error(path.string(), "", "cannot create: " + hdf5::last_message());
       written.push_back(path);
       Id entry = group(data_files[k].get(), "entry", "NXentry", path);
       Id data = group(entry.get(), "data", "NXdata", path);
@@ -197,7 +197,7 @@ Writer::Writer(const fs::path& master, const WriteOptions& opt) : impl_(std::mak
   if (opt.width == 0 || opt.height == 0 || opt.frames == 0)
     throw std::invalid_argument("nxmx::Writer: width, height and frames must be at least 1");
   file_type(opt.element);
-  h5::Quiet quiet;
+  hdf5::Quiet quiet;
   impl_->master_path = master;
   impl_->opt = opt;
   impl_->open_master();
@@ -220,7 +220,7 @@ void Writer::write(size_t frame, std::span<const int32_t> values) {
 
 void Writer::write_chunk(size_t frame, std::span<const uint8_t> chunk) {
   std::lock_guard lock(impl_->mu);
-  h5::Quiet quiet;
+  hdf5::Quiet quiet;
   if (impl_->closed) throw std::logic_error("nxmx::Writer: write after close");
   if (frame >= impl_->opt.frames)
     throw std::invalid_argument("nxmx::Writer: frame " + std::to_string(frame) + " out of range (" +
@@ -236,13 +236,13 @@ void Writer::close() {
   std::lock_guard lock(impl_->mu);
   if (impl_->closed) return;
   impl_->closed = true;
-  h5::Quiet quiet;
+  hdf5::Quiet quiet;
   impl_->datasets.clear();
   impl_->data_files.clear();
   impl_->master_data.reset();
   if (impl_->master.ok() && H5Fclose(impl_->master.get()) < 0) {
     impl_->master = Id();
-    throw Error(impl_->master_path.string(), "", "close failed: " + h5::last_message());
+    throw Error(impl_->master_path.string(), "", "close failed: " + hdf5::last_message());
   }
   // The id was closed above: forget it without closing again.
   impl_->master = Id();

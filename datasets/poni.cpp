@@ -16,7 +16,7 @@
 #include <tuple>
 
 #include "datasets/poni_detectors.hpp"
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 
 namespace xrd::poni {
 

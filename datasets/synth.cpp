@@ -17,7 +17,7 @@
 #include <thread>
 
 #include "datasets/poni.hpp"
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 
 namespace xrd::synth {
 namespace {
@@ -269,6 +269,19 @@ ByteOffsetStats byte_offset_stats(std::span<const int32_t> image) {
 
 // ---- Generator -----------------------------------------------------------------------------------------------------
 
+namespace {
+// 2th of the point (p1, p2) metres from the PONI on the detector (pyFAI's rotation convention).
+double two_theta(const Params& p_, double p1, double p2) {
+  const double c1 = std::cos(p_.rot1), c2 = std::cos(p_.rot2), c3 = std::cos(p_.rot3);
+  const double s1 = std::sin(p_.rot1), s2 = std::sin(p_.rot2), s3 = std::sin(p_.rot3);
+  const double L = p_.distance;
+  const double t1 = p1 * c2 * c3 + p2 * (c3 * s1 * s2 - c1 * s3) - L * (c1 * c3 * s2 + s1 * s3);
+  const double t2 = p1 * c2 * s3 + p2 * (c1 * c3 + s1 * s2 * s3) - L * (-(c3 * s1) + c1 * s2 * s3);
+  const double t3 = p1 * s2 - p2 * c2 * s1 + L * c1 * c2;
+  return std::atan2(std::sqrt(t1 * t1 + t2 * t2), t3);
+}
+}  // namespace
+
 Generator::Generator(const Params& p, int threads) : p_(p) {
   if (p_.frames == 0) throw std::invalid_argument("synth: frames must be at least 1");
   if (!(p_.distance > 0) || !(p_.wavelength > 0)) throw std::invalid_argument("synth: distance and wavelength > 0");
@@ -284,14 +297,8 @@ Generator::Generator(const Params& p, int threads) : p_(p) {
   // Largest 2th on the detector: at one of its four outer corners (the iso-2th curves are ellipses).
   for (double x : {0.0, double(p_.layout.width)})
     for (double y : {0.0, double(p_.layout.height)}) {
-      const double p1 = y * p_.layout.pixel_size - p_.poni1, p2 = x * p_.layout.pixel_size - p_.poni2;
-      const double c1 = std::cos(p_.rot1), c2 = std::cos(p_.rot2), c3 = std::cos(p_.rot3);
-      const double s1 = std::sin(p_.rot1), s2 = std::sin(p_.rot2), s3 = std::sin(p_.rot3);
-      const double L = p_.distance;
-      const double t1 = p1 * c2 * c3 + p2 * (c3 * s1 * s2 - c1 * s3) - L * (c1 * c3 * s2 + s1 * s3);
-      const double t2 = p1 * c2 * s3 + p2 * (c1 * c3 + s1 * s2 * s3) - L * (-(c3 * s1) + c1 * s2 * s3);
-      const double t3 = p1 * s2 - p2 * c2 * s1 + L * c1 * c2;
-      tth_max_ = std::max(tth_max_, std::atan2(std::sqrt(t1 * t1 + t2 * t2), t3));
+      tth_max_ = std::max(tth_max_, two_theta(p_, y * p_.layout.pixel_size - p_.poni1,
+                                              x * p_.layout.pixel_size - p_.poni2));
     }
   tth_max_ *= 1.002;
 
@@ -466,14 +473,8 @@ std::vector<int32_t> Generator::frame(size_t i) const {
 }
 
 double Generator::tth(size_t x, size_t y) const {
-  const double p1 = (double(y) + 0.5) * p_.layout.pixel_size - p_.poni1, p2 = (double(x) + 0.5) * p_.layout.pixel_size - p_.poni2;
-  const double c1 = std::cos(p_.rot1), c2 = std::cos(p_.rot2), c3 = std::cos(p_.rot3);
-  const double s1 = std::sin(p_.rot1), s2 = std::sin(p_.rot2), s3 = std::sin(p_.rot3);
-  const double L = p_.distance;
-  const double t1 = p1 * c2 * c3 + p2 * (c3 * s1 * s2 - c1 * s3) - L * (c1 * c3 * s2 + s1 * s3);
-  const double t2 = p1 * c2 * s3 + p2 * (c1 * c3 + s1 * s2 * s3) - L * (-(c3 * s1) + c1 * s2 * s3);
-  const double t3 = p1 * s2 - p2 * c2 * s1 + L * c1 * c2;
-  return std::atan2(std::sqrt(t1 * t1 + t2 * t2), t3);
+  return two_theta(p_, (double(y) + 0.5) * p_.layout.pixel_size - p_.poni1,
+                   (double(x) + 0.5) * p_.layout.pixel_size - p_.poni2);
 }
 
 std::array<double, 2> Generator::beam_centre_px() const {

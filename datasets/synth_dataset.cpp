@@ -20,7 +20,7 @@
 #include "datasets/cbf.hpp"
 #include "datasets/nxmx.hpp"
 #include "kernels/bslz4.hpp"
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 #include "kernels/md5.hpp"
 
 namespace xrd::synth {

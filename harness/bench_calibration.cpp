@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "harness/environment.hpp"
-#include "harness/profiler.hpp"
+#include "base/profiler.hpp"
 #include "kernels/byte_offset.hpp"
 
 namespace {
@@ -58,18 +58,18 @@ BENCHMARK_TEMPLATE(BM_CalibrationDecode, false)->Name("BM_CalibrationDecode/fast
 
 // One add() per stage per frame is what strategies pay; threads share one profiler as they do in a run.
 void BM_ProfilerAdd(benchmark::State& state) {
-  static harness::StageProfiler prof(64);
+  static StageProfiler prof(64);
   const int thread = state.thread_index();
   size_t frame = 0;
-  for (auto _ : state) prof.add(harness::Stage::decode, 0.0, 1e-3, frame++, thread);
+  for (auto _ : state) prof.add(Stage::decode, 0.0, 1e-3, frame++, thread);
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_ProfilerAdd)->Threads(1)->Threads(2);
 
 void BM_ScopedStage(benchmark::State& state) {
-  harness::StageProfiler prof;
+  StageProfiler prof;
   for (auto _ : state) {
-    harness::ScopedStage s(&prof, harness::Stage::read, 0, 0);
+    ScopedStage s(&prof, Stage::read, 0, 0);
   }
   state.SetItemsProcessed(state.iterations());
 }

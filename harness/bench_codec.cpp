@@ -23,7 +23,7 @@ using namespace xrd;
 
 // The frame's payload (after the 0x0C 0x1A 0x04 0xD5 start marker, X-Binary-Size bytes) and pixel count, read
 // once per process. Found directly so the codec benchmarks depend on nothing but the codec.
-struct Frame {
+struct CodecPayload {
   std::vector<uint8_t> payload;
   size_t pixels = 0;
 };
@@ -34,8 +34,8 @@ size_t header_number(const std::string& header, const std::string& key) {
   return std::stoull(header.substr(at + key.size() + 1));
 }
 
-const Frame& frame() {
-  static const Frame f = [] {
+const CodecPayload& frame() {
+  static const CodecPayload f = [] {
     const auto path = xrd::bench::real_lab6_frame();
     std::ifstream in(path, std::ios::binary);
     if (!in) throw std::runtime_error("cannot open " + path.string() + " (set XRD_SHARED_DIR)");
@@ -44,7 +44,7 @@ const Frame& frame() {
     const auto it = std::search(file.begin(), file.end(), std::begin(kStart), std::end(kStart));
     if (it == file.end()) throw std::runtime_error(path.string() + ": no binary section start marker");
     const std::string header(file.begin(), it);
-    Frame fr;
+    CodecPayload fr;
     const size_t size = header_number(header, "X-Binary-Size");
     fr.pixels = header_number(header, "X-Binary-Number-of-Elements");
     const size_t off = static_cast<size_t>(it - file.begin()) + 4;
@@ -58,14 +58,14 @@ const Frame& frame() {
 // The escape-dense frame: the real frame's counts times 3.65 (rounded; masked pixels, < 0, kept), written with our
 // encoder. 195k 16-bit and 2.6k 32-bit escapes (the real frame: 60k and 15), as many 16-bit escapes as a Pilatus3
 // 2M LaB6 frame at 139 mm (rings close to the beam); scripts/make_dense_frame.sh writes the same frame as a CBF file.
-const Frame& dense_frame() {
-  static const Frame f = [] {
-    const Frame& real = frame();
+const CodecPayload& dense_frame() {
+  static const CodecPayload f = [] {
+    const CodecPayload& real = frame();
     std::vector<int32_t> px(real.pixels);
     if (!byte_offset::decode_scalar(real.payload, px).ok()) throw std::runtime_error("benchmark frame: does not decode");
     for (auto& v : px)
       if (v >= 0) v = static_cast<int32_t>((int64_t(v) * 73 + 10) / 20);
-    Frame d;
+    CodecPayload d;
     d.pixels = real.pixels;
     byte_offset::encode(px, d.payload);
     return d;
@@ -73,7 +73,7 @@ const Frame& dense_frame() {
   return f;
 }
 
-void report(benchmark::State& state, const Frame& f) {
+void report(benchmark::State& state, const CodecPayload& f) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(f.payload.size()));
   state.counters["Mpixel/s"] = benchmark::Counter(static_cast<double>(f.pixels) * 1e-6 *
                                                   static_cast<double>(state.iterations()),
@@ -81,7 +81,7 @@ void report(benchmark::State& state, const Frame& f) {
 }
 
 template <typename Out, typename Decode>
-void run_decode(benchmark::State& state, const Frame& f, Decode decode) {
+void run_decode(benchmark::State& state, const CodecPayload& f, Decode decode) {
   std::vector<Out> out(f.pixels);
   for (auto _ : state) {
     const auto r = decode(std::span<const uint8_t>(f.payload), std::span<Out>(out));
@@ -96,7 +96,7 @@ void run_decode(benchmark::State& state, const Frame& f, Decode decode) {
 }
 
 void BM_encode(benchmark::State& state) {
-  const Frame& f = frame();
+  const CodecPayload& f = frame();
   std::vector<int32_t> px(f.pixels);
   if (!byte_offset::decode(f.payload, px).ok()) return state.SkipWithError("the frame does not decode");
   std::vector<uint8_t> enc;
@@ -108,7 +108,7 @@ void BM_encode(benchmark::State& state) {
 }
 
 void BM_md5_payload(benchmark::State& state) {
-  const Frame& f = frame();
+  const CodecPayload& f = frame();
   for (auto _ : state) benchmark::DoNotOptimize(md5(f.payload));
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(f.payload.size()));
 }
@@ -124,7 +124,7 @@ using DecodeF32 = byte_offset::DecodeResult (*)(std::span<const uint8_t>, std::s
 const bool kRegistered = [] {
   struct Named {
     const char* name;
-    const Frame& (*get)();
+    const CodecPayload& (*get)();
   };
   const Named frames[] = {{"lab6", frame}, {"lab6-dense", dense_frame}};
   for (const auto& fr : frames) {

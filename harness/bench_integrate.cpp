@@ -1,7 +1,7 @@
 // Micro-benchmarks of the CPU integration on the real Pilatus3 2M LaB6 frame (shared/fixtures), 1000 bins,
 // q_nm^-1, the detector mask: the Setup build (geometry + matrix) and the fast layout, and ms/frame of the
-// reference CSR engine (1 thread), the row-parallel CSR engine and the fast pixel-major engine, for each
-// pixel splitting, on 1, 2 and every thread. The "ms_per_frame" counter is the wall time of one frame.
+// reference CSR engine (1 thread), the row-parallel CSR engine, the fast engine (strips of pixels, gathered bin by
+// bin) and the pixel-major CSC engine, for each pixel splitting, on 1, 2 and every thread. The "ms_per_frame" counter is the wall time of one frame.
 //   build/release/harness/xrdbench_micro --benchmark_filter=Integrate
 //   scripts/bench_integrate_vs_pyfai.sh   (the same, beside pyFAI 0.21 in the same run)
 #include <benchmark/benchmark.h>
@@ -26,16 +26,16 @@ namespace {
 
 using namespace xrd;
 
-struct Frame {
+struct RealFrameInputs {
   cbf::Image image;
   integration::Geometry geometry;
   std::vector<uint8_t> mask;
   std::string error;
 };
 
-const Frame& frame() {
-  static const Frame f = [] {
-    Frame x;
+const RealFrameInputs& frame() {
+  static const RealFrameInputs f = [] {
+    RealFrameInputs x;
     try {
       const std::filesystem::path dir = xrd::bench::fixtures_dir();
       std::vector<uint8_t> bytes;
@@ -74,7 +74,7 @@ const Built& built(int split) {
   static std::map<int, Built> cache;
   auto it = cache.find(split);
   if (it == cache.end()) {
-    const Frame& f = frame();
+    const RealFrameInputs& f = frame();
     Built b;
     b.setup = integration::build_setup(f.geometry, f.mask, f.image.width, f.image.height, options(split));
     b.fast = std::make_unique<integration::FastIntegrator>(b.setup);
@@ -103,7 +103,7 @@ void per_frame(benchmark::State& state) {
 }
 
 void BM_IntegrateBuildSetup(benchmark::State& state) {
-  const Frame& f = frame();
+  const RealFrameInputs& f = frame();
   if (!f.error.empty()) return state.SkipWithError(f.error.c_str());
   const int split = static_cast<int>(state.range(0)), threads = threads_arg(static_cast<int>(state.range(1)));
   double geometry = 0, matrix = 0;
@@ -120,7 +120,7 @@ void BM_IntegrateBuildSetup(benchmark::State& state) {
 }
 
 void BM_IntegrateFastLayout(benchmark::State& state) {
-  const Frame& f = frame();
+  const RealFrameInputs& f = frame();
   if (!f.error.empty()) return state.SkipWithError(f.error.c_str());
   const int split = static_cast<int>(state.range(0)), threads = threads_arg(static_cast<int>(state.range(1)));
   const auto& b = built(split);
@@ -131,7 +131,7 @@ void BM_IntegrateFastLayout(benchmark::State& state) {
 }
 
 void BM_IntegrateReference(benchmark::State& state) {
-  const Frame& f = frame();
+  const RealFrameInputs& f = frame();
   if (!f.error.empty()) return state.SkipWithError(f.error.c_str());
   const int split = static_cast<int>(state.range(0));
   const auto& b = built(split);
@@ -142,7 +142,7 @@ void BM_IntegrateReference(benchmark::State& state) {
 }
 
 void BM_IntegrateCsrParallel(benchmark::State& state) {
-  const Frame& f = frame();
+  const RealFrameInputs& f = frame();
   if (!f.error.empty()) return state.SkipWithError(f.error.c_str());
   const int split = static_cast<int>(state.range(0)), threads = threads_arg(static_cast<int>(state.range(1)));
   const auto& b = built(split);
@@ -155,7 +155,7 @@ void BM_IntegrateCsrParallel(benchmark::State& state) {
 
 template <class Engine>
 void run_engine(benchmark::State& state, const Engine& engine, const char* kernel) {
-  const Frame& f = frame();
+  const RealFrameInputs& f = frame();
   const int split = static_cast<int>(state.range(0)), threads = threads_arg(static_cast<int>(state.range(1)));
   integration::Pattern p;
   typename Engine::Workspace ws;

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "kernels/byte_offset.hpp"
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 
 int main(int argc, char** argv) {
   std::vector<char*> args;

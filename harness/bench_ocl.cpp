@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/data_paths.hpp"
 #include "datasets/cbf.hpp"
 #include "datasets/mask.hpp"
 #include "datasets/poni.hpp"
@@ -36,14 +37,6 @@ std::string env_or(const char* name, const char* fallback) {
   return v && *v ? v : fallback;
 }
 size_t frames_per_pass() { return std::stoul(env_or("XRD_OCL_FRAMES", "64")); }
-
-std::filesystem::path shared_dir() {
-#ifdef XRD_SHARED_DIR
-  return env_or("XRD_SHARED_DIR", XRD_SHARED_DIR);
-#else
-  return env_or("XRD_SHARED_DIR", "../shared");
-#endif
-}
 
 ocl::DeviceContext& context() {
   static ocl::DeviceContext ctx = [] {
@@ -94,14 +87,14 @@ Workload& real_2m() {
   static Workload w = [] {
     Workload w;
     w.name = "real_lab6_2m";
-    const auto dir = shared_dir() / "fixtures" / "real";
+    const auto dir = paths::fixtures_dir() / "real";
     const auto path = dir / "pilatus3x2m_lab6_300_00_0001p.cbf";
     std::vector<uint8_t> bytes;
     cbf::read_file(path, bytes);
     auto v = cbf::parse(bytes, path.string());
     w.width = v.binary.width;
     w.height = v.binary.height;
-    auto mask = mask::read(shared_dir() / "fixtures" / "pilatus2m_mask.cbf", w.width, w.height);
+    auto mask = mask::read(paths::fixtures_dir() / "pilatus2m_mask.cbf", w.width, w.height);
     w.setup = integration::build_setup(poni::read(dir / "pilatus3x2m_lab6_300_00_0001p.poni"), mask, w.width, w.height,
                                  bench_options());
     w.payloads.assign(frames_per_pass(), std::vector<uint8_t>(v.payload.begin(), v.payload.end()));

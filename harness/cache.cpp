@@ -12,7 +12,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 
 namespace xrd::harness {
 namespace {

@@ -11,7 +11,7 @@
 
 #include "harness/cache.hpp"
 #include "harness/cli.hpp"
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;

@@ -28,7 +28,7 @@
 #include "harness/h5_process.hpp"
 #include "harness/h5_writer.hpp"
 #include "harness/runner.hpp"
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 #include "kernels/integrate.hpp"
 #include "kernels/integrate_fast.hpp"
 #include "kernels/ocl_device.hpp"
@@ -105,7 +105,7 @@ void write_text(const fs::path& p, const integration::Pattern& pat, bool csv, co
   }
 }
 
-struct Frame {
+struct InFlightFrame {
   size_t index = 0;
   std::vector<uint8_t> bytes;
   std::vector<int32_t> image;
@@ -159,7 +159,7 @@ int cmd_integrate(int argc, char** argv) {
       "normalization factor (intensities are divided by it)")(
       "threads", po::value(&threads)->default_value(0)->value_name("T"), "threads (0: every core)")(
       "engine", po::value(&engine)->default_value("fast")->value_name("E"),
-      "fast (pixel-major, parallel) or reference (plain CSR, one thread per frame)")(
+      "fast (strips of pixels gathered bin by bin, parallel) or reference (plain CSR, one thread per frame)")(
       "device", po::value(&device)->default_value("cpu")->value_name("D"),
       "cpu, or opencl[:PLATFORM[:DEVICE]]: compressed frames go to the device, which decodes and integrates "
       "them (batches of 16; see `xrdbench devices`)")(
@@ -280,10 +280,10 @@ int cmd_integrate(int argc, char** argv) {
   // The pipeline. Tokens: enough frames in flight to keep every thread busy, bounded memory.
   const int workers = arena.max_concurrency();
   const size_t tokens = static_cast<size_t>(std::max(2, 2 * workers));
-  std::vector<std::unique_ptr<Frame>> pool;
-  std::vector<Frame*> free_frames;
+  std::vector<std::unique_ptr<InFlightFrame>> pool;
+  std::vector<InFlightFrame*> free_frames;
   for (size_t i = 0; i < tokens; ++i)
-    pool.push_back(std::make_unique<Frame>()), free_frames.push_back(pool.back().get());
+    pool.push_back(std::make_unique<InFlightFrame>()), free_frames.push_back(pool.back().get());
   std::mutex free_mutex;
   size_t next = 0, failed = 0, done = 0;
   bool stop = false;
@@ -352,12 +352,12 @@ int cmd_integrate(int argc, char** argv) {
     tbb::parallel_pipeline(
         tokens,
         tbb::make_filter<void,
-                         Frame*>(tbb::filter_mode::serial_in_order, [&](tbb::flow_control& fc) -> Frame* {
+                         InFlightFrame*>(tbb::filter_mode::serial_in_order, [&](tbb::flow_control& fc) -> InFlightFrame* {
           if (next >= files.size() || stop || interrupted.load()) {
             fc.stop();
             return nullptr;
           }
-          Frame* f;
+          InFlightFrame* f;
           {
             std::lock_guard lk(free_mutex);
             f = free_frames.back();
@@ -371,7 +371,7 @@ int cmd_integrate(int argc, char** argv) {
             f->error = e.what();
           }
           return f;
-        }) & tbb::make_filter<Frame*, Frame*>(tbb::filter_mode::parallel, [&](Frame* f) -> Frame* {
+        }) & tbb::make_filter<InFlightFrame*, InFlightFrame*>(tbb::filter_mode::parallel, [&](InFlightFrame* f) -> InFlightFrame* {
           if (!f->error.empty()) return f;
           try {
             const cbf::CbfView v = cbf::parse(f->bytes, files[f->index]);
@@ -394,7 +394,7 @@ int cmd_integrate(int argc, char** argv) {
             f->error = e.what();
           }
           return f;
-        }) & tbb::make_filter<Frame*, void>(tbb::filter_mode::serial_in_order, [&](Frame* f) {
+        }) & tbb::make_filter<InFlightFrame*, void>(tbb::filter_mode::serial_in_order, [&](InFlightFrame* f) {
           if (!f->error.empty()) {
             ++failed;
             std::fprintf(stderr, "xrdbench integrate: error: %s\n", f->error.c_str());

@@ -6,7 +6,7 @@
 #include "harness/cli.hpp"
 #include "harness/runner_cli.hpp"
 #include "harness/trace.hpp"
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 
 namespace po = boost::program_options;
 using namespace xrd::harness;

@@ -13,7 +13,7 @@
 #include "harness/mpi_realtime.hpp"
 #include "harness/realtime.hpp"
 #include "harness/runner_cli.hpp"
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 
 namespace po = boost::program_options;
 using namespace xrd::harness;

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "harness/cli.hpp"
-#include "harness/install_paths.hpp"
+#include "base/data_paths.hpp"
 
 namespace fs = std::filesystem;
 
@@ -32,9 +32,9 @@ std::string python_path() {
 // device bundle: bin/xrdbench beside reports/), then the source tree this binary was built from.
 std::vector<fs::path> candidate_dirs() {
   if (const char* env = std::getenv("XRDBENCH_REPORTS_DIR"); env && *env) return {fs::path(env)};
-  if (const fs::path data = install::installed_data_dir(); !data.empty()) return {data / "reports"};
+  if (const fs::path data = paths::installed_data_dir(); !data.empty()) return {data / "reports"};
   std::vector<fs::path> dirs;
-  if (fs::path d = install::exe_dir(); !d.empty()) dirs.push_back(d.parent_path() / "reports");
+  if (fs::path d = paths::exe_dir(); !d.empty()) dirs.push_back(d.parent_path() / "reports");
   dirs.push_back(fs::path(XRD_SOURCE_DIR) / "reports");
   return dirs;
 }

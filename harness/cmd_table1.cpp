@@ -12,33 +12,13 @@
 #include "harness/runner_cli.hpp"
 #include "harness/table1.hpp"
 #include "harness/trace.hpp"
-#include "kernels/error.hpp"
+#include "base/atomic_file.hpp"
+#include "base/error.hpp"
 
 namespace po = boost::program_options;
 using namespace xrd::harness;
 
 namespace {
-
-void write_text(const std::filesystem::path& p, const std::string& text) {
-  const auto tmp = p.string() + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    f << text;
-    f.flush();
-    if (!f) {
-      const int e = errno;
-      std::error_code ec;
-      std::filesystem::remove(tmp, ec);
-      throw xrd::Error(tmp, "", std::string("cannot write: ") + (e ? std::strerror(e) : "disk full?"));
-    }
-  }
-  if (::rename(tmp.c_str(), p.c_str()) != 0) {
-    const int e = errno;
-    std::error_code ec;
-    std::filesystem::remove(tmp, ec);
-    throw xrd::Error(p.string(), "rename", "cannot move " + tmp + " into place: " + std::strerror(e));
-  }
-}
 
 int table1_command(int argc, char** argv, const xrd::harness::mpi::Session& session);
 
@@ -143,7 +123,7 @@ int table1_command(int argc, char** argv, const xrd::harness::mpi::Session& sess
     if (!session.is_root()) return b.results;  // rank 0 writes the results, once
     b.results.settings.drop_caches = dropped_for_bound || runner.drop_caches_done();
     const ResultsFile all = b.save();  // with the rows an earlier run left in the folder
-    write_text(b.out_dir / "table1.md", table1_markdown(all, notes));
+    xrd::write_file_atomic(b.out_dir / "table1.md", table1_markdown(all, notes));
     return all;
   };
   for (auto& r : rows) {

@@ -9,7 +9,7 @@
 #include "datasets/mask.hpp"
 #include "datasets/nxmx.hpp"
 #include "datasets/poni.hpp"
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 
 namespace xrd::harness {
 

@@ -21,7 +21,7 @@
 
 #include "harness/stats.hpp"
 #include "kernels/byte_offset.hpp"
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 #include "kernels/ocl_device.hpp"
 
 #ifndef XRD_SOURCE_DIR

@@ -7,7 +7,7 @@
 #include "datasets/image_io.hpp"
 #include "datasets/manifest.hpp"
 #include "harness/environment.hpp"
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 
 #ifndef XRD_VERSION
 #define XRD_VERSION "unknown"

@@ -11,7 +11,8 @@
 #include <mutex>
 #include <stdexcept>
 
-#include "kernels/error.hpp"
+#include "base/error.hpp"
+#include "datasets/hdf5.hpp"
 
 namespace xrd::h5 {
 
@@ -40,50 +41,6 @@ namespace {
   return true;
 }();
 
-// Silences HDF5's own error stack printing for the life of the object (we report errors ourselves).
-struct QuietErrors {
-  H5E_auto2_t func = nullptr;
-  void* data = nullptr;
-  QuietErrors() {
-    H5Eget_auto2(H5E_DEFAULT, &func, &data);
-    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-  }
-  ~QuietErrors() { H5Eset_auto2(H5E_DEFAULT, func, data); }
-};
-
-// The innermost message of HDF5's error stack, for our own error text; the system's reason (errno) when HDF5
-// recorded one, e.g. "No space left on device" (HDF5 1.10 keeps it in the stack's text of the write that failed).
-std::string last_hdf5_message(int saved_errno = 0) {
-  struct Walk {
-    std::string inner, system;
-  } w;
-  H5Ewalk2(
-      H5E_DEFAULT, H5E_WALK_UPWARD,
-      [](unsigned n, const H5E_error2_t* e, void* out) -> herr_t {
-        auto* w = static_cast<Walk*>(out);
-        if (n == 0 && e->desc) w->inner = e->desc;
-        if (e->desc && w->system.empty()) {
-          const std::string d = e->desc;
-          const auto p = d.find("error message = '");
-          if (p != std::string::npos) {
-            const auto b = p + 17, end = d.find('\'', b);
-            w->system = d.substr(b, end == std::string::npos ? std::string::npos : end - b);
-          }
-        }
-        return 0;
-      },
-      &w);
-  // HDF5's text of a failed system call is long ("file write failed: time = ..., errno = 28, error message = '...',
-  // buf = ..."): its head and the system's reason are what a user needs.
-  if (!w.system.empty() && w.inner.find("error message = '") != std::string::npos)
-    w.inner = w.inner.substr(0, w.inner.find(':'));
-  std::string msg = w.inner.empty() ? "HDF5 error" : "HDF5: " + w.inner;
-  if (!w.system.empty() && msg.find(w.system) == std::string::npos) msg += ": " + w.system;
-  else if (w.system.empty() && saved_errno != 0 && msg.find(std::strerror(saved_errno)) == std::string::npos)
-    msg += ": " + std::string(std::strerror(saved_errno));
-  return msg;
-}
-
 std::string now_iso8601() {
   const std::time_t t = std::time(nullptr);
   std::tm tm{};
@@ -109,7 +66,7 @@ struct NxWriter::Impl {
 
   [[noreturn]] void fail(const std::string& where, const std::string& what = "") {
     const int e = errno;
-    throw Error(path, where, what.empty() ? last_hdf5_message(e) : what);
+    throw Error(path, where, what.empty() ? hdf5::last_message(e) : what);
   }
   template <class T>
   T check(T id, const std::string& where) {
@@ -120,31 +77,22 @@ struct NxWriter::Impl {
   // Variable-length UTF-8 strings, as h5py writes them (read back as str, not bytes).
   void attr_string(hid_t obj, const char* name, const std::string& value) {
     const char* ptr = value.c_str();
-    const hid_t sp = H5Screate(H5S_SCALAR);
-    const hid_t a = H5Acreate2(obj, name, string_type, sp, H5P_DEFAULT, H5P_DEFAULT);
-    const herr_t st = a < 0 ? -1 : H5Awrite(a, string_type, &ptr);
-    if (a >= 0) H5Aclose(a);
-    H5Sclose(sp);
-    if (st < 0) fail("attribute " + std::string(name));
+    const hdf5::Id sp(H5Screate(H5S_SCALAR));
+    const hdf5::Id a(H5Acreate2(obj, name, string_type, sp.get(), H5P_DEFAULT, H5P_DEFAULT));
+    if (!a.ok() || H5Awrite(a.get(), string_type, &ptr) < 0) fail("attribute " + std::string(name));
   }
   void attr_strings(hid_t obj, const char* name, const std::vector<std::string>& values) {
     std::vector<const char*> ptrs;
     for (auto& v : values) ptrs.push_back(v.c_str());
     const hsize_t n = values.size();
-    const hid_t s = H5Screate_simple(1, &n, nullptr);
-    const hid_t a = H5Acreate2(obj, name, string_type, s, H5P_DEFAULT, H5P_DEFAULT);
-    const herr_t st = a < 0 ? -1 : H5Awrite(a, string_type, ptrs.data());
-    if (a >= 0) H5Aclose(a);
-    H5Sclose(s);
-    if (st < 0) fail("attribute " + std::string(name));
+    const hdf5::Id s(H5Screate_simple(1, &n, nullptr));
+    const hdf5::Id a(H5Acreate2(obj, name, string_type, s.get(), H5P_DEFAULT, H5P_DEFAULT));
+    if (!a.ok() || H5Awrite(a.get(), string_type, ptrs.data()) < 0) fail("attribute " + std::string(name));
   }
   void attr_int(hid_t obj, const char* name, int value) {
-    const hid_t s = H5Screate(H5S_SCALAR);
-    const hid_t a = H5Acreate2(obj, name, H5T_NATIVE_INT, s, H5P_DEFAULT, H5P_DEFAULT);
-    const herr_t st = a < 0 ? -1 : H5Awrite(a, H5T_NATIVE_INT, &value);
-    if (a >= 0) H5Aclose(a);
-    H5Sclose(s);
-    if (st < 0) fail("attribute " + std::string(name));
+    const hdf5::Id s(H5Screate(H5S_SCALAR));
+    const hdf5::Id a(H5Acreate2(obj, name, H5T_NATIVE_INT, s.get(), H5P_DEFAULT, H5P_DEFAULT));
+    if (!a.ok() || H5Awrite(a.get(), H5T_NATIVE_INT, &value) < 0) fail("attribute " + std::string(name));
   }
   hid_t group(hid_t parent, const std::string& name, const char* nx_class) {
     const hid_t g =
@@ -155,27 +103,21 @@ struct NxWriter::Impl {
   // A scalar variable-length string dataset.
   void string_field(hid_t parent, const std::string& name, const std::string& value) {
     const char* ptr = value.c_str();
-    const hid_t s = H5Screate(H5S_SCALAR);
-    const hid_t d = H5Dcreate2(parent, name.c_str(), string_type, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    const herr_t st = d < 0 ? -1 : H5Dwrite(d, string_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, &ptr);
-    if (d >= 0) H5Dclose(d);
-    H5Sclose(s);
-    if (st < 0) fail("dataset " + name);
+    const hdf5::Id s(H5Screate(H5S_SCALAR));
+    const hdf5::Id d(H5Dcreate2(parent, name.c_str(), string_type, s.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+    if (!d.ok() || H5Dwrite(d.get(), string_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, &ptr) < 0) fail("dataset " + name);
   }
   void number_field(hid_t parent, const std::string& name, double value) {
-    const hid_t s = H5Screate(H5S_SCALAR);
-    const hid_t d = H5Dcreate2(parent, name.c_str(), H5T_IEEE_F64LE, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    const herr_t st = d < 0 ? -1 : H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, &value);
-    if (d >= 0) H5Dclose(d);
-    H5Sclose(s);
-    if (st < 0) fail("dataset " + name);
+    const hdf5::Id s(H5Screate(H5S_SCALAR));
+    const hdf5::Id d(H5Dcreate2(parent, name.c_str(), H5T_IEEE_F64LE, s.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+    if (!d.ok() || H5Dwrite(d.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, &value) < 0) fail("dataset " + name);
   }
   hid_t vector_field(hid_t parent, const std::string& name, const std::vector<double>& v) {
     const hsize_t n = v.size();
-    const hid_t s = H5Screate_simple(1, &n, nullptr);
-    const hid_t d = check(H5Dcreate2(parent, name.c_str(), H5T_IEEE_F64LE, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+    const hdf5::Id s(H5Screate_simple(1, &n, nullptr));
+    const hid_t d = check(H5Dcreate2(parent, name.c_str(), H5T_IEEE_F64LE, s.get(), H5P_DEFAULT, H5P_DEFAULT,
+                                     H5P_DEFAULT),
                           "dataset " + name);
-    H5Sclose(s);
     if (n && H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) < 0) fail("dataset " + name);
     return d;
   }
@@ -191,14 +133,11 @@ struct NxWriter::Impl {
     if (with_bins) dims.push_back(bins), chunk.push_back(bins ? bins : 1);
     bool empty = false;
     for (auto d : dims) empty |= d == 0;
-    const hid_t space = H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr);
-    const hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
-    if (!empty && with_bins) H5Pset_chunk(dcpl, static_cast<int>(chunk.size()), chunk.data());
-    H5Pset_fill_value(dcpl, H5T_NATIVE_DOUBLE, &fill);
-    const hid_t d = H5Dcreate2(data, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
-    H5Pclose(dcpl);
-    H5Sclose(space);
-    return check(d, std::string("dataset ") + name);
+    const hdf5::Id space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr));
+    const hdf5::Id dcpl(H5Pcreate(H5P_DATASET_CREATE));
+    if (!empty && with_bins) H5Pset_chunk(dcpl.get(), static_cast<int>(chunk.size()), chunk.data());
+    H5Pset_fill_value(dcpl.get(), H5T_NATIVE_DOUBLE, &fill);
+    return check(H5Dcreate2(data, name, type, space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT), std::string("dataset ") + name);
   }
 
   void write_process() {
@@ -228,7 +167,7 @@ struct NxWriter::Impl {
   }
 
   void open(const std::filesystem::path& p) {
-    QuietErrors quiet;
+    hdf5::Quiet quiet;
     const ScanLayout& scan = layout.scan;
     if (scan.active() && layout.frames > scan.rotations * scan.translations)
       fail("", std::to_string(layout.frames) + " frames do not fit a scan of " + std::to_string(scan.rotations) +
@@ -241,7 +180,7 @@ struct NxWriter::Impl {
                    std::to_string(scan.translation.size()) + " translation values");
     errno = 0;
     file = H5Fcreate(p.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    if (file < 0) fail("", "cannot create the HDF5 file (" + last_hdf5_message(errno) + ")");
+    if (file < 0) fail("", "cannot create the HDF5 file (" + hdf5::last_message(errno) + ")");
     string_type = check(H5Tcopy(H5T_C_S1), "string type");
     H5Tset_size(string_type, H5T_VARIABLE);
     H5Tset_cset(string_type, H5T_CSET_UTF8);
@@ -306,10 +245,9 @@ struct NxWriter::Impl {
     }
     {
       const hsize_t n = layout.frames;
-      const hid_t s = H5Screate_simple(1, &n, nullptr);
-      sources = check(H5Dcreate2(data, "source_files", string_type, s, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+      const hdf5::Id s(H5Screate_simple(1, &n, nullptr));
+      sources = check(H5Dcreate2(data, "source_files", string_type, s.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
                       "dataset source_files");
-      H5Sclose(s);
       if (!layout.source_files.empty()) {
         if (layout.source_files.size() != layout.frames)
           fail("dataset source_files", "source_files has " + std::to_string(layout.source_files.size()) +
@@ -326,7 +264,7 @@ struct NxWriter::Impl {
     one_space = H5Screate_simple(1, &one, nullptr);
     if (!layout.float64) row32.resize(bins);
     // The skeleton reaches the disk now: a file cut short later (killed) still has its structure.
-    if (H5Fflush(file, H5F_SCOPE_LOCAL) < 0) fail("", "flush failed (" + last_hdf5_message(errno) + ")");
+    if (H5Fflush(file, H5F_SCOPE_LOCAL) < 0) fail("", "flush failed (" + hdf5::last_message(errno) + ")");
   }
 
   // Selects frame `frame`'s row (or value, with_bins false) in dataset d's file space.
@@ -391,7 +329,7 @@ struct NxWriter::Impl {
     const int e = errno;
     std::string why;
     if (st < 0) {
-      why = last_hdf5_message(e);
+      why = hdf5::last_message(e);
       // HDF5 1.10 keeps the half-closed file in its tables; closing it again crashes (H5F__close), so it is left
       // there, and the library's exit handler, which would close it too, is turned off (kNoExitHandler, above).
     }
@@ -408,7 +346,7 @@ NxWriter::NxWriter(const std::filesystem::path& path, const NxLayout& layout)
   try {
     impl_->open(path);
   } catch (...) {
-    QuietErrors quiet;
+    hdf5::Quiet quiet;
     impl_->close_all();
     impl_->close_file();
     impl_->closed = true;
@@ -447,7 +385,7 @@ void NxWriter::write(size_t frame, std::span<const double> intensity, std::span<
   if (!count.empty() && count.size() != m.bins)
     throw Error(m.path, "dataset count",
                 "count has " + std::to_string(count.size()) + " bins, the file " + std::to_string(m.bins));
-  QuietErrors quiet;
+  hdf5::Quiet quiet;
   m.write_row(m.intensity, "intensity", frame, intensity);
   if (m.sigma >= 0 && !sigma.empty()) m.write_row(m.sigma, "sigma", frame, sigma);
   if (!count.empty()) m.write_row(m.count, "count", frame, count);
@@ -460,13 +398,12 @@ void NxWriter::set_source(size_t frame, const std::string& name) {
   if (m.closed) throw Error(m.path, "", "write after close");
   if (frame >= m.layout.frames)
     throw Error(m.path, "dataset source_files", "frame " + std::to_string(frame) + " is out of range");
-  QuietErrors quiet;
-  const hid_t fspace = H5Dget_space(m.sources);
+  hdf5::Quiet quiet;
+  const hdf5::Id fspace(H5Dget_space(m.sources));
   const hsize_t start = frame, count = 1;
   const char* ptr = name.c_str();
-  herr_t st = H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &start, nullptr, &count, nullptr);
-  if (st >= 0) st = H5Dwrite(m.sources, m.string_type, m.one_space, fspace, H5P_DEFAULT, &ptr);
-  H5Sclose(fspace);
+  herr_t st = H5Sselect_hyperslab(fspace.get(), H5S_SELECT_SET, &start, nullptr, &count, nullptr);
+  if (st >= 0) st = H5Dwrite(m.sources, m.string_type, m.one_space, fspace.get(), H5P_DEFAULT, &ptr);
   if (st < 0) m.fail("dataset source_files row " + std::to_string(frame));
 }
 
@@ -474,9 +411,9 @@ void NxWriter::flush() {
   Impl& m = *impl_;
   std::lock_guard lock(m.mutex);
   if (m.closed) throw Error(m.path, "", "flush after close");
-  QuietErrors quiet;
+  hdf5::Quiet quiet;
   errno = 0;
-  if (H5Fflush(m.file, H5F_SCOPE_LOCAL) < 0) m.fail("", "flush failed (" + last_hdf5_message(errno) + ")");
+  if (H5Fflush(m.file, H5F_SCOPE_LOCAL) < 0) m.fail("", "flush failed (" + hdf5::last_message(errno) + ")");
 }
 
 void NxWriter::close() {
@@ -484,7 +421,7 @@ void NxWriter::close() {
   std::lock_guard lock(m.mutex);
   if (m.closed) throw Error(m.path, "", "closed twice");
   m.closed = true;
-  QuietErrors quiet;
+  hdf5::Quiet quiet;
   m.close_all();
   const std::string why = m.close_file();
   if (!why.empty()) throw Error(m.path, "", "closing the file failed (" + why + ")");
@@ -492,40 +429,32 @@ void NxWriter::close() {
 
 NxPatterns read_patterns(const std::filesystem::path& path, const std::string& entry, const std::string& data) {
   const std::string file_name = path.string();
-  QuietErrors quiet;
-  const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (f < 0) throw Error(file_name, "", "cannot open the HDF5 file (" + last_hdf5_message(errno) + ")");
+  hdf5::Quiet quiet;
+  const hdf5::Id file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));  // every handle owned: no cleanup
+  const hid_t f = file.get();
+  if (!file.ok()) throw Error(file_name, "", "cannot open the HDF5 file (" + hdf5::last_message(errno) + ")");
   const std::string group = "/" + entry + "/" + data;
-  std::vector<hid_t> open_ids;
-  auto cleanup = [&] {
-    for (auto it = open_ids.rbegin(); it != open_ids.rend(); ++it) H5Oclose(*it);
-    H5Fclose(f);
-  };
   auto read = [&](const std::string& name, bool required, std::vector<hsize_t>& dims,
                   std::vector<double>& out) -> bool {
     const std::string p = group + "/" + name;
     if (H5Lexists(f, group.c_str(), H5P_DEFAULT) <= 0 || H5Lexists(f, p.c_str(), H5P_DEFAULT) <= 0) {
       if (!required) return false;
-      cleanup();
       throw Error(file_name, "dataset " + p, "missing");
     }
-    const hid_t d = H5Dopen2(f, p.c_str(), H5P_DEFAULT);
-    const hid_t s = d < 0 ? -1 : H5Dget_space(d);
-    const int rank = s < 0 ? -1 : H5Sget_simple_extent_ndims(s);
+    const hdf5::Id d(H5Dopen2(f, p.c_str(), H5P_DEFAULT));
+    const hdf5::Id s(d.ok() ? H5Dget_space(d.get()) : -1);
+    const int rank = s.ok() ? H5Sget_simple_extent_ndims(s.get()) : -1;
     bool ok = rank >= 0;
     if (ok) {
       dims.assign(static_cast<size_t>(rank), 0);
-      H5Sget_simple_extent_dims(s, dims.data(), nullptr);
+      H5Sget_simple_extent_dims(s.get(), dims.data(), nullptr);
       hsize_t n = 1;
       for (auto x : dims) n *= x;
       out.assign(n, 0.0);
-      ok = n == 0 || H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) >= 0;
+      ok = n == 0 || H5Dread(d.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) >= 0;
     }
-    if (s >= 0) H5Sclose(s);
-    if (d >= 0) H5Dclose(d);
     if (!ok) {
-      const std::string why = last_hdf5_message(errno);
-      cleanup();
+      const std::string why = hdf5::last_message(errno);
       throw Error(file_name, "dataset " + p, "unreadable (" + why + ")");
     }
     return true;
@@ -535,7 +464,6 @@ NxPatterns read_patterns(const std::filesystem::path& path, const std::string& e
   read("intensity", true, dims, r.intensity);
   read("radial", true, rdims, r.radial);
   if (dims.size() < 2 || rdims.size() != 1 || dims.back() != rdims[0]) {
-    cleanup();
     throw Error(file_name, "dataset " + group + "/intensity",
                 "expected frames x bins (or rotations x translations x bins) with bins = radial's length");
   }
@@ -545,14 +473,12 @@ NxPatterns read_patterns(const std::filesystem::path& path, const std::string& e
   for (const char* name : {"sigma", "count"}) {
     std::vector<double>& out = std::string(name) == "sigma" ? r.sigma : r.count;
     if (read(name, false, other, out) && other != dims) {
-      cleanup();
       throw Error(file_name, std::string("dataset ") + group + "/" + name, "shape differs from intensity's");
     }
   }
   std::vector<double> v;
   if (read("valid", false, vdims, v)) {
     if (v.size() != r.frames) {
-      cleanup();
       throw Error(file_name, "dataset " + group + "/valid", "expected one flag per frame");
     }
     for (double x : v) r.valid.push_back(x != 0);
@@ -563,18 +489,15 @@ NxPatterns read_patterns(const std::filesystem::path& path, const std::string& e
   const std::string rp = group + "/radial";
   for (const char* a : {"pyfai_unit", "units"}) {
     if (H5Aexists_by_name(f, rp.c_str(), a, H5P_DEFAULT) <= 0) continue;
-    const hid_t at = H5Aopen_by_name(f, rp.c_str(), a, H5P_DEFAULT, H5P_DEFAULT);
-    const hid_t t = H5Aget_type(at);
-    if (H5Tis_variable_str(t) > 0) {
+    const hdf5::Id at(H5Aopen_by_name(f, rp.c_str(), a, H5P_DEFAULT, H5P_DEFAULT));
+    const hdf5::Id t(H5Aget_type(at.get()));
+    if (H5Tis_variable_str(t.get()) > 0) {
       char* s = nullptr;
-      if (H5Aread(at, t, &s) >= 0 && s) r.radial_unit = s;
+      if (H5Aread(at.get(), t.get(), &s) >= 0 && s) r.radial_unit = s;
       if (s) H5free_memory(s);
     }
-    H5Tclose(t);
-    H5Aclose(at);
     if (!r.radial_unit.empty()) break;
   }
-  cleanup();
   return r;
 }
 

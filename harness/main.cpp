@@ -8,7 +8,7 @@
 
 #include "harness/build_info.hpp"
 #include "harness/cli.hpp"
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 
 static void usage(FILE* out) {
   auto cmds = xrd::cli::commands();

@@ -14,7 +14,7 @@
 #include <set>
 #include <thread>
 
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 
 #ifdef XRD_HAVE_MPI
 #define OMPI_SKIP_MPICXX 1  // the C API only (the deprecated C++ bindings need libmpi_cxx)

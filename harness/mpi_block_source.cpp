@@ -1,7 +1,7 @@
 // See mpi_block_source.hpp.
 #include "harness/mpi_block_source.hpp"
 
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 
 namespace xrd::harness::mpi {
 

@@ -14,7 +14,7 @@
 #include "harness/mpi_block_source.hpp"
 #include "harness/runner.hpp"
 #include "harness/stats.hpp"
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 #include "kernels/ocl_device.hpp"
 
 namespace xrd::harness {

@@ -8,7 +8,7 @@
 
 #include "generated/paper_table1.hpp"
 #include "harness/results.hpp"
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 
 namespace xrd::harness {
 namespace {

@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "harness/cache.hpp"
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 #include "strategies/strategy.hpp"
 
 namespace xrd::harness::realtime {
@@ -66,7 +66,7 @@ void PacedSource::prefetch(size_t i) const {
 
 void PacedSource::decide_upto(size_t i) const {
   for (; next_decide_ <= i && next_decide_ < n_; ++next_decide_) {
-    Frame& f = rec_[next_decide_];
+    FrameTiming& f = rec_[next_decide_];
     // Frames held when f is released: accepted so far minus those delivered by then (done_times_ is sorted).
     const size_t gone = size_t(std::upper_bound(done_times_.begin(), done_times_.end(), f.release_s) -
                                done_times_.begin());
@@ -114,7 +114,7 @@ void PacedSource::done(size_t i) {
   }
 }
 
-std::vector<PacedSource::Frame> PacedSource::frames_record() const {
+std::vector<PacedSource::FrameTiming> PacedSource::frames_record() const {
   std::lock_guard<std::mutex> l(mu_);
   return rec_;
 }
@@ -147,7 +147,7 @@ size_t frames_for(double rate_hz, double duration_s, size_t min_frames) {
   return std::max(min_frames, size_t(std::ceil(rate_hz * duration_s)));
 }
 
-void summarize(Trial& t, const std::vector<PacedSource::Frame>& rec) {
+void summarize(Trial& t, const std::vector<PacedSource::FrameTiming>& rec) {
   t.latencies_ms.clear();
   t.dropped = 0;
   double last_done = 0;

@@ -38,7 +38,7 @@ inline constexpr const char* kRealtimeSchema = "xrdbench-realtime/1";
 class PacedSource : public frames::FrameSource {
  public:
   using clock = std::chrono::steady_clock;
-  struct Frame {
+  struct FrameTiming {
     double release_s = 0;  // since t0
     double done_s = -1;    // when the sink got its pattern or error (since t0); -1: not yet, or dropped
     bool dropped = false;
@@ -51,7 +51,7 @@ class PacedSource : public frames::FrameSource {
   void start();                 // t0 = now: frame 0 is released at once
   double now_s() const;         // seconds since t0
   void done(size_t i);          // the sink delivered frame i (pattern or error): it leaves the buffer now
-  std::vector<Frame> frames_record() const;
+  std::vector<FrameTiming> frames_record() const;
   double rate_hz() const { return rate_; }
   size_t buffer_frames() const { return buffer_; }
   size_t stream_frame(size_t i) const { return first_ + i * stride_; }  // the stream's number of frame i
@@ -77,7 +77,7 @@ class PacedSource : public frames::FrameSource {
   size_t first_ = 0, stride_ = 1;
   clock::time_point t0_;
   mutable std::mutex mu_;
-  mutable std::vector<Frame> rec_;
+  mutable std::vector<FrameTiming> rec_;
   mutable size_t next_decide_ = 0, accepted_ = 0;
   mutable std::vector<double> done_times_;  // non-decreasing: taken under mu_
 };
@@ -117,7 +117,7 @@ struct Trial {
 size_t frames_for(double rate_hz, double duration_s, size_t min_frames = 20);
 
 // The verdict from a trial's records: latency, backlog, growth, drops, keeps_up and its reasons.
-void summarize(Trial& t, const std::vector<PacedSource::Frame>& rec);
+void summarize(Trial& t, const std::vector<PacedSource::FrameTiming>& rec);
 
 // Validation of a trial's patterns: stream frame i of `got` against the reference's frame i % ref.frames(); sets
 // validated, max_rel_diff, frames_compared and adds to invalid_reasons (frames neither reduced, dropped nor failed;

@@ -15,7 +15,8 @@
 #include <unistd.h>
 
 #include "harness/stats.hpp"
-#include "kernels/error.hpp"
+#include "base/atomic_file.hpp"
+#include "base/error.hpp"
 
 namespace xrd::harness {
 namespace {
@@ -361,29 +362,9 @@ void write_results(const std::filesystem::path& path, const ResultsFile& f) {
   check_results_json(j, path.string());  // never write a file our own reader would refuse
   if (path.has_parent_path()) {
     std::error_code ec;
-    std::filesystem::create_directories(path.parent_path(), ec);
+    std::filesystem::create_directories(path.parent_path(), ec);  // a failure shows at open, with its errno
   }
-  auto tmp = path;
-  tmp += ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp);
-    if (!out) throw Error(path.string(), "open", std::string("cannot write: ") + std::strerror(errno));
-    out << j.dump(2) << '\n';
-    out.flush();
-    if (!out) {
-      const int e = errno;
-      out.close();
-      std::error_code ec;
-      std::filesystem::remove(tmp, ec);
-      throw Error(path.string(), "write", std::string("cannot write: ") + (e ? std::strerror(e) : "disk full?"));
-    }
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int e = errno;  // the rename's own errno, before remove() can change it
-    std::error_code ec;
-    std::filesystem::remove(tmp, ec);
-    throw Error(path.string(), "rename", "cannot move " + tmp.string() + " into place: " + std::strerror(e));
-  }
+  write_file_atomic(path, j.dump(2) + '\n');
 }
 
 ResultsFile read_results(const std::filesystem::path& path) {

@@ -56,7 +56,7 @@ struct ResultRow {
   std::optional<double> max_rel_diff;  // null when nothing could be compared
   bool valid = false;
   std::vector<std::string> invalid_reasons;
-  std::map<std::string, double> stages_ms;  // per-frame ms per stage (profiler.hpp's stage names)
+  std::map<std::string, double> stages_ms;  // per-frame ms per stage (base/profiler.hpp's stage names)
   std::optional<PaperValue> paper;     // the paper's row, or null
   nlohmann::json load_average;         // {"before": [1, 5, 15 min], "after": [...]} (environment.hpp), or null
   // Rows run by `mpirun -n R` (R > 1): {"ranks", "hosts", "distribution", "gather_write_s", "per_rank": [...]}

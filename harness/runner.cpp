@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "base/enum_names.hpp"
 #include "harness/cache.hpp"
 #include "harness/environment.hpp"
 #include "datasets/manifest.hpp"
@@ -18,18 +19,18 @@
 #include "harness/h5_writer.hpp"
 #include "harness/mpi.hpp"
 #include "harness/stats.hpp"
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 #include "kernels/ocl_device.hpp"
 
 namespace xrd::harness {
 
-const char* source_name(CacheMode c) { return c == CacheMode::cold ? "SSD" : "MEM"; }
+namespace {
+constexpr EnumName<CacheMode> kCacheModeNames[] = {{CacheMode::hot, "hot"}, {CacheMode::cold, "cold"}};
+constexpr EnumName<CacheMode> kSourceNames[] = {{CacheMode::hot, "MEM"}, {CacheMode::cold, "SSD"}};
+}  // namespace
 
-CacheMode parse_cache_mode(const std::string& s) {
-  if (s == "hot") return CacheMode::hot;
-  if (s == "cold") return CacheMode::cold;
-  throw std::invalid_argument("cache must be hot or cold, not '" + s + "'");
-}
+const char* source_name(CacheMode c) { return enum_name(kSourceNames, c); }
+CacheMode parse_cache_mode(const std::string& s) { return parse_enum(kCacheModeNames, s, "cache"); }
 
 bool row_uses_device(const RowSpec& spec) {
   return strategies::find_strategy(spec.strategy).needs_device || spec.opt.integrator == strategies::Integrator::gpu;

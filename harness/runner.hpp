@@ -12,7 +12,7 @@
 
 #include "harness/dataset.hpp"
 #include "harness/h5_writer.hpp"
-#include "harness/profiler.hpp"
+#include "base/profiler.hpp"
 #include "harness/progress.hpp"
 #include "harness/results.hpp"
 #include "harness/validate.hpp"

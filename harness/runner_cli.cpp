@@ -13,7 +13,7 @@
 #include "harness/cache.hpp"
 #include "harness/environment.hpp"
 #include "kernels/byte_offset.hpp"
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 
 namespace po = boost::program_options;
 

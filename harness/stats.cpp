@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 
 namespace xrd::harness {
 

@@ -1,14 +1,9 @@
 // Chrome trace event JSON writer (the "X" complete-event form Perfetto and chrome://tracing load).
 #include "harness/trace.hpp"
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <set>
 
-#include <unistd.h>
-
-#include "kernels/error.hpp"
+#include "base/atomic_file.hpp"
 
 namespace xrd::harness {
 
@@ -40,22 +35,7 @@ nlohmann::json chrome_trace(std::span<const StageEvent> events, const std::map<i
 
 void write_chrome_trace(const std::filesystem::path& path, std::span<const StageEvent> events,
                         const std::map<int, std::string>& thread_names) {
-  const auto j = chrome_trace(events, thread_names);
-  auto tmp = path;
-  tmp += ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream f(tmp);
-    if (!f) throw Error(path.string(), "open", std::string("cannot write the trace: ") + std::strerror(errno));
-    f << j.dump() << '\n';
-    f.flush();
-    if (!f) throw Error(path.string(), "write", "cannot write the trace (disk full?)");
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    throw Error(path.string(), "rename", "cannot move the trace into place: " + ec.message());
-  }
+  write_file_atomic(path, chrome_trace(events, thread_names).dump() + '\n');
 }
 
 }  // namespace xrd::harness

@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "harness/profiler.hpp"
+#include "base/profiler.hpp"
 
 namespace xrd::harness {
 

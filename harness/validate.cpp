@@ -4,7 +4,7 @@
 #include <limits>
 #include <sstream>
 
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 
 namespace xrd::harness {
 

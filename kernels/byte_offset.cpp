@@ -1,21 +1,19 @@
 // Byte-offset codec: element-type helpers, result messages and the run-time choice of the fast decoder.
 #include "kernels/byte_offset.hpp"
 
-#include "kernels/error.hpp"
+#include "base/enum_names.hpp"
+#include "base/error.hpp"
 
 namespace xrd::byte_offset {
 
-const char* to_string(ElementType t) {
-  switch (t) {
-    case ElementType::i8: return "signed 8-bit integer";
-    case ElementType::u8: return "unsigned 8-bit integer";
-    case ElementType::i16: return "signed 16-bit integer";
-    case ElementType::u16: return "unsigned 16-bit integer";
-    case ElementType::i32: return "signed 32-bit integer";
-    case ElementType::u32: return "unsigned 32-bit integer";
-  }
-  return "unknown element type";
-}
+namespace {
+constexpr EnumName<ElementType> kElementTypeNames[] = {
+    {ElementType::i8, "signed 8-bit integer"},   {ElementType::u8, "unsigned 8-bit integer"},
+    {ElementType::i16, "signed 16-bit integer"}, {ElementType::u16, "unsigned 16-bit integer"},
+    {ElementType::i32, "signed 32-bit integer"}, {ElementType::u32, "unsigned 32-bit integer"}};
+}  // namespace
+
+const char* to_string(ElementType t) { return enum_name(kElementTypeNames, t, "unknown element type"); }
 
 int bits(ElementType t) {
   switch (t) {

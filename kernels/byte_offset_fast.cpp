@@ -4,7 +4,7 @@
 
 #include "kernels/byte_offset.hpp"
 #include "kernels/byte_offset_kernels.hpp"
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 
 namespace xrd::byte_offset {
 namespace {

@@ -1,1 +1,1 @@
-xrd_add_library(xrd_integrate GLOBS geometry*.cpp csr*.cpp integrat*.cpp DEPS TBB::tbb Threads::Threads)
+xrd_add_library(xrd_integrate GLOBS geometry*.cpp csr*.cpp integrat*.cpp DEPS xrd_base TBB::tbb Threads::Threads)

@@ -9,51 +9,23 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "base/enum_names.hpp"
 #include "kernels/csr.hpp"
 #include "kernels/geometry.hpp"
 
 namespace xrd::integration {
 
-const char* to_string(Unit u) {
-  switch (u) {
-    case Unit::tth_deg:
-      return "2th_deg";
-    case Unit::tth_rad:
-      return "2th_rad";
-    case Unit::q_nm:
-      return "q_nm^-1";
-    case Unit::q_A:
-      return "q_A^-1";
-    case Unit::r_mm:
-      return "r_mm";
-  }
-  return "?";
-}
+namespace {
+constexpr EnumName<Unit> kUnitNames[] = {{Unit::tth_deg, "2th_deg"}, {Unit::tth_rad, "2th_rad"}, {Unit::q_nm, "q_nm^-1"},
+                                         {Unit::q_A, "q_A^-1"},      {Unit::r_mm, "r_mm"}};
+constexpr EnumName<Split> kSplitNames[] = {{Split::none, "no"}, {Split::bbox, "bbox"}, {Split::full, "full"}};
+}  // namespace
 
-Unit parse_unit(const std::string& s) {
-  for (Unit u : {Unit::tth_deg, Unit::tth_rad, Unit::q_nm, Unit::q_A, Unit::r_mm})
-    if (s == to_string(u)) return u;
-  throw std::invalid_argument("unknown unit '" + s +
-                              "' (expected 2th_deg, 2th_rad, q_nm^-1, q_A^-1 or r_mm)");
-}
+const char* to_string(Unit u) { return enum_name(kUnitNames, u); }
+Unit parse_unit(const std::string& s) { return parse_enum(kUnitNames, s, "unit"); }
 
-const char* to_string(Split s) {
-  switch (s) {
-    case Split::none:
-      return "no";
-    case Split::bbox:
-      return "bbox";
-    case Split::full:
-      return "full";
-  }
-  return "?";
-}
-
-Split parse_split(const std::string& s) {
-  for (Split x : {Split::none, Split::bbox, Split::full})
-    if (s == to_string(x)) return x;
-  throw std::invalid_argument("unknown pixel splitting '" + s + "' (expected no, bbox or full)");
-}
+const char* to_string(Split s) { return enum_name(kSplitNames, s); }
+Split parse_split(const std::string& s) { return parse_enum(kSplitNames, s, "pixel splitting"); }
 
 void Pattern::resize(size_t bins) {
   for (auto* v : {&radial, &intensity, &sigma, &count, &sum_signal, &sum_normalization}) v->resize(bins);

@@ -3,7 +3,7 @@
 
 #include <openssl/evp.h>
 
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 
 namespace xrd {
 

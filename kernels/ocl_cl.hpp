@@ -18,7 +18,7 @@
 #include <mutex>
 #include <string>
 
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 #include "kernels/ocl_device.hpp"
 
 namespace xrd::ocl {

@@ -37,7 +37,7 @@ void Staging::commit(size_t payload_offset, size_t payload_size, size_t elements
     throw xrd::Error(name, "", "OpenCL staging: payload [" + std::to_string(payload_offset) + ", " +
                                    std::to_string(payload_offset + payload_size) + ") is past the " +
                                    std::to_string(room) + " bytes reserved (raise max_compressed_bytes)");
-  frames_.push_back(Frame{used_ + payload_offset, payload_size, elements, t, std::move(name), tag});
+  frames_.push_back(StagedFrame{used_ + payload_offset, payload_size, elements, t, std::move(name), tag});
   used_ += align_up(payload_offset + payload_size);
   used_ = std::min(used_, bytes_);
   ++count_;

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "kernels/byte_offset.hpp"
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 #include "kernels/integrate.hpp"
 #include "kernels/ocl_device.hpp"
 
@@ -91,7 +91,7 @@ class Staging {
 
  private:
   friend class Engine;
-  struct Frame {
+  struct StagedFrame {
     size_t offset, size, elements;
     byte_offset::ElementType type;
     std::string name;
@@ -100,7 +100,7 @@ class Staging {
   uint8_t* base_ = nullptr;  // pinned memory of the slot's payload area
   size_t bytes_ = 0, used_ = 0, frame_max_ = 0;
   int capacity_ = 0, count_ = 0;
-  std::vector<Frame> frames_;
+  std::vector<StagedFrame> frames_;
   int slot_ = -1;
 };
 

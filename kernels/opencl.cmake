@@ -18,7 +18,7 @@ if(XRD_EMBED_OUT)
   return()
 endif()
 
-xrd_add_library(xrd_opencl GLOBS ocl_*.cpp DEPS OpenCL::OpenCL xrd_codec xrd_bslz4 xrd_integrate)
+xrd_add_library(xrd_opencl GLOBS ocl_*.cpp DEPS xrd_base OpenCL::OpenCL xrd_codec xrd_bslz4 xrd_integrate)
 
 file(GLOB xrd_cl_sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cl)
 string(REPLACE ";" "$<SEMICOLON>" xrd_cl_sources_arg "${xrd_cl_sources}")

@@ -4,7 +4,7 @@
 // (--batch, default 2) decoded block by block side by side: the engine's layout for a block, read from memory for
 // the first frame of the group, is still in cache for the others (the layout, not the image, is most of the memory
 // traffic once two cores share the memory bus).
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 #include "strategies/tbb_pipeline.hpp"
 
 namespace xrd::strategies {

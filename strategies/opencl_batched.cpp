@@ -16,7 +16,7 @@
 #include <system_error>
 #include <thread>
 
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 #include "kernels/ocl_engine.hpp"
 #include "strategies/reader_pool.hpp"
 

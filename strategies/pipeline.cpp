@@ -1,5 +1,6 @@
 // pipeline: the oneTBB pipeline (tbb_pipeline.hpp) where each frame is read, decoded into a whole image with the
-// fast decoder, then integrated on the same core by the fast pixel-major engine. Parallel over frames.
+// fast decoder, then integrated on the same core by the fast engine (FastIntegrator: strips of pixels, gathered bin
+// by bin). Parallel over frames.
 #include "strategies/tbb_pipeline.hpp"
 
 namespace xrd::strategies {

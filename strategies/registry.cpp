@@ -3,7 +3,8 @@
 #include <sstream>
 #include <thread>
 
-#include "kernels/error.hpp"
+#include "base/enum_names.hpp"
+#include "base/error.hpp"
 #include "strategies/strategy.hpp"
 
 namespace xrd::strategies {
@@ -29,7 +30,7 @@ const std::vector<StrategyInfo>& strategies() {
        false, true, make_opencl},
       {"pipeline", "oneTBB parallel_pipeline on every core: read -> decode -> integrate (fast CPU engine) -> write",
        false, false, make_pipeline},
-      {"fused", "oneTBB pipeline, decode fused with a pixel-major integration: the decoded image is never stored",
+      {"fused", "oneTBB pipeline, each decoded strip integrated at once by the fast engine: the decoded image is never stored",
        false, false, make_fused},
       {"opencl-batched", "readers feed batches of compressed frames to the device; double-buffered async chain",
        true, true, make_opencl_batched},
@@ -47,12 +48,11 @@ const StrategyInfo& find_strategy(const std::string& name) {
   throw Error("", "", "unknown strategy '" + name + "' (known: " + known.str() + ")");
 }
 
-const char* to_string(Integrator i) { return i == Integrator::gpu ? "gpu" : "cpu"; }
+namespace {
+constexpr EnumName<Integrator> kIntegratorNames[] = {{Integrator::cpu, "cpu"}, {Integrator::gpu, "gpu"}};
+}  // namespace
 
-Integrator parse_integrator(const std::string& s) {
-  if (s == "cpu") return Integrator::cpu;
-  if (s == "gpu") return Integrator::gpu;
-  throw std::invalid_argument("integrator must be cpu or gpu, not '" + s + "'");
-}
+const char* to_string(Integrator i) { return enum_name(kIntegratorNames, i); }
+Integrator parse_integrator(const std::string& s) { return parse_enum(kIntegratorNames, s, "integrator"); }
 
 }  // namespace xrd::strategies

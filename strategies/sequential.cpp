@@ -1,6 +1,6 @@
 // sequential: one thread reads, decodes (CPU) and integrates (CPU or device) each frame in turn (the paper's
 // baseline). With opt.reference it is the reference every row is validated against: scalar decoder, plain CSR.
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 #include "strategies/steps.hpp"
 
 namespace xrd::strategies {

@@ -4,7 +4,7 @@
 
 #include <tbb/task_arena.h>
 
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 #include "kernels/integrate_fast.hpp"
 #include "kernels/ocl_engine.hpp"
 

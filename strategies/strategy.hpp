@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "base/profiler.hpp"
 #include "datasets/frame_source.hpp"
-#include "harness/profiler.hpp"
 #include "kernels/integrate.hpp"
 
 namespace xrd::ocl {
@@ -19,8 +19,6 @@ class DeviceContext;
 }
 
 namespace xrd::strategies {
-
-using harness::Stage;
 
 enum class Integrator { cpu, gpu };
 const char* to_string(Integrator i);       // "cpu" | "gpu"
@@ -60,7 +58,7 @@ struct RunContext {
   std::vector<ocl::DeviceContext*> extra_devices;
   Options opt;
   FrameSink* sink = nullptr;
-  harness::StageProfiler* profiler = nullptr; // null = no stage timing
+  StageProfiler* profiler = nullptr; // null = no stage timing
   const std::atomic<bool>* stop = nullptr;    // Ctrl-C: stop soon, between frames; the run is then discarded
 
   bool stopped() const { return stop && stop->load(std::memory_order_relaxed); }

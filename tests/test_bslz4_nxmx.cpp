@@ -12,7 +12,7 @@
 
 #include "datasets/nxmx.hpp"
 #include "kernels/bslz4.hpp"
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 #include "tests/test_support.hpp"
 
 using namespace xrd;

@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "kernels/byte_offset.hpp"
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 #include "tests/test_support.hpp"
 
 using namespace xrd;

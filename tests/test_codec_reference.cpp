@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "kernels/byte_offset.hpp"
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 #include "tests/test_codec_streams.hpp"
 
 using namespace xrd;

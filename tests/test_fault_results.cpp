@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "harness/results.hpp"
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 #include "tests/test_support.hpp"
 
 namespace fs = std::filesystem;

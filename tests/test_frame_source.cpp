@@ -7,7 +7,7 @@
 
 #include "datasets/cbf.hpp"
 #include "datasets/frame_source.hpp"
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 #include "tests/test_support.hpp"
 
 using namespace xrd;

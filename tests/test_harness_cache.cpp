@@ -4,7 +4,7 @@
 #include <fstream>
 
 #include "harness/cache.hpp"
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 #include "tests/test_support.hpp"
 
 namespace fs = std::filesystem;

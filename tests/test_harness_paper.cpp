@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "harness/paper.hpp"
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 #include "tests/test_support.hpp"
 
 namespace fs = std::filesystem;

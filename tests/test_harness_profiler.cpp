@@ -3,9 +3,9 @@
 
 #include <thread>
 
-#include "harness/profiler.hpp"
+#include "base/profiler.hpp"
 
-using namespace xrd::harness;
+using namespace xrd;
 
 TEST_CASE("stage names are the results.json keys", "[harness][profiler]") {
   std::vector<std::string> names;

@@ -7,7 +7,7 @@
 
 #include "harness/results.hpp"
 #include "harness/runner.hpp"
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 #include "tests/test_support.hpp"
 
 namespace fs = std::filesystem;

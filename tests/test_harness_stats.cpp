@@ -5,7 +5,7 @@
 #include <limits>
 
 #include "harness/stats.hpp"
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 
 using namespace xrd::harness;
 

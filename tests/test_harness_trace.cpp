@@ -8,6 +8,7 @@
 #include "harness/trace.hpp"
 #include "tests/test_support.hpp"
 
+using namespace xrd;
 using namespace xrd::harness;
 using nlohmann::json;
 

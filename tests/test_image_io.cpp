@@ -12,7 +12,7 @@
 #include "datasets/image_io.hpp"
 #include "datasets/mask.hpp"
 #include "datasets/poni.hpp"
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 #include "kernels/integrate.hpp"
 #include "tests/test_integrate_fixture.hpp"
 #include "tests/test_support.hpp"

@@ -11,7 +11,7 @@
 
 #include "datasets/cbf.hpp"
 #include "datasets/mask.hpp"
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 #include "tests/test_integrate_fixture.hpp"
 #include "tests/test_support.hpp"
 

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "harness/h5_writer.hpp"
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 #include "tests/test_integrate_fixture.hpp"
 #include "tests/test_support.hpp"
 

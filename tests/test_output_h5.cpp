@@ -10,7 +10,7 @@
 
 #include "harness/h5_process.hpp"
 #include "harness/h5_writer.hpp"
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 #include "tests/test_integrate_fixture.hpp"
 #include "tests/test_support.hpp"
 

@@ -2,7 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "datasets/poni.hpp"
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 #include "tests/test_support.hpp"
 
 using xrd::poni::parse;

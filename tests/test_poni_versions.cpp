@@ -9,7 +9,7 @@
 #include "datasets/detectors.hpp"
 #include "datasets/poni.hpp"
 #include "datasets/poni_detectors.hpp"
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 #include "tests/test_integrate_fixture.hpp"
 #include "tests/test_support.hpp"
 

@@ -6,7 +6,7 @@
 #include <atomic>
 #include <set>
 
-#include "harness/profiler.hpp"
+#include "base/profiler.hpp"
 #include "kernels/ocl_device.hpp"
 #include "tests/test_strategies_support.hpp"
 
@@ -18,7 +18,7 @@ namespace {
 CollectingSink run_strategy(const harness::Dataset& ds, const std::string& name, strategies::Options o,
                             ocl::DeviceContext* dev = nullptr, int runs = 1, const std::atomic<bool>* stop = nullptr) {
   CollectingSink sink(ds.files.size(), static_cast<size_t>(ds.setup.csr.bins));
-  harness::StageProfiler prof;
+  StageProfiler prof;
   strategies::RunContext ctx;
   ctx.source = ds.source.get();
   ctx.setup = &ds.setup;
@@ -183,7 +183,7 @@ TEST_CASE("strategies time their stages into the profiler") {
   const auto ds = test::load_tiny(test::make_tiny_dataset("strat_stages", 3));
   for (const char* name : {"sequential", "pool", "pipeline", "fused"}) {
     CollectingSink sink(ds.files.size(), static_cast<size_t>(ds.setup.csr.bins));
-    harness::StageProfiler prof;
+    StageProfiler prof;
     strategies::RunContext ctx;
     ctx.source = ds.source.get();
     ctx.setup = &ds.setup;
@@ -194,10 +194,10 @@ TEST_CASE("strategies time their stages into the profiler") {
     s->prepare(ctx);
     s->run(ctx);
     INFO(name);
-    CHECK(prof.count(harness::Stage::read) == 3);
-    CHECK(prof.count(harness::Stage::decode) == 3);
-    CHECK(prof.count(harness::Stage::integrate) == 3);
-    CHECK(prof.count(harness::Stage::write) == 3);
-    CHECK(prof.total_seconds(harness::Stage::decode) > 0);
+    CHECK(prof.count(Stage::read) == 3);
+    CHECK(prof.count(Stage::decode) == 3);
+    CHECK(prof.count(Stage::integrate) == 3);
+    CHECK(prof.count(Stage::write) == 3);
+    CHECK(prof.total_seconds(Stage::decode) > 0);
   }
 }

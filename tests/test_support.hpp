@@ -11,18 +11,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/data_paths.hpp"
+
 namespace xrd::test {
 
-// The shared/ folder (fixtures, paper). XRD_SHARED_DIR in the environment wins; missing -> throw (fails loudly).
-inline std::filesystem::path shared_dir() {
-  const char* env = std::getenv("XRD_SHARED_DIR");
-  std::filesystem::path p = env && *env ? env : XRD_SHARED_DIR;
-  if (!std::filesystem::exists(p / "fixtures"))
-    throw std::runtime_error("shared fixtures not found at " + p.string() +
-                             " (set XRD_SHARED_DIR to the shared/ folder)");
-  return p;
-}
-inline std::filesystem::path fixtures() { return shared_dir() / "fixtures"; }
+// The shared/ folder (fixtures, paper): base/data_paths.hpp's rule (XRD_SHARED_DIR in the environment wins); no
+// fixtures there -> throw xrd::Error naming the folder (fails loudly).
+inline std::filesystem::path fixtures() { return paths::fixtures_dir(); }
+inline std::filesystem::path shared_dir() { return fixtures().parent_path(); }
 
 inline std::vector<uint8_t> read_bytes(const std::filesystem::path& p) {
   std::ifstream f(p, std::ios::binary);

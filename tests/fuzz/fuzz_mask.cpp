@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "datasets/mask.hpp"
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 
 namespace {
 

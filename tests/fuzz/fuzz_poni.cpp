@@ -9,7 +9,7 @@
 #include <string_view>
 
 #include "datasets/poni.hpp"
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 
 namespace {
 

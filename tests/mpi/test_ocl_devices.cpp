@@ -5,10 +5,10 @@
 
 #include <cstdlib>
 
-#include "harness/profiler.hpp"
+#include "base/profiler.hpp"
 #include "harness/mpi.hpp"
 #include "harness/mpi_block_source.hpp"
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 #include "kernels/ocl_device.hpp"
 #include "tests/test_strategies_support.hpp"
 
@@ -21,7 +21,7 @@ CollectingSink run_batched(const harness::Dataset& ds, ocl::DeviceContext& dev,
                            std::vector<ocl::DeviceContext*> extra, const frames::FrameSource* source = nullptr) {
   const frames::FrameSource* src = source ? source : ds.source.get();
   CollectingSink sink(src->size(), static_cast<size_t>(ds.setup.csr.bins));
-  harness::StageProfiler prof;
+  StageProfiler prof;
   strategies::RunContext ctx;
   ctx.source = src;
   ctx.setup = &ds.setup;

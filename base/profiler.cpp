@@ -1,22 +1,20 @@
 // StageProfiler: lock-free per-thread stage totals and an optional bounded event log.
-#include "harness/profiler.hpp"
+#include "base/profiler.hpp"
 
 #include <algorithm>
 #include <cmath>
 
-namespace xrd::harness {
+#include "base/enum_names.hpp"
 
-const char* stage_name(Stage s) {
-  switch (s) {
-    case Stage::read: return "read";
-    case Stage::md5: return "md5";
-    case Stage::decode: return "decode";
-    case Stage::integrate: return "integrate";
-    case Stage::write: return "write";
-    case Stage::wait: return "wait";
-  }
-  return "?";
-}
+namespace xrd {
+
+namespace {
+constexpr EnumName<Stage> kStageNames[] = {{Stage::read, "read"},           {Stage::md5, "md5"},
+                                           {Stage::decode, "decode"},       {Stage::integrate, "integrate"},
+                                           {Stage::write, "write"},         {Stage::wait, "wait"}};
+}  // namespace
+
+const char* stage_name(Stage s) { return enum_name(kStageNames, s); }
 
 StageProfiler::StageProfiler(int max_threads)
     : epoch_(std::chrono::steady_clock::now()),
@@ -85,4 +83,4 @@ void StageProfiler::reset() {
   epoch_ = std::chrono::steady_clock::now();
 }
 
-}  // namespace xrd::harness
+}  // namespace xrd

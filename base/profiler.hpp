@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-namespace xrd::harness {
+namespace xrd {
 
 enum class Stage : uint8_t { read, md5, decode, integrate, write, wait };
 inline constexpr size_t kStageCount = 6;
@@ -97,4 +97,4 @@ class ScopedStage {
   double t0_;
 };
 
-}  // namespace xrd::harness
+}  // namespace xrd
