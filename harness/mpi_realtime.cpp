@@ -10,7 +10,7 @@
 
 #include "harness/h5_writer.hpp"
 #include "harness/runner.hpp"
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 #include "kernels/ocl_device.hpp"
 
 namespace xrd::harness::realtime {
@@ -68,7 +68,7 @@ Trial Ranks::run(double rate_hz, size_t frames, size_t buffer_frames, double max
     pack[i] = 1;
   };
   const std::string what = "the realtime trial at " + rate_text(rate_hz);
-  std::vector<PacedSource::Frame> rec;
+  std::vector<PacedSource::FrameTiming> rec;
   Trial mine;
   std::string why;
   try {
@@ -123,7 +123,7 @@ Trial Ranks::run(double rate_hz, size_t frames, size_t buffer_frames, double max
                                                          std::to_string(nk) + " frames");
     }
     // The stream in frame order: frame g is frame g / R of rank g mod R.
-    std::vector<PacedSource::Frame> merged(frames);
+    std::vector<PacedSource::FrameTiming> merged(frames);
     PatternSet got;
     got.reset(frames, bins);
     integration::Pattern p;

@@ -280,7 +280,7 @@ Session::~Session() = default;
 Trial Session::run(double rate_hz, size_t frames, size_t buffer_frames, double max_latency_ms) {
   PatternSet got;
   got.reset(frames, static_cast<size_t>(ds_.setup.csr.bins));
-  std::vector<PacedSource::Frame> rec;
+  std::vector<PacedSource::FrameTiming> rec;
   Trial t = run_share(rate_hz, frames, 0, 1, buffer_frames, max_latency_ms,
                       [&](size_t i, const integration::Pattern& p) { got.store(i, p); }, {}, rec);
   validate(t, got, ref_);
@@ -289,7 +289,7 @@ Trial Session::run(double rate_hz, size_t frames, size_t buffer_frames, double m
 
 Trial Session::run_share(double rate_hz, size_t frames, size_t first, size_t stride, size_t buffer_frames,
                          double max_latency_ms, const Keep& keep, const std::function<void()>& before_start,
-                         std::vector<PacedSource::Frame>& rec) {
+                         std::vector<PacedSource::FrameTiming>& rec) {
   Trial t;
   t.rate_hz = rate_hz;
   t.frames = frames;

@@ -142,7 +142,7 @@ class Session {
   using Keep = std::function<void(size_t, const integration::Pattern&)>;
   Trial run_share(double rate_hz, size_t frames, size_t first, size_t stride, size_t buffer_frames,
                   double max_latency_ms, const Keep& keep, const std::function<void()>& before_start,
-                  std::vector<PacedSource::Frame>& rec);
+                  std::vector<PacedSource::FrameTiming>& rec);
   const Dataset& dataset() const { return ds_; }
   const RowSpec& spec() const { return spec_; }
   ocl::DeviceContext* device() const { return row_uses_device(spec_) ? device_ : nullptr; }
