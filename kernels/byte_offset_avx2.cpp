@@ -80,33 +80,32 @@ inline void store(Out* o, __m256i v) {
   }
 }
 
-// For an 8-bit lane mask x: lanes[x] is 0xFF in the bytes whose bit is set (vpmovsxbd makes int32 lane masks of
-// them) and pack[x] lists the set bits first (the vpermd control that packs those lanes to the front).
+// For an 8-bit lane mask x: lanes[x] is -1 in the int32 lanes whose bit is set, else 0, and pack[x] lists the set
+// bits first (the vpermd control that packs those lanes to the front). Both are int32 already (8 KB each), so a
+// plain load gives the register: no widening shuffle per use.
 struct LaneTables {
-  uint8_t lanes[256][8];
-  uint8_t pack[256][8];
+  int32_t lanes[256][8];
+  int32_t pack[256][8];
 };
 constexpr LaneTables make_lane_tables() {
   LaneTables t{};
   for (unsigned x = 0; x < 256; ++x) {
     unsigned k = 0;
     for (unsigned b = 0; b < 8; ++b) {
-      t.lanes[x][b] = (x >> b & 1) ? 0xFF : 0;
-      if (x >> b & 1) t.pack[x][k++] = static_cast<uint8_t>(b);
+      t.lanes[x][b] = (x >> b & 1) ? -1 : 0;
+      if (x >> b & 1) t.pack[x][k++] = static_cast<int32_t>(b);
     }
   }
   return t;
 }
 alignas(64) constexpr LaneTables kLaneTables = make_lane_tables();
 
-inline __m128i load8(const uint8_t* b) { return _mm_loadl_epi64(reinterpret_cast<const __m128i*>(b)); }
-inline __m256i lane_mask(uint64_t bits, int j) {
-  return _mm256_cvtepi8_epi32(load8(kLaneTables.lanes[(bits >> (8 * j)) & 0xff]));
-}
+inline __m256i load_row(const int32_t (&row)[8]) { return _mm256_load_si256(reinterpret_cast<const __m256i*>(row)); }
+inline __m256i lane_mask(uint64_t bits, int j) { return load_row(kLaneTables.lanes[(bits >> (8 * j)) & 0xff]); }
 
 // A step that holds markers, once detail::escape_plan has placed its 16-bit escapes: as the AVX-512 kernel's
 // escape_step (one int32 lane per byte whose prefix sum holds each element's value where its token ends, those
-// lanes packed into consecutive outputs), 8 lanes at a time, lane masks from a table. Writes up to o[63];
+// lanes packed into consecutive outputs), 8 lanes at a time, lane masks and packing controls from tables. Writes up to o[63];
 // returns the elements written and adds the lanes' sum to acc.
 template <ElementType T, typename Out>
 inline size_t escape_step(const uint8_t* b, uint64_t esc, uint64_t carry, unsigned len, Out* o, uint32_t& acc) {
@@ -139,7 +138,7 @@ inline size_t escape_step(const uint8_t* b, uint64_t esc, uint64_t carry, unsign
   size_t c = 0;
   for (int j = 0; j < 8; ++j) {
     const unsigned e = static_cast<unsigned>(ends >> (8 * j)) & 0xff;
-    const __m256i pack = _mm256_cvtepu8_epi32(load8(kLaneTables.pack[e]));
+    const __m256i pack = load_row(kLaneTables.pack[e]);
     store<T>(o + c, _mm256_permutevar8x32_epi32(_mm256_add_epi32(s[j], before[j]), pack));
     c += static_cast<size_t>(_mm_popcnt_u32(e));
   }
