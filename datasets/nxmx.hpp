@@ -52,6 +52,8 @@ class Hdf5FrameSource : public FrameSource {
   std::string origin(size_t i) const override;
   // The frame's chunk as stored (H5Dread_chunk) into frame.storage; payload_offset is the chunk's file address.
   void load(size_t i, EncodedFrame& frame) const override;
+  // The same chunk read by H5Dread_chunk straight into the memory claim() returns (pinned staging), no copy.
+  void load_into(size_t i, EncodedFrame& frame, const PayloadClaim& claim) const override;
   size_t max_frame_bytes() const override;
   std::vector<std::filesystem::path> files() const override;
 

@@ -77,9 +77,19 @@ std::string link_target(hid_t group, const std::string& name) {
   return std::string(file) + ":" + obj;
 }
 
+// Where frame i's chunk lies (its dataset, coordinates, file address and size).
+struct ChunkAt {
+  hid_t dataset = -1;
+  hsize_t off[3] = {0, 0, 0};
+  haddr_t addr = 0;
+  hsize_t size = 0;
+};
+
 }  // namespace
 
 struct Hdf5FrameSource::Impl {
+  // Frame i's chunk, with the frame's metadata (all but the payload) filled. Throws xrd::Error naming the frame.
+  static ChunkAt locate_chunk(const Hdf5FrameSource& src, const Impl& m, size_t i, EncodedFrame& frame);
   std::vector<fs::path> paths, all_files;
   std::vector<Id> files;
   std::vector<Part> parts;
@@ -241,35 +251,53 @@ size_t Hdf5FrameSource::max_frame_bytes() const {
 
 void Hdf5FrameSource::load(size_t i, EncodedFrame& frame) const {
   nxmx::h5::Quiet quiet;
+  const ChunkAt c = Impl::locate_chunk(*this, *impl_, i, frame);
+  frame.storage.resize(c.size);
+  uint32_t fm = 0;
+  if (H5Dread_chunk(c.dataset, H5P_DEFAULT, c.off, &fm, frame.storage.data()) < 0)
+    throw Error(frame.origin, Error::at_byte(c.addr), "cannot read the chunk: " + nxmx::h5::last_message());
+  frame.payload = std::span<const uint8_t>(frame.storage.data(), frame.storage.size());
+}
+
+// The chunk as stored, read by HDF5 straight into the caller's memory (a device's pinned staging): no copy.
+void Hdf5FrameSource::load_into(size_t i, EncodedFrame& frame, const PayloadClaim& claim) const {
+  nxmx::h5::Quiet quiet;
+  const ChunkAt c = Impl::locate_chunk(*this, *impl_, i, frame);
+  frame.storage.clear();
+  frame.payload = {};
+  const std::span<uint8_t> dst = claim(frame, c.size);
+  uint32_t fm = 0;
+  if (H5Dread_chunk(c.dataset, H5P_DEFAULT, c.off, &fm, dst.data()) < 0)
+    throw Error(frame.origin, Error::at_byte(c.addr), "cannot read the chunk: " + nxmx::h5::last_message());
+  frame.payload = std::span<const uint8_t>(dst.data(), dst.size());
+}
+
+ChunkAt Hdf5FrameSource::Impl::locate_chunk(const Hdf5FrameSource& src, const Impl& m, size_t i, EncodedFrame& frame) {
   size_t local = 0;
-  const Part& p = impl_->part_of(i, local);
+  const auto& p = m.part_of(i, local);
   frame.index = i;
-  frame.origin = origin(i);
+  frame.origin = src.origin(i);
   frame.codec = Codec::bitshuffle_lz4;
-  frame.element = impl_->element;
-  frame.width = impl_->width;
-  frame.height = impl_->height;
+  frame.element = m.element;
+  frame.width = m.width;
+  frame.height = m.height;
   frame.content_md5.reset();
-  hsize_t off[3] = {local, 0, 0};
+  ChunkAt c;
+  c.dataset = p.dataset.get();
+  c.off[0] = local;
   unsigned filter_mask = 0;
-  haddr_t addr = 0;
-  hsize_t size = 0;
-  if (H5Dget_chunk_info_by_coord(p.dataset.get(), off, &filter_mask, &addr, &size) < 0 || addr == HADDR_UNDEF)
+  if (H5Dget_chunk_info_by_coord(c.dataset, c.off, &filter_mask, &c.addr, &c.size) < 0 || c.addr == HADDR_UNDEF)
     throw Error(frame.origin, "", "the frame's chunk was never written (no chunk at frame " + std::to_string(local) +
                                       ")");
   if (filter_mask != 0)
-    throw Error(frame.origin, Error::at_byte(addr), "chunk stored with the bitshuffle-LZ4 filter skipped (filter "
-                                                    "mask " + std::to_string(filter_mask) + "): not supported");
-  if (size > max_frame_bytes())
-    throw Error(frame.origin, Error::at_byte(addr),
-                "chunk of " + std::to_string(size) + " bytes, more than bitshuffle-LZ4 can take for a frame (" +
-                    std::to_string(max_frame_bytes()) + ")");
-  frame.storage.resize(size);
-  uint32_t fm = 0;
-  if (H5Dread_chunk(p.dataset.get(), H5P_DEFAULT, off, &fm, frame.storage.data()) < 0)
-    throw Error(frame.origin, Error::at_byte(addr), "cannot read the chunk: " + nxmx::h5::last_message());
-  frame.payload_offset = addr;
-  frame.payload = std::span<const uint8_t>(frame.storage.data(), frame.storage.size());
+    throw Error(frame.origin, Error::at_byte(c.addr), "chunk stored with the bitshuffle-LZ4 filter skipped (filter "
+                                                      "mask " + std::to_string(filter_mask) + "): not supported");
+  if (c.size > src.max_frame_bytes())
+    throw Error(frame.origin, Error::at_byte(c.addr),
+                "chunk of " + std::to_string(c.size) + " bytes, more than bitshuffle-LZ4 can take for a frame (" +
+                    std::to_string(src.max_frame_bytes()) + ")");
+  frame.payload_offset = c.addr;
+  return c;
 }
 
 void Hdf5FrameSource::read_filtered(size_t i, std::span<int32_t> out) const {
