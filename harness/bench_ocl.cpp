@@ -163,7 +163,7 @@ Workload& eiger_4m(byte_offset::ElementType element) {
   auto it = cache.find(element);
   if (it != cache.end()) return it->second;
   Workload& w = cache[element];
-  w.name = std::string("synth_eiger2_4m_bslz4_") + byte_offset::to_string(element);
+  w.name = std::string("synth_eiger2_4m_bslz4_") + (element == byte_offset::ElementType::u16 ? "u16" : "u32");
   w.codec = ocl::Payload::bslz4;
   w.element = element;
   synth::Params p = synth::for_detector(detectors::find("eiger2-4m"));

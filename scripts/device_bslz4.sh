@@ -6,11 +6,11 @@
 # byte-offset files, made here in /tmp. Needs the bundle (scripts/make_bundle.sh) carried as bundle/, with
 # test_bslz4_ocl copied into bundle/bin. Writes under $OUT (default out/device-bslz4): log.txt, tests.txt,
 # bench.txt, bench_raw.json, table1_{h5,cbf}.json / .md, datasets.txt.
-#   XRD_FRAMES (default 200) frames per dataset; XRD_REPEATS (default 3) timed runs per row.
+#   XRD_FRAMES (default 150) frames per dataset; XRD_REPEATS (default 3) timed runs per row.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-out/device-bslz4}
-FRAMES=${XRD_FRAMES:-200}
+FRAMES=${XRD_FRAMES:-150}
 REPEATS=${XRD_REPEATS:-3}
 mkdir -p "$OUT"
 [ -d bundle/bin ] || { echo "device_bslz4: no bundle/ (run scripts/make_bundle.sh and carry it)" >&2; exit 1; }
@@ -31,19 +31,19 @@ CBF=/tmp/xrd-eiger4m-cbf-$FRAMES
 
   echo "== OpenCL bitshuffle-LZ4 tests on $DEV"
   for t in test_bslz4_ocl test_ocl_engine; do
-    [ -x "bundle/bin/$t" ] && XRD_TEST_DEVICE=$DEV timeout 120 "bundle/bin/$t" 2>&1 | tail -n 5
+    [ -x "bundle/bin/$t" ] && XRD_TEST_DEVICE=$DEV timeout 60 "bundle/bin/$t" 2>&1 | tail -n 5
   done 2>&1 | tee "$OUT/tests.txt"
 
   echo "== chain benchmarks (Eiger2 4M bitshuffle-LZ4; synthetic 2M byte-offset beside it)"
-  XRD_OCL_DEVICE=$DEV XRD_OCL_FRAMES=${XRD_OCL_FRAMES:-64} timeout 150 bundle/bin/xrdbench_micro \
+  XRD_OCL_DEVICE=$DEV XRD_OCL_FRAMES=${XRD_OCL_FRAMES:-64} timeout 120 bundle/bin/xrdbench_micro \
     --benchmark_filter='BM_OclBandwidth|BM_OclChain_Eiger4M|BM_OclChain_Synth/batch:16/copy:0' \
     --benchmark_repetitions=3 --benchmark_out="$OUT/bench_raw.json" --benchmark_out_format=json 2>&1 |
     grep -v '^\*\*\*' | tee "$OUT/bench.txt"
 
   echo "== datasets: $FRAMES Eiger2 4M frames as NXmx (bitshuffle-LZ4, uint32) and as CBF (byte-offset)"
-  [ -f "$H5/manifest.json" ] || timeout 120 $B dataset synth --out "$H5" --frames "$FRAMES" --detector eiger2-4m \
+  [ -f "$H5/manifest.json" ] || timeout 60 $B dataset synth --out "$H5" --frames "$FRAMES" --detector eiger2-4m \
     --format h5 --threads "$(nproc)"
-  [ -f "$CBF/manifest.json" ] || timeout 120 $B dataset synth --out "$CBF" --frames "$FRAMES" --detector eiger2-4m \
+  [ -f "$CBF/manifest.json" ] || timeout 60 $B dataset synth --out "$CBF" --frames "$FRAMES" --detector eiger2-4m \
     --threads "$(nproc)"
   du -sb "$H5" "$CBF" | tee "$OUT/datasets.txt"
 
@@ -53,7 +53,7 @@ CBF=/tmp/xrd-eiger4m-cbf-$FRAMES
   for kind in h5 cbf; do
     DS=$H5; [ $kind = cbf ] && DS=$CBF
     echo "== table1 --dataset $DS --rows $ROWS (repeats $REPEATS)"
-    timeout 150 $B table1 --dataset "$DS" --rows "$ROWS" --repeats "$REPEATS" --device "$DEV" --no-write \
+    timeout 100 $B table1 --dataset "$DS" --rows "$ROWS" --repeats "$REPEATS" --device "$DEV" --no-write \
       --out "/tmp/xrd-bslz4-table1-$kind"
     echo "table1 exit status: $?"
     cp "/tmp/xrd-bslz4-table1-$kind/results.json" "$OUT/table1_$kind.json" 2>/dev/null
