@@ -1,5 +1,5 @@
 // Bitshuffle-LZ4 on the device: one work-group per block, any number of frames per launch (a batch's blocks in one
-// table). The group copies the block's compressed bytes into local memory, then decodes its LZ4 sequences together:
+// table). The group decodes the block's LZ4 sequences together into local memory:
 // every work-item walks the same sequence headers (the same values, so the same control flow and the same barriers),
 // the literals and the match of each sequence are copied by all work-items at once (an overlapping match, offset <
 // length, repeats its last `offset` bytes, so byte i of it is the byte i % offset of them). Every length and offset is
@@ -10,7 +10,9 @@
 // `in`) in its frame's two status words, the first one wins; the host then gives the CPU reference's error for that
 // frame's chunk.
 //
-// Built with -DMAX_BLOCK=<decompressed bytes per block> -DMAX_IN=<compressed bytes per block> (local memory).
+// Built with -DMAX_BLOCK=<decompressed bytes per block> -DMAX_IN=<compressed bytes per block>, and -DLOCAL_SRC to
+// copy each block's compressed bytes into local memory first (else they are read from global memory through the
+// read-only cache: half the local memory per group, twice the groups per compute unit).
 // table: per block 4 words: first byte of the LZ4 data in `in`, compressed bytes (RAW_BLOCK: elements stored raw,
 // the chunk's last elements % 8), first element in `out`, and elements | type << 14 | frame << 17.
 
@@ -42,8 +44,14 @@ inline int to_value(uint v, uint type) {
 
 inline uint size_of(uint type) { return type <= T_U8 ? 1u : type <= T_U16 ? 2u : 4u; }
 
+#ifdef LOCAL_SRC
+#define SRC_SPACE __local
+#else
+#define SRC_SPACE __global
+#endif
+
 // Reads an LZ4 length extension; returns 0xFFFFFFFF when the block ends first.
-inline uint more_length(__local const uchar* in, uint* pos, uint end, uint v) {
+inline uint more_length(SRC_SPACE const uchar* in, uint* pos, uint end, uint v) {
   if (v != 15u) return v;
   for (;;) {
     if (*pos >= end) return 0xFFFFFFFFu;
@@ -63,9 +71,8 @@ inline ulong transpose8(ulong x) {
   return x ^ t ^ (t << 28);
 }
 
-__kernel void bslz4_decode(__global const uchar* in, __global const uint* table, __global int* out,
-                           volatile __global uint* status) {
-  __local uchar src[MAX_IN];
+__kernel void bslz4_decode(__global const uchar* restrict in, __global const uint* restrict table,
+                           __global int* restrict out, volatile __global uint* status) {
   __local uchar buf[MAX_BLOCK];
   const uint b = get_group_id(0), lid = get_local_id(0), wg = get_local_size(0);
   const uint start = table[4 * b], size = table[4 * b + 1], first = table[4 * b + 2], w3 = table[4 * b + 3];
@@ -79,8 +86,13 @@ __kernel void bslz4_decode(__global const uchar* in, __global const uint* table,
     }
     return;
   }
+#ifdef LOCAL_SRC
+  __local uchar src[MAX_IN];
   for (uint i = lid; i < size; i += wg) src[i] = in[start + i];
   barrier(CLK_LOCAL_MEM_FENCE);
+#else
+  __global const uchar* restrict src = in + start;
+#endif
   const uint expected = n * es;
   uint pos = 0, o = 0, err = 0, err_at = 0;
   for (;;) {

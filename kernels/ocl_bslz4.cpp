@@ -5,7 +5,9 @@
 #include "kernels/ocl_bslz4.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 
 #include "kernels/bslz4.hpp"
 #include "kernels/bslz4_detail.hpp"
@@ -24,8 +26,13 @@ constexpr size_t kMaxFrames = size_t(1) << 15;             // frame numbers: 15 
 namespace detail {
 
 Bslz4Kernel::Bslz4Kernel(DeviceContext::Impl& ctx, int work_group) {
+  // XRD_OCL_BSLZ4_SRC=local: stage each block's compressed bytes in local memory (bslz4.cl's LOCAL_SRC), a tuning
+  // experiment; default: read them from global memory.
+  const char* src = std::getenv("XRD_OCL_BSLZ4_SRC");
+  const bool local_src = src && std::string(src) == "local";
   const cl::Program p = ctx.program("bslz4.cl", "-DMAX_BLOCK=" + std::to_string(kMaxBlock) +
-                                                    " -DMAX_IN=" + std::to_string(kMaxIn));
+                                                    " -DMAX_IN=" + std::to_string(kMaxIn) +
+                                                    (local_src ? " -DLOCAL_SRC" : ""));
   kernel = cl::Kernel(p, "bslz4_decode");
   wg = std::min<size_t>(ctx.work_group(work_group > 0 ? work_group : 64),
                         kernel.getWorkGroupInfo<CL_KERNEL_WORK_GROUP_SIZE>(ctx.device));

@@ -30,6 +30,7 @@ class Bslz4Blocks {
   void add(std::span<const uint8_t> chunk, size_t at, size_t pixels, byte_offset::ElementType t, uint32_t frame,
            size_t out_first);
   void clear() { table_.clear(); }
+  void append(const Bslz4Blocks& other) { table_.insert(table_.end(), other.table_.begin(), other.table_.end()); }
   size_t blocks() const { return table_.size() / 4; }
   const std::vector<uint32_t>& table() const { return table_; }
 

@@ -5,6 +5,7 @@
 // their frames only, with the CPU decoder's error (same file, byte and words); the other frames validate.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <fstream>
 
 #include <nlohmann/json.hpp>
@@ -65,6 +66,25 @@ TEST_CASE("opencl-batched decodes NXmx bitshuffle-LZ4 frames on the device; a ba
     CHECK(row["failed_frames"] == 0);
     CHECK(row["validated"] == true);
     CHECK(row["valid"] == true);
+  }
+
+  // load_into (pread() at the chunk's address, outside HDF5) reads the bytes load() (H5Dread_chunk) reads.
+  {
+    frames::Hdf5FrameSource src({dir / "uint32" / "synth_master.h5"});
+    for (size_t i = 0; i < src.size(); ++i) {
+      frames::EncodedFrame a, b;
+      src.load(i, a);
+      std::vector<uint8_t> mine;
+      src.load_into(i, b, [&](const frames::EncodedFrame& meta, size_t bytes) {
+        CHECK(meta.codec == frames::Codec::bitshuffle_lz4);
+        CHECK(meta.payload_offset == a.payload_offset);
+        mine.assign(bytes, 0xEE);
+        return std::span<uint8_t>(mine);
+      });
+      REQUIRE(std::equal(a.payload.begin(), a.payload.end(), b.payload.begin(), b.payload.end()));
+      REQUIRE(b.payload.data() == mine.data());
+      REQUIRE(b.origin == a.origin);
+    }
   }
 
   // uint16: frame 1's first block size made larger than LZ4's bound (the host's walk refuses it at submit); frame 3's
