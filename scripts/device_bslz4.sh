@@ -4,9 +4,10 @@
 # batches (bench_ocl.cpp's BM_OclChain_Eiger4M_*, the byte-offset synthetic 2M chain beside it), then end to end:
 # `table1 --rows` (opencl-batched, fused, pipeline, ...) on an Eiger2 4M NXmx dataset and on the same frames as CBF
 # byte-offset files, made here in /tmp. Needs the bundle (scripts/make_bundle.sh) carried as bundle/, with
-# test_bslz4_ocl copied into bundle/bin. Writes under $OUT (default out/device-bslz4): log.txt, tests.txt,
-# bench.txt, bench_raw.json, table1_{h5,cbf}.json / .md, datasets.txt.
-#   XRD_FRAMES (default 150) frames per dataset; XRD_REPEATS (default 3) timed runs per row.
+# test_bslz4_ocl copied into bundle/bin. Writes under $OUT (default out/device-bslz4), at most 8 files: log.txt (all
+# of it), bench_raw.json, bench_local_raw.json, table1_{h5,cbf}.json / .md.
+#   XRD_FRAMES (default 150) frames per dataset; XRD_REPEATS (default 3) timed runs per row;
+#   XRD_PARTS (default "tests bench table1"); XRD_KINDS (default "h5 cbf"): the datasets table1 runs on.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-out/device-bslz4}
@@ -29,28 +30,38 @@ CBF=/tmp/xrd-eiger4m-cbf-$FRAMES
   lscpu | grep -E 'Model name|^CPU\(s\)'
   $B devices --check "$DEV" || { echo "device_bslz4: $DEV unusable"; exit 1; }
 
-  echo "== OpenCL bitshuffle-LZ4 tests on $DEV"
-  for t in test_bslz4_ocl test_ocl_engine; do
-    [ -x "bundle/bin/$t" ] && XRD_TEST_DEVICE=$DEV timeout 60 "bundle/bin/$t" 2>&1 | tail -n 5
-  done 2>&1 | tee "$OUT/tests.txt"
+  PARTS=${XRD_PARTS:-tests bench table1}
+  if [[ " $PARTS " == *" tests "* ]]; then
+    echo "== OpenCL bitshuffle-LZ4 tests on $DEV (both ways of reading the compressed bytes)"
+    XRD_TEST_DEVICE=$DEV timeout 60 bundle/bin/test_bslz4_ocl 2>&1 | tail -n 3
+    XRD_OCL_BSLZ4_SRC=local XRD_TEST_DEVICE=$DEV timeout 60 bundle/bin/test_bslz4_ocl 2>&1 | tail -n 3
+  fi
 
-  echo "== chain benchmarks (Eiger2 4M bitshuffle-LZ4; synthetic 2M byte-offset beside it)"
-  XRD_OCL_DEVICE=$DEV XRD_OCL_FRAMES=${XRD_OCL_FRAMES:-64} timeout 120 bundle/bin/xrdbench_micro \
-    --benchmark_filter='BM_OclBandwidth|BM_OclChain_Eiger4M|BM_OclChain_Synth/batch:16/copy:0' \
-    --benchmark_repetitions=3 --benchmark_out="$OUT/bench_raw.json" --benchmark_out_format=json 2>&1 |
-    grep -v '^\*\*\*' | tee "$OUT/bench.txt"
+  if [[ " $PARTS " == *" bench "* ]]; then
+    echo "== chain benchmarks (Eiger2 4M bitshuffle-LZ4; synthetic 2M byte-offset beside it)"
+    XRD_OCL_DEVICE=$DEV XRD_OCL_FRAMES=${XRD_OCL_FRAMES:-64} timeout 120 bundle/bin/xrdbench_micro \
+      --benchmark_filter='BM_OclBandwidth|BM_OclChain_Eiger4M|BM_OclChain_Synth/batch:16/copy:0' \
+      --benchmark_repetitions=3 --benchmark_out="$OUT/bench_raw.json" --benchmark_out_format=json 2>&1 |
+      grep -v '^\*\*\*'
+    echo "== the same with the compressed bytes staged in local memory (XRD_OCL_BSLZ4_SRC=local)"
+    XRD_OCL_BSLZ4_SRC=local XRD_OCL_DEVICE=$DEV XRD_OCL_FRAMES=${XRD_OCL_FRAMES:-64} timeout 60 \
+      bundle/bin/xrdbench_micro --benchmark_filter='BM_OclChain_Eiger4M_Bslz4_U16/batch:16/copy:0/wg:64' \
+      --benchmark_repetitions=3 --benchmark_out="$OUT/bench_local_raw.json" --benchmark_out_format=json 2>&1 |
+      grep -v '^\*\*\*'
+  fi
+  [[ " $PARTS " == *" table1 "* ]] || exit 0
 
   echo "== datasets: $FRAMES Eiger2 4M frames as NXmx (bitshuffle-LZ4, uint32) and as CBF (byte-offset)"
   [ -f "$H5/manifest.json" ] || timeout 60 $B dataset synth --out "$H5" --frames "$FRAMES" --detector eiger2-4m \
     --format h5 --threads "$(nproc)"
-  [ -f "$CBF/manifest.json" ] || timeout 60 $B dataset synth --out "$CBF" --frames "$FRAMES" --detector eiger2-4m \
+  [[ " ${XRD_KINDS:-h5 cbf} " != *" cbf "* ]] || [ -f "$CBF/manifest.json" ] || timeout 60 $B dataset synth --out "$CBF" --frames "$FRAMES" --detector eiger2-4m \
     --threads "$(nproc)"
-  du -sb "$H5" "$CBF" | tee "$OUT/datasets.txt"
+  du -sb "$H5" "$CBF"
 
   # Our rows (opencl-batched with table1's default readers: every core but two) and the paper's one-frame GPU row.
   R=$(( $(nproc) - 2 )); [ $R -lt 2 ] && R=2
   ROWS=${XRD_ROWS:-opencl-batched-$R-gpu-MEM,opencl-gpu-MEM,fused-cpu-MEM,pipeline-cpu-MEM}
-  for kind in h5 cbf; do
+  for kind in ${XRD_KINDS:-h5 cbf}; do
     DS=$H5; [ $kind = cbf ] && DS=$CBF
     echo "== table1 --dataset $DS --rows $ROWS (repeats $REPEATS)"
     timeout 100 $B table1 --dataset "$DS" --rows "$ROWS" --repeats "$REPEATS" --device "$DEV" --no-write \
