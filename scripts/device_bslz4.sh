@@ -51,7 +51,7 @@ CBF=/tmp/xrd-eiger4m-cbf-$FRAMES
   fi
   [[ " $PARTS " == *" table1 "* ]] || exit 0
 
-  echo "== datasets: $FRAMES Eiger2 4M frames as NXmx (bitshuffle-LZ4, uint32) and as CBF (byte-offset)"
+  echo "== datasets: $FRAMES Eiger2 4M frames as NXmx (bitshuffle-LZ4, uint16: the preset's default) and as CBF (byte-offset)"
   [ -f "$H5/manifest.json" ] || timeout 60 $B dataset synth --out "$H5" --frames "$FRAMES" --detector eiger2-4m \
     --format h5 --threads "$(nproc)"
   [[ " ${XRD_KINDS:-h5 cbf} " != *" cbf "* ]] || [ -f "$CBF/manifest.json" ] || timeout 60 $B dataset synth --out "$CBF" --frames "$FRAMES" --detector eiger2-4m \
