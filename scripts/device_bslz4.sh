@@ -4,8 +4,12 @@
 # batches (bench_ocl.cpp's BM_OclChain_Eiger4M_*, the byte-offset synthetic 2M chain beside it), then end to end:
 # `table1 --rows` (opencl-batched, fused, pipeline, ...) on an Eiger2 4M NXmx dataset and on the same frames as CBF
 # byte-offset files, made here in /tmp. Needs the bundle (scripts/make_bundle.sh) carried as bundle/, with
-# test_bslz4_ocl copied into bundle/bin. Writes under $OUT (default out/device-bslz4), at most 8 files: log.txt (all
-# of it), bench_raw.json, bench_local_raw.json, table1_{h5,cbf}.json / .md.
+# test_bslz4_ocl added (make_bundle.sh does not build it):
+#   bash scripts/make_bundle.sh && cmake --build build-bundle --target test_bslz4_ocl &&
+#   cp build-bundle/tests/test_bslz4_ocl bundle/bin/ && strip --strip-unneeded bundle/bin/test_bslz4_ocl
+# (bundle/ompi, for MPI only, can stay behind: the carry limit is 64 MiB with the tracked files). Writes under $OUT
+# (default out/device-bslz4), at most 8 files: log.txt (all of it), bench_raw.json, bench_local_raw.json,
+# table1_{h5,cbf}.json / .md.
 #   XRD_FRAMES (default 150) frames per dataset; XRD_REPEATS (default 3) timed runs per row;
 #   XRD_PARTS (default "tests bench table1"); XRD_KINDS (default "h5 cbf"): the datasets table1 runs on.
 set -uo pipefail
