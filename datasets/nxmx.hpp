@@ -52,6 +52,10 @@ class Hdf5FrameSource : public FrameSource {
   std::string origin(size_t i) const override;
   // The frame's chunk as stored (H5Dread_chunk) into frame.storage; payload_offset is the chunk's file address.
   void load(size_t i, EncodedFrame& frame) const override;
+  // The same chunk read straight into the memory claim() returns (pinned staging), no copy: located through HDF5
+  // (H5Dget_chunk_info_by_coord), then read with pread() from the data file outside HDF5's global lock, so that
+  // readers run in parallel (H5Dread_chunk when the file is not a plain sec2 file).
+  void load_into(size_t i, EncodedFrame& frame, const PayloadClaim& claim) const override;
   size_t max_frame_bytes() const override;
   std::vector<std::filesystem::path> files() const override;
 

@@ -1,8 +1,12 @@
 // The NXmx frame source: opens every /entry/data dataset of the given files once (external links followed relative
 // to the master's folder), checks each is frames x height x width integers chunked one frame per chunk with the
-// bitshuffle-LZ4 filter, then reads frames as stored chunks (H5Dread_chunk) or, for the reference, through HDF5's
-// filter pipeline.
+// bitshuffle-LZ4 filter, then reads frames as stored chunks (H5Dread_chunk; load_into: pread() at the chunk's address,
+// outside HDF5's lock) or, for the reference, through HDF5's filter pipeline.
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <fstream>
 
@@ -43,7 +47,31 @@ using hdf5::Id;
 
 namespace {
 
+// The data file opened once more for reading chunks with pread(), outside HDF5's global lock (the library serializes
+// every call; parallel readers would wait for each other's H5Dread_chunk).
+struct Fd {
+  int fd = -1;
+  Fd() = default;
+  explicit Fd(int f) : fd(f) {}
+  Fd(Fd&& o) noexcept : fd(o.fd) { o.fd = -1; }
+  Fd& operator=(Fd&& o) noexcept {
+    if (this != &o) {
+      if (fd >= 0) ::close(fd);
+      fd = o.fd;
+      o.fd = -1;
+    }
+    return *this;
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
 struct Part {
+  Fd raw;            // the data file for pread() (-1: read chunks with H5Dread_chunk)
+  uint64_t base = 0;  // HDF5's base address in that file (its user block): chunk addresses are relative to it
   Id dataset;
   std::string data_file;  // the file that holds the dataset (the data file behind an external link)
   std::string name;       // its path in that file
@@ -77,9 +105,21 @@ std::string link_target(hid_t group, const std::string& name) {
   return std::string(file) + ":" + obj;
 }
 
+// Where frame i's chunk lies (its dataset, coordinates, file address and size).
+struct ChunkAt {
+  hid_t dataset = -1;
+  int fd = -1;            // the data file for pread() (-1: H5Dread_chunk)
+  uint64_t file_at = 0;   // the chunk's first byte in that file
+  hsize_t off[3] = {0, 0, 0};
+  haddr_t addr = 0;
+  hsize_t size = 0;
+};
+
 }  // namespace
 
 struct Hdf5FrameSource::Impl {
+  // Frame i's chunk, with the frame's metadata (all but the payload) filled. Throws xrd::Error naming the frame.
+  static ChunkAt locate_chunk(const Hdf5FrameSource& src, const Impl& m, size_t i, EncodedFrame& frame);
   std::vector<fs::path> paths, all_files;
   std::vector<Id> files;
   std::vector<Part> parts;
@@ -143,6 +183,17 @@ struct Hdf5FrameSource::Impl {
                   "frames of " + std::to_string(dims[2]) + " x " + std::to_string(dims[1]) + " " +
                       byte_offset::to_string(el) + ", expected " + std::to_string(width) + " x " + std::to_string(height) +
                       " " + byte_offset::to_string(element) + " as in the first dataset");
+    }
+    {  // pread() needs one plain file (the default sec2 driver); with another driver chunks go through HDF5
+      Id fid(H5Iget_file_id(d.get()));
+      Id fapl(H5Fget_access_plist(fid.get()));
+      Id fcpl(H5Fget_create_plist(fid.get()));
+      hsize_t user_block = 0;
+      if (fapl.ok() && fcpl.ok() && H5Pget_driver(fapl.get()) == H5FD_SEC2 &&
+          H5Pget_userblock(fcpl.get(), &user_block) >= 0) {
+        p.raw = Fd(::open(p.data_file.c_str(), O_RDONLY | O_CLOEXEC));
+        p.base = user_block;
+      }
     }
     p.frames = dims[0];
     p.first = frames;
@@ -241,35 +292,68 @@ size_t Hdf5FrameSource::max_frame_bytes() const {
 
 void Hdf5FrameSource::load(size_t i, EncodedFrame& frame) const {
   hdf5::Quiet quiet;
+  const ChunkAt c = Impl::locate_chunk(*this, *impl_, i, frame);
+  frame.storage.resize(c.size);
+  uint32_t fm = 0;
+  if (H5Dread_chunk(c.dataset, H5P_DEFAULT, c.off, &fm, frame.storage.data()) < 0)
+    throw Error(frame.origin, Error::at_byte(c.addr), "cannot read the chunk: " + hdf5::last_message());
+  frame.payload = std::span<const uint8_t>(frame.storage.data(), frame.storage.size());
+}
+
+// The chunk as stored, read by HDF5 straight into the caller's memory (a device's pinned staging): no copy.
+void Hdf5FrameSource::load_into(size_t i, EncodedFrame& frame, const PayloadClaim& claim) const {
+  hdf5::Quiet quiet;
+  const ChunkAt c = Impl::locate_chunk(*this, *impl_, i, frame);
+  frame.storage.clear();
+  frame.payload = {};
+  const std::span<uint8_t> dst = claim(frame, c.size);
+  if (c.fd >= 0) {  // the chunk's bytes as stored, read outside HDF5 (its lock): readers in parallel
+    size_t got = 0;
+    while (got < dst.size()) {
+      const ssize_t n = ::pread(c.fd, dst.data() + got, dst.size() - got, static_cast<off_t>(c.file_at + got));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0)
+        throw Error(frame.origin, Error::at_byte(c.addr + got),
+                    "cannot read the chunk (" + std::to_string(dst.size()) + " bytes): " +
+                        (n < 0 ? std::string(std::strerror(errno)) : "the file ends after " + std::to_string(got)));
+      got += static_cast<size_t>(n);
+    }
+  } else {
+    uint32_t fm = 0;
+    if (H5Dread_chunk(c.dataset, H5P_DEFAULT, c.off, &fm, dst.data()) < 0)
+      throw Error(frame.origin, Error::at_byte(c.addr), "cannot read the chunk: " + hdf5::last_message());
+  }
+  frame.payload = std::span<const uint8_t>(dst.data(), dst.size());
+}
+
+ChunkAt Hdf5FrameSource::Impl::locate_chunk(const Hdf5FrameSource& src, const Impl& m, size_t i, EncodedFrame& frame) {
   size_t local = 0;
-  const Part& p = impl_->part_of(i, local);
+  const auto& p = m.part_of(i, local);
   frame.index = i;
-  frame.origin = origin(i);
+  frame.origin = src.origin(i);
   frame.codec = Codec::bitshuffle_lz4;
-  frame.element = impl_->element;
-  frame.width = impl_->width;
-  frame.height = impl_->height;
+  frame.element = m.element;
+  frame.width = m.width;
+  frame.height = m.height;
   frame.content_md5.reset();
-  hsize_t off[3] = {local, 0, 0};
+  ChunkAt c;
+  c.dataset = p.dataset.get();
+  c.fd = p.raw.fd;
+  c.off[0] = local;
   unsigned filter_mask = 0;
-  haddr_t addr = 0;
-  hsize_t size = 0;
-  if (H5Dget_chunk_info_by_coord(p.dataset.get(), off, &filter_mask, &addr, &size) < 0 || addr == HADDR_UNDEF)
+  if (H5Dget_chunk_info_by_coord(c.dataset, c.off, &filter_mask, &c.addr, &c.size) < 0 || c.addr == HADDR_UNDEF)
     throw Error(frame.origin, "", "the frame's chunk was never written (no chunk at frame " + std::to_string(local) +
                                       ")");
   if (filter_mask != 0)
-    throw Error(frame.origin, Error::at_byte(addr), "chunk stored with the bitshuffle-LZ4 filter skipped (filter "
-                                                    "mask " + std::to_string(filter_mask) + "): not supported");
-  if (size > max_frame_bytes())
-    throw Error(frame.origin, Error::at_byte(addr),
-                "chunk of " + std::to_string(size) + " bytes, more than bitshuffle-LZ4 can take for a frame (" +
-                    std::to_string(max_frame_bytes()) + ")");
-  frame.storage.resize(size);
-  uint32_t fm = 0;
-  if (H5Dread_chunk(p.dataset.get(), H5P_DEFAULT, off, &fm, frame.storage.data()) < 0)
-    throw Error(frame.origin, Error::at_byte(addr), "cannot read the chunk: " + hdf5::last_message());
-  frame.payload_offset = addr;
-  frame.payload = std::span<const uint8_t>(frame.storage.data(), frame.storage.size());
+    throw Error(frame.origin, Error::at_byte(c.addr), "chunk stored with the bitshuffle-LZ4 filter skipped (filter "
+                                                      "mask " + std::to_string(filter_mask) + "): not supported");
+  if (c.size > src.max_frame_bytes())
+    throw Error(frame.origin, Error::at_byte(c.addr),
+                "chunk of " + std::to_string(c.size) + " bytes, more than bitshuffle-LZ4 can take for a frame (" +
+                    std::to_string(src.max_frame_bytes()) + ")");
+  frame.payload_offset = c.addr;
+  c.file_at = p.base + c.addr;
+  return c;
 }
 
 void Hdf5FrameSource::read_filtered(size_t i, std::span<int32_t> out) const {

@@ -1,13 +1,20 @@
-// Bitshuffle-LZ4 on the device: one work-group per block. Work-item 0 decodes the block's LZ4 sequences into local
-// memory, checking every length and offset (the host has already checked the chunk's header and block sizes); then
-// every work-item rebuilds elements from the bit rows and writes them as int32 into the image, where the integration
-// kernels read them. Unsigned 8/16-bit pixels at 2^N - 1 become -1 (the overflow flag, masked like Pilatus'
-// negatives). A block that cannot be decoded records its error (code, chunk byte) in status, the first one wins;
-// the host then gives the CPU reference's error for the same chunk.
+// Bitshuffle-LZ4 on the device: one work-group per block, any number of frames per launch (a batch's blocks in one
+// table). The group decodes the block's LZ4 sequences together into local memory:
+// every work-item walks the same sequence headers (the same values, so the same control flow and the same barriers),
+// the literals and the match of each sequence are copied by all work-items at once (an overlapping match, offset <
+// length, repeats its last `offset` bytes, so byte i of it is the byte i % offset of them). Every length and offset is
+// checked before it is used (the host has already checked the chunk's header and block sizes). Then each work-item
+// rebuilds 8 elements of a column from the bit rows (an 8x8 bit transpose per element byte) and writes them as int32
+// into the image, where the integration kernels read them. Unsigned 8/16-bit pixels at 2^N - 1 become -1 (the
+// overflow flag, masked like Pilatus' negatives). A block that cannot be decoded records its error (code, byte of
+// `in`) in its frame's two status words, the first one wins; the host then gives the CPU reference's error for that
+// frame's chunk.
 //
-// Built with -DMAX_BLOCK=<bytes of local memory per block>.
-// table: per block 4 words: first byte of the LZ4 data in `in`, compressed bytes (RAW_BLOCK: elements stored
-// raw, the chunk's last elements % 8), first element, elements.
+// Built with -DMAX_BLOCK=<decompressed bytes per block> -DMAX_IN=<compressed bytes per block>, and -DLOCAL_SRC to
+// copy each block's compressed bytes into local memory first (else they are read from global memory through the
+// read-only cache: half the local memory per group, twice the groups per compute unit).
+// table: per block 4 words: first byte of the LZ4 data in `in`, compressed bytes (RAW_BLOCK: elements stored raw,
+// the chunk's last elements % 8), first element in `out`, and elements | type << 14 | frame << 17.
 
 #define RAW_BLOCK 0xFFFFFFFFu
 #define E_LITERAL_PAST_END 1u
@@ -17,7 +24,7 @@
 #define E_MATCH_OVERRUN 5u
 #define E_SHORT 6u
 
-// Element types, as bo::ElementType numbers them.
+// Element types, as byte_offset::ElementType numbers them.
 #define T_I8 0u
 #define T_U8 1u
 #define T_I16 2u
@@ -35,12 +42,16 @@ inline int to_value(uint v, uint type) {
   }
 }
 
-inline void fail(volatile __global uint* status, uint code, uint at) {
-  if (atomic_cmpxchg(&status[0], 0u, code) == 0u) status[1] = at;
-}
+inline uint size_of(uint type) { return type <= T_U8 ? 1u : type <= T_U16 ? 2u : 4u; }
+
+#ifdef LOCAL_SRC
+#define SRC_SPACE __local
+#else
+#define SRC_SPACE __global
+#endif
 
 // Reads an LZ4 length extension; returns 0xFFFFFFFF when the block ends first.
-inline uint more_length(__global const uchar* in, uint* pos, uint end, uint v) {
+inline uint more_length(SRC_SPACE const uchar* in, uint* pos, uint end, uint v) {
   if (v != 15u) return v;
   for (;;) {
     if (*pos >= end) return 0xFFFFFFFFu;
@@ -50,65 +61,86 @@ inline uint more_length(__global const uchar* in, uint* pos, uint end, uint v) {
   }
 }
 
-__kernel void bslz4_decode(__global const uchar* in, __global const uint* table, uint elem_size, uint type,
-                           __global int* out, volatile __global uint* status) {
+// (byte r, bit c) -> (byte c, bit r) of a 64-bit word.
+inline ulong transpose8(ulong x) {
+  ulong t = (x ^ (x >> 7)) & 0x00AA00AA00AA00AAUL;
+  x = x ^ t ^ (t << 7);
+  t = (x ^ (x >> 14)) & 0x0000CCCC0000CCCCUL;
+  x = x ^ t ^ (t << 14);
+  t = (x ^ (x >> 28)) & 0x00000000F0F0F0F0UL;
+  return x ^ t ^ (t << 28);
+}
+
+__kernel void bslz4_decode(__global const uchar* restrict in, __global const uint* restrict table,
+                           __global int* restrict out, volatile __global uint* status) {
   __local uchar buf[MAX_BLOCK];
-  __local uint ok;
   const uint b = get_group_id(0), lid = get_local_id(0), wg = get_local_size(0);
-  const uint start = table[4 * b], size = table[4 * b + 1], first = table[4 * b + 2], n = table[4 * b + 3];
-  const bool raw = size == RAW_BLOCK;
-  const uint expected = n * elem_size;
-  if (lid == 0 && raw) ok = 0;
-  if (lid == 0 && !raw) {
-    uint pos = start, o = 0, err = 0, err_at = 0;
-    const uint end = start + size;
-    for (;;) {
-      if (pos >= end) { err = E_SHORT; err_at = pos; break; }
-      const uint token_at = pos;
-      const uint token = in[pos++];
-      const uint lit = more_length(in, &pos, end, token >> 4);
-      if (lit == 0xFFFFFFFFu) { err = E_TRUNCATED; err_at = pos; break; }
-      if (lit > end - pos) { err = E_LITERAL_PAST_END; err_at = token_at; break; }
-      if (lit > expected - o) { err = E_LITERAL_OVERRUN; err_at = token_at; break; }
-      for (uint i = 0; i < lit; ++i) buf[o + i] = in[pos + i];
-      pos += lit;
-      o += lit;
-      if (pos == end) break;
-      if (end - pos < 2) { err = E_TRUNCATED; err_at = pos; break; }
-      const uint off = in[pos] | ((uint)in[pos + 1] << 8);
-      if (off == 0 || off > o) { err = E_OFFSET; err_at = pos; break; }
-      pos += 2;
-      uint m = more_length(in, &pos, end, token & 15u);
-      if (m == 0xFFFFFFFFu) { err = E_TRUNCATED; err_at = pos; break; }
-      m += 4;
-      if (m > expected - o) { err = E_MATCH_OVERRUN; err_at = token_at; break; }
-      for (uint i = 0; i < m; ++i) buf[o + i] = buf[o + i - off];  // overlapping copies repeat, as LZ4 means
-      o += m;
-    }
-    if (!err && o != expected) { err = E_SHORT; err_at = end; }
-    if (err) fail(status, err, err_at);
-    ok = err == 0;
-  }
-  barrier(CLK_LOCAL_MEM_FENCE);
-  // No work-item leaves before the barrier (every one of the group reaches it).
-  if (raw) {
+  const uint start = table[4 * b], size = table[4 * b + 1], first = table[4 * b + 2], w3 = table[4 * b + 3];
+  const uint n = w3 & 0x3FFFu, type = (w3 >> 14) & 7u, frame = w3 >> 17;
+  const uint es = size_of(type);
+  if (size == RAW_BLOCK) {  // the chunk's last elements % 8, stored as they are (no barrier in this group)
     for (uint i = lid; i < n; i += wg) {
       uint v = 0;
-      for (uint j = 0; j < elem_size; ++j) v |= (uint)in[start + i * elem_size + j] << (8 * j);
+      for (uint j = 0; j < es; ++j) v |= (uint)in[start + i * es + j] << (8 * j);
       out[first + i] = to_value(v, type);
     }
     return;
   }
-  if (!ok) return;
-  const uint m = n / 8;
-  for (uint i = lid; i < n; i += wg) {
-    uint v = 0;
-    const uint col = i >> 3, bit = i & 7u;
-    for (uint j = 0; j < elem_size; ++j) {
-      uint byte = 0;
-      for (uint k = 0; k < 8; ++k) byte |= ((uint)(buf[(8 * j + k) * m + col] >> bit) & 1u) << k;
-      v |= byte << (8 * j);
+#ifdef LOCAL_SRC
+  __local uchar src[MAX_IN];
+  for (uint i = lid; i < size; i += wg) src[i] = in[start + i];
+  barrier(CLK_LOCAL_MEM_FENCE);
+#else
+  __global const uchar* restrict src = in + start;
+#endif
+  const uint expected = n * es;
+  uint pos = 0, o = 0, err = 0, err_at = 0;
+  for (;;) {
+    if (pos >= size) { err = E_SHORT; err_at = pos; break; }
+    const uint token_at = pos;
+    const uint token = src[pos++];
+    const uint lit = more_length(src, &pos, size, token >> 4);
+    if (lit == 0xFFFFFFFFu) { err = E_TRUNCATED; err_at = pos; break; }
+    if (lit > size - pos) { err = E_LITERAL_PAST_END; err_at = token_at; break; }
+    if (lit > expected - o) { err = E_LITERAL_OVERRUN; err_at = token_at; break; }
+    for (uint i = lid; i < lit; i += wg) buf[o + i] = src[pos + i];
+    pos += lit;
+    o += lit;
+    if (pos == size) break;
+    if (size - pos < 2) { err = E_TRUNCATED; err_at = pos; break; }
+    const uint off = src[pos] | ((uint)src[pos + 1] << 8);
+    if (off == 0 || off > o) { err = E_OFFSET; err_at = pos; break; }
+    pos += 2;
+    uint m = more_length(src, &pos, size, token & 15u);
+    if (m == 0xFFFFFFFFu) { err = E_TRUNCATED; err_at = pos; break; }
+    m += 4;
+    if (m > expected - o) { err = E_MATCH_OVERRUN; err_at = token_at; break; }
+    barrier(CLK_LOCAL_MEM_FENCE);  // what the match repeats is written (by any work-item)
+    const uint from = o - off;
+    if (off >= m) {
+      for (uint i = lid; i < m; i += wg) buf[o + i] = buf[from + i];
+    } else {
+      for (uint i = lid; i < m; i += wg) buf[o + i] = buf[from + i % off];
     }
-    out[first + i] = to_value(v, type);
+    o += m;
+  }
+  if (!err && o != expected) { err = E_SHORT; err_at = size; }
+  // Every work-item has the same err (the same walk): all or none go on.
+  if (err) {
+    if (lid == 0 && atomic_cmpxchg(&status[2 * frame], 0u, err) == 0u) status[2 * frame + 1] = start + err_at;
+    return;
+  }
+  barrier(CLK_LOCAL_MEM_FENCE);
+  // Column c: bit k of byte j of elements 8c .. 8c+7 is in row 8j + k (rows of m = n / 8 bytes).
+  const uint m = n / 8;
+  for (uint c = lid; c < m; c += wg) {
+    uint v[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    for (uint j = 0; j < es; ++j) {
+      ulong x = 0;
+      for (uint k = 0; k < 8; ++k) x |= (ulong)buf[(8 * j + k) * m + c] << (8 * k);
+      x = transpose8(x);  // byte e: byte j of element 8c + e
+      for (uint e = 0; e < 8; ++e) v[e] |= (uint)((x >> (8 * e)) & 0xFFu) << (8 * j);
+    }
+    for (uint e = 0; e < 8; ++e) out[first + 8 * c + e] = to_value(v[e], type);
   }
 }

@@ -4,6 +4,9 @@
 #include <algorithm>
 #include <cstring>
 #include <deque>
+#include <optional>
+
+#include <tbb/parallel_for.h>
 
 #include "kernels/ocl_bslz4_detail.hpp"
 #include "kernels/ocl_decode.hpp"
@@ -29,7 +32,7 @@ std::span<uint8_t> Staging::reserve() {
 }
 
 void Staging::commit(size_t payload_offset, size_t payload_size, size_t elements, byte_offset::ElementType t,
-                     std::string name, uint64_t tag) {
+                     std::string name, uint64_t tag, Payload codec, uint64_t file_offset) {
   if (count_ >= capacity_)
     throw xrd::Error(name, "", "OpenCL staging: the batch is full (" + std::to_string(capacity_) + " frames)");
   const size_t room = std::min(bytes_left(), frame_max_);
@@ -37,28 +40,28 @@ void Staging::commit(size_t payload_offset, size_t payload_size, size_t elements
     throw xrd::Error(name, "", "OpenCL staging: payload [" + std::to_string(payload_offset) + ", " +
                                    std::to_string(payload_offset + payload_size) + ") is past the " +
                                    std::to_string(room) + " bytes reserved (raise max_compressed_bytes)");
-  frames_.push_back(StagedFrame{used_ + payload_offset, payload_size, elements, t, std::move(name), tag});
+  frames_.push_back(StagedFrame{used_ + payload_offset, payload_size, elements, t, std::move(name), tag, codec, file_offset});
   used_ += align_up(payload_offset + payload_size);
   used_ = std::min(used_, bytes_);
   ++count_;
 }
 
 std::span<uint8_t> Staging::claim(size_t payload_offset, size_t payload_size, size_t elements, byte_offset::ElementType t,
-                                  std::string name, uint64_t tag) {
+                                  std::string name, uint64_t tag, Payload codec, uint64_t file_offset) {
   uint8_t* at = base_ + used_;
-  commit(payload_offset, payload_size, elements, t, std::move(name), tag);
+  commit(payload_offset, payload_size, elements, t, std::move(name), tag, codec, file_offset);
   return {at, payload_offset + payload_size};
 }
 
 void Staging::add(std::span<const uint8_t> payload, size_t elements, byte_offset::ElementType t, std::string name,
-                  uint64_t tag) {
+                  uint64_t tag, Payload codec, uint64_t file_offset) {
   auto dst = reserve();
   if (dst.size() < payload.size() || count_ >= capacity_)
     throw xrd::Error(name, "", "OpenCL staging: no room for a payload of " + std::to_string(payload.size()) +
                                    " bytes (" + std::to_string(dst.size()) + " left in this frame slot, " +
                                    std::to_string(capacity_ - count_) + " frames left in the batch)");
   if (!payload.empty()) std::memcpy(dst.data(), payload.data(), payload.size());
-  commit(0, payload.size(), elements, t, std::move(name), tag);
+  commit(0, payload.size(), elements, t, std::move(name), tag, codec, file_offset);
 }
 
 // ---------------------------------------------------------------------------------------------------- Engine
@@ -94,7 +97,14 @@ struct Engine::Impl {
     cl::Event up, first, decoded, integrated, done;
     size_t bytes_up = 0;
     bool busy = false;
+    // The batch's bitshuffle-LZ4 frames (set up on the first batch that has one): their block table, the launch's
+    // device buffers, and per frame the error the host found in its chunk at submit (header, block sizes).
+    std::unique_ptr<Bslz4Launch> bs;
+    Bslz4Blocks bs_blocks;                 // the launch's table: the frames' tables one after the other
+    std::vector<Bslz4Blocks> bs_frames;    // per frame, walked in parallel
+    std::vector<std::optional<bslz4::StreamError>> bs_bad;
   };
+  std::unique_ptr<Bslz4Kernel> bs_kernel;  // built on the first bitshuffle-LZ4 batch
   std::vector<Slot> slots;
   std::deque<int> order;  // slots in flight, oldest first
   int filling = -1;
@@ -253,19 +263,53 @@ struct Engine::Impl {
     if (sl.busy) throw xrd::Error("", "OpenCL engine", "this batch was already submitted");
     const int n = s.count_;
     sl.specs.clear();
-    for (auto& f : s.frames_)
-      sl.specs.push_back(FrameSpec{f.offset, f.size, std::min(f.elements, pixels), f.type});
+    bool any_bo = false, any_bs = false;
+    for (auto& f : s.frames_) {
+      // A bitshuffle-LZ4 frame is an empty stream to the byte-offset kernels (they write none of its pixels).
+      const bool bs = f.codec == Payload::bslz4;
+      (bs ? any_bs : any_bo) = true;
+      sl.specs.push_back(FrameSpec{f.offset, bs ? 0 : f.size, bs ? 0 : std::min(f.elements, pixels), f.type});
+    }
+    if (any_bs) {
+      if (!bs_kernel) bs_kernel = std::make_unique<Bslz4Kernel>(ctx, opt.bslz4_work_group);
+      if (!sl.bs) sl.bs = std::make_unique<Bslz4Launch>(ctx, size_t(layout.frames));
+      sl.bs_bad.assign(size_t(n), std::nullopt);
+      if (sl.bs_frames.size() < size_t(n)) sl.bs_frames.resize(size_t(n));
+      // The chunks' headers and block sizes, walked in parallel: a walk is one dependent load per block (~0.1 ms
+      // for an Eiger2 4M frame on one core, latency-bound), too slow for one thread at the device's rate.
+      tbb::parallel_for(0, n, [&](int i) {
+        Bslz4Blocks& b = sl.bs_frames[size_t(i)];
+        b.clear();
+        const auto& f = s.frames_[size_t(i)];
+        if (f.codec != Payload::bslz4 || f.elements != pixels) return;  // (complete() reports a wrong size)
+        try {
+          b.add({s.base_ + f.offset, f.size}, layout.payload_start + f.offset, pixels, f.type, uint32_t(i),
+                size_t(i) * pixels);
+        } catch (const bslz4::StreamError& e) {
+          sl.bs_bad[size_t(i)] = e;  // its pixels are not decoded; its result is the error
+        }
+      });
+      sl.bs_blocks.clear();
+      for (int i = 0; i < n; ++i) sl.bs_blocks.append(sl.bs_frames[size_t(i)]);
+    }
     uint8_t* host = s.base_ - layout.payload_start;
     const uint32_t tiles = write_meta(layout, host, sl.specs, pixels);
     sl.bytes_up = layout.payload_start + s.used_;
     ctx.copy_queue.enqueueWriteBuffer(sl.in, CL_FALSE, 0, sl.bytes_up, host, nullptr, &sl.up);
     std::vector<cl::Event> wait{sl.up};
     if (n > 0) {
-      enqueue_decode(ctx.compute_queue, *dk, *sl.scratch, layout, sl.in, sl.images, false, n, tiles, &wait,
-                     &sl.first, &sl.decoded);
+      if (any_bo)
+        enqueue_decode(ctx.compute_queue, *dk, *sl.scratch, layout, sl.in, sl.images, false, n, tiles, &wait,
+                       &sl.first, &sl.decoded);
+      if (any_bs) {  // after the byte-offset kernels (in-order queue), which wrote none of these frames' pixels
+        sl.bs->enqueue(ctx, ctx.compute_queue, *bs_kernel, sl.bs_blocks, sl.in, sl.images, any_bo ? nullptr : &wait,
+                       &sl.decoded);
+        if (!any_bo) sl.first = sl.decoded;
+      }
       enqueue_integrate(sl.images, sl.results, n, &sl.integrated);
-      ctx.compute_queue.enqueueReadBuffer(sl.scratch->status, CL_FALSE, 0, size_t(n) * kStatusWords * 4,
-                                          sl.status);
+      if (any_bo)
+        ctx.compute_queue.enqueueReadBuffer(sl.scratch->status, CL_FALSE, 0, size_t(n) * kStatusWords * 4,
+                                            sl.status);
       ctx.compute_queue.enqueueReadBuffer(sl.results, CL_FALSE, 0, size_t(n) * bins * kOutWords * 4,
                                           sl.sums, nullptr, &sl.done);
     } else {
@@ -292,11 +336,37 @@ struct Engine::Impl {
       fr.name = in.name;
       fr.tag = in.tag;
       fr.error.reset();
-      fr.decode = to_result(&sl.status[size_t(i) * kStatusWords], in.size, sl.specs[size_t(i)].elements);
+      const bool bs = in.codec == Payload::bslz4;
+      if (bs) {
+        fr.decode = {};
+        fr.decode.elements = pixels;
+        fr.decode.bytes_used = fr.decode.stream_size = in.size;
+        fr.decode.elements_expected = pixels;
+      } else {
+        fr.decode = to_result(&sl.status[size_t(i) * kStatusWords], in.size, sl.specs[size_t(i)].elements);
+      }
       if (in.elements != pixels) {
         fr.error = xrd::Error(in.name, "", "frame has " + std::to_string(in.elements) + " elements, the integration "
                               "setup expects " + std::to_string(shape.width) + " x " + std::to_string(shape.height) +
                               " = " + std::to_string(pixels));
+      } else if (bs) {
+        std::optional<bslz4::StreamError> bad = sl.bs_bad[size_t(i)];
+        const uint32_t* st = &sl.bs->status_host[2 * size_t(i)];
+        if (!bad && st[0] != 0)
+          bad = bslz4_device_error({s.base_ + in.offset, in.size}, pixels, in.type, st[0],
+                                   uint32_t(st[1] - (layout.payload_start + in.offset)));
+        if (bad) {
+          fr.decode.status = byte_offset::DecodeStatus::too_few_elements;
+          fr.decode.elements = 0;
+          // The words of the CPU decoders' error (frames::decode), so a frame fails alike on either.
+          fr.error = xrd::Error(in.name, xrd::Error::at_byte(in.file_offset + bad->offset()),
+                                "bad bitshuffle-LZ4 chunk (" + std::to_string(in.size) + " bytes from file byte " +
+                                    std::to_string(in.file_offset) + ", " + std::to_string(pixels) + " " +
+                                    byte_offset::to_string(in.type) + " elements expected; chunk byte " +
+                                    std::to_string(bad->offset()) + "): " + bad->what());
+        } else {
+          to_pattern(&sl.sums[size_t(i) * bins * kOutWords], fr.pattern);
+        }
       } else if (!fr.decode.ok()) {
         fr.error = xrd::Error(in.name, "payload " + xrd::Error::at_byte(fr.decode.error_offset),
                               "byte-offset stream (decoded on " + ctx.info.name + "): " + fr.decode.message());

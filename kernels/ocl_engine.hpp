@@ -17,9 +17,14 @@
 
 namespace xrd::ocl {
 
+// The compression of a frame in a batch: byte-offset (CBF payloads) or bitshuffle-LZ4 (an NXmx chunk as stored,
+// header included; decoded by kernels/bslz4.cl into the same device image slot, integrated alike).
+enum class Payload : uint8_t { byte_offset, bslz4 };
+
 struct EngineOptions {
   int work_group = 0;      // threads per work-group for decode and integrate (0: device's best, <= 256)
   int depth = 2;           // batches in flight in the chain (double buffering = 2)
+  int bslz4_work_group = 0;  // threads per work-group (one per LZ4 block) of the bitshuffle-LZ4 decoder (0: 64)
 };
 
 // Byte-offset decoding on the device (the paper's five steps, made fast: no host round trip, parallel scans at
@@ -50,7 +55,9 @@ struct FrameResult {
   std::string name;                 // as given to Staging::add/commit (the file path)
   uint64_t tag = 0;                 // as given (the frame index)
   std::optional<xrd::Error> error;  // decode failure: names the frame, the byte offset and what was expected
-  byte_offset::DecodeResult decode;          // the decoder's outcome (status, elements, bytes_used, ...)
+  byte_offset::DecodeResult decode;          // the decoder's outcome (status, elements, bytes_used, ...); for
+                                             // bitshuffle-LZ4 frames: ok and the elements, or too_few_elements
+                                             // and 0 elements when the chunk failed (`error` says why)
   integration::Pattern pattern;           // valid when !error; capacity reused between batches
 };
 
@@ -75,18 +82,21 @@ class Staging {
   int capacity() const { return capacity_; }
   size_t bytes_left() const;
 
+  // codec: how the payload is compressed; file_offset: where the payload starts in its file (errors name the byte of
+  // the file: the chunk's byte + file_offset).
   void add(std::span<const uint8_t> payload, size_t elements, byte_offset::ElementType t = byte_offset::ElementType::i32,
-           std::string name = {}, uint64_t tag = 0);
+           std::string name = {}, uint64_t tag = 0, Payload codec = Payload::byte_offset, uint64_t file_offset = 0);
   // Writable pinned memory for the next frame (bytes_left() long; empty when the batch is full).
   std::span<uint8_t> reserve();
   // The frame written into reserve(): its payload is [payload_offset, payload_offset + payload_size) of it.
   void commit(size_t payload_offset, size_t payload_size, size_t elements, byte_offset::ElementType t = byte_offset::ElementType::i32,
-              std::string name = {}, uint64_t tag = 0);
+              std::string name = {}, uint64_t tag = 0, Payload codec = Payload::byte_offset, uint64_t file_offset = 0);
   // reserve() + commit() in one step, for filling several frames at once from several threads: claims
   // payload_offset + payload_size bytes for one frame and returns them (pinned memory) to be written before
   // submit(); the payload is the part from payload_offset on. Throws when the batch or the slot is full.
   std::span<uint8_t> claim(size_t payload_offset, size_t payload_size, size_t elements,
-                           byte_offset::ElementType t = byte_offset::ElementType::i32, std::string name = {}, uint64_t tag = 0);
+                           byte_offset::ElementType t = byte_offset::ElementType::i32, std::string name = {}, uint64_t tag = 0,
+                           Payload codec = Payload::byte_offset, uint64_t file_offset = 0);
   void clear();
 
  private:
@@ -96,6 +106,8 @@ class Staging {
     byte_offset::ElementType type;
     std::string name;
     uint64_t tag;
+    Payload codec;
+    uint64_t file_offset;
   };
   uint8_t* base_ = nullptr;  // pinned memory of the slot's payload area
   size_t bytes_ = 0, used_ = 0, frame_max_ = 0;

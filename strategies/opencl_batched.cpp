@@ -6,7 +6,9 @@
 // are amortized over the batch, and no thread copies every frame. With `--device opencl:all` (ctx.extra_devices) there
 // is one engine per device and the batches go to them in turn, completed in submission order. Under a paced source
 // (`xrdbench realtime`) a batch does not wait for frames the detector has not released: opt.flush_ms after its first
-// frame it goes partial.
+// frame it goes partial. Bitshuffle-LZ4 frames (NXmx) go the same way: the reader reads the frame's chunk as stored
+// (H5Dread_chunk) into the claimed region, the device decodes it (kernels/bslz4.cl) into the frame's image slot and
+// integrates it in place; a bad chunk fails its frame only.
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
@@ -22,6 +24,13 @@
 
 namespace xrd::strategies {
 namespace {
+
+// The device decoder of a frame's codec (throws, naming the frame, for a codec the device cannot decode).
+ocl::Payload device_payload(const FrameBuffer& fb) {
+  if (fb.codec == frames::Codec::bitshuffle_lz4) return ocl::Payload::bslz4;
+  require_device_codec(fb);
+  return ocl::Payload::byte_offset;
+}
 
 class OpenClBatched : public Strategy {
  public:
@@ -99,7 +108,8 @@ class OpenClBatched : public Strategy {
       full_ = true;  // no room for this frame: the main thread submits the batch and opens the next
       cv_main_.notify_one();
     }
-    const std::span<uint8_t> dst = open_->claim(0, bytes, ctx.setup->csr.pixels(), fb.element, fb.origin, fb.index);
+    const std::span<uint8_t> dst = open_->claim(0, bytes, ctx.setup->csr.pixels(), fb.element, fb.origin, fb.index,
+                                                device_payload(fb), fb.payload_offset);
     if (claimed_ == 0) {
       first_claim_ = std::chrono::steady_clock::now();  // the batch's flush timeout counts from here
       cv_main_.notify_one();
@@ -129,7 +139,7 @@ class OpenClBatched : public Strategy {
         double t_wait = 0;
         if (ctx.opt.verify_md5) {
           load_frame(ctx, i, thread, fb);
-          require_device_codec(fb);
+          device_payload(fb);
           const std::span<uint8_t> dst = claim_room(ctx, fb, fb.payload.size(), thread);
           claimed = true;
           const double tc = ctx.now();
@@ -138,7 +148,7 @@ class OpenClBatched : public Strategy {
         } else {
           ctx.source->load_into(i, fb, [&](const FrameBuffer& meta, size_t bytes) {
             check_shape(ctx, meta);
-            require_device_codec(meta);
+            device_payload(meta);
             const double tw = ctx.now();
             const std::span<uint8_t> dst = claim_room(ctx, meta, bytes, thread);
             t_wait += ctx.now() - tw;
