@@ -92,7 +92,8 @@ void CbfFileSource::load_into(size_t i, EncodedFrame& frame, const PayloadClaim&
 }
 
 void CbfFileSource::prefetch(size_t i) const {
-  if (i >= files_.size()) return;
+  // O_DIRECT reads go around the page cache: a readahead would read the file from the disk twice.
+  if (i >= files_.size() || method_.load() == io::ReadMethod::direct) return;
   const int fd = ::open(files_[i].c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return;
   ::posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);

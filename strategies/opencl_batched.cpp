@@ -99,9 +99,9 @@ class OpenClBatched : public Strategy {
   struct Aborted {};  // the main thread failed: the reader leaves
 
   // Pinned staging slots per engine when --sweep-in-flight does not say: batches on the device plus the one the
-  // readers fill. With 2 the readers wait for the oldest batch whenever the next one is full; 3 lets them fill one
-  // while two are in flight.
-  static constexpr int kInFlight = 3;
+  // readers fill. Measured on the H200 (reports/results/h200/readers/): 2 beats 3 (15,063 vs 13,292 frames/s with
+  // two engines, 10,712 vs 9,626 with one): more pinned memory in flight costs more than it overlaps.
+  static constexpr int kInFlight = 2;
   static constexpr int kEnginesPerDevice = 2;
 
   // A batch being filled: its staging and how many regions were claimed in it and filled. With two engines two

@@ -49,7 +49,7 @@ struct Options {
   double flush_ms = -1;               // opencl-batched: submit a partial batch this long after its first frame
                                       // arrived (paced runs); < 0: wait until the batch is full (batch runs)
   io::ReadMethod read_method = io::ReadMethod::pread;  // how the source reads files (--read-method), set per row
-  int in_flight = 0;                  // opencl-batched: pinned staging slots per engine (0 = default, 3)
+  int in_flight = 0;                  // opencl-batched: pinned staging slots per engine (0 = default, 2)
   int engines_per_device = 0;         // opencl-batched, one device: engines on it (0 = default, 2: two batches open)
 };
 
