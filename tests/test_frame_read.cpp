@@ -4,6 +4,9 @@
 #include <algorithm>
 #include <fstream>
 #include <random>
+#include <set>
+
+#include <nlohmann/json.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -11,6 +14,7 @@
 #include "datasets/frame_read.hpp"
 #include "datasets/frame_source.hpp"
 #include "kernels/error.hpp"
+#include "tests/test_strategies_support.hpp"
 #include "tests/test_support.hpp"
 
 using namespace xrd;
@@ -163,7 +167,7 @@ TEST_CASE("reading past the end of a truncated file names the file and the byte 
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("O_DIRECT on tmpfs falls back to pread and says why; reads stay correct") {
+TEST_CASE("O_DIRECT on tmpfs falls back to pread and says why, and reads stay correct") {
   const std::filesystem::path shm = "/dev/shm";
   if (!std::filesystem::is_directory(shm)) {
     WARN("no /dev/shm here: the tmpfs fallback is not exercised");
@@ -204,4 +208,51 @@ TEST_CASE("xrdbench cache read: every method reads the files and reports MB/s an
   const auto bad = test::run_xrdbench("cache read --method aio " + dir);
   CHECK(bad.status == 2);
   CHECK_THAT(bad.output, Catch::Contains("--method") && Catch::Contains("aio"));
+}
+
+TEST_CASE("run --read-method: our rows read with it, the paper's rows pread, results.json says which, and sweeps") {
+  const auto dir = test::make_tiny_dataset("read_method_run", 4);
+  const auto out = test::temp_dir("read_method_run_out");
+  const std::string d = "'" + dir.string() + "'";
+  const std::string o = "'" + out.string() + "'";
+  auto read_rows = [&] {
+    std::ifstream in(out / "results.json");
+    REQUIRE(in);
+    return nlohmann::json::parse(in)["rows"];
+  };
+  auto r = test::run_xrdbench("run --dataset " + d + " --strategy fused --read-method uring --repeats 1 --warmup 0 "
+                              "--no-write --device cpu --bins 50 --quiet --out " + o);
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  auto rows = read_rows();
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0]["read_method"] == "uring");
+  CHECK(rows[0]["validated"] == true);
+  std::filesystem::remove_all(out);
+  std::filesystem::create_directories(out);
+  r = test::run_xrdbench("run --dataset " + d + " --strategy sequential --read-method direct --repeats 1 --warmup 0 "
+                         "--no-write --device cpu --bins 50 --quiet --out " + o);
+  REQUIRE(r.status == 0);
+  CHECK(read_rows()[0]["read_method"] == "pread");  // the paper's design reads as it did
+  std::filesystem::remove_all(out);
+  std::filesystem::create_directories(out);
+  // A sweep: one row per method, ids say which, each validated against the one reference.
+  r = test::run_xrdbench("run --dataset " + d + " --strategy pipeline --sweep-read-methods pread,mmap,direct,uring "
+                         "--repeats 1 --warmup 0 --no-write --device cpu --bins 50 --quiet --out " + o);
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  rows = read_rows();
+  REQUIRE(rows.size() == 4);
+  std::set<std::string> methods;
+  for (auto& row : rows) {
+    methods.insert(row["read_method"].get<std::string>());
+    CHECK_THAT(row["id"].get<std::string>(), Catch::Contains("-" + row["read_method"].get<std::string>() + "-"));
+    CHECK(row["validated"] == true);
+  }
+  CHECK(methods == std::set<std::string>{"pread", "mmap", "direct", "uring"});
+  const auto bad = test::run_xrdbench("run --dataset " + d + " --strategy fused --read-method aio --out " + o);
+  CHECK(bad.status != 0);
+  CHECK_THAT(bad.output, Catch::Contains("--read-method") && Catch::Contains("aio"));
+  std::filesystem::remove_all(out);
+  std::filesystem::remove_all(dir);
 }
