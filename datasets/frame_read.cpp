@@ -107,7 +107,7 @@ FileReader::FileReader(const std::string& path, ReadMethod m) : path_(path), met
   if (m == ReadMethod::direct) {
     fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_DIRECT);
     if (fd_ < 0 && errno == EINVAL)
-      fall_back("O_DIRECT refused by the file system of " + path + " (tmpfs and some others do not support it)");
+      fall_back("O_DIRECT refused by the file system of " + path + " (tmpfs before Linux 6.6, procfs and some others do not support it)");
   }
   if (fd_ < 0) fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd_ < 0) throw Error(path, "", std::string("cannot open: ") + std::strerror(errno));

@@ -2,7 +2,7 @@
 // copy), direct (O_DIRECT: around the page cache, aligned requests through an aligned bounce buffer, or in place
 // when the whole file is read), uring (io_uring, liburing: a payload split into several requests in flight per
 // reader). A method the file or the kernel refuses (tmpfs refuses O_DIRECT; io_uring disabled or absent) falls back
-// to pread: FileReader::method() says what was used, fallback() why, and the first fallback of each kind is said once
+// to pread (tmpfs refuses O_DIRECT before Linux 6.6, procfs always): FileReader::method() says what was used, fallback() why, and the first fallback of each kind is said once
 // on stderr.
 #pragma once
 #include <cstdint>
