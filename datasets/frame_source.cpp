@@ -33,29 +33,6 @@ void describe(const cbf::CbfView& v, EncodedFrame& frame) {
   if (v.binary.content_md5) frame.content_md5 = std::string(cbf::text::trim(*v.binary.content_md5));
 }
 
-// An open file descriptor, closed on every path.
-struct Fd {
-  int fd;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-
-// pread() of exactly dst.size() bytes from `offset` (EINTR and short reads retried); throws naming the file.
-void pread_all(int fd, std::span<uint8_t> dst, uint64_t offset, const std::string& name) {
-  size_t got = 0;
-  while (got < dst.size()) {
-    const ssize_t n = ::pread(fd, dst.data() + got, dst.size() - got, static_cast<off_t>(offset + got));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw Error(name, Error::at_byte(offset + got), std::string("read failed: ") + std::strerror(errno));
-    if (n == 0)
-      throw Error(name, Error::at_byte(offset + got),
-                  "the file ended early (it shrank while being read?): expected " + std::to_string(dst.size() - got) +
-                      " more bytes");
-    got += static_cast<size_t>(n);
-  }
-}
-
 }  // namespace
 
 CbfFileSource::CbfFileSource(std::vector<std::filesystem::path> files) : files_(std::move(files)) {}
@@ -66,8 +43,17 @@ void CbfFileSource::load(size_t i, EncodedFrame& frame) const {
   const auto& path = files_.at(i);
   frame.index = i;
   frame.origin = path.string();
-  cbf::read_file(path, frame.storage);
-  const cbf::CbfView v = cbf::parse(frame.storage, frame.origin);
+  const io::ReadMethod m = method_.load();
+  if (m == io::ReadMethod::pread) {  // as the paper's readers read: one read() of the whole file
+    cbf::read_file(path, frame.storage);
+    const cbf::CbfView v = cbf::parse(frame.storage, frame.origin);
+    describe(v, frame);
+    frame.payload = v.payload;
+    return;
+  }
+  io::FileReader f(frame.origin, m);
+  const std::span<uint8_t> bytes = f.read_all(frame.storage);  // direct: an aligned view inside storage
+  const cbf::CbfView v = cbf::parse(bytes, frame.origin);
   describe(v, frame);
   frame.payload = v.payload;
 }
@@ -78,14 +64,10 @@ void CbfFileSource::load_into(size_t i, EncodedFrame& frame, const PayloadClaim&
   const auto& path = files_.at(i);
   frame.index = i;
   frame.origin = path.string();
-  const Fd f{::open(frame.origin.c_str(), O_RDONLY | O_CLOEXEC)};
-  if (f.fd < 0) throw Error(frame.origin, "", std::string("cannot open: ") + std::strerror(errno));
-  struct stat st {};
-  if (::fstat(f.fd, &st) != 0) throw Error(frame.origin, "", std::string("cannot stat: ") + std::strerror(errno));
-  if (!S_ISREG(st.st_mode)) throw Error(frame.origin, "", "not a regular file: expected a CBF file");
-  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  io::FileReader f(frame.origin, method_.load());
+  const uint64_t size = f.size();
   frame.storage.resize(static_cast<size_t>(std::min<uint64_t>(size, kHead)));
-  pread_all(f.fd, frame.storage, 0, frame.origin);
+  f.read(frame.storage, 0);
   static constexpr uint8_t kMarker[] = {0x0C, 0x1A, 0x04, 0xD5};
   if (size > kHead && std::search(frame.storage.begin(), frame.storage.end(), std::begin(kMarker),
                                   std::end(kMarker)) == frame.storage.end()) {
@@ -97,13 +79,21 @@ void CbfFileSource::load_into(size_t i, EncodedFrame& frame, const PayloadClaim&
   }
   const cbf::CbfView v = cbf::parse_header(frame.storage, size, frame.origin);
   describe(v, frame);
+  if (v.binary.payload_offset + v.binary.binary_size <= frame.storage.size()) {
+    // The whole payload came with the header (a small frame): no second read.
+    const std::span<uint8_t> dst = claim(frame, v.binary.binary_size);
+    std::memcpy(dst.data(), frame.storage.data() + v.binary.payload_offset, dst.size());
+    frame.payload = dst;
+    return;
+  }
   const std::span<uint8_t> dst = claim(frame, v.binary.binary_size);
-  pread_all(f.fd, dst, v.binary.payload_offset, frame.origin);
+  f.read(dst, v.binary.payload_offset);
   frame.payload = dst;
 }
 
 void CbfFileSource::prefetch(size_t i) const {
-  if (i >= files_.size()) return;
+  // O_DIRECT reads go around the page cache: a readahead would read the file from the disk twice.
+  if (i >= files_.size() || method_.load() == io::ReadMethod::direct) return;
   const int fd = ::open(files_[i].c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return;
   ::posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);

@@ -2,6 +2,7 @@
 // frames in HDF5 files, a paced ring next) and how to decode them (byte-offset today; bitshuffle-LZ4 next).
 // Strategies see frames only through this seam: a frame index -> its encoded bytes, codec, element type and shape.
 #pragma once
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -13,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "datasets/frame_read.hpp"
 #include "kernels/byte_offset.hpp"
 
 namespace xrd::frames {
@@ -84,6 +86,10 @@ class FrameSource {
   virtual void load_into(size_t i, EncodedFrame& frame, const PayloadClaim& claim) const;
   // A hint that frame i will be loaded soon (cold runs: start the disk read now). Default: nothing.
   virtual void prefetch(size_t i) const {}
+  // How load() and load_into() read files from now on (`--read-method`; the harness sets it per row, between runs).
+  // Sources that do not read whole files themselves ignore it and say pread.
+  virtual void set_read_method(io::ReadMethod) const {}
+  virtual io::ReadMethod read_method() const { return io::ReadMethod::pread; }
   // An upper bound of any frame's storage bytes (sizes device staging).
   virtual size_t max_frame_bytes() const = 0;
   // The files that hold the frames (cache control: eviction, warming, residency), each once.
@@ -104,14 +110,19 @@ class CbfFileSource : public FrameSource {
   size_t size() const override { return files_.size(); }
   std::string origin(size_t i) const override;
   void load(size_t i, EncodedFrame& frame) const override;
-  // Reads the header (the first few KiB) into frame.storage, then the payload with one pread() into claimed memory.
+  // Reads the header (the first few KiB) into frame.storage, then the payload with one read of the read method
+  // (pread, uring: several requests in flight; mmap: one copy; direct: through an aligned bounce buffer) into
+  // claimed memory.
   void load_into(size_t i, EncodedFrame& frame, const PayloadClaim& claim) const override;
   void prefetch(size_t i) const override;
+  void set_read_method(io::ReadMethod m) const override { method_.store(m); }
+  io::ReadMethod read_method() const override { return method_.load(); }
   size_t max_frame_bytes() const override;
   std::vector<std::filesystem::path> files() const override { return files_; }
 
  private:
   std::vector<std::filesystem::path> files_;
+  mutable std::atomic<io::ReadMethod> method_{io::ReadMethod::pread};
 };
 
 }  // namespace xrd::frames

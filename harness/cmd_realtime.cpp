@@ -103,6 +103,8 @@ int realtime_command(int argc, char** argv, const xrd::harness::mpi::Session& wo
        "OpenCL device for GPU strategies: opencl[:PLATFORM[:DEVICE]], or cpu (none)")
       ("threads", po::value(&a.threads)->default_value(0), "worker threads of the parallel strategies (0 = all cores)")
       ("verify-md5", po::bool_switch(&a.verify_md5), "check every frame's Content-MD5")
+      ("read-method", po::value(&a.read_method)->default_value("auto"),
+       "how our rows read frame files: auto, pread, mmap, direct, uring (as `run --read-method`)")
       ("out", po::value(&a.out)->default_value("out/realtime"), "output folder: results.json")
       ("quiet", po::bool_switch(&a.quiet), "no per-run lines on stderr")
       ("mpi-timeout", po::value(&a.mpi_timeout)->default_value(600),

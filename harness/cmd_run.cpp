@@ -1,5 +1,7 @@
 // xrdbench run: one row (one strategy, its options, cold or hot) on a dataset -> OUT/results.json.
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 
 #include "harness/cli.hpp"
 #include "harness/mpi.hpp"
@@ -23,9 +25,20 @@ int cmd_run(int argc, char** argv) {
 int run_row_command(int argc, char** argv, const xrd::harness::mpi::Session& session) {
   BenchArgs a;
   RowArgs r;
-  std::string id;
+  std::string id, sweep_readers, sweep_methods, sweep_batch, sweep_in_flight, sweep_engines;
   po::options_description visible("Options"), hidden;
   add_row_options(visible, r);
+  visible.add_options()
+      ("sweep-readers", po::value(&sweep_readers)->value_name("N,N,..."),
+       "a sweep: one row per value (with the other --sweep-* lists: every combination), the reference computed once; "
+       "row ids get -<method>-b<batch>-f<in-flight>-e<engines>")
+      ("sweep-read-methods", po::value(&sweep_methods)->value_name("M,M,..."), "a sweep over read methods")
+      ("sweep-batch", po::value(&sweep_batch)->value_name("N,N,..."), "a sweep over --batch")
+      ("sweep-in-flight", po::value(&sweep_in_flight)->value_name("N,N,..."),
+       "a sweep over opencl-batched's pinned staging slots per engine (batches in flight + the one being filled)")
+      ("sweep-engines", po::value(&sweep_engines)->value_name("N,N,..."),
+       "a sweep over opencl-batched's engines on its one device (2: the next batch fills while the last one's "
+       "final frames are read)");
   visible.add_options()("id", po::value(&id),
                         "row id in results.json (default: <strategy>[-<readers>]-<integrator>-<SSD|MEM>)");
   add_bench_options(visible, hidden, a, "out/run");
@@ -51,20 +64,86 @@ int run_row_command(int argc, char** argv, const xrd::harness::mpi::Session& ses
   RowSpec spec = make_row_spec(r, a);
   spec.id = id;
   const bool want_device = row_uses_device(spec);
+  // --sweep-*: every combination of the lists, as rows of one invocation.
+  auto ints = [](const std::string& list, const char* field, int given) {
+    std::vector<int> v;
+    if (list.empty()) return std::vector<int>{given};
+    size_t at = 0;
+    while (at <= list.size()) {
+      const size_t comma = std::min(list.find(',', at), list.size());
+      const std::string item = list.substr(at, comma - at);
+      char* end = nullptr;
+      const long n = std::strtol(item.c_str(), &end, 10);
+      if (item.empty() || *end || n < 0 || n > 4096)
+        throw xrd::Error("", field, "expected comma-separated counts 0 to 4096, not '" + list + "'");
+      v.push_back(static_cast<int>(n));
+      at = comma + 1;
+    }
+    return v;
+  };
+  std::vector<RowSpec> specs;
+  const bool sweep = !sweep_readers.empty() || !sweep_methods.empty() || !sweep_batch.empty() ||
+                     !sweep_in_flight.empty() || !sweep_engines.empty();
+  if (!sweep) specs.push_back(spec);
+  else {
+    std::vector<std::string> methods;
+    for (size_t at = 0; at <= sweep_methods.size();) {
+      const size_t comma = std::min(sweep_methods.find(',', at), sweep_methods.size());
+      methods.push_back(sweep_methods.substr(at, comma - at));
+      at = comma + 1;
+    }
+    if (sweep_methods.empty()) methods = {a.read_method};
+    for (int rd : ints(sweep_readers, "--sweep-readers", r.readers))
+      for (const auto& m : methods)
+        for (int bt : ints(sweep_batch, "--sweep-batch", r.batch))
+          for (int fl : ints(sweep_in_flight, "--sweep-in-flight", 0))
+            for (int en : ints(sweep_engines, "--sweep-engines", 0)) {
+            RowArgs rr = r;
+            rr.readers = rd;
+            rr.batch = bt;
+            BenchArgs aa = a;
+            aa.read_method = m;
+            RowSpec s = make_row_spec(rr, aa);
+            s.opt.in_flight = fl;
+            s.opt.engines_per_device = en;
+            const auto& info = xrd::strategies::find_strategy(s.strategy);
+            s.id = row_id(info.name, info.uses_readers ? std::optional<int>(s.opt.readers) : std::nullopt,
+                          row_uses_device(s) ? "gpu" : "cpu", source_name(s.cache)) +
+                   "-" + xrd::io::to_string(s.opt.read_method) + "-b" + std::to_string(s.opt.batch) + "-f" +
+                   std::to_string(fl) + "-e" + std::to_string(en);
+            specs.push_back(s);
+          }
+  }
 
   // Before the dataset is loaded: Ctrl-C while the matrix is built ends the run cleanly too (exit 130, an empty
   // results.json saying interrupted), not by the signal.
   const auto& stop = install_interrupt_handler();
   Bench b = open_bench(a, argc, argv, want_device);
-  Progress progress(1);
+  Progress progress(specs.size());
   RunnerOptions ro = b.runner_options();
   ro.mpi = &session;
   Runner runner(b.ds, ro, b.device.get(), &stop, session.is_root() ? &progress : nullptr);
   int rc = 0;
+  // A sweep with cold rows measures the disk's bound first, as table1 does (every method, thread counts, best kept).
+  const bool any_cold = std::any_of(specs.begin(), specs.end(), [](auto& s) { return s.cache == CacheMode::cold; });
+  if (sweep && any_cold && !a.skip_eviction && session.size() == 1) {
+    bool dropped = false;
+    const ReadBoundSweep rb = measure_read_bound(b.ds, a.drop_caches, &dropped);
+    for (const ReadBound& x : rb.sweep)
+      std::fprintf(stderr, "read bound: %s x%d: %.0f MB/s = %.0f frames/s (resident before %.3f)%s\n",
+                   xrd::io::to_string(x.method), x.threads, x.mb_per_s, x.frames_per_s, x.resident_before,
+                   x.fallback.empty() ? "" : " (unavailable: pread)");
+    std::fprintf(stderr, "read bound: best %.0f frames/s (%s, %d threads)\n", rb.best.frames_per_s,
+                 xrd::io::to_string(rb.best.method), rb.best.threads);
+    b.results.read_bound = rb.to_json();
+  }
   try {
-    ResultRow row = runner.run_row(spec);
-    rc = row.valid ? 0 : 3;
-    b.results.rows.push_back(std::move(row));
+    for (const RowSpec& s : specs) {
+      ResultRow row = runner.run_row(s);
+      if (!row.valid) rc = 3;
+      b.results.rows.push_back(std::move(row));
+      if (sweep) b.save();  // each row kept as it finishes
+    }
   } catch (const Interrupted&) {
     b.results.interrupted = true;
     rc = 130;

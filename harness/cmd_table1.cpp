@@ -84,6 +84,7 @@ int table1_command(int argc, char** argv, const xrd::harness::mpi::Session& sess
   bool want_device = false;
   for (auto& r : rows) {
     r.spec.opt.verify_md5 = a.verify_md5;
+    r.spec.opt.read_method = row_read_method(a.read_method, r.spec.strategy, r.spec.cache);
     want_device |= row_uses_device(r.spec);
   }
 
@@ -102,18 +103,20 @@ int table1_command(int argc, char** argv, const xrd::harness::mpi::Session& sess
   const bool any_cold = std::any_of(rows.begin(), rows.end(), [](auto& r) { return r.spec.cache == CacheMode::cold; });
   // Under mpirun the bound is not measured (R ranks evicting and reading the same disk is another measurement).
   if (any_cold && !a.skip_eviction && session.size() == 1) {
-    std::string line = "Cold read bound (every file evicted, then read once by N threads, no processing):";
+    std::string line = "Cold read bound (every file evicted, then read once by N threads with each method, no processing):";
     const ReadBoundSweep sweep = measure_read_bound(b.ds, a.drop_caches, &dropped_for_bound);
     for (const ReadBound& rb : sweep.sweep) {
       char text[200];
-      std::snprintf(text, sizeof text, " %d: %.0f MB/s = %.0f frames/s%s;", rb.threads, rb.mb_per_s, rb.frames_per_s,
-                    rb.resident_before > kColdMaxResident ? " (NOT evicted: page cache)" : "");
+      std::snprintf(text, sizeof text, " %s x%d: %.0f MB/s = %.0f frames/s%s%s;", xrd::io::to_string(rb.method), rb.threads,
+                    rb.mb_per_s, rb.frames_per_s,
+                    rb.resident_before > kColdMaxResident ? " (NOT evicted: page cache)" : "",
+                    rb.fallback.empty() ? "" : " (unavailable here: read with pread)");
       line += text;
     }
     line.back() = '.';
     char best[160];
-    std::snprintf(best, sizeof best, " Bound: %.0f frames/s (%d threads); a cold (SSD) row cannot beat it.",
-                  sweep.best.frames_per_s, sweep.best.threads);
+    std::snprintf(best, sizeof best, " Bound: %.0f frames/s (%s, %d threads); a cold (SSD) row cannot beat it.",
+                  sweep.best.frames_per_s, xrd::io::to_string(sweep.best.method), sweep.best.threads);
     line += best;
     b.results.read_bound = sweep.to_json();
     if (!a.quiet) std::fprintf(stderr, "%s\n", line.c_str());

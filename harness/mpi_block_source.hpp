@@ -18,6 +18,8 @@ class BlockSource : public frames::FrameSource {
   // Loads frame first + i; the frame's index is i (its position in this block, as strategies number frames).
   void load(size_t i, frames::EncodedFrame& frame) const override;
   void prefetch(size_t i) const override { base_->prefetch(first_ + i); }
+  void set_read_method(io::ReadMethod m) const override { base_->set_read_method(m); }
+  io::ReadMethod read_method() const override { return base_->read_method(); }
   size_t max_frame_bytes() const override { return base_->max_frame_bytes(); }
   // The block's files when the base holds one file per frame; otherwise every file of the base (the block's frames
   // may be anywhere in them).

@@ -61,6 +61,8 @@ class PacedSource : public frames::FrameSource {
   void load(size_t i, frames::EncodedFrame& frame) const override;
   void load_into(size_t i, frames::EncodedFrame& frame, const PayloadClaim& claim) const override;
   void prefetch(size_t i) const override;
+  void set_read_method(io::ReadMethod m) const override { inner_.set_read_method(m); }
+  io::ReadMethod read_method() const override { return inner_.read_method(); }
   size_t max_frame_bytes() const override { return inner_.max_frame_bytes(); }
   std::vector<std::filesystem::path> files() const override { return inner_.files(); }
   bool acquire(size_t i) const override;

@@ -170,6 +170,7 @@ json to_json(const ResultRow& r) {
       {"device_is_cpu_opencl", r.device_is_cpu_opencl},
       {"source", r.source},
       {"codec", r.codec},
+      {"read_method", r.read_method},
       {"fps", {{"median", num(r.fps.median)}, {"mad", num(r.fps.mad)}, {"runs", nums(r.fps.runs)}}},
       {"wall_s", {{"median", num(r.wall_s.median)}, {"runs", nums(r.wall_s.runs)}}},
       {"frames", r.frames},
@@ -270,6 +271,7 @@ ResultRow row_from_json(const json& j) {
   r.device_is_cpu_opencl = j["device_is_cpu_opencl"];
   r.source = j["source"];
   r.codec = j.value("codec", std::string("byte-offset"));
+  r.read_method = j.value("read_method", std::string("pread"));
   r.fps.median = j["fps"]["median"];
   r.fps.mad = j["fps"]["mad"];
   r.fps.runs = j["fps"]["runs"].get<std::vector<double>>();

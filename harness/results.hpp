@@ -45,6 +45,7 @@ struct ResultRow {
   bool device_is_cpu_opencl = false;   // a "GPU" row that ran on an OpenCL CPU device
   std::string source = "MEM";          // "SSD" (cold) | "MEM" (hot)
   std::string codec = "byte-offset";   // the frames' codec it decoded ("byte-offset" | "bitshuffle-lz4")
+  std::string read_method = "pread";   // how its files were read (--read-method; the paper's rows: pread)
   FpsStats fps;
   WallStats wall_s;
   uint64_t frames = 0;                 // frames per run

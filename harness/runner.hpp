@@ -141,12 +141,16 @@ struct ReadBound {
   int threads = 1;
   double seconds = 0, mb_per_s = 0, frames_per_s = 0;
   double resident_before = 0;  // fraction resident after the eviction (> 0.01: the figure is not a disk figure)
+  io::ReadMethod method = io::ReadMethod::pread;  // how the files were read (io::FileReader; pread: read() loop)
+  std::string fallback;  // why `method` was not used (O_DIRECT refused by tmpfs, no io_uring): read with pread
 };
 // Files that cannot be opened are left out (the rows report them). drop_caches_done: set when drop_caches was written.
-ReadBound measure_cold_read(const Dataset& ds, int threads, bool drop_caches, bool* drop_caches_done = nullptr);
+ReadBound measure_cold_read(const Dataset& ds, int threads, bool drop_caches, bool* drop_caches_done = nullptr,
+                            io::ReadMethod method = io::ReadMethod::pread);
 
-// The disk's bound as fio finds it: measure_cold_read() with 1, 2, 4, ... threads (several requests in flight; up to
-// 4x the cores, at least 16), the best of them. A cold row reads the same files: it cannot beat `best`.
+// The disk's bound as fio finds it: measure_cold_read() with each read method (pread, uring: 16 requests of 512 KiB
+// in flight per thread; direct: O_DIRECT, 4 MiB requests) and 1, 2, 4, ... threads (up to 4x the cores, at least 16),
+// the best of them all. A cold row reads the same files: it cannot beat `best`.
 struct ReadBoundSweep {
   std::vector<ReadBound> sweep;
   ReadBound best;

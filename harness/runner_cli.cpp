@@ -43,6 +43,10 @@ void add_bench_options(po::options_description& visible, po::options_description
       ("repeats", po::value(&a.repeats)->default_value(5), "timed runs per row (median and MAD over them)")
       ("warmup", po::value(&a.warmup)->default_value(1), "untimed runs before them")
       ("verify-md5", po::bool_switch(&a.verify_md5), "check every frame's Content-MD5 (a mismatch fails the frame)")
+      ("read-method", po::value(&a.read_method)->default_value("auto"),
+       "how our rows (pipeline, fused, opencl-batched) read frame files: auto (the best measured for hot / cold "
+       "rows), pread, mmap (map + copy), direct (O_DIRECT; tmpfs: pread), uring (io_uring, several requests in "
+       "flight); the paper's rows always pread")
       ("no-write", po::bool_switch(&a.no_write), "do not write the patterns to HDF5 (OUT/patterns/ROW.h5)")
       ("drop-caches", po::bool_switch(&a.drop_caches),
        "cold rows: also write 3 to /proc/sys/vm/drop_caches (needs root)")
@@ -76,6 +80,17 @@ void add_row_options(po::options_description& visible, RowArgs& r) {
        "frames per device launch (opencl-batched; 0 = 16), frames decoded side by side per token (fused; 0 = 2)");
 }
 
+io::ReadMethod row_read_method(const std::string& arg, const std::string& strategy, CacheMode cache) {
+  // What measured best (reports/results/h200/readers/NOTES.md): hot, every method copies out of the page cache at
+  // the same cost and pread has the fewest system calls; cold, see kDefaultColdRead.
+  constexpr io::ReadMethod kDefaultHotRead = io::ReadMethod::pread;
+  constexpr io::ReadMethod kDefaultColdRead = io::ReadMethod::pread;
+  const io::ReadMethod asked = arg == "auto" ? (cache == CacheMode::cold ? kDefaultColdRead : kDefaultHotRead)
+                                             : io::parse_read_method(arg, "--read-method");
+  if (strategy == "sequential" || strategy == "pool" || strategy == "opencl") return io::ReadMethod::pread;
+  return asked;
+}
+
 RowSpec make_row_spec(const RowArgs& r, const BenchArgs& a) {
   if (r.readers < 0 || r.readers > 4096)
     throw Error("", "--readers", "must be 0 (the strategy's default) to 4096, not " + std::to_string(r.readers));
@@ -91,6 +106,7 @@ RowSpec make_row_spec(const RowArgs& r, const BenchArgs& a) {
   spec.opt.batch = r.batch;
   spec.opt.threads = a.threads;
   spec.opt.verify_md5 = a.verify_md5;
+  spec.opt.read_method = row_read_method(a.read_method, spec.strategy, spec.cache);
   return spec;
 }
 

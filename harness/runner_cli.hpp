@@ -29,6 +29,7 @@ struct BenchArgs {
   std::string out, trace;
   std::string scan_shape, scan_rotation, scan_translation;  // --scan-shape R,T [--scan-rotation A,B] [...]
   double mpi_timeout = 600;  // under mpirun: seconds a rank waits at a barrier before aborting the job
+  std::string read_method = "auto";  // --read-method: auto | pread | mmap | direct | uring (our rows)
   bool results_writer = true;  // false on MPI ranks other than 0: no folder lock, no earlier results read
 };
 
@@ -53,6 +54,11 @@ void add_row_options(boost::program_options::options_description& visible, RowAr
 // The row they describe (readers default to 2 for strategies with readers), with the bench's threads and MD5 choice.
 // Throws xrd::Error naming the known strategies, std::invalid_argument for a bad --integrator or --cache.
 RowSpec make_row_spec(const RowArgs& r, const BenchArgs& a);
+
+// How a row reads its files: the paper's rows (sequential, pool, opencl) always pread, as their readers do; ours
+// (pipeline, fused, opencl-batched) the --read-method given, or with "auto" the method measured best for the cache
+// mode (hot: kDefaultHotRead, cold: kDefaultColdRead; reports/results/h200/readers/NOTES.md).
+io::ReadMethod row_read_method(const std::string& arg, const std::string& strategy, CacheMode cache);
 
 // An opened benchmark: the dataset with its Setup, the device (or why there is none), the results file so far.
 struct Bench {

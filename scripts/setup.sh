@@ -15,7 +15,7 @@ done
 PKGS=(
   build-essential cmake pkg-config git
   libbenchmark-dev libtbb-dev libhdf5-dev hdf5-tools liblz4-dev
-  libboost-program-options-dev catch2 nlohmann-json3-dev libssl-dev
+  libboost-program-options-dev catch2 nlohmann-json3-dev libssl-dev liburing-dev
   ocl-icd-opencl-dev opencl-headers opencl-clhpp-headers pocl-opencl-icd clinfo
   clang libclang-rt-14-dev
   python3-matplotlib python3-numpy python3-fabio python3-h5py python3-jsonschema python3-venv libtiff-dev bitshuffle

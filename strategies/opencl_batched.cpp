@@ -1,9 +1,11 @@
 // opencl-batched: our device design. N reader threads (default: every core but two) each read a file's header, claim
 // a region of the open batch's pinned staging memory and read the compressed payload straight into it with one
-// pread() (no intermediate buffer, no second copy; the reads run in parallel, only the claim of a region is
-// serialized); the main thread only opens batches, submits a full one, and keeps `depth` batches in flight on the
-// device (upload, decode, integrate, patterns down) while the readers fill the next: host and device overlap, launches
-// are amortized over the batch, and no thread copies every frame. With `--device opencl:all` (ctx.extra_devices) there
+// read of the --read-method (no intermediate buffer, no second copy; the reads run in parallel, only the claim of a
+// region is serialized); the main thread only opens batches, submits a full one, and keeps `depth` batches in flight
+// on the device (upload, decode, integrate, patterns down) while the readers fill the next: host and device overlap,
+// launches are amortized over the batch, and no thread copies every frame. Two engines share the one device by
+// default, so that two batches are open at once: when one is full the readers claim in the next at once instead of
+// waiting for the slowest reader of the full one. With `--device opencl:all` (ctx.extra_devices) there
 // is one engine per device and the batches go to them in turn, completed in submission order. Under a paced source
 // (`xrdbench realtime`) a batch does not wait for frames the detector has not released: opt.flush_ms after its first
 // frame it goes partial. Bitshuffle-LZ4 frames (NXmx) go the same way: the reader reads the frame's chunk as stored
@@ -39,10 +41,18 @@ class OpenClBatched : public Strategy {
     if (ctx.opt.batch < 1) ctx.opt.batch = 16;
     max_bytes_ = ctx.source->max_frame_bytes();
     engines_.clear();
-    engines_.push_back(std::make_unique<ocl::Engine>(require_device(ctx, "opencl-batched"), *ctx.setup, max_bytes_,
-                                                     ctx.opt.batch));
+    ocl::EngineOptions eo;
+    eo.depth = ctx.opt.in_flight >= 2 ? ctx.opt.in_flight : kInFlight;
+    ocl::DeviceContext& device = require_device(ctx, "opencl-batched");
+    engines_.push_back(std::make_unique<ocl::Engine>(device, *ctx.setup, max_bytes_, ctx.opt.batch, eo));
     for (ocl::DeviceContext* d : ctx.extra_devices)
-      engines_.push_back(std::make_unique<ocl::Engine>(*d, *ctx.setup, max_bytes_, ctx.opt.batch));
+      engines_.push_back(std::make_unique<ocl::Engine>(*d, *ctx.setup, max_bytes_, ctx.opt.batch, eo));
+    // One device: a second engine on it (its own staging slots, the same queues), so that the readers fill the next
+    // batch while the last frames of the previous one are still being read (an engine fills one batch at a time).
+    const int per_device = ctx.opt.engines_per_device > 0 ? ctx.opt.engines_per_device : kEnginesPerDevice;
+    if (ctx.extra_devices.empty())
+      for (int k = 1; k < per_device; ++k)
+        engines_.push_back(std::make_unique<ocl::Engine>(device, *ctx.setup, max_bytes_, ctx.opt.batch, eo));
     buffers_.resize(static_cast<size_t>(ctx.opt.readers));
   }
 
@@ -55,6 +65,7 @@ class OpenClBatched : public Strategy {
     next_.store(0);
     running_ = ctx.opt.readers;
     open_ = nullptr;
+    batch_ = nullptr;
     failed_.clear();
     spoiled_.clear();
     std::vector<std::thread> readers;
@@ -96,27 +107,45 @@ class OpenClBatched : public Strategy {
  private:
   struct Aborted {};  // the main thread failed: the reader leaves
 
-  // Claims room for one payload in the open batch (waiting for one with room), under mu_. Throws Aborted.
-  std::span<uint8_t> claim_room(const RunContext& ctx, const FrameBuffer& fb, size_t bytes, int thread) {
+  // Pinned staging slots per engine when --sweep-in-flight does not say: batches on the device plus the one the
+  // readers fill. Measured on the H200 (reports/results/h200/readers/): 2 beats 3 (15,063 vs 13,292 frames/s with
+  // two engines, 10,712 vs 9,626 with one): more pinned memory in flight costs more than it overlaps.
+  static constexpr int kInFlight = 2;
+  static constexpr int kEnginesPerDevice = 2;
+
+  // A batch being filled: its staging and how many regions were claimed in it and filled. With two engines two
+  // batches are open at once: the one taking claims (batch_) and the one whose last regions are still being read.
+  struct Batch {
+    ocl::Staging* s = nullptr;
+    size_t engine = 0;  // the engine whose staging it is
+    int claimed = 0, filled = 0;
+    bool full = false;                                   // takes no more frames
+    std::chrono::steady_clock::time_point first_claim;  // when it got its first frame (the flush timeout)
+  };
+
+  // Claims room for one payload in the open batch (waiting for one with room), under mu_; `into` gets the batch.
+  // Throws Aborted.
+  std::span<uint8_t> claim_room(const RunContext& ctx, const FrameBuffer& fb, size_t bytes, int thread, Batch*& into) {
     const double t = ctx.now();
     std::unique_lock<std::mutex> l(mu_);
     for (;;) {
-      cv_readers_.wait(l, [&] { return abort_ || (open_ && !full_); });
+      cv_readers_.wait(l, [&] { return abort_ || (open_ && !batch_->full); });
       if (abort_) throw Aborted{};
       if (open_->size() < open_->capacity() && open_->bytes_left() >= bytes) break;
       if (open_->size() == 0) break;  // not even an empty batch has room: claim() says why
-      full_ = true;  // no room for this frame: the main thread submits the batch and opens the next
+      batch_->full = true;  // no room for this frame: the main thread seals the batch and opens the next
       cv_main_.notify_one();
     }
     const std::span<uint8_t> dst = open_->claim(0, bytes, ctx.setup->csr.pixels(), fb.element, fb.origin, fb.index,
                                                 device_payload(fb), fb.payload_offset);
-    if (claimed_ == 0) {
-      first_claim_ = std::chrono::steady_clock::now();  // the batch's flush timeout counts from here
+    into = batch_;
+    if (batch_->claimed == 0) {
+      batch_->first_claim = std::chrono::steady_clock::now();  // the batch's flush timeout counts from here
       cv_main_.notify_one();
     }
-    ++claimed_;
+    ++batch_->claimed;
     if (open_->size() == open_->capacity()) {
-      full_ = true;
+      batch_->full = true;
       cv_main_.notify_one();
     }
     ctx.add(Stage::wait, t, fb.index, thread);
@@ -133,6 +162,7 @@ class OpenClBatched : public Strategy {
       const size_t i = next_.fetch_add(1);
       if (i >= n || ctx.stopped()) break;
       bool claimed = false;
+      Batch* into = nullptr;  // the batch its region is in
       try {
         if (!ctx.opt.verify_md5) acquire_frame(ctx, i);  // (load_frame() does it on the other path)
         const double t = ctx.now();
@@ -140,7 +170,7 @@ class OpenClBatched : public Strategy {
         if (ctx.opt.verify_md5) {
           load_frame(ctx, i, thread, fb);
           device_payload(fb);
-          const std::span<uint8_t> dst = claim_room(ctx, fb, fb.payload.size(), thread);
+          const std::span<uint8_t> dst = claim_room(ctx, fb, fb.payload.size(), thread, into);
           claimed = true;
           const double tc = ctx.now();
           std::memcpy(dst.data(), fb.payload.data(), fb.payload.size());
@@ -150,7 +180,7 @@ class OpenClBatched : public Strategy {
             check_shape(ctx, meta);
             device_payload(meta);
             const double tw = ctx.now();
-            const std::span<uint8_t> dst = claim_room(ctx, meta, bytes, thread);
+            const std::span<uint8_t> dst = claim_room(ctx, meta, bytes, thread, into);
             t_wait += ctx.now() - tw;
             claimed = true;
             return dst;
@@ -165,14 +195,13 @@ class OpenClBatched : public Strategy {
         failed_.emplace_back(i, failure_reason(e));
         if (claimed) {  // its region holds no payload: the device's result for it is dropped
           spoiled_.insert(i);
-          ++filled_;
+          ++into->filled;
         }
         cv_main_.notify_one();
         continue;
       }
       std::lock_guard<std::mutex> l(mu_);
-      ++filled_;
-      if (filled_ == claimed_) cv_main_.notify_one();
+      if (++into->filled == into->claimed) cv_main_.notify_one();
     }
     std::lock_guard<std::mutex> l(mu_);
     --running_;
@@ -200,44 +229,77 @@ class OpenClBatched : public Strategy {
       }
     };
     std::vector<std::pair<size_t, std::string>> failed;
-    for (;;) {
+    Batch* batches = batches_;
+    int cur_k = 0;  // batches[cur_k] takes claims; with two engines the other may still be filling its last regions
+    // Opens the next batch on engine `turn` (a free staging slot: completes the oldest batch when none is free).
+    auto open_next = [&](Batch& b) {
       ocl::Engine& engine = *engines_[turn];
       while (engine.in_flight() == engine.depth()) finish_one();
-      ocl::Staging* s = &engine.staging();
+      b = Batch{};
+      b.s = &engine.staging();
+      b.engine = turn;
+      turn = (turn + 1) % engines_.size();
+      std::lock_guard<std::mutex> l(mu_);
+      open_ = b.s;
+      batch_ = &b;
+      cv_readers_.notify_all();
+    };
+    // Submits a sealed batch once its last region is filled.
+    auto submit = [&](Batch& b) {
+      {
+        const double t = ctx.now();
+        std::unique_lock<std::mutex> l(mu_);
+        cv_main_.wait(l, [&] { return b.filled == b.claimed; });
+        failed.swap(failed_);
+        ctx.add(Stage::wait, t, 0, 0);
+      }
+      for (auto& [i, why] : failed) out.error(i, std::move(why));
+      failed.clear();
+      if (b.s->size() > 0) {
+        engines_[b.engine]->submit(*b.s);
+        order_.push_back(b.engine);
+      }
+    };
+    const bool overlap = engines_.size() >= 2;  // each engine fills one batch at a time
+    open_next(batches[cur_k]);
+    for (;;) {
+      Batch& cur = batches[cur_k];
       bool done = false;
       {
         const double t = ctx.now();
         std::unique_lock<std::mutex> l(mu_);
-        open_ = s;
-        claimed_ = filled_ = 0;
-        full_ = false;
-        cv_readers_.notify_all();
         // A full batch goes at once; with a flush timeout (paced runs) a partial one goes flush_ms after its
         // first frame, so that no frame waits for frames the detector has not released yet.
         const bool flush = ctx.opt.flush_ms >= 0;
         const auto timeout = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
             std::chrono::duration<double, std::milli>(flush ? ctx.opt.flush_ms : 0.0));
         for (;;) {
-          const bool due = flush && claimed_ > 0 && std::chrono::steady_clock::now() >= first_claim_ + timeout;
-          if ((full_ || running_ == 0 || due) && filled_ == claimed_) break;
-          if (flush && claimed_ > 0 && !due)
-            cv_main_.wait_until(l, first_claim_ + timeout);
+          const bool due = flush && cur.claimed > 0 && std::chrono::steady_clock::now() >= cur.first_claim + timeout;
+          if (cur.full || running_ == 0 || due) break;
+          if (flush && cur.claimed > 0 && !due)
+            cv_main_.wait_until(l, cur.first_claim + timeout);
           else
             cv_main_.wait(l);
         }
-        done = running_ == 0;
+        done = running_ == 0;  // every reader left: every claim was filled
+        cur.full = true;       // sealed: no more claims
         open_ = nullptr;
-        failed.swap(failed_);
+        batch_ = nullptr;
         ctx.add(Stage::wait, t, 0, 0);
       }
-      for (auto& [i, why] : failed) out.error(i, std::move(why));
-      failed.clear();
-      if (s->size() > 0) {
-        engine.submit(*s);
-        order_.push_back(turn);
-        turn = (turn + 1) % engines_.size();
+      if (done) {
+        submit(cur);
+        break;
       }
-      if (done) break;
+      if (overlap) {
+        // The next batch takes claims on the next engine while this one's last regions are being read.
+        open_next(batches[1 - cur_k]);
+        submit(cur);
+      } else {
+        submit(cur);
+        open_next(batches[1 - cur_k]);
+      }
+      cur_k = 1 - cur_k;
     }
     while (!order_.empty()) finish_one();
   }
@@ -252,9 +314,8 @@ class OpenClBatched : public Strategy {
   std::mutex mu_;
   std::condition_variable cv_readers_, cv_main_;
   ocl::Staging* open_ = nullptr;  // the batch being filled (null between batches)
-  int claimed_ = 0, filled_ = 0;  // regions of the open batch claimed, and copied
-  bool full_ = false;             // the open batch takes no more frames
-  std::chrono::steady_clock::time_point first_claim_;  // when the open batch got its first frame
+  Batch* batch_ = nullptr;        // the batch taking claims: open_'s counters (null between batches)
+  Batch batches_[2];              // the batches being filled (members: a reader may finish one after drive() threw)
   bool abort_ = false;            // the main thread failed: readers leave
   int running_ = 0;               // readers still working
   std::vector<std::pair<size_t, std::string>> failed_;  // frames that failed in a reader

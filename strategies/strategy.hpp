@@ -46,6 +46,9 @@ struct Options {
   bool reference = false;             // sequential only: scalar reference decoder + plain CSR reference integrator
   double flush_ms = -1;               // opencl-batched: submit a partial batch this long after its first frame
                                       // arrived (paced runs); < 0: wait until the batch is full (batch runs)
+  io::ReadMethod read_method = io::ReadMethod::pread;  // how the source reads files (--read-method), set per row
+  int in_flight = 0;                  // opencl-batched: pinned staging slots per engine (0 = default, 2)
+  int engines_per_device = 0;         // opencl-batched, one device: engines on it (0 = default, 2: two batches open)
 };
 
 // Everything a run needs. The harness owns all of it and keeps it alive across the repetitions of a row.
