@@ -169,6 +169,9 @@ json to_json(const ResultRow& r) {
       {"device_is_cpu_opencl", r.device_is_cpu_opencl},
       {"source", r.source},
       {"codec", r.codec},
+      {"decoder", r.decoder},
+      {"engine", r.engine},
+      {"engine_variant", r.engine_variant},
       {"fps", {{"median", num(r.fps.median)}, {"mad", num(r.fps.mad)}, {"runs", nums(r.fps.runs)}}},
       {"wall_s", {{"median", num(r.wall_s.median)}, {"runs", nums(r.wall_s.runs)}}},
       {"frames", r.frames},
@@ -269,6 +272,9 @@ ResultRow row_from_json(const json& j) {
   r.device_is_cpu_opencl = j["device_is_cpu_opencl"];
   r.source = j["source"];
   r.codec = j.value("codec", std::string("byte-offset"));
+  r.decoder = j.value("decoder", std::string());  // optional: absent in files written before they were recorded
+  r.engine = j.value("engine", std::string());
+  r.engine_variant = j.value("engine_variant", std::string());
   r.fps.median = j["fps"]["median"];
   r.fps.mad = j["fps"]["mad"];
   r.fps.runs = j["fps"]["runs"].get<std::vector<double>>();

@@ -265,6 +265,7 @@ strategies::RunContext Runner::row_context(const RowSpec& spec, const frames::Fr
   const bool on_device = row_uses_device(spec);
   strategies::RunContext ctx;
   ctx.source = &source;
+  ctx.codec = ds_.codec;
   ctx.setup = &ds_.setup;
   ctx.device = on_device ? device_ : nullptr;
   if (on_device) ctx.extra_devices = opt_.extra_devices;
@@ -278,6 +279,7 @@ strategies::RunContext Runner::row_context(const RowSpec& spec, const frames::Fr
 strategies::RunContext Runner::reference_context(const frames::FrameSource& source, strategies::FrameSink& sink) const {
   strategies::RunContext ctx;
   ctx.source = &source;
+  ctx.codec = ds_.codec;
   ctx.setup = &ds_.setup;
   ctx.opt.reference = true;
   ctx.sink = &sink;
@@ -393,6 +395,9 @@ ResultRow Runner::run_row(const RowSpec& spec) {
   } catch (const std::exception& e) {
     return fail(std::string("prepare failed: ") + e.what());
   }
+  row.decoder = strategy->kernels().decoder;
+  row.engine = strategy->kernels().engine;
+  row.engine_variant = strategy->kernels().engine_variant;
 
   const int total_runs = opt_.warmup + opt_.repeats;
   std::vector<double> fps, wall, residencies;

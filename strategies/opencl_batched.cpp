@@ -35,6 +35,9 @@ class OpenClBatched : public Strategy {
     for (ocl::DeviceContext* d : ctx.extra_devices)
       engines_.push_back(std::make_unique<ocl::Engine>(*d, *ctx.setup, max_bytes_, ctx.opt.batch));
     buffers_.resize(static_cast<size_t>(ctx.opt.readers));
+    std::string devices;  // decoded and integrated on the device(s)
+    for (const auto& e : engines_) devices += (devices.empty() ? "" : ", ") + e->context().name();
+    kernels_ = {"opencl", "opencl", devices};
   }
 
   void run(RunContext& ctx) override {
