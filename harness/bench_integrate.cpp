@@ -131,13 +131,13 @@ void BM_IntegrateFastLayout(benchmark::State& state) {
   state.counters["layout_MB"] = static_cast<double>(bytes) / 1e6;
 }
 
-// One engine of the table on the frame, whole frames, in an arena of the benchmark's threads (1 when the benchmark
-// has no thread argument). The label says the engine's variant (its kernel), the splitting and the threads.
-void run_engine(benchmark::State& state, const std::string& spec) {
+// One engine of the table on the frame, whole frames, in an arena of the benchmark's threads (its second argument;
+// 1 without thread_arg). The label says the engine's variant (its kernel), the splitting and the threads.
+void run_engine(benchmark::State& state, const std::string& spec, bool thread_arg = true) {
   const Frame& f = frame();
   if (!f.error.empty()) return state.SkipWithError(f.error.c_str());
   const int split = static_cast<int>(state.range(0));
-  const int threads = state.range_size() > 1 ? threads_arg(static_cast<int>(state.range(1))) : 1;
+  const int threads = thread_arg ? threads_arg(static_cast<int>(state.range(1))) : 1;
   const integration::Engine& e = engine(split, spec);
   integration::Pattern p;
   const auto ws = e.make_workspace();
@@ -152,7 +152,7 @@ void run_engine(benchmark::State& state, const std::string& spec) {
 }
 
 // The reference engine (plain CSR, one thread) and the row-parallel CSR engine.
-void BM_IntegrateReference(benchmark::State& state) { run_engine(state, "reference"); }
+void BM_IntegrateReference(benchmark::State& state) { run_engine(state, "reference", false); }
 void BM_IntegrateCsrParallel(benchmark::State& state) { run_engine(state, "csr-parallel"); }
 // The fast engine (strips, gathered), with the best kernel for this CPU; then with each loop forced: AVX2 gathers
 // (scalar where the CPU has no AVX2), scalar loads.
