@@ -1,7 +1,7 @@
 // Micro-benchmarks of the CPU integration on the real Pilatus3 2M LaB6 frame (shared/fixtures), 1000 bins,
-// q_nm^-1, the detector mask: the Setup build (geometry + matrix) and the fast layout, and ms/frame of the
-// reference CSR engine (1 thread), the row-parallel CSR engine, the fast engine (strips of pixels, gathered bin by
-// bin) and the pixel-major CSC engine, for each pixel splitting, on 1, 2 and every thread. The "ms_per_frame" counter is the wall time of one frame.
+// q_nm^-1, the detector mask: the Setup build (geometry + matrix) and the fast layout, and ms/frame of the CPU
+// engines of the engine table (strategies/engines.hpp): reference (1 thread), csr-parallel, fast (each variant) and
+// csc, for each pixel splitting, on 1, 2 and every thread. The "ms_per_frame" counter is the wall time of one frame.
 //   build/release/harness/xrdbench_micro --benchmark_filter=Integrate
 //   scripts/bench_integrate_vs_pyfai.sh   (the same, beside pyFAI 0.21 in the same run)
 #include <benchmark/benchmark.h>
@@ -17,10 +17,9 @@
 #include "datasets/cbf.hpp"
 #include "datasets/mask.hpp"
 #include "datasets/poni.hpp"
-#include "kernels/integrate.hpp"
-#include "kernels/integrate_csc.hpp"
-#include "kernels/integrate_fast.hpp"
 #include "harness/bench_fixtures.hpp"
+#include "kernels/integrate.hpp"
+#include "strategies/engines.hpp"
 
 namespace {
 
@@ -64,28 +63,28 @@ integration::Options options(int split) {
   return o;
 }
 
-// Setups and fast layouts are built once per splitting and shared by the benchmarks.
+// Setups and engines (from the engine table, strategies/engines.hpp) are built once per splitting and engine spec
+// ("fast", "fast:scalar", ...) and shared by the benchmarks.
 struct Built {
   integration::Setup setup;
-  std::unique_ptr<integration::FastIntegrator> fast, fast_gather, fast_scalar;
-  std::unique_ptr<integration::CscIntegrator> csc;
+  std::map<std::string, std::unique_ptr<integration::Engine>> engines;
 };
-const Built& built(int split) {
+Built& built(int split) {
   static std::map<int, Built> cache;
   auto it = cache.find(split);
   if (it == cache.end()) {
     const RealFrameInputs& f = frame();
     Built b;
     b.setup = integration::build_setup(f.geometry, f.mask, f.image.width, f.image.height, options(split));
-    b.fast = std::make_unique<integration::FastIntegrator>(b.setup);
-    b.fast_gather =
-        std::make_unique<integration::FastIntegrator>(b.setup, 0, integration::FastIntegrator::Kernel::gather);
-    b.fast_scalar =
-        std::make_unique<integration::FastIntegrator>(b.setup, 0, integration::FastIntegrator::Kernel::scalar);
-    b.csc = std::make_unique<integration::CscIntegrator>(b.setup);
     it = cache.emplace(split, std::move(b)).first;
   }
   return it->second;
+}
+const integration::Engine& engine(int split, const std::string& spec) {
+  Built& b = built(split);
+  auto& e = b.engines[spec];
+  if (!e) e = strategies::make_engine(spec, b.setup);
+  return *e;
 }
 
 int threads_arg(int a) { return a > 0 ? a : tbb::info::default_concurrency(); }
@@ -124,74 +123,44 @@ void BM_IntegrateFastLayout(benchmark::State& state) {
   if (!f.error.empty()) return state.SkipWithError(f.error.c_str());
   const int split = static_cast<int>(state.range(0)), threads = threads_arg(static_cast<int>(state.range(1)));
   const auto& b = built(split);
+  integration::EngineConfig config;
+  config.threads = threads;
   size_t bytes = 0;
-  for (auto _ : state) bytes = integration::FastIntegrator(b.setup, threads).layout_bytes();
+  for (auto _ : state) bytes = strategies::make_engine("fast", b.setup, config)->layout_bytes();
   label(state, split, threads);
   state.counters["layout_MB"] = static_cast<double>(bytes) / 1e6;
 }
 
-void BM_IntegrateReference(benchmark::State& state) {
+// One engine of the table on the frame, whole frames, in an arena of the benchmark's threads (its second argument;
+// 1 without thread_arg). The label says the engine's variant (its kernel), the splitting and the threads.
+void run_engine(benchmark::State& state, const std::string& spec, bool thread_arg = true) {
   const RealFrameInputs& f = frame();
   if (!f.error.empty()) return state.SkipWithError(f.error.c_str());
   const int split = static_cast<int>(state.range(0));
-  const auto& b = built(split);
+  const int threads = thread_arg ? threads_arg(static_cast<int>(state.range(1))) : 1;
+  const integration::Engine& e = engine(split, spec);
   integration::Pattern p;
-  for (auto _ : state) integration::integrate(b.setup, f.image.pixels, p);
-  label(state, split, 1);
-  per_frame(state);
-}
-
-void BM_IntegrateCsrParallel(benchmark::State& state) {
-  const RealFrameInputs& f = frame();
-  if (!f.error.empty()) return state.SkipWithError(f.error.c_str());
-  const int split = static_cast<int>(state.range(0)), threads = threads_arg(static_cast<int>(state.range(1)));
-  const auto& b = built(split);
-  integration::Pattern p;
+  const auto ws = e.make_workspace();
   tbb::task_arena arena(threads);
-  for (auto _ : state) arena.execute([&] { integration::integrate_csr_parallel(b.setup, f.image.pixels, p); });
-  label(state, split, threads);
+  for (auto _ : state) arena.execute([&] { e.integrate(f.image.pixels, p, ws.get()); });
+  const std::string variant = e.variant();
+  state.SetLabel((variant.empty() ? "" : variant + ", ") +
+                 integration::to_string(static_cast<integration::Split>(split)) + ", " + std::to_string(threads) +
+                 " thread" + (threads == 1 ? "" : "s"));
+  if (e.layout_bytes()) state.counters["layout_MB"] = static_cast<double>(e.layout_bytes()) / 1e6;
   per_frame(state);
 }
 
-template <class Engine>
-void run_engine(benchmark::State& state, const Engine& engine, const char* kernel) {
-  const RealFrameInputs& f = frame();
-  const int split = static_cast<int>(state.range(0)), threads = threads_arg(static_cast<int>(state.range(1)));
-  integration::Pattern p;
-  typename Engine::Workspace ws;
-  tbb::task_arena arena(threads);
-  for (auto _ : state) arena.execute([&] { engine.integrate(f.image.pixels, p, ws); });
-  state.SetLabel(std::string(kernel) + ", " + integration::to_string(static_cast<integration::Split>(split)) + ", " +
-                 std::to_string(threads) + " thread" + (threads == 1 ? "" : "s"));
-  state.counters["layout_MB"] = static_cast<double>(engine.layout_bytes()) / 1e6;
-  per_frame(state);
-}
-
-// The fast engine (strips, gathered), with the best kernel for this CPU.
-void BM_IntegrateFast(benchmark::State& state) {
-  if (!frame().error.empty()) return state.SkipWithError(frame().error.c_str());
-  const auto& b = built(static_cast<int>(state.range(0)));
-  run_engine(state, *b.fast, b.fast->kernel());
-}
-
-// The same with each loop forced: AVX2 gathers (scalar where the CPU has no AVX2), scalar loads.
-void BM_IntegrateFastGather(benchmark::State& state) {
-  if (!frame().error.empty()) return state.SkipWithError(frame().error.c_str());
-  const auto& b = built(static_cast<int>(state.range(0)));
-  run_engine(state, *b.fast_gather, b.fast_gather->kernel());
-}
-void BM_IntegrateFastScalar(benchmark::State& state) {
-  if (!frame().error.empty()) return state.SkipWithError(frame().error.c_str());
-  const auto& b = built(static_cast<int>(state.range(0)));
-  run_engine(state, *b.fast_scalar, b.fast_scalar->kernel());
-}
-
+// The reference engine (plain CSR, one thread) and the row-parallel CSR engine.
+void BM_IntegrateReference(benchmark::State& state) { run_engine(state, "reference", false); }
+void BM_IntegrateCsrParallel(benchmark::State& state) { run_engine(state, "csr-parallel"); }
+// The fast engine (strips, gathered), with the best kernel for this CPU; then with each loop forced: AVX2 gathers
+// (scalar where the CPU has no AVX2), scalar loads.
+void BM_IntegrateFast(benchmark::State& state) { run_engine(state, "fast"); }
+void BM_IntegrateFastGather(benchmark::State& state) { run_engine(state, "fast:gather"); }
+void BM_IntegrateFastScalar(benchmark::State& state) { run_engine(state, "fast:scalar"); }
 // The pixel-major engine (CSC: per pixel its bins, scattered).
-void BM_IntegrateCsc(benchmark::State& state) {
-  if (!frame().error.empty()) return state.SkipWithError(frame().error.c_str());
-  const auto& b = built(static_cast<int>(state.range(0)));
-  run_engine(state, *b.csc, "pixel-major");
-}
+void BM_IntegrateCsc(benchmark::State& state) { run_engine(state, "csc"); }
 
 // Splittings: 0 = no, 1 = bbox, 2 = full. Threads: 1, 2, 0 = every core.
 void splits_threads(benchmark::internal::Benchmark* b) {

@@ -1,7 +1,8 @@
-// `xrdbench integrate`: azimuthal integration of CBF frames with a pyFAI PONI geometry, to CSV (one frame) or
-// NeXus/HDF5 (frames x bins). A oneTBB pipeline: read (in order) -> decode + integrate (parallel) -> write
-// (in order).
-#include <tbb/parallel_pipeline.h>
+// `xrdbench integrate`: azimuthal integration of CBF frames with a pyFAI PONI geometry, to CSV / text (one frame) or
+// NeXus/HDF5 (frames x bins). It runs through the strategies, as `xrdbench run` does (one data path): the files are a
+// frames::CbfFileSource, the strategy `pipeline` (oneTBB: read -> decode + integrate with --engine on one core per
+// frame -> write in order) or, with --device opencl, `opencl-batched` (compressed frames decoded and integrated on
+// the device, batches of 16), and the patterns go to a file sink (an HDF5 row per frame, or the CSV / text file).
 #include <tbb/task_arena.h>
 
 #include <algorithm>
@@ -14,25 +15,26 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
-#include "datasets/cbf.hpp"
+#include "datasets/frame_source.hpp"
 #include "datasets/image_io.hpp"
 #include "datasets/mask.hpp"
 #include "datasets/poni.hpp"
 #include "harness/cli.hpp"
 #include "harness/h5_process.hpp"
 #include "harness/h5_writer.hpp"
+#include "base/profiler.hpp"
 #include "harness/runner.hpp"
 #include "base/error.hpp"
 #include "kernels/integrate.hpp"
-#include "kernels/integrate_fast.hpp"
 #include "kernels/ocl_device.hpp"
-#include "kernels/ocl_engine.hpp"
+#include "strategies/engines.hpp"
+#include "strategies/strategy.hpp"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
@@ -105,13 +107,52 @@ void write_text(const fs::path& p, const integration::Pattern& pat, bool csv, co
   }
 }
 
-struct InFlightFrame {
-  size_t index = 0;
-  std::vector<uint8_t> bytes;
-  std::vector<int32_t> image;
-  integration::Pattern pattern;
-  integration::FastIntegrator::Workspace ws;
-  std::string error;
+// The file sink: each pattern to its HDF5 row (frames in any order), or to the one CSV / text file; each failed frame
+// named on stderr. Raises `stop` (the strategy stops between frames) on a write error (disk full), at the first
+// failure with --stop-on-error, and when Ctrl-C / SIGTERM / SIGHUP raised `interrupted`. Calls are serialized by the
+// strategy.
+class FileSink : public strategies::FrameSink {
+ public:
+  FileSink(h5::NxWriter* writer, std::function<void(const integration::Pattern&)> write_text, bool stop_on_error,
+           const std::atomic<bool>& interrupted, std::atomic<bool>& stop)
+      : writer_(writer), write_text_(std::move(write_text)), stop_on_error_(stop_on_error),
+        interrupted_(interrupted), stop_(stop) {}
+
+  void pattern(size_t frame, const integration::Pattern& p) override {
+    ++done;
+    if (write_error.empty()) {
+      try {
+        if (writer_)
+          writer_->write(frame, p);
+        else
+          write_text_(p);
+      } catch (const std::exception& e) {
+        write_error = e.what();  // disk full: stop reading, close, report
+        stop_ = true;
+      }
+    }
+    poll();
+  }
+  void error(size_t, const std::string& file, const std::string& reason) override {
+    ++done;
+    ++failed;
+    std::fprintf(stderr, "xrdbench integrate: error: %s%s%s\n", file.c_str(), file.empty() ? "" : ": ", reason.c_str());
+    if (stop_on_error_) stop_ = true;
+    poll();
+  }
+
+  size_t done = 0, failed = 0;
+  std::string write_error;
+
+ private:
+  void poll() {
+    if (interrupted_.load()) stop_ = true;
+  }
+  h5::NxWriter* writer_;
+  std::function<void(const integration::Pattern&)> write_text_;
+  bool stop_on_error_;
+  const std::atomic<bool>& interrupted_;
+  std::atomic<bool>& stop_;
 };
 
 int cmd_integrate(int argc, char** argv) {
@@ -158,11 +199,14 @@ int cmd_integrate(int argc, char** argv) {
       "normalization", po::value(&normalization)->default_value(1.0)->value_name("K"),
       "normalization factor (intensities are divided by it)")(
       "threads", po::value(&threads)->default_value(0)->value_name("T"), "threads (0: every core)")(
-      "engine", po::value(&engine)->default_value("fast")->value_name("E"),
-      "fast (strips of pixels gathered bin by bin, parallel) or reference (plain CSR, one thread per frame)")(
+      "engine", po::value(&engine)->default_value("fast")->value_name("E[:V]"),
+      "integration engine (`xrdbench strategies` lists them): reference (plain CSR, the definition of right), "
+      "csr-parallel, fast (strips gathered; variants auto, gather, scalar), csc (pixel-major), opencl (on --device); "
+      "each frame decoded and integrated on one core, frames in parallel")(
       "device", po::value(&device)->default_value("cpu")->value_name("D"),
       "cpu, or opencl[:PLATFORM[:DEVICE]]: compressed frames go to the device, which decodes and integrates "
-      "them (batches of 16; see `xrdbench devices`)")(
+      "them (batches of 16; see `xrdbench devices`); with --engine opencl the frames are decoded on the CPU and "
+      "integrated there")(
       "float64", po::bool_switch(&float64), "HDF5: store intensity and sigma as float64 (default float32)")(
       "stop-on-error", po::bool_switch(&stop_on_error), "stop at the first frame that fails")(
       "quiet,q", po::bool_switch(&quiet), "no summary on stderr")(
@@ -203,14 +247,21 @@ int cmd_integrate(int argc, char** argv) {
     return usage_error(std::string(format == OutFormat::csv ? "CSV" : "text") + " output takes one input file (" +
                        std::to_string(files.size()) + " given); write several frames to an .h5 file");
   if (!range.empty() && range.size() != 2) return usage_error("--range takes two numbers: MIN MAX");
-  if (engine != "fast" && engine != "reference") return usage_error("--engine must be fast or reference");
+  try {
+    strategies::find_engine(engine);
+  } catch (const std::exception& e) {
+    return usage_error(std::string("--engine: ") + e.what());
+  }
   if (threads < 0) return usage_error("--threads must be 0 (every core) or more");
   const ocl::DeviceSpec device_spec = ocl::parse_device_spec(device);
+  const bool device_engine = strategies::find_engine(engine).needs_device;
+  if (device_engine && !device_spec.is_opencl())
+    return usage_error("--engine " + engine + " integrates on an OpenCL device: give --device opencl[:P[:D]]");
+  if (device_spec.is_opencl() && !device_engine && !vm["engine"].defaulted())
+    return usage_error("--engine " + engine + " runs on the CPU; with --device opencl the device decodes and " +
+                       "integrates (or --engine opencl: decoded on the CPU, integrated on the device)");
   std::unique_ptr<ocl::DeviceContext> ocl_ctx;
-  if (device_spec.is_opencl()) {
-    ocl_ctx = std::make_unique<ocl::DeviceContext>(device_spec);
-    engine = "opencl (" + ocl_ctx->name() + ")";
-  }
+  if (device_spec.is_opencl()) ocl_ctx = std::make_unique<ocl::DeviceContext>(device_spec);
 
   integration::Options opt;
   try {
@@ -225,30 +276,55 @@ int cmd_integrate(int argc, char** argv) {
   if (vm.count("polarization")) opt.polarization = polarization;
   if (range.size() == 2) opt.radial_min = range[0], opt.radial_max = range[1];
 
-  tbb::task_arena arena(threads > 0 ? threads : tbb::task_arena::automatic);
   const auto t0 = std::chrono::steady_clock::now();
   const integration::Geometry geometry = poni::read(poni_path);
-  // The frames' shape comes from the first file (every frame must have it).
-  std::vector<uint8_t> first_bytes;
-  cbf::read_file(files.front(), first_bytes);
-  const cbf::CbfView first = cbf::parse(first_bytes, files.front());
-  const size_t width = first.binary.width, height = first.binary.height;
+  std::vector<std::filesystem::path> paths(files.begin(), files.end());
+  const frames::CbfFileSource source(paths);
+  // The frames' shape comes from the first file (every frame must have it: the strategies check).
+  frames::EncodedFrame first;
+  source.load(0, first);
+  const size_t width = first.width, height = first.height;
   std::vector<uint8_t> mask;
   if (!mask_path.empty()) mask = mask::read(mask_path, width, height);
   std::vector<float> dark, flat;
   if (!dark_path.empty()) dark = image_io::read_float(dark_path, width, height, "the dark image");
   if (!flat_path.empty()) flat = image_io::read_float(flat_path, width, height, "the flat image");
   integration::Setup setup;
-  std::unique_ptr<integration::FastIntegrator> fast;
-  arena.execute([&] {
+  tbb::task_arena(threads > 0 ? threads : tbb::task_arena::automatic).execute([&] {
     try {
       setup = integration::build_setup(geometry, mask, width, height, opt, dark, flat, threads);
     } catch (const std::invalid_argument& e) {
       throw Error(poni_path, "", std::string("cannot build the integration matrix: ") + e.what());
     }
-    if (engine == "fast" && !ocl_ctx) fast = std::make_unique<integration::FastIntegrator>(setup, threads);
   });
   const double setup_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  // The strategy: the device decodes and integrates (opencl-batched), or the oneTBB pipeline with the engine.
+  const bool on_device = ocl_ctx && !device_engine;
+  const std::string strategy_name = on_device ? "opencl-batched" : "pipeline";
+  std::atomic<bool> stop{false};
+  StageProfiler profiler;
+  strategies::RunContext ctx;
+  ctx.source = &source;
+  ctx.codec = first.codec;
+  ctx.setup = &setup;
+  ctx.device = ocl_ctx.get();
+  ctx.profiler = &profiler;
+  ctx.stop = &stop;
+  ctx.opt.threads = threads;
+  if (on_device) {
+    ctx.opt.batch = 16;
+    ctx.opt.readers = threads;  // 0: every core but two
+  } else {
+    ctx.opt.engine = engine;
+  }
+  auto strategy = strategies::find_strategy(strategy_name).make();
+  const auto tp = std::chrono::steady_clock::now();
+  strategy->prepare(ctx);  // the engine's layout, or the device's buffers and matrix
+  const double prepare_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - tp).count();
+  const strategies::Kernels& used = strategy->kernels();
+  const std::string engine_used =
+      used.engine + (used.engine_variant.empty() ? "" : " (" + used.engine_variant + ")");
 
   // Ctrl-C / SIGTERM / SIGHUP from here on: stop reading new frames; the frames in flight finish and are written,
   // the file is closed (installed before the file exists, so it is never left half-made by a signal).
@@ -269,150 +345,26 @@ int cmd_integrate(int argc, char** argv) {
     in.dark = dark_path;
     in.flat = flat_path;
     in.options = opt;
-    in.engine = engine;
+    in.engine = engine_used;
     layout.process = h5::describe_reduction(in);
     writer = std::make_unique<h5::NxWriter>(out, layout);
   }
-  TextHeader text_header{geometry, opt, poni_path, mask_path, dark_path, flat_path, files.front()};
-  auto write_one = [&](const integration::Pattern& p) { write_text(out, p, format == OutFormat::csv, text_header); };
+  const TextHeader text_header{geometry, opt, poni_path, mask_path, dark_path, flat_path, files.front()};
+  FileSink sink(
+      writer.get(),
+      [&](const integration::Pattern& p) { write_text(out, p, format == OutFormat::csv, text_header); },
+      stop_on_error, interrupted, stop);
+  ctx.sink = &sink;
 
-
-  // The pipeline. Tokens: enough frames in flight to keep every thread busy, bounded memory.
-  const int workers = arena.max_concurrency();
-  const size_t tokens = static_cast<size_t>(std::max(2, 2 * workers));
-  std::vector<std::unique_ptr<InFlightFrame>> pool;
-  std::vector<InFlightFrame*> free_frames;
-  for (size_t i = 0; i < tokens; ++i)
-    pool.push_back(std::make_unique<InFlightFrame>()), free_frames.push_back(pool.back().get());
-  std::mutex free_mutex;
-  size_t next = 0, failed = 0, done = 0;
-  bool stop = false;
-  std::string write_error;
-  double integrate_s = 0;
-  std::mutex time_mutex;
   const auto t1 = std::chrono::steady_clock::now();
-  // On an OpenCL device: read and parse here, the device decodes and integrates batches while the next is read.
-  auto run_on_device = [&] {
-    size_t max_bytes = 0;
-    for (auto& f : files) {
-      std::error_code ec;
-      max_bytes = std::max<size_t>(max_bytes, fs::file_size(f, ec) * !ec);
-    }
-    ocl::Engine eng(*ocl_ctx, setup, std::max<size_t>(max_bytes, 1), 16);
-    ocl::BatchResult res;
-    std::vector<uint8_t> buf;
-    auto fail = [&](const std::string& what) {
-      ++failed;
-      ++done;
-      std::fprintf(stderr, "xrdbench integrate: error: %s\n", what.c_str());
-      if (stop_on_error) stop = true;
-    };
-    auto take = [&] {
-      eng.complete(res);
-      integrate_s += 1e-3 * res.compute_ms;
-      for (size_t k = 0; k < res.size(); ++k) {
-        const auto& fr = res.frames[k];
-        if (fr.error) {
-          fail(fr.error->what());
-          continue;
-        }
-        if (!write_error.empty()) break;
-        try {
-          if (writer) writer->write(fr.tag, fr.pattern);
-          else write_one(fr.pattern);
-        } catch (const std::exception& e) {
-          write_error = e.what();
-          stop = true;
-        }
-        ++done;
-      }
-    };
-    for (size_t next = 0; next < files.size() && !stop && !interrupted.load();) {
-      ocl::Staging& s = eng.staging();
-      for (; s.size() < s.capacity() && next < files.size() && !stop && !interrupted.load(); ++next) {
-        try {
-          cbf::read_file(files[next], buf);
-          const cbf::CbfView v = cbf::parse(buf, files[next]);
-          if (v.binary.width != width || v.binary.height != height)
-            throw Error(files[next], "",
-                        "frame is " + std::to_string(v.binary.width) + " x " + std::to_string(v.binary.height) +
-                            " pixels, the first frame " + std::to_string(width) + " x " + std::to_string(height));
-          s.add(v.payload, v.binary.n_elements, v.binary.element_type, files[next], next);
-        } catch (const std::exception& e) {
-          fail(e.what());
-        }
-      }
-      eng.submit(s);
-      if (eng.in_flight() == eng.depth()) take();
-    }
-    while (eng.in_flight()) take();
-  };
-  if (ocl_ctx) run_on_device();
-  else arena.execute([&] {
-    tbb::parallel_pipeline(
-        tokens,
-        tbb::make_filter<void,
-                         InFlightFrame*>(tbb::filter_mode::serial_in_order, [&](tbb::flow_control& fc) -> InFlightFrame* {
-          if (next >= files.size() || stop || interrupted.load()) {
-            fc.stop();
-            return nullptr;
-          }
-          InFlightFrame* f;
-          {
-            std::lock_guard lk(free_mutex);
-            f = free_frames.back();
-            free_frames.pop_back();
-          }
-          f->index = next++;
-          f->error.clear();
-          try {
-            cbf::read_file(files[f->index], f->bytes);
-          } catch (const std::exception& e) {
-            f->error = e.what();
-          }
-          return f;
-        }) & tbb::make_filter<InFlightFrame*, InFlightFrame*>(tbb::filter_mode::parallel, [&](InFlightFrame* f) -> InFlightFrame* {
-          if (!f->error.empty()) return f;
-          try {
-            const cbf::CbfView v = cbf::parse(f->bytes, files[f->index]);
-            if (v.binary.width != width || v.binary.height != height)
-              throw Error(files[f->index], "",
-                          "frame is " + std::to_string(v.binary.width) + " x " +
-                              std::to_string(v.binary.height) + " pixels, the first frame " +
-                              std::to_string(width) + " x " + std::to_string(height));
-            f->image.resize(width * height);
-            cbf::decode(v, f->image);
-            const auto ti = std::chrono::steady_clock::now();
-            if (fast)
-              fast->integrate(f->image, f->pattern, f->ws);
-            else
-              integration::integrate(setup, f->image, f->pattern);
-            const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - ti).count();
-            std::lock_guard lk(time_mutex);
-            integrate_s += dt;
-          } catch (const std::exception& e) {
-            f->error = e.what();
-          }
-          return f;
-        }) & tbb::make_filter<InFlightFrame*, void>(tbb::filter_mode::serial_in_order, [&](InFlightFrame* f) {
-          if (!f->error.empty()) {
-            ++failed;
-            std::fprintf(stderr, "xrdbench integrate: error: %s\n", f->error.c_str());
-            if (stop_on_error) stop = true;
-          } else if (write_error.empty()) {
-            try {
-              if (writer) writer->write(f->index, f->pattern);
-              else write_one(f->pattern);
-            } catch (const std::exception& e) {
-              write_error = e.what();  // disk full: stop reading, close, report (never an exception through TBB)
-              stop = true;
-            }
-          }
-          ++done;
-          std::lock_guard lk(free_mutex);
-          free_frames.push_back(f);
-        }));
-  });
+  std::string run_error;
+  try {
+    strategy->run(ctx);
+  } catch (const std::exception& e) {
+    run_error = e.what();  // the strategy itself failed (device lost): the frames done are kept, as on Ctrl-C
+  }
+  const double run_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+  std::string write_error = sink.write_error;
   if (writer) {
     try {
       writer->close();
@@ -429,24 +381,33 @@ int cmd_integrate(int argc, char** argv) {
                  removed ? " (the incomplete file was removed)" : "");
     return 1;
   }
+  if (!run_error.empty()) {
+    std::fprintf(stderr, "xrdbench integrate: error: %s (after %zu of %zu frames)\n", run_error.c_str(), sink.done,
+                 files.size());
+    return 1;
+  }
+  const size_t done = sink.done, failed = sink.failed;
   if (interrupted.load()) {
     std::fprintf(stderr, "xrdbench integrate: interrupted after %zu of %zu frames; %s keeps them (valid = 1)\n",
                  done - failed, files.size(), out.c_str());
     return 130;
   }
-  const double run_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
   if (!quiet) {
+    const int workers = on_device ? (threads > 0 ? threads : strategies::default_readers())
+                                  : (threads > 0 ? threads : static_cast<int>(std::thread::hardware_concurrency()));
+    const size_t ok = done - failed;
     std::fprintf(
         stderr,
-        "integrate: %zu frame%s -> %s (%zu failed); %d bins %s, %s split, %s engine, %d thread%s\n"
-        "  setup %.3f s (geometry %.3f s, matrix %.3f s, %zu entries, %zu pixels masked%s)\n"
+        "integrate: %zu frame%s -> %s (%zu failed); %d bins %s, %s split, %s engine, decoder %s, %s strategy, "
+        "%d %s%s\n"
+        "  setup %.3f s (geometry %.3f s, matrix %.3f s, %zu entries, %zu pixels masked), engine prepared in %.3f s\n"
         "  %.2f frames/s overall; integration alone %.3f ms/frame (mean time in the engine)\n",
-        done - failed, done - failed == 1 ? "" : "s", out.c_str(), failed, bins, integration::to_string(opt.unit),
-        integration::to_string(opt.split), engine.c_str(), workers, workers == 1 ? "" : "s", setup_s,
-        setup.geometry_seconds, setup.matrix_seconds, setup.csr.nnz(), setup.masked_pixels,
-        fast ? (", layout " + std::to_string(fast->build_seconds()).substr(0, 5) + " s").c_str() : "",
+        ok, ok == 1 ? "" : "s", out.c_str(), failed, bins, integration::to_string(opt.unit),
+        integration::to_string(opt.split), engine_used.c_str(), used.decoder.c_str(), strategy_name.c_str(), workers,
+        on_device ? "reader" : "thread", workers == 1 ? "" : "s", setup_s, setup.geometry_seconds,
+        setup.matrix_seconds, setup.csr.nnz(), setup.masked_pixels, prepare_s,
         run_s > 0 ? static_cast<double>(done) / run_s : 0.0,
-        done - failed ? 1e3 * integrate_s / static_cast<double>(done - failed) : 0.0);
+        ok ? 1e3 * profiler.total_seconds(Stage::integrate) / static_cast<double>(ok) : 0.0);
   }
   return failed ? 1 : 0;
 }

@@ -1,15 +1,17 @@
-// xrdbench strategies: the registered strategies, one line each.
+// xrdbench strategies: the registered strategies, one line each, then the integration engines.
 #include <cstdio>
 #include <cstring>
 
 #include "harness/cli.hpp"
+#include "strategies/engines.hpp"
 #include "strategies/strategy.hpp"
 
 namespace {
 
 int cmd_strategies(int argc, char** argv) {
   if (argc > 1 && (!std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h"))) {
-    std::printf("Usage: xrdbench strategies\n\nLists the strategies `xrdbench run --strategy NAME` accepts.\n");
+    std::printf("Usage: xrdbench strategies\n\nLists the strategies `xrdbench run --strategy NAME` accepts, then the\n"
+                "integration engines (`xrdbench integrate --engine NAME[:VARIANT]`).\n");
     return 0;
   }
   // The benchmark strategies, then the test strategies (known cost, for the realtime tests) under their heading.
@@ -23,6 +25,11 @@ int cmd_strategies(int argc, char** argv) {
                   s.needs_device ? " [OpenCL device]" : (s.uses_readers ? " [--readers]" : ""));
     }
   }
+  std::printf("\nengines (integration; the first is the reference every row is validated against):\n");
+  for (auto& e : xrd::strategies::engines())
+    std::printf("%-16s %s%s%s\n", e.name.c_str(), e.description.c_str(),
+                e.variants.empty() ? "" : (" [variants: " + e.variants + "]").c_str(),
+                e.needs_device ? " [OpenCL device]" : "");
   return 0;
 }
 

@@ -190,6 +190,9 @@ ResultRow Runner::run_row_mpi(const RowSpec& spec) {
     mine = std::string("prepare failed: ") + e.what();
   }
   if (!all_ok(w, mine, reasons, "the preparation of " + row.id, timeout)) return fail(reasons);
+  row.decoder = strategy->kernels().decoder;
+  row.engine = strategy->kernels().engine;
+  row.engine_variant = strategy->kernels().engine_variant;
 
   const int total_runs = opt_.warmup + opt_.repeats;
   std::vector<double> agg_fps, agg_wall, gather_write, my_fps, my_wall, residencies;

@@ -264,6 +264,7 @@ Session::Session(const Dataset& ds, const RowSpec& spec, ocl::DeviceContext* dev
   const auto& info = strategies::find_strategy(spec.strategy);
   strategy_ = info.make();
   ctx_.source = ds_.source.get();
+  ctx_.codec = ds_.codec;
   ctx_.setup = &ds_.setup;
   ctx_.device = row_uses_device(spec) ? device_ : nullptr;
   ctx_.opt = spec.opt;

@@ -171,6 +171,9 @@ json to_json(const ResultRow& r) {
       {"source", r.source},
       {"codec", r.codec},
       {"read_method", r.read_method},
+      {"decoder", r.decoder},
+      {"engine", r.engine},
+      {"engine_variant", r.engine_variant},
       {"fps", {{"median", num(r.fps.median)}, {"mad", num(r.fps.mad)}, {"runs", nums(r.fps.runs)}}},
       {"wall_s", {{"median", num(r.wall_s.median)}, {"runs", nums(r.wall_s.runs)}}},
       {"frames", r.frames},
@@ -272,6 +275,9 @@ ResultRow row_from_json(const json& j) {
   r.source = j["source"];
   r.codec = j.value("codec", std::string("byte-offset"));
   r.read_method = j.value("read_method", std::string("pread"));
+  r.decoder = j.value("decoder", std::string());  // optional: absent in files written before they were recorded
+  r.engine = j.value("engine", std::string());
+  r.engine_variant = j.value("engine_variant", std::string());
   r.fps.median = j["fps"]["median"];
   r.fps.mad = j["fps"]["mad"];
   r.fps.runs = j["fps"]["runs"].get<std::vector<double>>();

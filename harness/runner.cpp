@@ -271,6 +271,7 @@ strategies::RunContext Runner::row_context(const RowSpec& spec, const frames::Fr
   strategies::RunContext ctx;
   ctx.source = &source;
   source.set_read_method(spec.opt.read_method);  // --read-method: per row (the source is shared by the rows)
+  ctx.codec = ds_.codec;
   ctx.setup = &ds_.setup;
   ctx.device = on_device ? device_ : nullptr;
   if (on_device) ctx.extra_devices = opt_.extra_devices;
@@ -284,6 +285,7 @@ strategies::RunContext Runner::row_context(const RowSpec& spec, const frames::Fr
 strategies::RunContext Runner::reference_context(const frames::FrameSource& source, strategies::FrameSink& sink) const {
   strategies::RunContext ctx;
   ctx.source = &source;
+  ctx.codec = ds_.codec;
   ctx.setup = &ds_.setup;
   ctx.opt.reference = true;
   source.set_read_method(io::ReadMethod::pread);
@@ -401,6 +403,9 @@ ResultRow Runner::run_row(const RowSpec& spec) {
   } catch (const std::exception& e) {
     return fail(std::string("prepare failed: ") + e.what());
   }
+  row.decoder = strategy->kernels().decoder;
+  row.engine = strategy->kernels().engine;
+  row.engine_variant = strategy->kernels().engine_variant;
 
   const int total_runs = opt_.warmup + opt_.repeats;
   std::vector<double> fps, wall, residencies;

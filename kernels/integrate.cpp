@@ -12,6 +12,7 @@
 #include "base/enum_names.hpp"
 #include "kernels/csr.hpp"
 #include "kernels/geometry.hpp"
+#include "kernels/integrate_engine.hpp"
 
 namespace xrd::integration {
 
@@ -193,6 +194,50 @@ void integrate_csr_parallel(const Setup& s, std::span<const int32_t> image, Patt
     csr_rows(s, image, r.begin(), r.end(), out, var);
   });
   finish_pattern(s.csr, variance, out);
+}
+
+namespace {
+
+// The reference and csr-parallel engines behind the Engine interface (they keep a reference to the Setup).
+class ReferenceEngine : public Engine {
+ public:
+  explicit ReferenceEngine(const Setup& s) : s_(s) {}
+  std::string name() const override { return "reference"; }
+  void integrate(std::span<const int32_t> image, Pattern& out, Workspace*) const override {
+    integration::integrate(s_, image, out);
+  }
+
+ private:
+  const Setup& s_;
+};
+
+class CsrParallelEngine : public Engine {
+ public:
+  explicit CsrParallelEngine(const Setup& s) : s_(s) {}
+  std::string name() const override { return "csr-parallel"; }
+  void integrate(std::span<const int32_t> image, Pattern& out, Workspace*) const override {
+    integrate_csr_parallel(s_, image, out);
+  }
+
+ private:
+  const Setup& s_;
+};
+
+void no_variant(const char* engine, const EngineConfig& c) {
+  if (!c.variant.empty())
+    throw std::invalid_argument(std::string("the ") + engine + " engine has no variant '" + c.variant + "'");
+}
+
+}  // namespace
+
+std::unique_ptr<Engine> make_reference_engine(const Setup& setup, const EngineConfig& config) {
+  no_variant("reference", config);
+  return std::make_unique<ReferenceEngine>(setup);
+}
+
+std::unique_ptr<Engine> make_csr_parallel_engine(const Setup& setup, const EngineConfig& config) {
+  no_variant("csr-parallel", config);
+  return std::make_unique<CsrParallelEngine>(setup);
 }
 
 }  // namespace xrd::integration

@@ -14,6 +14,7 @@
 #include <tbb/parallel_for.h>
 
 #include "kernels/csr.hpp"
+#include "kernels/integrate_engine.hpp"
 #include "kernels/integrate_parallel.hpp"
 
 namespace xrd::integration {
@@ -307,6 +308,45 @@ void CscIntegrator::integrate(std::span<const int32_t> image, Pattern& out, Work
 void CscIntegrator::integrate(std::span<const int32_t> image, Pattern& out) const {
   Workspace ws;
   integrate(image, out, ws);
+}
+
+namespace {
+
+// CscIntegrator behind the Engine interface. variant(): "compact" (16-bit codes) or "plain" (too many bins for them).
+class CscEngine : public Engine {
+ public:
+  CscEngine(const Setup& s, int threads) : c_(s, threads) {}
+  std::string name() const override { return "csc"; }
+  std::string variant() const override { return c_.compact() ? "compact" : "plain"; }
+  double build_seconds() const override { return c_.build_seconds(); }
+  size_t layout_bytes() const override { return c_.layout_bytes(); }
+  struct Ws : Workspace {
+    CscIntegrator::Workspace ws;
+  };
+  std::unique_ptr<Workspace> make_workspace() const override { return std::make_unique<Ws>(); }
+  void integrate(std::span<const int32_t> image, Pattern& out, Workspace* ws) const override {
+    if (ws)
+      c_.integrate(image, out, static_cast<Ws*>(ws)->ws);
+    else
+      c_.integrate(image, out);
+  }
+  bool blockwise() const override { return true; }
+  Accumulator make_accumulator() const override { return c_.make_accumulator(); }
+  void accumulate(size_t first, std::span<const int32_t> values, Accumulator& acc) const override {
+    c_.accumulate(first, values, acc);
+  }
+  void finish(const Accumulator& acc, Pattern& out) const override { c_.finish(acc, out); }
+
+ private:
+  CscIntegrator c_;
+};
+
+}  // namespace
+
+std::unique_ptr<Engine> make_csc_engine(const Setup& setup, const EngineConfig& config) {
+  if (!config.variant.empty())
+    throw std::invalid_argument("the csc engine has no variant '" + config.variant + "'");
+  return std::make_unique<CscEngine>(setup, config.threads);
 }
 
 }  // namespace xrd::integration

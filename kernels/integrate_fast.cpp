@@ -12,6 +12,7 @@
 
 #include <tbb/parallel_for.h>
 
+#include "kernels/integrate_engine.hpp"
 #include "kernels/integrate_parallel.hpp"
 #include "kernels/integrate_sums.hpp"
 
@@ -370,6 +371,53 @@ void FastIntegrator::integrate(std::span<const int32_t> image, Pattern& out, Wor
 void FastIntegrator::integrate(std::span<const int32_t> image, Pattern& out) const {
   Workspace ws;
   integrate(image, out, ws);
+}
+
+namespace {
+
+// FastIntegrator behind the Engine interface. Variants: "auto" (the default: the faster loop on this CPU, timed
+// once), "gather" (AVX2 gathers; scalar without AVX2), "scalar"; variant() says the loop in use.
+class FastEngine : public Engine {
+ public:
+  FastEngine(const Setup& s, int threads, FastIntegrator::Kernel k) : f_(s, threads, k) {}
+  std::string name() const override { return "fast"; }
+  std::string variant() const override { return f_.kernel(); }
+  double build_seconds() const override { return f_.build_seconds(); }
+  size_t layout_bytes() const override { return f_.layout_bytes(); }
+  struct Ws : Workspace {
+    FastIntegrator::Workspace ws;
+  };
+  std::unique_ptr<Workspace> make_workspace() const override { return std::make_unique<Ws>(); }
+  void integrate(std::span<const int32_t> image, Pattern& out, Workspace* ws) const override {
+    if (ws)
+      f_.integrate(image, out, static_cast<Ws*>(ws)->ws);
+    else
+      f_.integrate(image, out);
+  }
+  bool blockwise() const override { return true; }
+  Accumulator make_accumulator() const override { return f_.make_accumulator(); }
+  void accumulate(size_t first, std::span<const int32_t> values, Accumulator& acc) const override {
+    f_.accumulate(first, values, acc);
+  }
+  void finish(const Accumulator& acc, Pattern& out) const override { f_.finish(acc, out); }
+
+ private:
+  FastIntegrator f_;
+};
+
+}  // namespace
+
+std::unique_ptr<Engine> make_fast_engine(const Setup& setup, const EngineConfig& config) {
+  FastIntegrator::Kernel k;
+  if (config.variant.empty() || config.variant == "auto")
+    k = FastIntegrator::Kernel::automatic;
+  else if (config.variant == "gather")
+    k = FastIntegrator::Kernel::gather;
+  else if (config.variant == "scalar")
+    k = FastIntegrator::Kernel::scalar;
+  else
+    throw std::invalid_argument("the fast engine's variant is auto, gather or scalar, not '" + config.variant + "'");
+  return std::make_unique<FastEngine>(setup, config.threads, k);
 }
 
 }  // namespace xrd::integration

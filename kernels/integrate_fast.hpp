@@ -39,7 +39,7 @@ class FastIntegrator {
     return build_seconds_;
   }                             // cost of the layout (on top of Setup::build_seconds)
   size_t layout_bytes() const;  // memory the per-frame loop streams, besides the image
-  const char* kernel() const;   // "avx2" or "scalar": the gather loop in use
+  const char* kernel() const;   // "avx2-gather" or "scalar": the gather loop in use
 
   // Per-thread (or per-block) sums, owned by the caller and reused from frame to frame.
   struct Accumulator {

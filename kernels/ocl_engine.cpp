@@ -489,4 +489,32 @@ void Engine::complete(BatchResult& out) {
   }
 }
 
+namespace {
+
+class OpenClIntegrationEngine : public integration::Engine {
+ public:
+  OpenClIntegrationEngine(DeviceContext& d, const integration::Setup& s, size_t max_bytes)
+      : device_(d.name()), e_(d, s, std::max<size_t>(max_bytes, 1), 1) {}
+  std::string name() const override { return "opencl"; }
+  std::string variant() const override { return device_; }
+  void integrate(std::span<const int32_t> image, integration::Pattern& out, Workspace*) const override {
+    e_.integrate(image, out);
+  }
+  bool concurrent() const override { return false; }
+
+ private:
+  std::string device_;
+  mutable ocl::Engine e_;  // its buffers change with every frame: callers serialize (concurrent() is false)
+};
+
+}  // namespace
+
+std::unique_ptr<integration::Engine> make_opencl_engine(const integration::Setup& setup,
+                                                        const integration::EngineConfig& config) {
+  if (!config.device) throw Error("", "", "the opencl engine needs an OpenCL device (--device opencl...)");
+  if (!config.variant.empty())
+    throw std::invalid_argument("the opencl engine has no variant '" + config.variant + "'");
+  return std::make_unique<OpenClIntegrationEngine>(*config.device, setup, config.max_frame_bytes);
+}
+
 }  // namespace xrd::ocl

@@ -13,6 +13,7 @@
 #include "kernels/byte_offset.hpp"
 #include "base/error.hpp"
 #include "kernels/integrate.hpp"
+#include "kernels/integrate_engine.hpp"
 #include "kernels/ocl_device.hpp"
 
 namespace xrd::ocl {
@@ -166,5 +167,10 @@ class Engine {
  private:
   std::unique_ptr<Impl> impl_;
 };
+
+// The engine table's "opencl": images decoded on the host, integrated on config.device (Engine::integrate (b)); one
+// frame at a time (not concurrent). variant() is the device's name. Throws xrd::Error without a device.
+std::unique_ptr<integration::Engine> make_opencl_engine(const integration::Setup& setup,
+                                                        const integration::EngineConfig& config);
 
 }  // namespace xrd::ocl

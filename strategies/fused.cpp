@@ -1,6 +1,6 @@
 // fused: the oneTBB pipeline (tbb_pipeline.hpp) where decoding and integration are fused: each payload is decoded a
 // block of pixels at a time into a small cache-resident buffer and each block is accumulated into the frame's bins
-// right away by the fast strip engine. The 10 MB decoded image is never stored. A token carries a group of frames
+// right away by the engine (the fast strip engine unless --engine says otherwise). The 10 MB decoded image is never stored. A token carries a group of frames
 // (--batch, default 2) decoded block by block side by side: the engine's layout for a block, read from memory for
 // the first frame of the group, is still in cache for the others (the layout, not the image, is most of the memory
 // traffic once two cores share the memory bus).
@@ -22,24 +22,22 @@ class Fused : public TbbPipeline {
 
   void process(const RunContext& ctx, Token& tok, int thread) override {
     // Read the group; frames the codec cannot decode block by block (other element types than int32, which wrap at
-    // their own width; codecs without block decoding) are done whole, the ordinary way.
+    // their own width; codecs without block decoding), and every frame when the engine does not integrate in pieces
+    // (--engine reference, csr-parallel, opencl), are done whole, the ordinary way.
     std::vector<Item*> blockwise;
     size_t pixels = 0;
     for (size_t k = 0; k < tok.count; ++k) {
       Item& it = tok.items[k];
       try {
         load_frame(ctx, it.frame, thread, it.fb);
-        it.acc.clear();
         pixels = it.fb.pixels();  // the geometry's shape: load_frame checked
-        if (it.blocks.start(it.fb)) {
+        if (engine_->blockwise() && it.blocks.start(it.fb)) {
+          it.acc.clear();
           blockwise.push_back(&it);
           continue;
         }
         decode_frame(ctx, thread, it.fb, tok.image);
-        const double t = ctx.now();
-        engine_->accumulate(0, tok.image, it.acc);
-        engine_->finish(it.acc, it.pattern);
-        ctx.add(Stage::integrate, t, it.frame, thread);
+        integrate_whole(ctx, it, tok.image, thread);
       } catch (const std::exception& e) {
         it.error = failure_reason(e);
       }

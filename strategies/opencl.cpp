@@ -13,6 +13,7 @@ class OpenCl : public Strategy {
  public:
   void prepare(RunContext& ctx) override {
     engine_ = std::make_unique<ocl::Engine>(require_device(ctx, "opencl"), *ctx.setup, ctx.source->max_frame_bytes(), 1);
+    kernels_ = {"opencl", "opencl", engine_->context().name()};  // decoded and integrated on the device
   }
 
   void run(RunContext& ctx) override {

@@ -54,6 +54,9 @@ class OpenClBatched : public Strategy {
       for (int k = 1; k < per_device; ++k)
         engines_.push_back(std::make_unique<ocl::Engine>(device, *ctx.setup, max_bytes_, ctx.opt.batch, eo));
     buffers_.resize(static_cast<size_t>(ctx.opt.readers));
+    std::string devices;  // decoded and integrated on the device(s)
+    for (const auto& e : engines_) devices += (devices.empty() ? "" : ", ") + e->context().name();
+    kernels_ = {"opencl", "opencl", devices};
   }
 
   void run(RunContext& ctx) override {

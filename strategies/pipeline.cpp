@@ -1,6 +1,6 @@
 // pipeline: the oneTBB pipeline (tbb_pipeline.hpp) where each frame is read, decoded into a whole image with the
-// fast decoder, then integrated on the same core by the fast engine (FastIntegrator: strips of pixels, gathered bin
-// by bin). Parallel over frames.
+// fast decoder, then integrated on the same core by the engine (fast unless --engine says otherwise). Parallel over
+// frames.
 #include "strategies/tbb_pipeline.hpp"
 
 namespace xrd::strategies {
@@ -14,11 +14,7 @@ class Pipeline : public TbbPipeline {
       try {
         load_frame(ctx, it.frame, thread, it.fb);
         decode_frame(ctx, thread, it.fb, tok.image);
-        const double t = ctx.now();
-        it.acc.clear();
-        engine_->accumulate(0, tok.image, it.acc);
-        engine_->finish(it.acc, it.pattern);
-        ctx.add(Stage::integrate, t, it.frame, thread);
+        integrate_whole(ctx, it, tok.image, thread);
       } catch (const std::exception& e) {
         it.error = failure_reason(e);
       }

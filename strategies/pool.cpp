@@ -11,6 +11,7 @@ class Pool : public Strategy {
   void prepare(RunContext& ctx) override {
     if (ctx.opt.readers < 1) ctx.opt.readers = 2;
     integrator_.prepare(ctx);
+    kernels_ = host_kernels(ctx, integrator_.engine(), false);
   }
 
   void run(RunContext& ctx) override {

@@ -30,7 +30,7 @@ const std::vector<StrategyInfo>& strategies() {
        false, true, make_opencl},
       {"pipeline", "oneTBB parallel_pipeline on every core: read -> decode -> integrate (fast CPU engine) -> write",
        false, false, make_pipeline},
-      {"fused", "oneTBB pipeline, each decoded strip integrated at once by the fast engine: the decoded image is never stored",
+      {"fused", "oneTBB pipeline, each decoded block integrated while in cache: the decoded image is never stored",
        false, false, make_fused},
       {"opencl-batched", "readers feed batches of compressed frames to the device; double-buffered async chain",
        true, true, make_opencl_batched},

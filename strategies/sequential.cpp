@@ -8,7 +8,10 @@ namespace {
 
 class Sequential : public Strategy {
  public:
-  void prepare(RunContext& ctx) override { integrator_.prepare(ctx); }
+  void prepare(RunContext& ctx) override {
+    integrator_.prepare(ctx);
+    kernels_ = host_kernels(ctx, integrator_.engine(), ctx.opt.reference);
+  }
 
   void run(RunContext& ctx) override {
     if (ctx.profiler) ctx.profiler->set_thread_name(0, "main");

@@ -5,8 +5,7 @@
 #include <tbb/task_arena.h>
 
 #include "base/error.hpp"
-#include "kernels/integrate_fast.hpp"
-#include "kernels/ocl_engine.hpp"
+#include "strategies/engines.hpp"
 
 namespace xrd::strategies {
 
@@ -68,44 +67,45 @@ void deliver_error(const RunContext& ctx, size_t frame, int thread, const std::s
   ctx.add(Stage::write, t, frame, thread);
 }
 
-struct HostIntegrator::Cpu {
-  const integration::Setup* setup = nullptr;
-  bool reference = false;
-  std::unique_ptr<integration::FastIntegrator> fast;
-  integration::FastIntegrator::Workspace ws;
-  std::unique_ptr<tbb::task_arena> arena;  // when the threads are limited
-};
+std::string engine_name(const RunContext& ctx) {
+  if (!ctx.opt.engine.empty()) return ctx.opt.engine;
+  if (ctx.opt.integrator == Integrator::gpu) return "opencl";
+  return ctx.opt.reference ? "reference" : "fast";
+}
+
+std::unique_ptr<integration::Engine> make_engine(const RunContext& ctx, int threads) {
+  const std::string name = engine_name(ctx);
+  integration::EngineConfig config;
+  config.threads = threads;
+  if (find_engine(name).needs_device) {
+    config.device = &require_device(ctx, ctx.opt.integrator == Integrator::gpu ? "gpu integration" : "the opencl engine");
+    config.max_frame_bytes = ctx.source->max_frame_bytes();
+  }
+  return strategies::make_engine(name, *ctx.setup, config);
+}
+
+Kernels host_kernels(const RunContext& ctx, const integration::Engine& engine, bool reference_decoder) {
+  return {frames::decoder_name(ctx.codec, reference_decoder), engine.name(), engine.variant()};
+}
 
 HostIntegrator::HostIntegrator() = default;
 HostIntegrator::~HostIntegrator() = default;
 
 void HostIntegrator::prepare(const RunContext& ctx) {
-  cpu_.reset();
-  gpu_.reset();
-  if (ctx.opt.integrator == Integrator::gpu) {
-    gpu_ = std::make_unique<ocl::Engine>(require_device(ctx, "gpu integration"), *ctx.setup, ctx.source->max_frame_bytes(),
-                                         1);
-    return;
-  }
-  cpu_ = std::make_unique<Cpu>();
-  cpu_->setup = ctx.setup;
-  cpu_->reference = ctx.opt.reference;
-  if (!cpu_->reference) cpu_->fast = std::make_unique<integration::FastIntegrator>(*ctx.setup, ctx.opt.threads);
-  if (ctx.opt.threads > 0) cpu_->arena = std::make_unique<tbb::task_arena>(ctx.opt.threads);
+  ws_.reset();
+  arena_.reset();
+  engine_ = make_engine(ctx, ctx.opt.threads);
+  ws_ = engine_->make_workspace();
+  if (ctx.opt.threads > 0) arena_ = std::make_unique<tbb::task_arena>(ctx.opt.threads);
 }
 
 void HostIntegrator::integrate(const RunContext& ctx, size_t frame, int thread, std::span<const int32_t> image,
                                integration::Pattern& out) {
   const double t = ctx.now();
-  if (gpu_) {
-    gpu_->integrate(image, out);
-  } else if (cpu_->reference) {
-    integration::integrate(*cpu_->setup, image, out);
-  } else if (cpu_->arena) {
-    cpu_->arena->execute([&] { cpu_->fast->integrate(image, out, cpu_->ws); });
-  } else {
-    cpu_->fast->integrate(image, out, cpu_->ws);
-  }
+  if (arena_)
+    arena_->execute([&] { engine_->integrate(image, out, ws_.get()); });
+  else
+    engine_->integrate(image, out, ws_.get());
   ctx.add(Stage::integrate, t, frame, thread);
 }
 

@@ -6,13 +6,12 @@
 #include <string>
 #include <vector>
 
+#include <tbb/task_arena.h>
+
 #include "datasets/frame_source.hpp"
 #include "kernels/integrate.hpp"
+#include "kernels/integrate_engine.hpp"
 #include "strategies/strategy.hpp"
-
-namespace xrd::ocl {
-class Engine;
-}
 
 namespace xrd::strategies {
 
@@ -45,9 +44,20 @@ void prefetch(const RunContext& ctx, size_t frame);
 void deliver(const RunContext& ctx, size_t frame, int thread, const integration::Pattern& p);
 void deliver_error(const RunContext& ctx, size_t frame, int thread, const std::string& reason);
 
-// Integrates images decoded on the host: on the CPU (the fast engine, or the plain reference CSR engine when
-// ctx.opt.reference) or on the OpenCL device (ctx.opt.integrator == gpu: the paper's "CPU decode, GPU integrate").
-// prepare() builds the engine once per row (uploads the matrix to the device); integrate() times Stage::integrate.
+// The engine (strategies/engines.hpp) that integrates images decoded on the host: ctx.opt.engine when given, else
+// the plain reference CSR engine (ctx.opt.reference), opencl (ctx.opt.integrator == gpu: the paper's "CPU decode,
+// GPU integrate") or fast.
+std::string engine_name(const RunContext& ctx);
+// Builds engine_name(ctx) for ctx.setup: its layout with `threads` threads (0: every core); opencl on ctx.device
+// (throws xrd::Error when there is none), its staging sized by the source's max_frame_bytes().
+std::unique_ptr<integration::Engine> make_engine(const RunContext& ctx, int threads);
+// What a strategy that decodes on the CPU (the scalar reference decoder when `reference_decoder`) and integrates
+// with `engine` reports (Strategy::kernels()).
+Kernels host_kernels(const RunContext& ctx, const integration::Engine& engine, bool reference_decoder);
+
+// Integrates images decoded on the host with make_engine(ctx) on one thread at a time (sequential, pool; parallel
+// engines spread each frame over ctx.opt.threads cores). prepare() builds the engine once per row (uploads the matrix
+// to a device); integrate() times Stage::integrate.
 class HostIntegrator {
  public:
   HostIntegrator();
@@ -55,11 +65,12 @@ class HostIntegrator {
   void prepare(const RunContext& ctx);
   void integrate(const RunContext& ctx, size_t frame, int thread, std::span<const int32_t> image,
                  integration::Pattern& out);
+  const integration::Engine& engine() const { return *engine_; }
 
  private:
-  struct Cpu;
-  std::unique_ptr<Cpu> cpu_;
-  std::unique_ptr<ocl::Engine> gpu_;
+  std::unique_ptr<integration::Engine> engine_;
+  std::unique_ptr<integration::Engine::Workspace> ws_;
+  std::unique_ptr<tbb::task_arena> arena_;  // when the threads are limited
 };
 
 // Throws xrd::Error naming the frame when its codec has no OpenCL decoder (the device strategies decode there).

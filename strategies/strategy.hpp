@@ -44,6 +44,9 @@ struct Options {
   int batch = 0;                      // opencl-batched: frames per device launch; fused: frames per token (0 = default)
   int threads = 0;                    // worker threads of parallel strategies (0 = every core)
   bool reference = false;             // sequential only: scalar reference decoder + plain CSR reference integrator
+  // The integration engine by name (strategies/engines.hpp, NAME[:VARIANT]); "" = the strategy's default: fast on
+  // the CPU, opencl with Integrator::gpu, reference with `reference`. Device strategies integrate on their device.
+  std::string engine;
   double flush_ms = -1;               // opencl-batched: submit a partial batch this long after its first frame
                                       // arrived (paced runs); < 0: wait until the batch is full (batch runs)
   io::ReadMethod read_method = io::ReadMethod::pread;  // how the source reads files (--read-method), set per row
@@ -54,6 +57,7 @@ struct Options {
 // Everything a run needs. The harness owns all of it and keeps it alive across the repetitions of a row.
 struct RunContext {
   const frames::FrameSource* source = nullptr; // the dataset's frames, in order (frame index = position)
+  frames::Codec codec = frames::Codec::byte_offset;  // the frames' codec (the dataset's): which decoder kernel runs
   const integration::Setup* setup = nullptr;        // CSR + corrections, built once per dataset
   ocl::DeviceContext* device = nullptr;       // the OpenCL device for gpu integration / opencl strategies, or null
   // `--device opencl:all`: the host's other devices, which strategies that spread batches (opencl-batched) use
@@ -73,15 +77,27 @@ struct RunContext {
   }
 };
 
+// The kernels a strategy runs, known after prepare(): results.json's "decoder", "engine" and "engine_variant".
+struct Kernels {
+  std::string decoder;         // the CPU decoder kernel ("avx2", "scalar", ...) or "opencl" (decoded on the device)
+  std::string engine;          // the engine table's name ("fast", "reference", "opencl", ...)
+  std::string engine_variant;  // its kernel ("avx2-gather", "scalar"; the device for opencl); "" when it has one
+};
+
 class Strategy {
  public:
   virtual ~Strategy() = default;
+  // What prepare() chose (empty before).
+  const Kernels& kernels() const { return kernels_; }
   // Untimed, once per row before the runs: build engines (upload the matrix to a device), allocate buffers.
   // Throws xrd::Error when the strategy cannot run with these options (e.g. gpu integration without a device).
   virtual void prepare(RunContext& ctx) {}
   // Timed: process every frame of ctx.source once, delivering each frame to ctx.sink. A frame that fails goes to
   // sink.error() and the run goes on; only a failure of the strategy itself (device lost) throws.
   virtual void run(RunContext& ctx) = 0;
+
+ protected:
+  Kernels kernels_;  // set by prepare()
 };
 
 struct StrategyInfo {

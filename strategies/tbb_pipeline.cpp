@@ -9,7 +9,8 @@ namespace xrd::strategies {
 void TbbPipeline::prepare(RunContext& ctx) {
   const int threads = ctx.opt.threads > 0 ? ctx.opt.threads : static_cast<int>(std::thread::hardware_concurrency());
   arena_ = std::make_unique<tbb::task_arena>(threads);
-  engine_ = std::make_unique<integration::FastIntegrator>(*ctx.setup, threads);
+  engine_ = make_engine(ctx, threads);
+  kernels_ = host_kernels(ctx, *engine_, false);
   // Two groups per thread in flight: one being worked on, one read ahead or waiting to be written.
   const int ntokens = ctx.opt.readers > 0 ? ctx.opt.readers : 2 * threads;
   const size_t group = std::max<size_t>(1, group_size(ctx));
@@ -17,9 +18,29 @@ void TbbPipeline::prepare(RunContext& ctx) {
   for (int i = 0; i < ntokens; ++i) {
     auto t = std::make_unique<Token>();
     t->items.resize(group);
-    for (auto& it : t->items) it.acc = engine_->make_accumulator();
+    for (auto& it : t->items) {
+      if (engine_->blockwise())
+        it.acc = engine_->make_accumulator();
+      else
+        it.ws = engine_->make_workspace();
+    }
     tokens_.push_back(std::move(t));
   }
+}
+
+void TbbPipeline::integrate_whole(const RunContext& ctx, Item& it, std::span<const int32_t> image, int thread) {
+  const double t = ctx.now();
+  if (engine_->blockwise()) {
+    it.acc.clear();
+    engine_->accumulate(0, image, it.acc);
+    engine_->finish(it.acc, it.pattern);
+  } else if (engine_->concurrent()) {
+    engine_->integrate(image, it.pattern, it.ws.get());
+  } else {
+    std::lock_guard<std::mutex> l(engine_mu_);
+    engine_->integrate(image, it.pattern, it.ws.get());
+  }
+  ctx.add(Stage::integrate, t, it.frame, thread);
 }
 
 void TbbPipeline::run(RunContext& ctx) {

@@ -10,7 +10,7 @@
 
 #include <tbb/task_arena.h>
 
-#include "kernels/integrate_fast.hpp"
+#include "kernels/integrate_engine.hpp"
 #include "strategies/steps.hpp"
 
 namespace xrd::strategies {
@@ -25,7 +25,8 @@ class TbbPipeline : public Strategy {
   struct Item {
     size_t frame = 0;
     FrameBuffer fb;
-    integration::FastIntegrator::Accumulator acc;
+    integration::Accumulator acc;                         // blockwise engines: the frame's sums
+    std::unique_ptr<integration::Engine::Workspace> ws;  // other engines: their scratch memory
     integration::Pattern pattern;
     std::string error;  // non-empty: the frame failed (the reason); the other frames of the group go on
     frames::BlockDecoder blocks;  // a frame decoded block by block (fused)
@@ -40,14 +41,18 @@ class TbbPipeline : public Strategy {
   virtual size_t group_size(const RunContext& ctx) const { return 1; }
   // The parallel filter's work on one group: fill each item's pattern, or its error. thread = the arena's index.
   virtual void process(const RunContext& ctx, Token& tok, int thread) = 0;
+  // Integrates a whole decoded frame into it.pattern on this core (Stage::integrate): a blockwise engine sums it as one
+  // piece; the others run their integrate() (serialized when the engine is not concurrent, as a device's).
+  void integrate_whole(const RunContext& ctx, Item& it, std::span<const int32_t> image, int thread);
 
-  std::unique_ptr<integration::FastIntegrator> engine_;
+  std::unique_ptr<integration::Engine> engine_;  // make_engine(ctx): fast unless --engine says otherwise
 
  private:
   std::unique_ptr<tbb::task_arena> arena_;
   std::vector<std::unique_ptr<Token>> tokens_;
   std::vector<Token*> free_;
   std::mutex free_mu_;
+  std::mutex engine_mu_;  // engines that are not concurrent
 };
 
 }  // namespace xrd::strategies

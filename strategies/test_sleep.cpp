@@ -17,7 +17,10 @@ class TestSleep : public Strategy {
   using clock = std::chrono::steady_clock;
   static constexpr std::chrono::milliseconds kCost{10};
 
-  void prepare(RunContext& ctx) override { integrator_.prepare(ctx); }
+  void prepare(RunContext& ctx) override {
+    integrator_.prepare(ctx);
+    kernels_ = host_kernels(ctx, integrator_.engine(), false);
+  }
 
   void run(RunContext& ctx) override {
     if (ctx.profiler) ctx.profiler->set_thread_name(0, "main");

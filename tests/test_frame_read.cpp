@@ -14,7 +14,7 @@
 #include "datasets/cbf.hpp"
 #include "datasets/frame_read.hpp"
 #include "datasets/frame_source.hpp"
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 #include "tests/test_strategies_support.hpp"
 #include "tests/test_support.hpp"
 

@@ -12,6 +12,7 @@
 #include "datasets/cbf.hpp"
 #include "datasets/mask.hpp"
 #include "base/error.hpp"
+#include "strategies/engines.hpp"
 #include "tests/test_integrate_fixture.hpp"
 #include "tests/test_support.hpp"
 
@@ -102,6 +103,84 @@ TEST_CASE("xrdbench integrate: several frames to NeXus, a bad frame reported and
   CHECK(xrd::test::read_string_attr(f, "/entry/integrate/radial", "units") == "1/angstrom");  // NeXus form
   CHECK(xrd::test::read_string_attr(f, "/entry/integrate/radial", "pyfai_unit") == "q_A^-1");
   H5Fclose(f);
+}
+
+namespace {
+// An HDF5 dataset of /entry/integrate read as doubles (rows x bins, row-major).
+std::vector<double> read_h5_doubles(const std::filesystem::path& file, const char* name) {
+  const hid_t f = H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  REQUIRE(f >= 0);
+  const hid_t d = H5Dopen2(f, (std::string("/entry/integrate/") + name).c_str(), H5P_DEFAULT);
+  REQUIRE(d >= 0);
+  const hid_t sp = H5Dget_space(d);
+  std::vector<double> v(static_cast<size_t>(H5Sget_simple_extent_npoints(sp)));
+  REQUIRE(H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) >= 0);
+  H5Sclose(sp);
+  H5Dclose(d);
+  H5Fclose(f);
+  return v;
+}
+}  // namespace
+
+TEST_CASE("xrdbench integrate: every CPU engine of the table writes the reference engine's patterns") {
+  // The truth, in process: the scalar decoder and the plain CSR reference engine, 500 bins q_nm^-1, bbox, the mask,
+  // polarization 0.99. Then `integrate --engine E --float64` of the frame twice (two frames through the pipeline),
+  // read back: the reference and csr-parallel engines bit for bit, the others to double rounding.
+  const auto image = xrd::test::read_reference_image(kFrame);
+  xrd::integration::Options o;
+  o.bins = 500;
+  o.polarization = 0.99;
+  const auto mask = xrd::mask::read(kMask, image.width, image.height);
+  const auto setup = xrd::integration::build_setup(xrd::poni::read(kPoni), mask, image.width, image.height, o);
+  xrd::integration::Pattern ref;
+  xrd::integration::integrate(setup, image.pixels, ref);
+  const auto dir = xrd::test::temp_dir("integrate_engines");
+  size_t tested = 0;
+  for (const auto& e : xrd::strategies::engines()) {
+    if (e.needs_device) continue;  // opencl: test_ocl_cli.cpp
+    for (const std::string variant : e.variants.empty() ? std::vector<std::string>{""}
+                                                        : std::vector<std::string>{"", ":gather", ":scalar"}) {
+      const std::string spec = e.name + variant;
+      INFO("engine " << spec);
+      const auto out = dir / ("engine_" + e.name + std::to_string(variant.size()) + ".h5");
+      const auto r = run_xrdbench("integrate --engine " + spec + " --float64 --bins 500 --polarization 0.99 --poni " +
+                                  q(kPoni) + " --mask " + q(kMask) + " --out " + q(out) + " " + q(kFrame) + " " +
+                                  q(kFrame));
+      INFO(r.output);
+      REQUIRE(r.status == 0);
+      CHECK(r.output.find(e.name + (variant == ":scalar" ? " (scalar) engine" : "")) != std::string::npos);
+      const auto intensity = read_h5_doubles(out, "intensity"), sigma = read_h5_doubles(out, "sigma"),
+                 count = read_h5_doubles(out, "count");
+      REQUIRE(intensity.size() == 2 * 500);
+      const bool exact = e.name == "reference" || e.name == "csr-parallel";
+      for (size_t k = 0; k < intensity.size(); ++k) {
+        const size_t b = k % 500;
+        if (exact) {
+          REQUIRE(intensity[k] == ref.intensity[b]);
+          REQUIRE(sigma[k] == ref.sigma[b]);
+          REQUIRE(count[k] == ref.count[b]);
+        } else {
+          REQUIRE(rel_diff(intensity[k], ref.intensity[b]) <= 1e-9);
+          REQUIRE(rel_diff(sigma[k], ref.sigma[b]) <= 1e-9);
+          REQUIRE(rel_diff(count[k], ref.count[b]) <= 1e-9);
+        }
+      }
+      ++tested;
+    }
+  }
+  CHECK(tested == 6);  // reference, csr-parallel, fast (auto, gather, scalar), csc
+  // An engine or a variant the table does not have: refused, naming what it knows.
+  auto r = run_xrdbench("integrate --engine nope --poni " + q(kPoni) + " --out " + q(dir / "x.csv") + " " + q(kFrame));
+  CHECK(r.status == 2);
+  CHECK(r.output.find("known: reference, csr-parallel, fast, csc, opencl") != std::string::npos);
+  r = run_xrdbench("integrate --engine fast:turbo --poni " + q(kPoni) + " --out " + q(dir / "x.csv") + " " + q(kFrame));
+  CHECK(r.status == 1);
+  CHECK(r.output.find("auto, gather or scalar, not 'turbo'") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(dir / "x.csv"));
+  r = run_xrdbench("integrate --engine opencl --poni " + q(kPoni) + " --out " + q(dir / "x.csv") + " " + q(kFrame));
+  CHECK(r.status == 2);
+  CHECK(r.output.find("give --device opencl") != std::string::npos);
+  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("xrdbench integrate: usage errors exit 2 with a message, missing files exit 1 naming them") {

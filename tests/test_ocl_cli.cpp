@@ -97,6 +97,20 @@ TEST_CASE("integrate --device opencl matches the CPU engine; a bad frame is name
     if (a[i][3] <= 0.5) continue;
     for (int k = 1; k < 4; ++k) CHECK(std::abs(b[i][k] - a[i][k]) <= 1e-5 * std::abs(a[i][k]));
   }
+  // --engine opencl: decoded on the CPU (pipeline), integrated on the device; the same pattern.
+  auto host = run_xrdbench("integrate --engine opencl --device opencl " + common + "--out " + q(dir / "host.csv") + " " +
+                           q(frame));
+  INFO(host.output);
+  REQUIRE(host.status == 0);
+  CHECK(host.output.find("opencl (") != std::string::npos);
+  CHECK(host.output.find("pipeline strategy") != std::string::npos);
+  auto c = read_csv(dir / "host.csv");
+  REQUIRE(c.size() == a.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    CHECK(c[i][0] == a[i][0]);
+    if (a[i][3] <= 0.5) continue;
+    for (int k = 1; k < 4; ++k) CHECK(std::abs(c[i][k] - a[i][k]) <= 1e-5 * std::abs(a[i][k]));
+  }
 
   // A frame whose stream ends inside an escape, between two good frames, in one batch: only it fails.
   auto bytes = test::read_bytes(frame);

@@ -9,6 +9,7 @@
 
 #include "harness/cache.hpp"
 #include "harness/runner.hpp"
+#include "strategies/engines.hpp"
 #include "tests/test_strategies_support.hpp"
 
 using namespace xrd;
@@ -55,6 +56,10 @@ TEST_CASE("run writes a results.json with every schema key, patterns in HDF5 and
                         "validated", "max_rel_diff", "valid", "invalid_reasons", "stages_ms", "paper"})
     CHECK(row.contains(k));
   CHECK(row["id"] == "pool-2-cpu-MEM");
+  // The kernels it ran: the fast decoder of this CPU, the fast engine and the loop it chose (read back below too).
+  CHECK(row["decoder"] == frames::decoder_name(frames::Codec::byte_offset));
+  CHECK(row["engine"] == "fast");
+  CHECK((row["engine_variant"] == "avx2-gather" || row["engine_variant"] == "scalar"));
   CHECK(row["readers"] == 2);
   CHECK(row["fps"]["runs"].size() == 2);
   CHECK(row["fps"]["median"].get<double>() > 0);
@@ -69,7 +74,11 @@ TEST_CASE("run writes a results.json with every schema key, patterns in HDF5 and
   CHECK(std::filesystem::file_size(out / "patterns" / "pool-2-cpu-MEM.h5") > 0);
   const json t = read_json(out / "trace.json");
   CHECK(t["traceEvents"].size() > 4 * 4);
-  CHECK_NOTHROW(harness::read_results(out / "results.json"));
+  const auto back = harness::read_results(out / "results.json");
+  REQUIRE(back.rows.size() == 1);
+  CHECK(back.rows[0].decoder == row["decoder"].get<std::string>());
+  CHECK(back.rows[0].engine == "fast");
+  CHECK(back.rows[0].engine_variant == row["engine_variant"].get<std::string>());
 }
 
 TEST_CASE("a cold row that was not evicted is marked invalid; an evicted one is valid") {
@@ -144,6 +153,7 @@ TEST_CASE("xrdbench strategies lists every strategy") {
   auto r = test::run_xrdbench("strategies");
   CHECK(r.status == 0);
   for (auto& s : strategies::strategies()) CHECK_THAT(r.output, Catch::Contains(s.name));
+  for (auto& e : strategies::engines()) CHECK_THAT(r.output, Catch::Contains("\n" + e.name + " "));  // and engines
 }
 
 TEST_CASE("the Runner stops on the Ctrl-C flag and keeps nothing of the row") {

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "base/profiler.hpp"
+#include "strategies/engines.hpp"
 #include "kernels/ocl_device.hpp"
 #include "tests/test_strategies_support.hpp"
 
@@ -16,7 +17,8 @@ using xrd::test::CollectingSink;
 namespace {
 
 CollectingSink run_strategy(const harness::Dataset& ds, const std::string& name, strategies::Options o,
-                            ocl::DeviceContext* dev = nullptr, int runs = 1, const std::atomic<bool>* stop = nullptr) {
+                            ocl::DeviceContext* dev = nullptr, int runs = 1, const std::atomic<bool>* stop = nullptr,
+                            strategies::Kernels* kernels = nullptr) {
   CollectingSink sink(ds.files.size(), static_cast<size_t>(ds.setup.csr.bins));
   StageProfiler prof;
   strategies::RunContext ctx;
@@ -29,6 +31,7 @@ CollectingSink run_strategy(const harness::Dataset& ds, const std::string& name,
   ctx.stop = stop;
   auto s = strategies::find_strategy(name).make();
   s->prepare(ctx);
+  if (kernels) *kernels = s->kernels();
   for (int r = 0; r < runs; ++r) {  // buffers are reused from run to run: the last run must be as good
     sink = CollectingSink(ds.files.size(), static_cast<size_t>(ds.setup.csr.bins));
     s->run(ctx);
@@ -85,6 +88,48 @@ TEST_CASE("every CPU strategy reproduces the reference patterns") {
       check_equal(ref, got, ds.files.size());
     }
   }
+}
+
+TEST_CASE("every engine of the table, in the strategies that integrate host images, reproduces the reference") {
+  const auto ds = test::load_tiny(test::make_tiny_dataset("strat_engines", 5));
+  strategies::Options ref_opt;
+  ref_opt.reference = true;
+  strategies::Kernels k;
+  const auto ref = run_strategy(ds, "sequential", ref_opt, nullptr, 1, nullptr, &k);
+  REQUIRE(ref.errors.empty());
+  // The reference row says what it ran: the scalar decoder and the reference engine.
+  CHECK(k.decoder == "scalar");
+  CHECK(k.engine == "reference");
+  CHECK(k.engine_variant.empty());
+  auto dev = any_device();
+  for (const auto& e : strategies::engines()) {
+    if (e.needs_device && !dev) {
+      WARN("no OpenCL device: the " << e.name << " engine is not tested (install pocl-opencl-icd)");
+      continue;
+    }
+    for (const char* strategy : {"sequential", "pool", "pipeline", "fused"}) {
+      SECTION(e.name + " in " + strategy) {
+        auto o = options(strategies::find_strategy(strategy), strategies::Integrator::cpu);
+        o.engine = e.name;
+        const auto got = run_strategy(ds, strategy, o, e.needs_device ? dev.get() : nullptr, 2, nullptr, &k);
+        CHECK(got.errors.empty());
+        check_equal(ref, got, ds.files.size());
+        CHECK(k.engine == e.name);
+        CHECK(k.decoder == frames::decoder_name(frames::Codec::byte_offset));
+        if (e.name == "fast") CHECK((k.engine_variant == "avx2-gather" || k.engine_variant == "scalar"));
+        if (e.needs_device) CHECK(k.engine_variant == dev->name());
+      }
+    }
+  }
+  // The default engine of the CPU strategies is fast; an unknown one fails prepare() naming the known ones.
+  run_strategy(ds, "pipeline", options(strategies::find_strategy("pipeline"), strategies::Integrator::cpu), nullptr, 1,
+               nullptr, &k);
+  CHECK(k.engine == "fast");
+  auto bad = options(strategies::find_strategy("pipeline"), strategies::Integrator::cpu);
+  bad.engine = "nope";
+  CHECK_THROWS_WITH(run_strategy(ds, "pipeline", bad), Catch::Contains("known: reference, csr-parallel, fast"));
+  bad.engine = "opencl";
+  CHECK_THROWS_WITH(run_strategy(ds, "sequential", bad), Catch::Contains("needs an OpenCL device"));
 }
 
 TEST_CASE("device strategies and GPU integration reproduce the reference patterns (OpenCL)") {
