@@ -118,8 +118,8 @@ int cmd_cache(int argc, char** argv) {
   int threads = 1, passes = 1;
   std::string action;
   std::vector<std::string> paths;
-  po::options_description desc(
-      "Usage: xrdbench cache status|warm|evict|read [options] DIR|FILE...\n\n"
+  const xrd::cli::Help help{
+      "xrdbench cache status|warm|evict|read [options] DIR|FILE...",
       "Shows how much of a dataset is in the operating system's page cache (mmap + mincore), and makes it\n"
       "hot or cold by hand, as `xrdbench run --cache hot|cold` does before each run:\n"
       "  status   print the resident fraction\n"
@@ -130,9 +130,10 @@ int cmd_cache(int argc, char** argv) {
       "           files/s and CPU ms per file (what readers can do without processing; the cache left as it is)\n"
       "A folder stands for its *.cbf files. Pages on tmpfs/ramfs cannot be evicted (they have no disk).\n"
       "Exit status: 0 done; 1 evict left more than 1% of the pages resident (the reason is printed: tmpfs,\n"
-      "another user's files) or a file cannot be read; 2 bad usage.\n\n"
-      "Example: xrdbench cache evict out/synth && xrdbench cache status out/synth\n\nOptions");
-  desc.add_options()("help,h", "show this help")(
+      "another user's files) or a file cannot be read; 2 bad usage.",
+      {"xrdbench cache evict out/synth && xrdbench cache status out/synth"}};
+  po::options_description desc("Options");
+  desc.add_options()(
       "drop-caches", po::bool_switch(&drop_caches), "evict: also drop the whole page cache (root only)")(
       "all", po::bool_switch(&all), "a folder stands for every regular file in it, not only *.cbf")(
       "per-file", po::bool_switch(&per_file), "print each file's resident fraction too")(
@@ -142,43 +143,23 @@ int cmd_cache(int argc, char** argv) {
       "mlock", po::bool_switch(&lock), "read: lock each thread's buffer in memory (as pinned staging is)");
   po::options_description hidden;
   hidden.add_options()("action", po::value<std::string>(&action))("path", po::value<std::vector<std::string>>(&paths));
-  po::options_description every;
-  every.add(desc).add(hidden);
   po::positional_options_description pos;
   pos.add("action", 1).add("path", -1);
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(every).positional(pos).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::fprintf(stderr, "xrdbench cache: %s\n(xrdbench cache --help for usage)\n", e.what());
-    return 2;
-  }
-  if (vm.count("help")) {
-    std::printf("%s\n", (std::ostringstream() << desc).str().c_str());
-    return 0;
-  }
-  if (action != "status" && action != "warm" && action != "evict" && action != "read") {
-    std::fprintf(stderr, "xrdbench cache: %s (expected status, warm, evict or read)\n(xrdbench cache --help for usage)\n",
-                 action.empty() ? "no action given" : ("unknown action '" + action + "'").c_str());
-    return 2;
-  }
-  if (paths.empty()) {
-    std::fprintf(stderr, "xrdbench cache %s: no DIR or FILE given\n(xrdbench cache --help for usage)\n", action.c_str());
-    return 2;
-  }
+  if (!xrd::cli::parse(argc, argv, help, desc, vm, hidden, pos)) return 0;
+  if (action != "status" && action != "warm" && action != "evict" && action != "read")
+    xrd::cli::usage_error(action.empty() ? "no action given (expected status, warm, evict or read)"
+                                         : "unknown action '" + action + "' (expected status, warm, evict or read)");
+  if (paths.empty()) xrd::cli::usage_error("no DIR or FILE given");
   io::ReadMethod m = io::ReadMethod::pread;
   if (action == "read") {
     try {
       m = io::parse_read_method(method, "--method");
     } catch (const Error& e) {
-      std::fprintf(stderr, "xrdbench cache read: %s\n", e.what());
-      return 2;
+      xrd::cli::usage_error(e.what());
     }
-    if (threads < 1 || threads > 1024 || passes < 1 || passes > 1000) {
-      std::fprintf(stderr, "xrdbench cache read: --threads must be 1 to 1024 and --passes 1 to 1000\n");
-      return 2;
-    }
+    if (threads < 1 || threads > 1024 || passes < 1 || passes > 1000)
+      xrd::cli::usage_error("--threads must be 1 to 1024 and --passes 1 to 1000");
   }
   const auto files = expand(paths, all);
   uintmax_t bytes = 0;

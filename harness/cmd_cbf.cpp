@@ -79,7 +79,7 @@ std::unique_ptr<FrameDecoder> make_decoder(const std::string& device) {
 struct InfoOptions {
   bool json = false, no_md5 = false, time = false;
   int repeats = 20;
-  std::string device = "cpu";
+  std::string device = "auto";  // add_device_option: auto decodes on the CPU
   std::string decoder = "auto";
 };
 
@@ -210,53 +210,36 @@ FrameReport inspect(const std::string& path, const InfoOptions& o, FrameDecoder&
 int cbf_info(int argc, char** argv) {
   InfoOptions o;
   std::vector<std::string> files;
-  po::options_description desc(
-      "Usage: xrdbench cbf info [--json] [--no-md5] [--time [--repeats N]] [--device D] [--decoder K] FILE...\n\n"
+  const Help help{
+      "xrdbench cbf info [--json] [--no-md5] [--time [--repeats N]] [--device D] [--decoder K] FILE...",
       "Reads each CBF file, checks its Content-MD5, decodes the byte-offset payload and prints the image size,\n"
       "the Pilatus header (detector, wavelength, distance, beam centre, ...), the MD5 status and pixel statistics\n"
       "(min, max, sum, MD5 of the pixels as little-endian int32). A file that cannot be read is reported on stderr\n"
-      "with the reason; the other files are still reported and the exit status is 1.\n\n"
-      "Example: xrdbench cbf info --json --time frame_0001.cbf\n\nOptions");
-  desc.add_options()("help,h", "show this help")("json", po::bool_switch(&o.json),
-                                                 "print a JSON array, one object per file (keys: path, width, "
-                                                 "height, element_type, compressed_bytes, bytes_per_pixel, md5, "
-                                                 "min, max, sum, pixels_md5, decoder, header[, decode_ms])")(
-      "no-md5", po::bool_switch(&o.no_md5),
-      "a Content-MD5 mismatch is reported (md5: \"mismatch\") but is not a failure")(
+      "with the reason; the other files are still reported and the exit status is 1 (2: a usage error).",
+      {"xrdbench cbf info --json --time frame_0001.cbf"}};
+  po::options_description desc("Options");
+  desc.add_options()("json", po::bool_switch(&o.json),
+                     "print a JSON array, one object per file (keys: path, width, "
+                     "height, element_type, compressed_bytes, bytes_per_pixel, md5, "
+                     "min, max, sum, pixels_md5, decoder, header[, decode_ms])");
+  add_no_md5_option(desc, o.no_md5, "the MD5 status is still shown: md5 \"mismatch\" and a warning");
+  desc.add_options()(
       "time", po::bool_switch(&o.time),
       "also time the decode of the in-memory payload: decode_ms is the median of --repeats decodes")(
-      "repeats", po::value<int>(&o.repeats)->default_value(20), "decodes timed per file with --time (>= 20)")(
-      "device", po::value<std::string>(&o.device)->default_value("cpu"),
-      "decode on: cpu, or opencl[:PLATFORM[:DEVICE]] (see `xrdbench devices`)")(
+      "repeats", po::value<int>(&o.repeats)->default_value(20), "decodes timed per file with --time (>= 20)");
+  add_device_option(desc, o.device, "where cbf info decodes (auto: on the CPU)");
+  desc.add_options()(
       "decoder", po::value<std::string>(&o.decoder)->default_value("auto"),
       "CPU byte-offset kernel: auto (the best this CPU runs), avx512vnni, avx512, avx2 or scalar; an error when\n"
       "this CPU lacks it. The kernel used is printed (\"decode ... (median, cpu (avx2))\", JSON key decoder)");
   po::options_description hidden;
   hidden.add_options()("file", po::value<std::vector<std::string>>(&files), "CBF files");
-  po::options_description all;
-  all.add(desc).add(hidden);
   po::positional_options_description pos;
   pos.add("file", -1);
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::fprintf(stderr, "xrdbench cbf info: %s\n(xrdbench cbf info --help for usage)\n", e.what());
-    return 2;
-  }
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return 0;
-  }
-  if (files.empty()) {
-    std::fprintf(stderr, "xrdbench cbf info: no FILE given\n(xrdbench cbf info --help for usage)\n");
-    return 2;
-  }
-  if (o.repeats < 20) {
-    std::fprintf(stderr, "xrdbench cbf info: --repeats must be at least 20 (a median of fewer is not worth much)\n");
-    return 2;
-  }
+  if (!parse(argc, argv, help, desc, vm, hidden, pos)) return 0;
+  if (files.empty()) usage_error("no FILE given");
+  if (o.repeats < 20) usage_error("--repeats must be at least 20 (a median of fewer is not worth much)");
 
   try {
     byte_offset::use_decoder(o.decoder);
@@ -264,7 +247,7 @@ int cbf_info(int argc, char** argv) {
     std::fprintf(stderr, "xrdbench cbf info: %s\n", e.what());
     return 2;
   }
-  auto decoder = make_decoder(o.device);
+  auto decoder = make_decoder(resolve_device(o.device, false));
   std::vector<uint8_t> buf;
   std::vector<int32_t> pixels;
   json out = json::array();
@@ -310,37 +293,23 @@ int cbf_info(int argc, char** argv) {
 int cbf_encode(int argc, char** argv) {
   size_t width = 0, height = 0;
   std::string in, out, header_from;
-  po::options_description desc(
-      "Usage: xrdbench cbf encode --width W --height H [--header-from FILE.cbf] IN.i32le OUT.cbf\n\n"
+  const Help help{
+      "xrdbench cbf encode --width W --height H [--header-from FILE.cbf] IN.i32le OUT.cbf",
       "Writes raw pixels (little-endian int32, row-major, W*H values) as a CBF file with a Pilatus-style header,\n"
       "byte-offset payload, Content-MD5 and 4095 bytes of padding, as a Pilatus detector writes them.\n"
-      "--header-from copies the Pilatus header (detector, wavelength, distance, beam centre, ...) of another CBF.\n\n"
-      "Example: xrdbench cbf encode --width 1475 --height 1679 frame.i32le frame.cbf\n\nOptions");
-  desc.add_options()("help,h", "show this help")("width", po::value<size_t>(&width), "image width (fastest dimension)")(
+      "--header-from copies the Pilatus header (detector, wavelength, distance, beam centre, ...) of another CBF.",
+      {"xrdbench cbf encode --width 1475 --height 1679 frame.i32le frame.cbf"}};
+  po::options_description desc("Options");
+  desc.add_options()("width", po::value<size_t>(&width), "image width (fastest dimension)")(
       "height", po::value<size_t>(&height), "image height")("header-from", po::value<std::string>(&header_from),
                                                             "CBF file whose Pilatus header to copy");
   po::options_description hidden;
   hidden.add_options()("in", po::value<std::string>(&in))("out", po::value<std::string>(&out));
-  po::options_description all;
-  all.add(desc).add(hidden);
   po::positional_options_description pos;
   pos.add("in", 1).add("out", 1);
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::fprintf(stderr, "xrdbench cbf encode: %s\n(xrdbench cbf encode --help for usage)\n", e.what());
-    return 2;
-  }
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return 0;
-  }
-  if (in.empty() || out.empty() || !width || !height) {
-    std::fprintf(stderr, "xrdbench cbf encode: need --width, --height, IN and OUT\n(--help for usage)\n");
-    return 2;
-  }
+  if (!parse(argc, argv, help, desc, vm, hidden, pos)) return 0;
+  if (in.empty() || out.empty() || !width || !height) usage_error("need --width, --height, IN and OUT");
   cbf::PilatusHeader header;
   std::vector<uint8_t> buf;
   if (!header_from.empty()) {

@@ -17,19 +17,17 @@ namespace po = boost::program_options;
 namespace xrd::cli {
 namespace {
 
-int usage_error(const char* prog, const std::string& msg) {
-  std::fprintf(stderr, "%s: %s (see %s --help)\n", prog, msg.c_str(), prog);
-  return 2;
-}
+// A usage error (exit 2, the usage on stderr: main.cpp); returns to keep the callers' `return usage_error(...)`.
+int usage_error(const char*, const std::string& msg) { cli::usage_error(msg); }
 
 int dataset_synth(int argc, char** argv) {
   const int hw = std::max(1, int(std::thread::hardware_concurrency()));
   std::string out, detector, format = "cbf", pixel;
   long long frames = 0, threads = hw, scan_steps = 41, frames_per_file = 1000;
   unsigned long long seed = 1234;
-  po::options_description desc(
-      "Usage: xrdbench dataset synth --out DIR --frames N [--seed S] [--threads T] [--detector NAME]\n"
-      "                              [--format cbf|h5 [--pixel TYPE] [--frames-per-file N]]\n\n"
+  const Help help{
+      "xrdbench dataset synth --out DIR --frames N [--seed S] [--threads T] [--detector NAME]\n"
+      "                              [--format cbf|h5 [--pixel TYPE] [--frames-per-file N]]",
       "Writes a synthetic Pilatus3 2M dataset into DIR: frame_00000.cbf ... (1475 x 1679 int32, byte-offset,\n"
       "~2.5 MB each: powder rings of LaB6, CeO2 and Al whose intensities and widths follow a sinogram scan,\n"
       "smooth background, Poisson noise, module gaps -1, dead pixels -2, hot pixels > 2^20), geometry.poni\n"
@@ -42,9 +40,11 @@ int dataset_synth(int argc, char** argv) {
       "synth_data_000001.h5 ... (--frames-per-file frames each, one bitshuffle-LZ4 chunk per frame, HDF5 filter\n"
       "32008: h5py + the bitshuffle plugin read them), --pixel uint16|uint32|int32 (unsigned: gaps, dead pixels\n"
       "and values >= 2^N - 1 are stored as 2^N - 1, the overflow flag readers mask), plus geometry.poni, mask.cbf\n"
-      "and manifest.json (\"layout\": \"nxmx\", listing the HDF5 files). E.g. an Eiger2 4M run:\n"
-      "  xrdbench dataset synth --out DIR --frames 100 --detector eiger2-4m --format h5\n\nOptions");
-  desc.add_options()("help,h", "this help")("out,o", po::value(&out), "output folder (created when missing)")(
+      "and manifest.json (\"layout\": \"nxmx\", listing the HDF5 files).",
+      {"xrdbench dataset synth --out out/synth-60 --frames 60",
+       "xrdbench dataset synth --out DIR --frames 100 --detector eiger2-4m --format h5"}};
+  po::options_description desc("Options");
+  desc.add_options()("out,o", po::value(&out), "output folder (created when missing)")(
       "frames,n", po::value(&frames), "number of frames (>= 1)")("seed,s", po::value(&seed)->default_value(seed),
                                                                   "random seed")(
       "threads,j", po::value(&threads)->default_value(threads), "worker threads (>= 1; default: every core)")(
@@ -59,16 +59,7 @@ int dataset_synth(int argc, char** argv) {
       "frames-per-file", po::value(&frames_per_file)->default_value(frames_per_file),
       "--format h5: frames per data file (0: one single file, frames in the master)");
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(desc).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    return usage_error(argv[0], e.what());
-  }
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return 0;
-  }
+  if (!parse(argc, argv, help, desc, vm)) return 0;
   if (out.empty()) return usage_error(argv[0], "--out DIR is required");
   if (!vm.count("frames")) return usage_error(argv[0], "--frames N is required");
   if (frames < 1) return usage_error(argv[0], "--frames must be at least 1, got " + std::to_string(frames));
@@ -135,25 +126,18 @@ int dataset_synth(int argc, char** argv) {
 int dataset_verify(int argc, char** argv) {
   std::string dir;
   bool no_md5 = false;
-  po::options_description desc(
-      "Usage: xrdbench dataset verify DIR [--no-md5]\n\n"
-      "Checks every file listed in DIR/manifest.json: present, same size and (unless --no-md5) same MD5.\n"
-      "Exit status 0 when all match, 1 otherwise.\n\nOptions");
-  desc.add_options()("help,h", "this help")("dir", po::value(&dir), "dataset folder")(
-      "no-md5", po::bool_switch(&no_md5), "check sizes only");
+  const Help help{"xrdbench dataset verify DIR [--no-md5]",
+                  "Checks every file listed in DIR/manifest.json: present, same size and (unless --no-md5) same MD5.\n"
+                  "Exit status 0 when all match, 1 otherwise, 2 a usage error.",
+                  {"xrdbench dataset verify out/synth-60"}};
+  po::options_description desc("Options");
+  add_no_md5_option(desc, no_md5, "sizes only: the files are not read");
+  po::options_description hidden;
+  hidden.add_options()("dir", po::value(&dir), "dataset folder");
   po::positional_options_description pos;
   pos.add("dir", 1);
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(desc).positional(pos).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    return usage_error(argv[0], e.what());
-  }
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return 0;
-  }
+  if (!parse(argc, argv, help, desc, vm, hidden, pos)) return 0;
   if (dir.empty()) return usage_error(argv[0], "DIR is required");
   const auto m = manifest::read(std::filesystem::path(dir) / manifest::kFileName);
   const auto problems = manifest::verify(dir, m, !no_md5);

@@ -20,30 +20,20 @@ namespace {
 int cmd_devices(int argc, char** argv) {
   bool json = false;
   std::string check;
-  po::options_description desc(
-      "Usage: xrdbench devices [--json] [--check DEVICE]\n\n"
+  const Help help{
+      "xrdbench devices [--json] [--check DEVICE]",
       "Lists the OpenCL platforms and devices this machine offers, with the limits that matter here (compute\n"
       "units, memory, largest buffer, local memory, work-group size, fp64). Commands that can use OpenCL take\n"
-      "--device cpu|opencl[:PLATFORM[:DEVICE]], PLATFORM and DEVICE being the indices shown here or parts of the\n"
-      "names: `opencl` alone is the first GPU, else the first device; e.g. opencl:0:0, opencl:nvidia, opencl:pocl.\n\n"
-      "Examples:\n  xrdbench devices\n  xrdbench devices --check opencl:nvidia   # resolve it and build the kernels\n\n"
-      "Options");
-  desc.add_options()("help,h", "show this help")("json", po::bool_switch(&json), "print JSON instead of a table")(
+      "--device auto|cpu|opencl[:PLATFORM[:DEVICE]], PLATFORM and DEVICE being the indices shown here or parts of\n"
+      "the names: `opencl` alone is the first GPU, else the first device; e.g. opencl:0:0, opencl:nvidia,\n"
+      "opencl:pocl; `auto` (their default) opens one only when the work asked for needs it.",
+      {"xrdbench devices", "xrdbench devices --check opencl:nvidia   # resolve it and build the kernels"}};
+  po::options_description desc("Options");
+  desc.add_options()("json", po::bool_switch(&json), "print JSON instead of a table")(
       "check", po::value<std::string>(&check),
       "resolve this --device value and build and run the decoder on it (exit 1 if that fails)");
   po::variables_map vm;
-  try {
-    po::store(po::parse_command_line(argc, argv, desc), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::fprintf(stderr, "%s: %s\n\n", argv[0], e.what());
-    std::cerr << desc << "\n";
-    return 2;
-  }
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return 0;
-  }
+  if (!parse(argc, argv, help, desc, vm)) return 0;
 
   if (!check.empty()) {
     auto spec = ocl::parse_device_spec(check);

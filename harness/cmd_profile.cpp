@@ -35,16 +35,17 @@ int cmd_profile(int argc, char** argv) {
   bool no_md5 = false;
   po::options_description visible("Options"), hidden;
   add_row_options(visible, r);
-  visible.add_options()("no-md5", po::bool_switch(&no_md5),
-                        "skip the MD5 check (the paper's pipeline, through fabio, checks it)");
+  xrd::cli::add_no_md5_option(visible, no_md5, "profile checks them by default, as the paper's pipeline through fabio "
+                                               "does; the md5 stage is then not run");
   add_bench_options(visible, hidden, a, "out/profile");
   int status = 0;
-  if (!parse_args(argc, argv, visible, hidden,
-                  "Usage: xrdbench profile --dataset DIR [--strategy sequential] [--integrator cpu|gpu] [options]\n\n"
-                  "The paper's stage profile (§2.3): time per frame in read, MD5, decode, integrate, write and wait,\n"
-                  "beside the paper's figures. MD5 is verified unless --no-md5 (fabio checks it in the paper's\n"
-                  "pipeline). Writes OUT/results.json too; --trace FILE shows every frame's stages in Perfetto.",
-                  status))
+  const xrd::cli::Help help{
+      "xrdbench profile --dataset DIR [--strategy sequential] [--integrator cpu|gpu] [options]",
+      "The paper's stage profile (§2.3): time per frame in read, MD5, decode, integrate, write and wait,\n"
+      "beside the paper's figures. MD5 is verified unless --no-md5 (fabio checks it in the paper's\n"
+      "pipeline). Writes OUT/results.json too; --trace FILE shows every frame's stages in Perfetto.",
+      {"xrdbench profile --dataset out/synth-60 --strategy sequential --trace out/profile/trace.json"}};
+  if (!parse_args(argc, argv, visible, hidden, help, status))
     return status;
   a.verify_md5 = !no_md5;
   const RowSpec spec = make_row_spec(r, a);
@@ -53,17 +54,21 @@ int cmd_profile(int argc, char** argv) {
   const auto& stop = install_interrupt_handler();
   Progress progress(1);
   Runner runner(b.ds, b.runner_options(), b.device.get(), &stop, &progress);
+  ConsoleReporter console(&progress);
+  ResultsJsonReporter json(b);
+  Reporters reporters;
+  if (!a.quiet) reporters.add(&console);
+  reporters.add(&json);
+  runner.set_reporter(&reporters);
   ResultRow row;
   try {
-    row = runner.run_row(spec);
+    row = runner.run_row(spec);  // results.json written with it
   } catch (const Interrupted&) {
     b.results.interrupted = true;
-    b.save();
+    reporters.finalize();
     return 130;
   }
   progress.clear();
-  b.results.rows.push_back(row);
-  b.save();
   if (!a.trace.empty()) write_chrome_trace(a.trace, runner.trace_events(), runner.trace_thread_names());
   if (row.fps.runs.empty()) throw xrd::Error("", "", row.id + ": " + row.invalid_reasons.front());
 

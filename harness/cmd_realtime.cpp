@@ -99,8 +99,6 @@ int realtime_command(int argc, char** argv, const xrd::harness::mpi::Session& wo
       ("unit", po::value(&a.unit)->default_value("q_nm^-1"), "radial unit: 2th_deg, 2th_rad, q_nm^-1, q_A^-1, r_mm")
       ("split", po::value(&a.split)->default_value("bbox"), "pixel splitting: no, bbox, full")
       ("dataset-frames", po::value(&a.frames)->default_value(0), "use only the first N dataset frames (0 = all)")
-      ("device", po::value(&a.device)->default_value("opencl"),
-       "OpenCL device for GPU strategies: opencl[:PLATFORM[:DEVICE]], or cpu (none)")
       ("threads", po::value(&a.threads)->default_value(0), "worker threads of the parallel strategies (0 = all cores)")
       ("verify-md5", po::bool_switch(&a.verify_md5), "check every frame's Content-MD5")
       ("read-method", po::value(&a.read_method)->default_value("auto"),
@@ -109,22 +107,25 @@ int realtime_command(int argc, char** argv, const xrd::harness::mpi::Session& wo
       ("quiet", po::bool_switch(&a.quiet), "no per-run lines on stderr")
       ("mpi-timeout", po::value(&a.mpi_timeout)->default_value(600),
        "under mpirun: seconds a rank waits for the others at a barrier before aborting the job (0 = no limit)");
+  xrd::cli::add_device_option(visible, a.device, "the device of the GPU strategies");
   int status = 0;
-  if (!parse_args(argc, argv, visible, hidden,
-                  "Usage: xrdbench realtime --dataset DIR --strategy NAME (--rate HZ | --detector NAME) "
-                  "[--duration S | --frames N]\n       [--buffer-frames N | --buffer-gb G] [--max-latency MS] "
-                  "[--find-max] [--out DIR]\n       xrdbench realtime --dataset 'DIR/{detector}' --detectors A,B "
-                  "--strategies X,Y --find-max\n\nReplays the dataset as a detector stream: frame i is released at "
-                  "t0 + i / rate (frames cycle through the\ndataset) into a bounded buffer; a frame released into a "
-                  "full buffer is dropped. Reports the latency\nrelease -> pattern (p50/p90/p99/max), the backlog over "
-                  "time, drops, and the verdict: KEEPS UP (no drop,\nbacklog not growing, p99 under --max-latency) or "
-                  "FALLS BEHIND (with the growth rate and the time until\nthe buffer is full). Every pattern is "
-                  "validated against the reference. Writes OUT/results.json (its\n\"realtime\" block: "
-                  "docs/realtime.md). Exit status 0 when every run validated, 3 when one did not.\n\n"
-                  "mpirun -n R xrdbench realtime ...: stream frame i goes to rank i mod R (a detector stream fanned "
-                  "out to R\nreceivers), each rank with its own buffer; rank 0 writes the aggregate and per-rank "
-                  "figures and\nOUT/patterns/ROW-mpiR.h5 (docs/mpi.md).",
-                  status))
+  const xrd::cli::Help help{
+      "xrdbench realtime --dataset DIR --strategy NAME (--rate HZ | --detector NAME) "
+      "[--duration S | --frames N]\n       [--buffer-frames N | --buffer-gb G] [--max-latency MS] "
+      "[--find-max] [--out DIR]\n       xrdbench realtime --dataset 'DIR/{detector}' --detectors A,B "
+      "--strategies X,Y --find-max",
+      "Replays the dataset as a detector stream: frame i is released at "
+      "t0 + i / rate (frames cycle through the\ndataset) into a bounded buffer; a frame released into a "
+      "full buffer is dropped. Reports the latency\nrelease -> pattern (p50/p90/p99/max), the backlog over "
+      "time, drops, and the verdict: KEEPS UP (no drop,\nbacklog not growing, p99 under --max-latency) or "
+      "FALLS BEHIND (with the growth rate and the time until\nthe buffer is full). Every pattern is "
+      "validated against the reference. Writes OUT/results.json (its\n\"realtime\" block: "
+      "docs/realtime.md). Exit status 0 when every run validated, 3 when one did not, 2 a usage error.\n\n"
+       "mpirun -n R xrdbench realtime ...: stream frame i goes to rank i mod R (a detector stream fanned "
+       "out to R\nreceivers), each rank with its own buffer; rank 0 writes the aggregate and per-rank "
+       "figures and\nOUT/patterns/ROW-mpiR.h5 (docs/mpi.md).",
+      {"xrdbench realtime --dataset out/synth-60 --strategy fused --detector pilatus3-2m --find-max"}};
+  if (!parse_args(argc, argv, visible, hidden, help, status))
     return status;
 
   a.threads = xrd::harness::mpi::threads_per_rank(world, a.threads);
@@ -197,6 +198,8 @@ int realtime_command(int argc, char** argv, const xrd::harness::mpi::Session& wo
       RunnerOptions ro = b.runner_options();
       ro.mpi = &world;  // the reference computed by the ranks, kept by rank 0
       Runner runner(b.ds, ro, b.device.get(), &stop, nullptr);
+      ConsoleReporter console(nullptr);
+      if (!a.quiet) runner.set_reporter(&console);  // the reference run's line
       const PatternSet& ref = runner.reference();
       for (auto& spec : specs) {
         const std::string id = row_id_of(spec) + (ranks ? "-mpi" + std::to_string(world.size()) : "");

@@ -11,6 +11,8 @@
 #include <system_error>
 #include <vector>
 
+#include <boost/program_options.hpp>
+
 #include "harness/cli.hpp"
 #include "base/data_paths.hpp"
 
@@ -85,8 +87,43 @@ int run_report_script(const char* command, const char* script, int argc, char** 
 
 namespace {
 
+// Parsed here as every subcommand is (cli::parse: --help with an example, usage errors exit 2), then handed to
+// reports/report.py with the same options.
 int cmd_report(int argc, char** argv) {
-  return xrd::reports::run_report_script("report", "report.py", argc, argv);
+  namespace po = boost::program_options;
+  std::vector<std::string> results;
+  std::string out, paper, export_csv;
+  const xrd::cli::Help help{
+      "xrdbench report RESULTS.json... --out DIR [--paper CSV] [--export-csv FILE]",
+      "Figures, report.md and a self-contained report.html from results.json files (one per machine; the first\n"
+      "is shown in most detail), opening with a 10-second summary (machine, dataset, best row and its headroom\n"
+      "over 250 frames/s, trust warnings). Runs reports/report.py with /usr/bin/python3 (XRDBENCH_PYTHON).\n"
+      "Exit status: 0 written; 1 a results file cannot be read; 2 a usage error or no Python/scripts.",
+      {"xrdbench report out/table1/results.json --out out/report",
+       "xrdbench report h200.json laptop.json --out out/machines --export-csv out/machines/rows.csv"}};
+  po::options_description desc("Options");
+  desc.add_options()("out", po::value(&out)->required()->value_name("DIR"), "output folder (created)")(
+      "paper", po::value(&paper)->value_name("CSV"),
+      "the paper's Table 1, used for rows whose results lack a 'paper' object (default: $XRD_PAPER_TABLE, else "
+      "data/paper/table1.csv)")(
+      "export-csv", po::value(&export_csv)->value_name("FILE"),
+      "also write every row of every file as CSV, one line per row (fps median/MAD/runs, validity and reasons, "
+      "noise warnings, load averages, stage times, the paper's figures)");
+  po::options_description hidden;
+  hidden.add_options()("results", po::value(&results), "results files");
+  po::positional_options_description pos;
+  pos.add("results", -1);
+  po::variables_map vm;
+  if (!xrd::cli::parse(argc, argv, help, desc, vm, hidden, pos)) return 0;
+  if (results.empty()) xrd::cli::usage_error("no RESULTS.json given");
+  std::vector<std::string> args = {argv[0]};
+  for (auto& r : results) args.push_back(r);
+  args.insert(args.end(), {"--out", out});
+  if (!paper.empty()) args.insert(args.end(), {"--paper", paper});
+  if (!export_csv.empty()) args.insert(args.end(), {"--export-csv", export_csv});
+  std::vector<char*> cargs;
+  for (auto& a : args) cargs.push_back(a.data());
+  return xrd::reports::run_report_script("report", "report.py", static_cast<int>(cargs.size()), cargs.data());
 }
 
 xrd::cli::CommandRegistrar reg("report",

@@ -43,19 +43,19 @@ int run_row_command(int argc, char** argv, const xrd::harness::mpi::Session& ses
                         "row id in results.json (default: <strategy>[-<readers>]-<integrator>-<SSD|MEM>)");
   add_bench_options(visible, hidden, a, "out/run");
   int status = 0;
-  if (!parse_args(argc, argv, visible, hidden,
-                  "Usage: xrdbench run --dataset DIR --strategy NAME [--readers N] [--integrator cpu|gpu] "
-                  "[--cache hot|cold] [options]\n       mpirun -n R xrdbench run ... (each rank runs the row on its block "
-                  "of the frames)\n\nRuns one row: a warm-up, then --repeats timed runs; validates every "
-                  "run against the reference\n(CPU, same matrix) and writes OUT/results.json (and OUT/patterns/ROW.h5). "
-                  "A results.json already in OUT\nkeeps its rows (this row is added; one of the same id is replaced) "
-                  "when it was measured on the\nsame dataset with the same settings; otherwise, or while another "
-                  "xrdbench writes into OUT, the\nrun is refused before measuring. A frame that fails is reported and "
-                  "the others are kept.\n\nExit status: 0 the row is valid and validated; 3 it is not (results.json "
-                  "says why: failed\nframes, residency, output differing from the reference); 130 interrupted "
-                  "(Ctrl-C), finished\nresults kept; 1 an error before measuring (bad option or input, output "
-                  "folder unwritable or in use).",
-                  status))
+  const xrd::cli::Help help{
+      "xrdbench run --dataset DIR --strategy NAME [--readers N] [--integrator cpu|gpu] [--cache hot|cold] [options]\n"
+      "       mpirun -n R xrdbench run ... (each rank runs the row on its block of the frames)",
+      "Runs one row: a warm-up, then --repeats timed runs; validates every run against the reference\n(CPU, same matrix) "
+      "and writes OUT/results.json (and OUT/patterns/ROW.h5). A results.json already in OUT\nkeeps its rows (this row "
+      "is added; one of the same id is replaced) when it was measured on the\nsame dataset with the same settings; "
+      "otherwise, or while another xrdbench writes into OUT, the\nrun is refused before measuring. A frame that fails "
+      "is reported and the others are kept.\n\nExit status: 0 the row is valid and validated; 3 it is not "
+      "(results.json says why: failed\nframes, residency, output differing from the reference); 130 interrupted "
+      "(Ctrl-C), finished\nresults kept; 2 a usage error (bad option or value); 1 another error before measuring (bad "
+      "input,\noutput folder unwritable or in use).",
+      {"xrdbench run --dataset out/synth-60 --strategy pool --readers 4 --integrator gpu --cache cold --out out/run"}};
+  if (!parse_args(argc, argv, visible, hidden, help, status))
     return status;
 
   a.threads = xrd::harness::mpi::threads_per_rank(session, a.threads);
@@ -123,6 +123,13 @@ int run_row_command(int argc, char** argv, const xrd::harness::mpi::Session& ses
   RunnerOptions ro = b.runner_options();
   ro.mpi = &session;
   Runner runner(b.ds, ro, b.device.get(), &stop, session.is_root() ? &progress : nullptr);
+  // Rank 0 speaks for the job and writes the results (the other ranks are quiet and report nothing).
+  ConsoleReporter console(&progress);
+  ResultsJsonReporter json(b, [&](ResultsFile& f) { f.settings.drop_caches = runner.drop_caches_done(); });
+  Reporters reporters;
+  if (!a.quiet) reporters.add(&console);
+  if (session.is_root()) reporters.add(&json);
+  runner.set_reporter(&reporters);
   int rc = 0;
   // A sweep with cold rows measures the disk's bound first, as table1 does (every method, thread counts, best kept).
   const bool any_cold = std::any_of(specs.begin(), specs.end(), [](auto& s) { return s.cache == CacheMode::cold; });
@@ -138,20 +145,17 @@ int run_row_command(int argc, char** argv, const xrd::harness::mpi::Session& ses
     b.results.read_bound = rb.to_json();
   }
   try {
-    for (const RowSpec& s : specs) {
-      ResultRow row = runner.run_row(s);
+    for (const RowSpec& s : specs) {  // the reporters keep each row as it finishes (results.json rewritten)
+      const ResultRow row = runner.run_row(s);
       if (!row.valid) rc = 3;
-      b.results.rows.push_back(std::move(row));
-      if (sweep) b.save();  // each row kept as it finishes
     }
   } catch (const Interrupted&) {
     b.results.interrupted = true;
     rc = 130;
   }
   progress.clear();
-  b.results.settings.drop_caches = runner.drop_caches_done();
   if (!session.is_root()) return rc;  // rank 0 writes the results, once
-  b.save();
+  reporters.finalize();
   if (!a.trace.empty()) write_chrome_trace(a.trace, runner.trace_events(), runner.trace_thread_names());
   std::printf("%s\n", (b.out_dir / "results.json").c_str());
   return rc;

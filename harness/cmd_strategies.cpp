@@ -1,6 +1,5 @@
 // xrdbench strategies: the registered strategies, one line each, then the integration engines.
 #include <cstdio>
-#include <cstring>
 
 #include "harness/cli.hpp"
 #include "strategies/engines.hpp"
@@ -9,11 +8,13 @@
 namespace {
 
 int cmd_strategies(int argc, char** argv) {
-  if (argc > 1 && (!std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h"))) {
-    std::printf("Usage: xrdbench strategies\n\nLists the strategies `xrdbench run --strategy NAME` accepts, then the\n"
-                "integration engines (`xrdbench integrate --engine NAME[:VARIANT]`).\n");
-    return 0;
-  }
+  const xrd::cli::Help help{"xrdbench strategies",
+                            "Lists the strategies `xrdbench run --strategy NAME` accepts, then the integration engines\n"
+                             "(`xrdbench integrate --engine NAME[:VARIANT]`).",
+                            {"xrdbench strategies"}};
+  boost::program_options::options_description desc("Options");
+  boost::program_options::variables_map vm;
+  if (!xrd::cli::parse(argc, argv, help, desc, vm)) return 0;
   // The benchmark strategies, then the test strategies (known cost, for the realtime tests) under their heading.
   for (bool test : {false, true}) {
     bool heading = false;

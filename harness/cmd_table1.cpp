@@ -38,21 +38,23 @@ int table1_command(int argc, char** argv, const xrd::harness::mpi::Session& sess
       ("no-ours", po::bool_switch(&no_ours), "only the paper's 12 rows");
   add_bench_options(visible, hidden, a, "out/table1");
   int status = 0;
-  if (!parse_args(argc, argv, visible, hidden,
-                  "Usage: xrdbench table1 --dataset DIR [--repeats 5] [--out OUTDIR] [--device ...] [options]\n\n"
-                  "Runs the paper's Table 1 (sequential CPU/CPU and CPU/GPU cold and hot; pool of 1, 2, 3, 4, 6, 12, 24\n"
-                  "readers with GPU integration, hot; OpenCL, hot) plus our strategies, and writes OUTDIR/results.json\n"
-                  "and OUTDIR/table1.md (our median and MAD beside the paper's). Without a GPU, the GPU rows run on\n"
-                  "the OpenCL CPU device and say so. Ctrl-C keeps the rows already finished. A results.json already\n"
-                  "in OUTDIR keeps its rows (rows of the same id are replaced) when it was measured on the same dataset\n"
-                  "with the same settings; otherwise, or while another xrdbench writes there, table1 refuses before\n"
-                  "measuring. A frame that fails is reported in its row and the other frames are kept.\n\n"
-                  "Exit status (as `xrdbench run`): 0 every row valid and validated; 3 some row is not (table1.md and\n"
-                  "results.json say why); 130 interrupted (Ctrl-C), finished rows kept; 1 an error before measuring.\n"
-
-                  "Under `mpirun -n R` every row runs on R ranks, each on its contiguous block of the frames\n"
-                  "(row ids end in -mpiR; rank 0 writes the results; README: MPI ranks).",
-                  status))
+  const xrd::cli::Help help{
+      "xrdbench table1 --dataset DIR [--repeats 5] [--out OUTDIR] [--device D] [options]",
+      "Runs the paper's Table 1 (sequential CPU/CPU and CPU/GPU cold and hot; pool of 1, 2, 3, 4, 6, 12, 24\n"
+      "readers with GPU integration, hot; OpenCL, hot) plus our strategies, and writes OUTDIR/results.json\n"
+      "and OUTDIR/table1.md (our median and MAD beside the paper's). Without a GPU, the GPU rows run on\n"
+      "the OpenCL CPU device and say so. Ctrl-C keeps the rows already finished. A results.json already\n"
+      "in OUTDIR keeps its rows (rows of the same id are replaced) when it was measured on the same dataset\n"
+      "with the same settings; otherwise, or while another xrdbench writes there, table1 refuses before\n"
+      "measuring. A frame that fails is reported in its row and the other frames are kept.\n\n"
+      "Exit status (as `xrdbench run`): 0 every row valid and validated; 3 some row is not (table1.md and\n"
+      "results.json say why); 130 interrupted (Ctrl-C), finished rows kept; 2 a usage error; 1 another error\n"
+      "before measuring.\n"
+      "Under `mpirun -n R` every row runs on R ranks, each on its contiguous block of the frames\n"
+      "(row ids end in -mpiR; rank 0 writes the results; README: MPI ranks).",
+      {"xrdbench table1 --dataset out/synth-60 --repeats 5 --out out/table1",
+       "xrdbench table1 --dataset out/synth-60 --rows sequential-cpu-MEM,pool-2-gpu-MEM --device cpu"}};
+  if (!parse_args(argc, argv, visible, hidden, help, status))
     return status;
 
   a.threads = xrd::harness::mpi::threads_per_rank(session, a.threads);
@@ -122,29 +124,34 @@ int table1_command(int argc, char** argv, const xrd::harness::mpi::Session& sess
     if (!a.quiet) std::fprintf(stderr, "%s\n", line.c_str());
     notes.push_back(line);
   }
-  auto save_all = [&] {
-    if (!session.is_root()) return b.results;  // rank 0 writes the results, once
-    b.results.settings.drop_caches = dropped_for_bound || runner.drop_caches_done();
-    const ResultsFile all = b.save();  // with the rows an earlier run left in the folder
-    xrd::write_file_atomic(b.out_dir / "table1.md", table1_markdown(all, notes));
-    return all;
-  };
+  // Rank 0 speaks for the job and writes the results (the other ranks are quiet and report nothing): results.json
+  // and table1.md after every row, so that an interruption or a crash keeps the rows finished.
+  ConsoleReporter console(&progress);
+  ResultsJsonReporter json(
+      b, [&](ResultsFile& f) { f.settings.drop_caches = dropped_for_bound || runner.drop_caches_done(); });
+  Table1Reporter markdown(b.out_dir / "table1.md", json, notes);
+  Reporters reporters;
+  if (!a.quiet) reporters.add(&console);
+  if (session.is_root()) {
+    reporters.add(&json);
+    reporters.add(&markdown);
+  }
+  runner.set_reporter(&reporters);
   for (auto& r : rows) {
+    if (r.paper) r.spec.paper = PaperValue{r.paper->median_fps, r.paper->mad_fps};
     try {
-      ResultRow row = runner.run_row(r.spec);
-      if (r.paper) row.paper = PaperValue{r.paper->median_fps, r.paper->mad_fps};
+      const ResultRow row = runner.run_row(r.spec);
       if (!row.valid || !row.validated) rc = 3;
-      b.results.rows.push_back(std::move(row));
     } catch (const Interrupted&) {
       b.results.interrupted = true;
       rc = 130;
       break;
     }
-    save_all();  // after every row: an interruption or a crash keeps the rows finished
   }
   progress.clear();
-  const ResultsFile all = save_all();
   if (!session.is_root()) return rc;
+  reporters.finalize();
+  const ResultsFile& all = json.written();
   if (!a.trace.empty()) write_chrome_trace(a.trace, runner.trace_events(), runner.trace_thread_names());
   std::printf("%s\n", table1_markdown(all, notes).c_str());
   std::fprintf(stderr, "wrote %s and %s\n", (b.out_dir / "results.json").c_str(), (b.out_dir / "table1.md").c_str());

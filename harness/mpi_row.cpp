@@ -112,7 +112,7 @@ void Runner::reference_mpi() {
   const size_t n = ds_.source->size(), bins = static_cast<size_t>(ds_.setup.csr.bins);
   const mpi::Block blk = mpi::block_of(n, w.rank(), w.size());
   mpi::BlockSource source(ds_.source, blk.first, blk.count);
-  if (!opt_.quiet) std::fprintf(stderr, "reference: sequential, scalar decoder, plain CSR integrator (CPU), on every rank\n");
+  if (reporter_) reporter_->note("reference: sequential, scalar decoder, plain CSR integrator (CPU), on every rank");
   BlockSink sink;
   sink.reset(blk.count, bins, blk.first);
   sink.progress = progress_;
@@ -164,8 +164,6 @@ ResultRow Runner::run_row_mpi(const RowSpec& spec) {
     row.valid = false;
     row.validated = false;
     row.invalid_reasons = why;
-    if (!opt_.quiet && w.is_root())
-      std::fprintf(stderr, "%-28s FAILED: %s\n", row.id.c_str(), why.empty() ? "" : why.front().c_str());
     ++rows_done_;
     return row;
   };
@@ -434,12 +432,6 @@ ResultRow Runner::run_row_mpi(const RowSpec& spec) {
   row.valid = row.invalid_reasons.empty();
   verdict = {static_cast<uint8_t>(row.valid ? 1 : 0), static_cast<uint8_t>(row.validated ? 1 : 0)};
   w.broadcast(verdict, "the verdict of " + row.id, timeout);
-  if (!opt_.quiet) {
-    std::fprintf(stderr, "%-28s %9.1f fps (MAD %.1f) on %d ranks  %s\n", row.id.c_str(), row.fps.median, row.fps.mad,
-                 w.size(), row.valid ? "valid" : ("INVALID: " + row.invalid_reasons.front()).c_str());
-    for (size_t i = 0; i < row.errors.size() && i < 3; ++i)
-      std::fprintf(stderr, "    failed: %s: %s\n", row.errors[i].file.c_str(), row.errors[i].reason.c_str());
-  }
   return row;
 }
 

@@ -18,6 +18,7 @@
 #include "harness/h5_process.hpp"
 #include "harness/h5_writer.hpp"
 #include "harness/mpi.hpp"
+#include "harness/sinks.hpp"
 #include "harness/stats.hpp"
 #include "base/error.hpp"
 #include "kernels/ocl_device.hpp"
@@ -93,78 +94,6 @@ h5::NxLayout row_pattern_layout(const Dataset& ds, const h5::ScanLayout& given, 
   layout.process = h5::describe_reduction(in);
   return layout;
 }
-
-// One row's patterns in NeXus HDF5 (row_pattern_layout), rewritten by every run and read back after the last one.
-class RowOutput {
- public:
-  RowOutput(std::filesystem::path path, const Dataset& ds, const h5::ScanLayout& scan, const std::string& row_id)
-      : path_(std::move(path)), layout_(row_pattern_layout(ds, scan, row_id)) {
-    std::error_code ec;
-    std::filesystem::create_directories(path_.parent_path(), ec);
-    if (ec) throw Error(path_.parent_path().string(), "", "cannot create the folder: " + ec.message());
-  }
-  const std::filesystem::path& path() const { return path_; }
-  void open() {
-    writer_.reset();
-    writer_ = std::make_unique<h5::NxWriter>(path_, layout_);
-  }
-  void write(size_t frame, const integration::Pattern& p) { writer_->write(frame, p); }
-  void close() {
-    auto w = std::move(writer_);
-    if (w) w->close();
-  }
-  // Closes without reporting errors and removes the file; true when a file was removed.
-  bool discard() {
-    writer_.reset();
-    std::error_code ec;
-    return std::filesystem::remove(path_, ec);
-  }
-
- private:
-  std::filesystem::path path_;
-  h5::NxLayout layout_;
-  std::unique_ptr<h5::NxWriter> writer_;
-};
-
-// Receives one run's frames: keeps the patterns for validation, writes them (HDF5) when asked, counts failures,
-// moves the progress line. The strategies time each call as the "write" stage (strategies/steps.cpp deliver()); the
-// runner adds the file's creation and closing. A write that fails (disk full) is kept as
-// `write_error` and the run goes on without writing (never an exception into a strategy's threads).
-struct Runner::Sink : strategies::FrameSink {
-  static constexpr int kWriteLane = 63;  // the profiler slot of the file's creation and closing
-  PatternSet* patterns = nullptr;
-  RowOutput* output = nullptr;
-  Progress* progress = nullptr;
-  size_t ok = 0, failed = 0;
-  std::vector<FrameError> errors;
-  std::vector<uint8_t> failed_frames;  // 1 for each frame that went to error()
-  std::string write_error;
-
-  void reset(size_t frames) {
-    ok = failed = 0;
-    errors.clear();
-    failed_frames.assign(frames, 0);
-    write_error.clear();
-  }
-  void pattern(size_t frame, const integration::Pattern& p) override {
-    patterns->store(frame, p);
-    if (output && write_error.empty()) {
-      try {
-        output->write(frame, p);
-      } catch (const std::exception& e) {
-        write_error = e.what();
-      }
-    }
-    ++ok;
-    if (progress) progress->add_frames();
-  }
-  void error(size_t frame, const std::string& file, const std::string& reason) override {
-    ++failed;
-    if (frame < failed_frames.size()) failed_frames[frame] = 1;
-    if (errors.size() < kMaxListedErrors) errors.push_back({file, reason});
-    if (progress) progress->add_frames();
-  }
-};
 
 // The patterns file read back and compared with the reference: every frame the run reduced must be valid in the
 // file and equal to the reference, every failed frame invalid with NaN rows. Returns the problems (empty: good).
@@ -242,16 +171,18 @@ const PatternSet& Runner::reference() {
     reference_mpi();
     return *reference_;
   }
-  if (!opt_.quiet) std::fprintf(stderr, "reference: sequential, scalar decoder, plain CSR integrator (CPU)\n");
+  if (reporter_) reporter_->note("reference: sequential, scalar decoder, plain CSR integrator (CPU)");
   auto strategy = strategies::find_strategy("sequential").make();
-  Sink sink;
   PatternSet ref;
   ref.reset(ds_.frames(), static_cast<size_t>(ds_.setup.csr.bins));
-  sink.reset(ds_.frames());
-  sink.patterns = &ref;
-  sink.progress = progress_;
+  sinks::SinkOptions so;
+  so.keep = &ref;
+  so.progress = progress_;
+  sinks::RunSinks run_sinks(std::move(so));
+  run_sinks.reset(ds_.frames());
+  const sinks::Tally& sink = run_sinks.tally();
   if (progress_) progress_->start_row(rows_done_, "reference (scalar decoder, plain CSR)", ds_.frames());
-  strategies::RunContext ctx = reference_context(*ds_.source, sink);
+  strategies::RunContext ctx = reference_context(*ds_.source, run_sinks.sink());
   strategy->prepare(ctx);
   strategy->run(ctx);
   if (stop_ && stop_->load()) throw Interrupted();
@@ -329,9 +260,6 @@ void Runner::keep_trace(const std::string& row_id, const StageProfiler& prof) {
   trace_end_ = t_end;
 }
 
-// "%-28s" of the row lines.
-static std::string pad_id(const std::string& id) { return id.size() >= 28 ? id : id + std::string(28 - id.size(), ' '); }
-
 std::string default_label(const RowSpec& s) {
   const auto& info = strategies::find_strategy(s.strategy);
   std::ostringstream o;
@@ -343,7 +271,13 @@ std::string default_label(const RowSpec& s) {
 }
 
 ResultRow Runner::run_row(const RowSpec& spec) {
-  if (opt_.mpi && opt_.mpi->size() > 1) return run_row_mpi(spec);
+  ResultRow row = opt_.mpi && opt_.mpi->size() > 1 ? run_row_mpi(spec) : measure_row(spec);
+  if (spec.paper) row.paper = spec.paper;
+  if (reporter_) reporter_->report_row(row);
+  return row;
+}
+
+ResultRow Runner::measure_row(const RowSpec& spec) {
   const auto& info = strategies::find_strategy(spec.strategy);
   const bool on_device = row_uses_device(spec);
   ResultRow row;
@@ -359,19 +293,11 @@ ResultRow Runner::run_row(const RowSpec& spec) {
   row.codec = frames::to_string(ds_.codec);
   row.read_method = io::to_string(spec.opt.read_method);
   const auto load_before = read_load_average();  // results.json's row.load_average (noise warnings)
-  // Row lines go above the progress line (Progress::note), never into it.
-  auto say = [this](const std::string& text) {
-    if (progress_ && progress_->active())
-      progress_->note(text);
-    else
-      std::fprintf(stderr, "%s\n", text.c_str());
-  };
 
   auto fail = [&](const std::string& why) {
     row.valid = false;
     row.validated = false;
     row.invalid_reasons.push_back(why);
-    if (!opt_.quiet) say(pad_id(row.id) + " FAILED: " + why);
     ++rows_done_;
     return row;
   };
@@ -383,20 +309,23 @@ ResultRow Runner::run_row(const RowSpec& spec) {
 
   StageProfiler prof;
   PatternSet got;
-  Sink sink;
-  sink.patterns = &got;
-  sink.progress = progress_;
-  std::unique_ptr<RowOutput> output;
+  // The row's sinks: validation (every pattern kept), the HDF5 sinogram unless --no-write, the tally.
+  sinks::SinkOptions so;
+  so.keep = &got;
+  so.progress = progress_;
   if (opt_.write) {
     try {
-      output = std::make_unique<RowOutput>(opt_.out_dir / "patterns" / (row.id + ".h5"), ds_, opt_.scan, row.id);
+      so.h5 = std::make_unique<sinks::H5File>(opt_.out_dir / "patterns" / (row.id + ".h5"),
+                                              row_pattern_layout(ds_, opt_.scan, row.id));
     } catch (const std::exception& e) {
       return fail(std::string("cannot prepare the patterns file: ") + e.what());
     }
-    sink.output = output.get();
   }
+  sinks::RunSinks run_sinks(std::move(so));
+  sinks::H5File* output = run_sinks.h5();
+  const sinks::Tally& sink = run_sinks.tally();
 
-  strategies::RunContext ctx = row_context(spec, *ds_.source, sink, prof);
+  strategies::RunContext ctx = row_context(spec, *ds_.source, run_sinks.sink(), prof);
   auto strategy = info.make();
   try {
     strategy->prepare(ctx);
@@ -417,10 +346,10 @@ ResultRow Runner::run_row(const RowSpec& spec) {
     const bool timed = r >= opt_.warmup;
     const double res = prepare_cache(spec.cache);
     got.reset(ds_.frames(), static_cast<size_t>(ds_.setup.csr.bins));
-    sink.reset(ds_.frames());
+    run_sinks.reset(ds_.frames());
     const bool last = r == total_runs - 1;
     prof.reset();
-    if (output) prof.set_thread_name(Sink::kWriteLane, "write (HDF5)");
+    if (output) prof.set_thread_name(sinks::H5File::kWriteLane, "write (HDF5)");
     if (opt_.trace && last) prof.record_events(ds_.frames() * 16 + 1024);
     if (progress_) {
       std::string what = timed ? "run " + std::to_string(r - opt_.warmup + 1) + "/" + std::to_string(opt_.repeats)
@@ -434,7 +363,7 @@ ResultRow Runner::run_row(const RowSpec& spec) {
       const double t0 = prof.now();
       if (output) {
         output->open();
-        prof.add(Stage::write, t0, prof.now(), 0, Sink::kWriteLane);
+        prof.add(Stage::write, t0, prof.now(), 0, sinks::H5File::kWriteLane);
       }
       strategy->run(ctx);
       if (output) {
@@ -442,9 +371,9 @@ ResultRow Runner::run_row(const RowSpec& spec) {
         try {
           output->close();
         } catch (const std::exception& e) {
-          if (sink.write_error.empty()) sink.write_error = e.what();
+          if (output->write_error.empty()) output->write_error = e.what();
         }
-        prof.add(Stage::write, tw, prof.now(), 0, Sink::kWriteLane);
+        prof.add(Stage::write, tw, prof.now(), 0, sinks::H5File::kWriteLane);
       }
       seconds = prof.now() - t0;
     } catch (const std::exception& e) {
@@ -452,11 +381,11 @@ ResultRow Runner::run_row(const RowSpec& spec) {
       if (output) output->discard();
       return fail(std::string("run failed: ") + e.what());
     }
-    if (!sink.write_error.empty()) {
+    if (const std::string write_error = run_sinks.write_error(); !write_error.empty()) {
       // A file whose writes failed (disk full) is not a result: removed, which also frees the space results.json
       // needs.
       const bool removed = output->discard();
-      return fail("writing the patterns failed: " + sink.write_error +
+      return fail("writing the patterns failed: " + write_error +
                   (removed ? " (the incomplete file was removed)" : ""));
     }
     if (stop_ && stop_->load()) throw Interrupted();
@@ -535,15 +464,6 @@ ResultRow Runner::run_row(const RowSpec& spec) {
   }
   row.valid = row.invalid_reasons.empty();
   row.load_average = row_load_average_json(load_before, read_load_average());
-  if (!opt_.quiet) {
-    char text[96];
-    std::snprintf(text, sizeof text, " %9.1f fps (MAD %.1f)  ", row.fps.median, row.fps.mad);
-    say(pad_id(row.id) + text + (row.valid ? "valid" : "INVALID: " + row.invalid_reasons.front()));
-    for (size_t i = 0; i < row.errors.size() && i < 3; ++i)
-      say("    failed: " + row.errors[i].file + ": " + row.errors[i].reason);
-    for (auto& w : noise_warnings(row, static_cast<int>(std::thread::hardware_concurrency())))
-      say("    warning: " + w + ": the figure may not be repeatable");
-  }
   return row;
 }
 

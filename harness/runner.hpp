@@ -14,6 +14,7 @@
 #include "harness/h5_writer.hpp"
 #include "base/profiler.hpp"
 #include "harness/progress.hpp"
+#include "harness/reporters.hpp"
 #include "harness/results.hpp"
 #include "harness/validate.hpp"
 #include "strategies/strategy.hpp"
@@ -41,6 +42,7 @@ struct RowSpec {
   CacheMode cache = CacheMode::hot;
   std::string id;         // "" -> row_id(strategy, readers, integrator, source)
   std::string label;      // "" -> made from the above
+  std::optional<PaperValue> paper;  // the paper's figures for this row (table1), copied into the row
 };
 
 // The label a row gets when spec.label is empty: "pool (4 readers), GPU integration, MEM (hot)".
@@ -58,7 +60,7 @@ struct RunnerOptions {
   bool drop_caches = false;          // cold rows: also write /proc/sys/vm/drop_caches (root only)
   bool skip_eviction = false;        // hidden (tests): cold rows without evicting, to exercise the residency check
   bool trace = false;                // keep every row's last-run stage events (trace_events())
-  bool quiet = false;                // no per-row line on stderr
+  bool quiet = false;                // the commands attach no ConsoleReporter (the runner itself never prints)
   std::string no_device_reason;      // why there is no device, for the rows that need one
   h5::ScanLayout scan;               // --scan-shape: the files' sinogram layout (else the manifest's scan, if any)
   // mpirun: the job's ranks. With more than one, every row runs on each rank's contiguous block of the frames
@@ -94,8 +96,11 @@ class Runner {
   // The reference patterns (sequential strategy, scalar decoder, plain CSR integrator, CPU), computed on first use.
   const PatternSet& reference();
 
-  // Warm-up + repeats of one row. Never throws for a failing strategy (the row says why it is invalid);
-  // throws Interrupted when the stop flag was raised.
+  // Where finished rows and progress notes go (reporters.hpp); null: nowhere. The runner prints nothing itself.
+  void set_reporter(Reporter* reporter) { reporter_ = reporter; }
+
+  // Warm-up + repeats of one row, then the row to the reporter. Never throws for a failing strategy (the row says
+  // why it is invalid); throws Interrupted when the stop flag was raised (nothing reported).
   ResultRow run_row(const RowSpec& spec);
 
   // The last run of every row run with options.trace, laid end to end in time, one thread lane per row and thread.
@@ -109,7 +114,7 @@ class Runner {
   bool drop_caches_done() const { return drop_caches_done_; }
 
  private:
-  struct Sink;
+  ResultRow measure_row(const RowSpec& spec);  // run_row in this process
   ResultRow run_row_mpi(const RowSpec& spec);  // run_row on the ranks of opt_.mpi (harness/mpi_row.cpp)
   void reference_mpi();                        // reference() computed by the ranks, kept by rank 0 (mpi_row.cpp)
   // The context a row's strategy runs in (runner.cpp): frames from `source`, the dataset's setup, the row's options,
@@ -126,6 +131,7 @@ class Runner {
   ocl::DeviceContext* device_;
   const std::atomic<bool>* stop_;
   Progress* progress_;
+  Reporter* reporter_ = nullptr;
   std::optional<PatternSet> reference_;
   std::vector<StageEvent> trace_events_;
   std::map<int, std::string> trace_names_;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "harness/cache.hpp"
+#include "harness/cli.hpp"
 #include "harness/environment.hpp"
 #include "kernels/byte_offset.hpp"
 #include "base/error.hpp"
@@ -32,10 +33,6 @@ void add_bench_options(po::options_description& visible, po::options_description
       ("unit", po::value(&a.unit)->default_value("q_nm^-1"), "radial unit: 2th_deg, 2th_rad, q_nm^-1, q_A^-1, r_mm")
       ("split", po::value(&a.split)->default_value("bbox"), "pixel splitting: no, bbox, full")
       ("frames", po::value(&a.frames)->default_value(0), "use only the first N frames (0 = all)")
-      ("device", po::value(&a.device)->default_value("opencl"),
-       "OpenCL device for GPU rows: opencl[:PLATFORM[:DEVICE]] (first GPU, else first device), cpu (none); "
-       "opencl:local-rank (under mpirun, rank i of a host takes GPU i mod GPUs); opencl:all (opencl-batched "
-       "spreads its batches over every GPU of the host; other rows use the first)")
       ("decoder", po::value(&a.decoder)->default_value("auto"),
        "CPU byte-offset kernel of every row: auto (the best this CPU runs), avx512vnni, avx512, avx2, scalar "
        "(recorded as machine.simd in results.json; the reference stays the scalar decoder)")
@@ -62,6 +59,10 @@ void add_bench_options(po::options_description& visible, po::options_description
        "with --scan-shape: translation positions in mm, evenly spaced from FIRST to LAST (default: indices)")
       ("mpi-timeout", po::value(&a.mpi_timeout)->default_value(600),
        "under mpirun: seconds a rank waits for the others at a barrier before aborting the job (0 = no limit)");
+  cli::add_device_option(visible, a.device,
+                         "the device of the GPU rows; opencl:local-rank (under mpirun, rank i of a host takes GPU i "
+                         "mod GPUs); opencl:all (opencl-batched spreads its batches over every GPU of the host; other "
+                         "rows use the first)");
   hidden.add_options()
       ("skip-eviction", po::bool_switch(&a.skip_eviction), "tests: cold rows without evicting");
 }
@@ -93,8 +94,8 @@ io::ReadMethod row_read_method(const std::string& arg, const std::string& strate
 
 RowSpec make_row_spec(const RowArgs& r, const BenchArgs& a) {
   if (r.readers < 0 || r.readers > 4096)
-    throw Error("", "--readers", "must be 0 (the strategy's default) to 4096, not " + std::to_string(r.readers));
-  if (r.batch < 0) throw Error("", "--batch", "must be 0 (the default) or more, not " + std::to_string(r.batch));
+    cli::usage_error("--readers: must be 0 (the strategy's default) to 4096, not " + std::to_string(r.readers));
+  if (r.batch < 0) cli::usage_error("--batch: must be 0 (the default) or more, not " + std::to_string(r.batch));
   RowSpec spec;
   const auto& info = strategies::find_strategy(r.strategy);
   spec.strategy = info.name;
@@ -111,23 +112,10 @@ RowSpec make_row_spec(const RowArgs& r, const BenchArgs& a) {
 }
 
 bool parse_args(int argc, char** argv, const po::options_description& visible, const po::options_description& hidden,
-                const std::string& usage, int& status) {
-  po::options_description all;
-  all.add(visible).add(hidden);
-  all.add_options()("help,h", "this help");
+                const cli::Help& help, int& status) {
   po::variables_map vm;
-  po::store(po::command_line_parser(argc, argv).options(all).run(), vm);
-  if (vm.count("help")) {
-    std::cout << usage << "\n\n" << visible << "  -h [ --help ]                this help\n";
-    status = 0;
-    return false;
-  }
-  try {
-    po::notify(vm);
-  } catch (const po::required_option& e) {
-    throw Error("", "", std::string(e.what()) + " (see --help)");
-  }
-  return true;
+  status = 0;
+  return cli::parse(argc, argv, help, visible, vm, hidden);
 }
 
 namespace {
@@ -232,12 +220,12 @@ void check_writable(const std::filesystem::path& dir) {
 }  // namespace
 
 Bench open_bench(const BenchArgs& a, int argc, char** argv, bool want_device) {
-  if (a.repeats < 1) throw Error("", "--repeats", "must be at least 1");
-  if (a.warmup < 0) throw Error("", "--warmup", "must be 0 or more");
-  if (a.threads < 0) throw Error("", "--threads", "must be 0 (all cores) or more");
-  if (a.frames < 0) throw Error("", "--frames", "must be 0 (all frames) or more, not " + std::to_string(a.frames));
+  if (a.repeats < 1) cli::usage_error("--repeats: must be at least 1");
+  if (a.warmup < 0) cli::usage_error("--warmup: must be 0 or more");
+  if (a.threads < 0) cli::usage_error("--threads: must be 0 (all cores) or more");
+  if (a.frames < 0) cli::usage_error("--frames: must be 0 (all frames) or more, not " + std::to_string(a.frames));
   if (a.bins < 1 || a.bins > kMaxBins)
-    throw Error("", "--bins", "must be 1 to " + std::to_string(kMaxBins) + ", not " + std::to_string(a.bins));
+    cli::usage_error("--bins: must be 1 to " + std::to_string(kMaxBins) + ", not " + std::to_string(a.bins));
   byte_offset::use_decoder(a.decoder);  // before capture_machine, which records the kernel
   Bench b;
   b.args = a;
@@ -285,13 +273,14 @@ Bench open_bench(const BenchArgs& a, int argc, char** argv, bool want_device) {
                  b.ds.dir.c_str(), b.ds.frames(), b.ds.width, b.ds.height, static_cast<double>(b.ds.bytes) / 1e6,
                  b.ds.setup.csr.nnz(), b.ds.setup.build_seconds);
 
+  const std::string device = cli::resolve_device(a.device, want_device);
   if (!want_device) {
     b.no_device_reason = "no OpenCL device was needed";
-  } else if (a.device == "cpu") {
+  } else if (device == "cpu") {
     b.no_device_reason = "--device cpu: no OpenCL device";
   } else {
     try {
-      const ocl::DeviceSpec spec = ocl::parse_device_spec(a.device);
+      const ocl::DeviceSpec spec = ocl::parse_device_spec(device);
       b.device = std::make_unique<ocl::DeviceContext>(spec);
       for (size_t k = 1; k < spec.all.size(); ++k) {
         ocl::DeviceSpec one = spec;
@@ -305,7 +294,7 @@ Bench open_bench(const BenchArgs& a, int argc, char** argv, bool want_device) {
       if (!a.quiet && !b.extra_devices.empty())
         std::fprintf(stderr, "device: and %zu more for opencl-batched (opencl:all)\n", b.extra_devices.size());
     } catch (const std::exception& e) {
-      b.no_device_reason = std::string("no OpenCL device (--device ") + a.device + "): " + e.what();
+      b.no_device_reason = std::string("no OpenCL device (--device ") + device + "): " + e.what();
       if (!a.quiet) std::fprintf(stderr, "warning: %s; GPU rows will be marked failed\n", b.no_device_reason.c_str());
     }
   }
@@ -324,7 +313,7 @@ Bench open_bench(const BenchArgs& a, int argc, char** argv, bool want_device) {
   s.split = integration::to_string(b.ds.integration.split);
   s.verify_md5 = a.verify_md5;
   s.write = !a.no_write;
-  s.device = b.device ? a.device : "cpu";
+  s.device = b.device ? device : "cpu";
   s.drop_caches = false;  // set by the commands once /proc/sys/vm/drop_caches was really written
 
   // Rows already in the folder are kept, when they were measured the same way; else refuse now, before measuring.

@@ -9,6 +9,7 @@
 
 #include <boost/program_options.hpp>
 
+#include "harness/cli.hpp"
 #include "harness/dataset.hpp"
 #include "harness/results.hpp"
 #include "harness/runner.hpp"
@@ -20,7 +21,7 @@ struct BenchArgs {
   std::string dataset, poni, mask, dark, flat;
   int bins = 1000;  // 1 .. kMaxBins
   std::string unit = "q_nm^-1", split = "bbox";
-  std::string device = "opencl";
+  std::string device = "auto";  // cli::add_device_option: an OpenCL device for the GPU rows, when there are some
   std::string decoder = "auto";  // the CPU byte-offset kernel (byte_offset::use_decoder)
   long long frames = 0;  // >= 0 (0 = all); signed so that a negative value is refused, not wrapped
   int threads = 0;
@@ -89,8 +90,9 @@ struct Bench {
 // captures the machine, fills the results header. Throws xrd::Error with a clear message on bad input.
 Bench open_bench(const BenchArgs& a, int argc, char** argv, bool want_device);
 
-// Parses argv into the options (help -> prints usage and returns false with status 0; a bad option throws).
+// Parses argv into the options through cli::parse (help -> prints it and returns false with status 0; a bad option
+// throws cli::UsageError: exit 2).
 bool parse_args(int argc, char** argv, const boost::program_options::options_description& visible,
-                const boost::program_options::options_description& hidden, const std::string& usage, int& status);
+                const boost::program_options::options_description& hidden, const cli::Help& help, int& status);
 
 }  // namespace xrd::harness

@@ -43,13 +43,14 @@ for s, limit, dev in [("pool", 4, "cpu")] + ([("opencl-batched", 4, "opencl")] i
 if not device:
     print("note: no OpenCL device: opencl-batched not exercised")
 
-# 2. Option checks.
+# 2. Option checks: a value out of range is a usage error (exit 2, the usage on stderr), refused before measuring.
 for opt, val, word in (("--readers", "-3", "--readers"), ("--frames", "-1", "--frames"),
                        ("--bins", "100000000", "--bins"), ("--bins", "0", "--bins"), ("--batch", "-1", "--batch")):
     args = ["run", "--dataset", ds, "--strategy", "pool", "--out", os.path.join(tmp, "opts"), "--device", "cpu",
             "--repeats", "1", opt, val]
     r = F.xrd(args)
-    F.status(r, 1, "%s %s" % (opt, val))
+    F.status(r, 2, "%s %s" % (opt, val))
+    F.check("Usage: xrdbench run" in r.err, "%s %s: no usage on stderr" % (opt, val))
     F.check(word in r.err and "bad_alloc" not in r.err, "%s %s: message %r" % (opt, val, r.err))
     F.check("reference" not in r.err, "%s %s: it measured" % (opt, val))
 
