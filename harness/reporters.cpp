@@ -10,7 +10,8 @@
 #include "harness/progress.hpp"
 #include "harness/runner_cli.hpp"
 #include "harness/table1.hpp"
-#include "kernels/error.hpp"
+#include "base/atomic_file.hpp"
+#include "base/error.hpp"
 
 namespace xrd::harness {
 
@@ -66,32 +67,6 @@ const ResultsFile& ResultsJsonReporter::save() {
   return written_;
 }
 
-namespace {
-
-// Written to PATH.tmp, then renamed over PATH: a reader never sees half a file.
-void write_text(const std::filesystem::path& p, const std::string& text) {
-  const auto tmp = p.string() + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    f << text;
-    f.flush();
-    if (!f) {
-      const int e = errno;
-      std::error_code ec;
-      std::filesystem::remove(tmp, ec);
-      throw xrd::Error(tmp, "", std::string("cannot write: ") + (e ? std::strerror(e) : "disk full?"));
-    }
-  }
-  if (::rename(tmp.c_str(), p.c_str()) != 0) {
-    const int e = errno;
-    std::error_code ec;
-    std::filesystem::remove(tmp, ec);
-    throw xrd::Error(p.string(), "rename", "cannot move " + tmp + " into place: " + std::strerror(e));
-  }
-}
-
-}  // namespace
-
-void Table1Reporter::write() { write_text(path_, table1_markdown(json_.written(), notes_)); }
+void Table1Reporter::write() { xrd::write_file_atomic(path_, table1_markdown(json_.written(), notes_)); }
 
 }  // namespace xrd::harness

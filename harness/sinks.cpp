@@ -2,7 +2,7 @@
 
 #include <system_error>
 
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 
 namespace xrd::harness::sinks {
 
