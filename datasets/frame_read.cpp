@@ -18,7 +18,7 @@
 #include <liburing.h>
 #endif
 
-#include "kernels/error.hpp"
+#include "base/error.hpp"
 
 namespace xrd::io {
 
