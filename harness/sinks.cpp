@@ -30,30 +30,89 @@ H5File::H5File(std::filesystem::path path, h5::NxLayout layout) : path_(std::mov
   if (ec) throw Error(path_.parent_path().string(), "", "cannot create the folder: " + ec.message());
 }
 
+H5File::~H5File() { stop_thread(); }
+
 void H5File::open() {
+  stop_thread();
   writer_.reset();
   write_error.clear();
+  async_error_.clear();
   writer_ = std::make_unique<h5::NxWriter>(path_, layout_);
+  closing_ = false;
+  thread_ = std::thread([this] { writer_loop(); });
+}
+
+// The writer thread: patterns in arrival order, one at a time; the first failed write stops the writing (the rest of
+// the queue is dropped) and is reported by close().
+void H5File::writer_loop() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    cv_get_.wait(lock, [&] { return closing_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // closing and drained
+    auto item = std::move(queue_.front());
+    queue_.pop_front();
+    busy_ = true;
+    lock.unlock();
+    std::string err;
+    try {
+      writer_->write(item.first, item.second);
+    } catch (const std::exception& e) {
+      err = e.what();
+    }
+    lock.lock();
+    busy_ = false;
+    if (!err.empty() && async_error_.empty()) async_error_ = err;
+    if (!async_error_.empty()) queue_.clear();
+    spare_.push_back(std::move(item.second));
+    cv_put_.notify_all();
+  }
+}
+
+void H5File::stop_thread() {
+  if (!thread_.joinable()) return;
+  {
+    std::lock_guard lock(mutex_);
+    closing_ = true;
+  }
+  cv_get_.notify_all();
+  thread_.join();
+  std::lock_guard lock(mutex_);
+  queue_.clear();
+  if (write_error.empty()) write_error = async_error_;
 }
 
 void H5File::close() {
+  stop_thread();  // every queued pattern written (or the first error kept)
   auto w = std::move(writer_);
   if (w) w->close();
 }
 
 bool H5File::discard() {
+  {
+    std::lock_guard lock(mutex_);
+    queue_.clear();  // nothing more to write: the file goes
+  }
+  stop_thread();
   writer_.reset();
   std::error_code ec;
   return std::filesystem::remove(path_, ec);
 }
 
 void H5File::pattern(size_t frame, const integration::Pattern& p) {
-  if (!writer_ || !write_error.empty()) return;
-  try {
-    writer_->write(frame, p);
-  } catch (const std::exception& e) {
-    write_error = e.what();
+  if (!writer_ || !thread_.joinable()) return;
+  std::unique_lock lock(mutex_);
+  cv_put_.wait(lock, [&] { return queue_.size() < kQueue || !async_error_.empty(); });
+  if (!async_error_.empty()) return;
+  integration::Pattern copy;
+  if (!spare_.empty()) {
+    copy = std::move(spare_.back());
+    spare_.pop_back();
   }
+  lock.unlock();
+  copy = p;  // outside the lock (vectors' assignment reuses their capacity)
+  lock.lock();
+  queue_.emplace_back(frame, std::move(copy));
+  cv_get_.notify_one();
 }
 
 void TextFile::pattern(size_t, const integration::Pattern& p) {

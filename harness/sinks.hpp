@@ -3,11 +3,15 @@
 // Keep; `integrate`: a file sink). A sink that writes never throws into a strategy's threads: a failed write is kept
 // (write_error) and the run goes on without writing.
 #pragma once
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "harness/h5_writer.hpp"
@@ -80,22 +84,36 @@ class Discard : public strategies::FrameSink {
 class H5File : public strategies::FrameSink {
  public:
   static constexpr int kWriteLane = 63;  // the profiler slot the runner times the file's creation and closing in
+  static constexpr size_t kQueue = 256;  // patterns waiting for the writer thread at most (then pattern() waits)
   // Creates the parent folder (throws xrd::Error naming it when it cannot).
   H5File(std::filesystem::path path, h5::NxLayout layout);
+  ~H5File() override;
   const std::filesystem::path& path() const { return path_; }
-  void open();   // creates the file (throws on failure); clears write_error
-  void close();  // closes it, reporting errors (throws)
+  void open();   // creates the file (throws on failure); clears write_error; starts the writer thread
+  void close();  // writes what is queued, closes the file, reporting errors (throws); write_error set if a write failed
   // Closes without reporting errors and removes the file; true when a file was removed.
   bool discard();
+  // Write-behind: the pattern is copied into a bounded queue and written by the file's own thread, so that the
+  // strategy's thread that delivers it (the device strategies' main thread) does not wait for HDF5. close() drains the
+  // queue (the runner times it inside the row's wall time: every frame is on disk when a run ends).
   void pattern(size_t frame, const integration::Pattern& p) override;
   void error(size_t, const std::string&, const std::string&) override {}
 
-  std::string write_error;
+  std::string write_error;  // read after close() / discard()
 
  private:
+  void writer_loop();
+  void stop_thread();
   std::filesystem::path path_;
   h5::NxLayout layout_;
   std::unique_ptr<h5::NxWriter> writer_;
+  std::thread thread_;
+  std::mutex mutex_;
+  std::condition_variable cv_put_, cv_get_;
+  std::deque<std::pair<size_t, integration::Pattern>> queue_;
+  std::vector<integration::Pattern> spare_;  // written patterns' buffers, reused
+  bool closing_ = false, busy_ = false;
+  std::string async_error_;  // the writer thread's first error (under mutex_)
 };
 
 // One frame's pattern as text (integrate's .csv / .xy / .dat): `write` formats and writes it. A write that fails is
