@@ -22,14 +22,6 @@ using namespace xrd;
 
 namespace {
 
-std::vector<std::filesystem::path> real_frames() {
-  std::vector<std::filesystem::path> files;
-  for (auto& e : std::filesystem::directory_iterator(test::fixtures() / "real"))
-    if (e.path().extension() == ".cbf") files.push_back(e.path());
-  std::sort(files.begin(), files.end());
-  return files;
-}
-
 std::vector<uint8_t> random_bytes(size_t n, unsigned seed) {
   std::mt19937 rng(seed);
   std::vector<uint8_t> v(n);
@@ -57,7 +49,7 @@ TEST_CASE("read methods: names round-trip, a bad name is refused naming the opti
 }
 
 TEST_CASE("every read method loads real CBF frames byte-identical to pread, whole and into claimed memory") {
-  const auto files = real_frames();
+  const auto files = test::real_frames();
   REQUIRE(files.size() >= 3);
   const frames::CbfFileSource src(files);
   for (size_t i = 0; i < src.size(); ++i) {
@@ -129,7 +121,7 @@ TEST_CASE("every read method reads unaligned windows of a 9 MB file as pread doe
 
 TEST_CASE("reading past the end of a truncated file names the file and the byte where it ended, every method") {
   const auto dir = test::temp_dir("frame_read_trunc");
-  const auto files = real_frames();
+  const auto files = test::real_frames();
   // A real frame cut in the middle of its payload.
   std::ifstream in(files.front(), std::ios::binary);
   std::vector<uint8_t> all((std::istreambuf_iterator<char>(in)), {});
@@ -199,7 +191,7 @@ TEST_CASE("O_DIRECT refused by the file system falls back to pread and says why,
 }
 
 TEST_CASE("io_uring: used when the kernel allows a ring, else pread with the reason") {
-  const auto files = real_frames();
+  const auto files = test::real_frames();
   io::FileReader f(files.front().string(), io::ReadMethod::uring);
   if (io::uring_available()) {
     CHECK(f.method() == io::ReadMethod::uring);

@@ -14,18 +14,10 @@ using namespace xrd;
 
 namespace {
 
-std::vector<std::filesystem::path> real_frames() {
-  std::vector<std::filesystem::path> files;
-  for (auto& e : std::filesystem::directory_iterator(test::fixtures() / "real"))
-    if (e.path().extension() == ".cbf") files.push_back(e.path());
-  std::sort(files.begin(), files.end());
-  return files;
-}
-
 }  // namespace
 
 TEST_CASE("load_into reads the same payload straight into claimed memory as load does") {
-  auto files = real_frames();
+  auto files = test::real_frames();
   REQUIRE(files.size() >= 3);
   const frames::CbfFileSource src(files);
   for (size_t i = 0; i < src.size(); ++i) {
@@ -113,7 +105,7 @@ TEST_CASE("a truncated or missing frame fails in load_into before memory is clai
 }
 
 TEST_CASE("parse_header locates the payload from the header alone, as parse does from the whole file") {
-  for (const auto& p : real_frames()) {
+  for (const auto& p : test::real_frames()) {
     INFO(p);
     const auto bytes = test::read_bytes(p);
     const cbf::CbfView whole = cbf::parse(bytes, p.string());

@@ -1,5 +1,6 @@
 // Helpers shared by the tests: where ../shared is, reading files, running the xrdbench binary.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -19,6 +20,14 @@ namespace xrd::test {
 // fixtures there -> throw xrd::Error naming the folder (fails loudly).
 inline std::filesystem::path fixtures() { return paths::fixtures_dir(); }
 inline std::filesystem::path shared_dir() { return fixtures().parent_path(); }
+// The real detector frames (fixtures/real/*.cbf), sorted by name.
+inline std::vector<std::filesystem::path> real_frames() {
+  std::vector<std::filesystem::path> files;
+  for (auto& e : std::filesystem::directory_iterator(fixtures() / "real"))
+    if (e.path().extension() == ".cbf") files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  return files;
+}
 
 inline std::vector<uint8_t> read_bytes(const std::filesystem::path& p) {
   std::ifstream f(p, std::ios::binary);
