@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "harness/cli.hpp"
+#include "harness/h2d_bound.hpp"
 #include "harness/mpi.hpp"
 #include "harness/runner_cli.hpp"
 #include "harness/trace.hpp"
@@ -125,7 +126,24 @@ int run_row_command(int argc, char** argv, const xrd::harness::mpi::Session& ses
   Runner runner(b.ds, ro, b.device.get(), &stop, session.is_root() ? &progress : nullptr);
   // Rank 0 speaks for the job and writes the results (the other ranks are quiet and report nothing).
   ConsoleReporter console(&progress);
-  ResultsJsonReporter json(b, [&](ResultsFile& f) { f.settings.drop_caches = runner.drop_caches_done(); });
+  // A row on an OpenCL device: the bus's bound measured in this invocation, before the rows and after them.
+  H2dBound h2d;
+  const bool measure_bus = want_device && b.device && session.size() == 1;
+  std::vector<ResultRow> done;  // this invocation's rows (results.json may hold earlier ones)
+  auto bus = [&] {  // a failed measurement is said and leaves the bound out; the rows are kept either way
+    try {
+      measure_h2d(h2d, *b.device, b.ds);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "warning: the host-to-device bound was not measured: %s\n", e.what());
+      return false;
+    }
+    return true;
+  };
+  const bool bus_ok = measure_bus && bus();
+  ResultsJsonReporter json(b, [&](ResultsFile& f) {
+    f.settings.drop_caches = runner.drop_caches_done();
+    if (!h2d.pinned_GBps.empty()) f.h2d_bound = h2d.to_json();
+  });
   Reporters reporters;
   if (!a.quiet) reporters.add(&console);
   if (session.is_root()) reporters.add(&json);
@@ -146,7 +164,7 @@ int run_row_command(int argc, char** argv, const xrd::harness::mpi::Session& ses
   }
   try {
     for (const RowSpec& s : specs) {  // the reporters keep each row as it finishes (results.json rewritten)
-      const ResultRow row = runner.run_row(s);
+      const ResultRow& row = done.emplace_back(runner.run_row(s));
       if (!row.valid) rc = 3;
     }
   } catch (const Interrupted&) {
@@ -155,6 +173,12 @@ int run_row_command(int argc, char** argv, const xrd::harness::mpi::Session& ses
   }
   progress.clear();
   if (!session.is_root()) return rc;  // rank 0 writes the results, once
+  if (bus_ok && rc != 130 && bus()) {
+    if (!a.quiet) {
+      std::fprintf(stderr, "%s\n", h2d.line().c_str());
+      for (const std::string& l : h2d.row_lines(done)) std::fprintf(stderr, "%s\n", l.c_str());
+    }
+  }
   reporters.finalize();
   if (!a.trace.empty()) write_chrome_trace(a.trace, runner.trace_events(), runner.trace_thread_names());
   std::printf("%s\n", (b.out_dir / "results.json").c_str());

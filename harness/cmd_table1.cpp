@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "harness/cli.hpp"
+#include "harness/h2d_bound.hpp"
 #include "harness/mpi.hpp"
 #include "harness/runner_cli.hpp"
 #include "harness/table1.hpp"
@@ -127,8 +128,24 @@ int table1_command(int argc, char** argv, const xrd::harness::mpi::Session& sess
   // Rank 0 speaks for the job and writes the results (the other ranks are quiet and report nothing): results.json
   // and table1.md after every row, so that an interruption or a crash keeps the rows finished.
   ConsoleReporter console(&progress);
-  ResultsJsonReporter json(
-      b, [&](ResultsFile& f) { f.settings.drop_caches = dropped_for_bound || runner.drop_caches_done(); });
+  // A row on an OpenCL device: the bus's bound measured in this invocation, before the rows and after them.
+  H2dBound h2d;
+  const bool measure_bus = want_device && b.device && session.size() == 1;
+  std::vector<ResultRow> done;  // this invocation's rows (results.json may hold earlier ones)
+  auto bus = [&] {  // a failed measurement is said and leaves the bound out; the rows are kept either way
+    try {
+      measure_h2d(h2d, *b.device, b.ds);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "warning: the host-to-device bound was not measured: %s\n", e.what());
+      return false;
+    }
+    return true;
+  };
+  const bool bus_ok = measure_bus && bus();
+  ResultsJsonReporter json(b, [&](ResultsFile& f) {
+    f.settings.drop_caches = dropped_for_bound || runner.drop_caches_done();
+    if (!h2d.pinned_GBps.empty()) f.h2d_bound = h2d.to_json();
+  });
   Table1Reporter markdown(b.out_dir / "table1.md", json, notes);
   Reporters reporters;
   if (!a.quiet) reporters.add(&console);
@@ -140,7 +157,7 @@ int table1_command(int argc, char** argv, const xrd::harness::mpi::Session& sess
   for (auto& r : rows) {
     if (r.paper) r.spec.paper = PaperValue{r.paper->median_fps, r.paper->mad_fps};
     try {
-      const ResultRow row = runner.run_row(r.spec);
+      const ResultRow& row = done.emplace_back(runner.run_row(r.spec));
       if (!row.valid || !row.validated) rc = 3;
     } catch (const Interrupted&) {
       b.results.interrupted = true;
@@ -150,6 +167,10 @@ int table1_command(int argc, char** argv, const xrd::harness::mpi::Session& sess
   }
   progress.clear();
   if (!session.is_root()) return rc;
+  if (bus_ok && rc != 130 && bus()) {
+    notes.push_back(h2d.line());
+    for (const std::string& l : h2d.row_lines(done)) notes.push_back(l);
+  }
   reporters.finalize();
   const ResultsFile& all = json.written();
   if (!a.trace.empty()) write_chrome_trace(a.trace, runner.trace_events(), runner.trace_thread_names());

@@ -3,6 +3,7 @@
 
 #include <hdf5.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -61,6 +62,7 @@ struct NxWriter::Impl {
   hid_t one_space = -1;      // memory space of one value
   hid_t string_type = -1;    // variable-length UTF-8 string
   std::vector<float> row32;  // float32 conversion buffer (one row, allocated once)
+  std::vector<float> block32;  // float32 conversion buffer of write_rows (grows to the largest run)
   std::mutex mutex;
   bool closed = false;
 
@@ -301,6 +303,56 @@ struct NxWriter::Impl {
     if (fspace >= 0) H5Sclose(fspace);
     if (st < 0) fail(std::string("dataset ") + name + " row " + std::to_string(frame));
   }
+  // Rows first .. first+k-1, inside one row of the scan (or of a plain frame list), from `values` (k x bins).
+  void write_run(hid_t d, const char* name, size_t first, size_t k, std::span<const double> values) {
+    errno = 0;
+    const hid_t fspace = H5Dget_space(d);
+    std::vector<hsize_t> start, cnt;
+    if (layout.scan.active()) {
+      start = {first / layout.scan.translations, first % layout.scan.translations, 0};
+      cnt = {1, k, bins};
+    } else {
+      start = {first, 0};
+      cnt = {k, bins};
+    }
+    const hsize_t mem = k * bins;
+    const hid_t mspace = H5Screate_simple(1, &mem, nullptr);
+    herr_t st = fspace < 0 || mspace < 0 ? -1 : H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start.data(), nullptr,
+                                                                     cnt.data(), nullptr);
+    if (st >= 0) {
+      if (layout.float64) {
+        st = H5Dwrite(d, H5T_NATIVE_DOUBLE, mspace, fspace, H5P_DEFAULT, values.data());
+      } else {
+        block32.resize(mem);
+        for (size_t i = 0; i < mem; ++i) block32[i] = static_cast<float>(values[i]);
+        st = H5Dwrite(d, H5T_NATIVE_FLOAT, mspace, fspace, H5P_DEFAULT, block32.data());
+      }
+    }
+    if (mspace >= 0) H5Sclose(mspace);
+    if (fspace >= 0) H5Sclose(fspace);
+    if (st < 0) fail(std::string("dataset ") + name + " rows " + std::to_string(first) + ".." + std::to_string(first + k - 1));
+  }
+  void mark_valid_run(size_t first, size_t k) {
+    errno = 0;
+    const hid_t fspace = H5Dget_space(valid);
+    std::vector<hsize_t> start, cnt;
+    if (layout.scan.active()) {
+      start = {first / layout.scan.translations, first % layout.scan.translations};
+      cnt = {1, k};
+    } else {
+      start = {first};
+      cnt = {k};
+    }
+    const hsize_t mem = k;
+    const hid_t mspace = H5Screate_simple(1, &mem, nullptr);
+    const std::vector<uint8_t> ones(k, 1);
+    herr_t st = fspace < 0 || mspace < 0 ? -1 : H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start.data(), nullptr,
+                                                                     cnt.data(), nullptr);
+    if (st >= 0) st = H5Dwrite(valid, H5T_NATIVE_UINT8, mspace, fspace, H5P_DEFAULT, ones.data());
+    if (mspace >= 0) H5Sclose(mspace);
+    if (fspace >= 0) H5Sclose(fspace);
+    if (st < 0) fail("dataset valid rows " + std::to_string(first) + ".." + std::to_string(first + k - 1));
+  }
   void mark_valid(size_t frame) {
     errno = 0;
     const hid_t fspace = select(valid, frame, false);
@@ -390,6 +442,42 @@ void NxWriter::write(size_t frame, std::span<const double> intensity, std::span<
   if (m.sigma >= 0 && !sigma.empty()) m.write_row(m.sigma, "sigma", frame, sigma);
   if (!count.empty()) m.write_row(m.count, "count", frame, count);
   m.mark_valid(frame);
+}
+
+void NxWriter::write_rows(size_t first, size_t n, std::span<const double> intensity, std::span<const double> sigma,
+                          std::span<const double> count) {
+  Impl& m = *impl_;
+  std::lock_guard lock(m.mutex);
+  if (m.closed) throw Error(m.path, "", "write after close");
+  if (n == 0) return;
+  if (first + n > m.layout.frames || first + n < first)
+    throw Error(m.path, "dataset intensity",
+                "frames " + std::to_string(first) + ".." + std::to_string(first + n - 1) + " are out of range (" +
+                    std::to_string(m.layout.frames) + " frames)");
+  const size_t values = n * m.bins;
+  if (intensity.size() != values)
+    throw Error(m.path, "dataset intensity",
+                std::to_string(n) + " patterns have " + std::to_string(intensity.size()) + " values, the file " +
+                    std::to_string(values) + " (" + std::to_string(m.bins) + " bins)");
+  if (!sigma.empty() && sigma.size() != values)
+    throw Error(m.path, "dataset sigma", "sigma has " + std::to_string(sigma.size()) + " values, expected " +
+                                             std::to_string(values));
+  if (!count.empty() && count.size() != values)
+    throw Error(m.path, "dataset count", "count has " + std::to_string(count.size()) + " values, expected " +
+                                             std::to_string(values));
+  hdf5::Quiet quiet;
+  // A raster scan's rows are hyperslabs of their own: the run is cut where a row of the scan ends.
+  const size_t row = m.layout.scan.active() ? m.layout.scan.translations : m.layout.frames;
+  for (size_t done = 0; done < n;) {
+    const size_t at = first + done;
+    const size_t k = std::min(n - done, row - at % row);
+    const size_t off = done * m.bins, len = k * m.bins;
+    m.write_run(m.intensity, "intensity", at, k, intensity.subspan(off, len));
+    if (m.sigma >= 0 && !sigma.empty()) m.write_run(m.sigma, "sigma", at, k, sigma.subspan(off, len));
+    if (!count.empty()) m.write_run(m.count, "count", at, k, count.subspan(off, len));
+    m.mark_valid_run(at, k);
+    done += k;
+  }
 }
 
 void NxWriter::set_source(size_t frame, const std::string& name) {

@@ -89,6 +89,11 @@ class NxWriter {
   void write(size_t frame, std::span<const double> intensity, std::span<const double> sigma = {},
              std::span<const double> count = {});
   void write(size_t frame, const integration::Pattern& p) { write(frame, p.intensity, p.sigma, p.count); }
+  // Rows first .. first+n-1 at once (intensity: n x bins() values, row after row; sigma / count the same or empty),
+  // then their valid = 1: one HDF5 write per dataset and per run of frames inside one row of a raster scan, where
+  // write() makes one per dataset and frame (the write-behind sink's batches). Same errors as write().
+  void write_rows(size_t first, size_t n, std::span<const double> intensity, std::span<const double> sigma = {},
+                  std::span<const double> count = {});
   void set_source(size_t frame, const std::string& name);
   // Writes what is buffered to the file (the file is then readable as it stands, e.g. if the process is killed).
   void flush();

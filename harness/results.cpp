@@ -217,6 +217,7 @@ json to_json(const ResultsFile& f) {
           {"rows", std::move(rows)},
           {"interrupted", f.interrupted},
           {"read_bound", f.read_bound},
+          {"h2d_bound", f.h2d_bound},
           {"previous_runs", [&] {
              json a = json::array();
              for (auto& p : f.previous_runs) a.push_back({{"created", p.created}, {"command", p.command}});
@@ -330,6 +331,7 @@ ResultsFile results_from_json(const json& j, const std::string& source) {
   for (auto& r : j["rows"]) f.rows.push_back(row_from_json(r));
   f.interrupted = j["interrupted"];
   if (j.contains("read_bound")) f.read_bound = j["read_bound"];
+  if (j.contains("h2d_bound")) f.h2d_bound = j["h2d_bound"];
   if (auto p = j.find("previous_runs"); p != j.end() && p->is_array())
     for (auto& e : *p)
       if (e.is_object()) f.previous_runs.push_back({e.value("created", ""), e.value("command", "")});

@@ -107,6 +107,9 @@ struct ResultsFile {
   bool interrupted = false;
   // table1 with cold rows: the disk's read bound for this dataset (read_bound_json() in runner.hpp); null otherwise.
   nlohmann::json read_bound;
+  // run / table1 with a row on an OpenCL device: the host-to-device bound (H2dBound::to_json, h2d_bound.hpp); null
+  // otherwise.
+  nlohmann::json h2d_bound;
   std::vector<PreviousRun> previous_runs;  // "previous_runs": oldest first; [] when one invocation wrote every row
   nlohmann::json realtime;    // `xrdbench realtime`'s block (schema "xrdbench-realtime/1", docs/realtime.md), or null
 };

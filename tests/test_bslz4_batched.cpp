@@ -66,6 +66,17 @@ TEST_CASE("opencl-batched decodes NXmx bitshuffle-LZ4 frames on the device; a ba
     CHECK(row["failed_frames"] == 0);
     CHECK(row["validated"] == true);
     CHECK(row["valid"] == true);
+    // A row on a device: the host-to-device bound measured in the same invocation, before and after the rows.
+    std::ifstream in(out / "results.json");
+    const json bound = json::parse(in)["h2d_bound"];
+    REQUIRE(bound.is_object());
+    CHECK(!bound["device"].get<std::string>().empty());
+    REQUIRE(bound["pinned_GBps"].size() == 2);
+    const double best = std::max(bound["pinned_GBps"][0].get<double>(), bound["pinned_GBps"][1].get<double>());
+    CHECK(best > 0);
+    CHECK(bound["bytes_per_frame"].get<double>() > 0);
+    CHECK(bound["frames_per_s"].get<double>() ==
+          Approx(best * 1e9 / bound["bytes_per_frame"].get<double>()).epsilon(1e-12));
   }
 
   // load_into (pread() at the chunk's address, outside HDF5) reads the bytes load() (H5Dread_chunk) reads.

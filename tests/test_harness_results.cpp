@@ -5,6 +5,7 @@
 #include <fstream>
 #include <set>
 
+#include "harness/h2d_bound.hpp"
 #include "harness/results.hpp"
 #include "harness/runner.hpp"
 #include "base/error.hpp"
@@ -77,6 +78,12 @@ ResultsFile sample_file() {
   rb.sweep = {{1, 2.0, 800, 310, 0.0}, {2, 1.2, 1330, 520, 0.0}};
   rb.best = rb.sweep.back();
   f.read_bound = rb.to_json();
+  H2dBound hb;
+  hb.device = "NVIDIA H200";
+  hb.bytes_per_frame = 2.5e6;
+  hb.pinned_GBps = {50.0, 52.0};
+  hb.pageable_GBps = 20.0;
+  f.h2d_bound = hb.to_json();
   return f;
 }
 
@@ -273,4 +280,34 @@ TEST_CASE("command_line quotes what a shell would split", "[harness][results]") 
   std::string a0 = "xrdbench table1", a1 = "--dataset", a2 = "my data", a3 = "it's";
   char* argv[] = {a0.data(), a1.data(), a2.data(), a3.data()};
   CHECK(command_line(4, argv) == "xrdbench table1 --dataset 'my data' 'it'\\''s'");
+}
+
+TEST_CASE("H2dBound: the higher measurement makes the bound; device rows get their share of it") {
+  H2dBound hb;
+  CHECK(hb.frames_per_s() == 0);
+  CHECK(hb.row_lines({}).empty());
+  hb.device = "dev";
+  hb.bytes_per_frame = 2.5e6;
+  hb.pinned_GBps = {50.0, 52.0};
+  CHECK(hb.best_GBps() == 52.0);
+  CHECK(hb.frames_per_s() == Approx(20800.0));
+  CHECK_THAT(hb.line(), Catch::Contains("52.0 GB/s") && Catch::Contains("50.0, 52.0") &&
+                            Catch::Contains("20800 frames/s") && Catch::Contains("2.50 MB (dev)"));
+  auto gpu = sample_row("opencl-batched", 4, "MEM");
+  gpu.integrator = "gpu";
+  gpu.id = "opencl-batched-4-gpu-MEM";
+  gpu.valid = true;
+  gpu.fps.median = 15600;
+  gpu.fps.mad = 120;
+  auto cpu = sample_row("fused", std::nullopt, "MEM");
+  cpu.integrator = "cpu";
+  cpu.valid = true;
+  auto bad = gpu;
+  bad.valid = false;
+  const auto lines = hb.row_lines({gpu, cpu, bad});
+  REQUIRE(lines.size() == 1);  // the CPU row and the invalid row get none
+  CHECK_THAT(lines[0], Catch::Contains("opencl-batched-4-gpu-MEM: 15600 fps (MAD 120) = 75.0% of the host-to-device"));
+  const json j = hb.to_json();
+  CHECK(j["frames_per_s"].get<double>() == Approx(20800.0));
+  CHECK(j["pinned_GBps"].size() == 2);
 }

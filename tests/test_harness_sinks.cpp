@@ -1,5 +1,7 @@
 // Sinks composed from options (harness/sinks.hpp) and the file reporters (harness/reporters.hpp), on their own:
 // what each part receives, counts and writes, read back.
+#include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -117,6 +119,36 @@ TEST_CASE("RunSinks: validation keeps the patterns, the HDF5 file holds them, fa
 
   CHECK(run.h5()->discard());
   CHECK_FALSE(std::filesystem::exists(dir / "sub" / "row.h5"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("H5File writes behind in runs: patterns out of order, gaps and a full queue land as delivered") {
+  const auto dir = test::temp_dir("sinks_h5_runs");
+  const size_t bins = 4, frames = 3 * sinks::H5File::kQueue + 7;  // more than the queue holds: pattern() waits
+  sinks::H5File file(dir / "runs.h5", layout_of(frames, bins));
+  file.open();
+  // Out of order as readers deliver them: the frames of each block of 8 reversed; every 10th frame never delivered.
+  for (size_t block = 0; block < frames; block += 8)
+    for (size_t k = std::min(frames, block + 8); k-- > block;)
+      if (k % 10 != 3) file.pattern(k, pattern_of(bins, 10.0 * static_cast<double>(k)));
+  file.close();
+  CHECK(file.write_error.empty());
+  const h5::NxPatterns f = h5::read_patterns(dir / "runs.h5");
+  REQUIRE(f.frames == frames);
+  for (size_t k = 0; k < frames; ++k) {
+    INFO("frame " << k);
+    if (k % 10 == 3) {
+      CHECK(f.valid[k] == 0);
+      CHECK(std::isnan(f.intensity[k * bins]));
+      continue;
+    }
+    CHECK(f.valid[k] == 1);
+    for (size_t b = 0; b < bins; ++b) {
+      CHECK(f.intensity[k * bins + b] == Approx(10.0 * static_cast<double>(k) + static_cast<double>(b)));
+      CHECK(f.count[k * bins + b] == Approx(1.0 + static_cast<double>(b)));
+      CHECK(f.sigma[k * bins + b] == Approx(0.5));
+    }
+  }
   std::filesystem::remove_all(dir);
 }
 

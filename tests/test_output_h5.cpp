@@ -129,3 +129,60 @@ TEST_CASE("NXprocess: the PONI text, the mask's MD5 and the options") {
   in.mask = dir / "missing.cbf";
   CHECK_THROWS_WITH(xrd::h5::describe_reduction(in), Catch::Contains("missing.cbf"));
 }
+
+TEST_CASE("NxWriter::write_rows: runs across a scan's rows give the file write() gives, float32 and float64") {
+  const auto dir = xrd::test::temp_dir("output_rows");
+  for (const bool f64 : {false, true}) {
+    INFO("float64 " << f64);
+    xrd::h5::NxLayout layout;
+    layout.frames = 12;  // 3 rotations x 4 translations
+    layout.radial = {1, 2, 3};
+    layout.radial_unit = "q_A^-1";
+    layout.float64 = f64;
+    layout.scan.rotations = 3;
+    layout.scan.translations = 4;
+    layout.scan.rotation = {0, 60, 120};
+    layout.scan.translation = {-1, 0, 1, 2};
+    auto values = [](size_t frame, double k) {
+      const double v = static_cast<double>(frame) * 1.1 + k;
+      return std::vector<double>{v, v + 0.125, v + 1.0 / 3.0};  // 1/3: float32 rounding must agree too
+    };
+    const auto one = dir / (std::string("one_") + (f64 ? "64" : "32") + ".h5");
+    const auto rows = dir / (std::string("rows_") + (f64 ? "64" : "32") + ".h5");
+    {
+      xrd::h5::NxWriter w(one, layout);
+      for (size_t i = 1; i < 10; ++i) w.write(i, values(i, 0), values(i, 100), values(i, 200));
+      w.close();
+    }
+    {
+      xrd::h5::NxWriter w(rows, layout);
+      std::vector<double> in, sg, ct;
+      for (size_t i = 1; i < 10; ++i) {  // frames 1..9: rows 0, 1 and 2 of the scan, cut twice
+        for (double v : values(i, 0)) in.push_back(v);
+        for (double v : values(i, 100)) sg.push_back(v);
+        for (double v : values(i, 200)) ct.push_back(v);
+      }
+      w.write_rows(1, 9, in, sg, ct);
+      CHECK_THROWS_WITH(w.write_rows(10, 3, std::vector<double>(9, 1.0)),
+                        Catch::Contains(rows.filename().string()) && Catch::Contains("frames 10..12 are out of range"));
+      CHECK_THROWS_WITH(w.write_rows(0, 2, std::vector<double>(5, 1.0)),
+                        Catch::Contains("2 patterns have 5 values, the file 6 (3 bins)"));
+      w.close();
+    }
+    const auto a = xrd::h5::read_patterns(one), b = xrd::h5::read_patterns(rows);
+    CHECK(b.valid == std::vector<uint8_t>{0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0});
+    CHECK(a.valid == b.valid);
+    REQUIRE(a.intensity.size() == b.intensity.size());
+    for (size_t i = 0; i < a.intensity.size(); ++i) {
+      INFO("value " << i);
+      if (std::isnan(a.intensity[i])) {
+        CHECK(std::isnan(b.intensity[i]));
+        continue;
+      }
+      CHECK(a.intensity[i] == b.intensity[i]);
+      CHECK(a.sigma[i] == b.sigma[i]);
+      CHECK(a.count[i] == b.count[i]);
+    }
+    CHECK(b.intensity[5 * 3 + 1] == Approx(5 * 1.1 + 0.125));  // frame 5 = rotation 1, translation 1
+  }
+}
