@@ -129,9 +129,13 @@ struct NxWriter::Impl {
     if (layout.scan.active()) return {layout.scan.rotations, layout.scan.translations};
     return {layout.frames};
   }
-  // The signal's shape: frame_dims + bins, one chunk per frame, filled with `fill`.
+  // The signal's shape: frame_dims + bins, filled with `fill`; a chunk holds kChunkFrames consecutive frames (of one
+  // row of a scan): one chunk per frame made every write an HDF5 chunk lookup and insert per frame and dataset, and a
+  // run of frames as many chunks (BM_NxWriterPerRow / BM_NxWriterRuns in harness/bench_h5sink.cpp).
+  static constexpr hsize_t kChunkFrames = 32;
   hid_t frame_dataset(const char* name, hid_t type, bool with_bins, double fill) {
     std::vector<hsize_t> dims = frame_dims(), chunk(dims.size(), 1);
+    chunk.back() = std::max<hsize_t>(1, std::min(kChunkFrames, dims.back()));
     if (with_bins) dims.push_back(bins), chunk.push_back(bins ? bins : 1);
     bool empty = false;
     for (auto d : dims) empty |= d == 0;
@@ -316,7 +320,8 @@ struct NxWriter::Impl {
       cnt = {k, bins};
     }
     const hsize_t mem = k * bins;
-    const hid_t mspace = H5Screate_simple(1, &mem, nullptr);
+    // The memory space has the selection's shape (a 1-D one of the same size takes HDF5's general, slower path).
+    const hid_t mspace = H5Screate_simple(static_cast<int>(cnt.size()), cnt.data(), nullptr);
     herr_t st = fspace < 0 || mspace < 0 ? -1 : H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start.data(), nullptr,
                                                                      cnt.data(), nullptr);
     if (st >= 0) {
@@ -343,8 +348,7 @@ struct NxWriter::Impl {
       start = {first};
       cnt = {k};
     }
-    const hsize_t mem = k;
-    const hid_t mspace = H5Screate_simple(1, &mem, nullptr);
+    const hid_t mspace = H5Screate_simple(static_cast<int>(cnt.size()), cnt.data(), nullptr);
     const std::vector<uint8_t> ones(k, 1);
     herr_t st = fspace < 0 || mspace < 0 ? -1 : H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start.data(), nullptr,
                                                                      cnt.data(), nullptr);
