@@ -25,6 +25,10 @@ export XRD_COMMIT=${XRD_COMMIT:-$(cat bundle/COMMIT 2>/dev/null || echo unknown)
   echo "== dataset: $FRAMES frames -> $DATA"
   [ -f "$DATA/manifest.json" ] || timeout 200 $B dataset synth --out "$DATA" --frames "$FRAMES" --threads "$(nproc)" >/dev/null
   du -sh "$DATA"
+  echo "== the HDF5 sink alone (patterns/s it absorbs; harness/bench_h5sink.cpp)"
+  bundle/bin/xrdbench_micro --benchmark_filter='BM_NxWriter|BM_H5FileSink' --benchmark_repetitions=3 \
+    --benchmark_report_aggregates_only=true --benchmark_out="$OUT/h5sink.json" --benchmark_out_format=json 2>&1 |
+    grep -E 'median|cv'
   for r in $(seq 1 "$ROUNDS"); do
     for w in write no-write; do
       extra=""; [ $w = no-write ] && extra=--no-write
