@@ -158,15 +158,23 @@ DecodeResult run(std::span<const uint8_t> in, std::span<Out> out) {
   DecodeResult r;
   const __m256i marker = _mm256_set1_epi8(static_cast<char>(0x80));
   // Room for a whole step and the longest escape after it, and for 64 outputs: no bounds checks inside.
+  // Software-pipelined by one step, as the AVX-512 kernels (byte_offset_avx512_run.hpp): the next step's marker
+  // mask is computed before this step's registers.
+  auto markers = [&](size_t at) -> uint64_t {
+    if (at + 80 > n) return 0;
+    const uint8_t* b = p + at;
+    const uint32_t lo = static_cast<uint32_t>(_mm256_movemask_epi8(
+        _mm256_cmpeq_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b)), marker)));
+    const uint32_t hi = static_cast<uint32_t>(_mm256_movemask_epi8(
+        _mm256_cmpeq_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 32)), marker)));
+    return uint64_t(hi) << 32 | lo;
+  };
+  uint64_t m = markers(pos);
   while (pos + 80 <= n && i + 64 <= nout) {
     const uint8_t* b = p + pos;
-    const uint32_t m_lo = static_cast<uint32_t>(_mm256_movemask_epi8(
-        _mm256_cmpeq_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b)), marker)));
-    const uint32_t m_hi = static_cast<uint32_t>(_mm256_movemask_epi8(
-        _mm256_cmpeq_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 32)), marker)));
-    const uint64_t m = uint64_t(m_hi) << 32 | m_lo;
     if ((m | carry) == 0) {
       // The common step: 64 single-byte deltas.
+      const uint64_t m_next = markers(pos + 64);
       __m256i s[8];
       for (int j = 0; j < 8; ++j) s[j] = prefix_dot8(b + 8 * j);
       for (int j = 1; j < 8; ++j) s[j] = _mm256_add_epi32(s[j], last_lane(s[j - 1]));
@@ -175,13 +183,18 @@ DecodeResult run(std::span<const uint8_t> in, std::span<Out> out) {
       acc += static_cast<uint32_t>(_mm256_extract_epi32(s[7], 7));
       pos += 64;
       i += 64;
+      m = m_next;
       continue;
     }
     const detail::EscapePlan plan = detail::escape_plan(b, m, carry);
+    m = markers(pos + plan.len);
     i += escape_step<T, Out>(b, plan.esc, carry, plan.len, o + i, acc);
     pos += plan.len;
     carry = plan.carry();
-    if (plan.wide) detail::wide_escape<T, Out>(p, n, o, pos, i, acc, r);
+    if (plan.wide) {
+      detail::wide_escape<T, Out>(p, n, o, pos, i, acc, r);
+      m = markers(pos);
+    }
   }
   detail::back_to_marker(p, carry, pos, acc);
   return detail::decode_from<T, Out>(in, out, pos, i, acc);

@@ -71,11 +71,18 @@ DecodeResult run(std::span<const uint8_t> in, std::span<Out> out) {
   const __m512i marker = _mm512_set1_epi8(static_cast<char>(0x80));
   const __m512i last = _mm512_set1_epi32(15);
   // Room for a whole step and the longest escape after it, and for 64 outputs: no bounds checks inside.
+  // Software-pipelined by one step: the marker mask and escape plan of the next step are computed before this
+  // step's registers (so its masks are ready when its vector work is dispatched, instead of waiting behind this
+  // step's in the out-of-order window).
+  auto markers = [&](size_t at) -> uint64_t {
+    return at + 80 <= n ? _mm512_cmpeq_epi8_mask(_mm512_loadu_si512(p + at), marker) : 0;
+  };
+  uint64_t m = markers(pos);
   while (pos + 80 <= n && i + 64 <= nout) {
     const uint8_t* b = p + pos;
-    const uint64_t m = _mm512_cmpeq_epi8_mask(_mm512_loadu_si512(b), marker);
     if ((m | carry) == 0) {
       // The common step: 64 single-byte deltas.
+      const uint64_t m_next = markers(pos + 64);
       __m512i s0 = Prefix::block(b);
       __m512i s1 = Prefix::block(b + 16);
       __m512i s2 = Prefix::block(b + 32);
@@ -91,13 +98,18 @@ DecodeResult run(std::span<const uint8_t> in, std::span<Out> out) {
       acc += static_cast<uint32_t>(_mm_cvtsi128_si32(_mm512_castsi512_si128(_mm512_permutexvar_epi32(last, s3))));
       pos += 64;
       i += 64;
+      m = m_next;
       continue;
     }
     const detail::EscapePlan plan = detail::escape_plan(b, m, carry);
+    m = markers(pos + plan.len);
     i += escape_step<T, Out>(b, plan.esc, carry, plan.len, o + i, acc);
     pos += plan.len;
     carry = plan.carry();
-    if (plan.wide) detail::wide_escape<T, Out>(p, n, o, pos, i, acc, r);
+    if (plan.wide) {
+      detail::wide_escape<T, Out>(p, n, o, pos, i, acc, r);
+      m = markers(pos);
+    }
   }
   detail::back_to_marker(p, carry, pos, acc);
   return detail::decode_from<T, Out>(in, out, pos, i, acc);
