@@ -132,6 +132,12 @@ for fr in ("lab6", "lab6-dense"):
         ratio = [a / b for a, b in zip(f, v)]
         print(f"| {name} | {med(v):.3f} | {min(v):.3f}-{max(v):.3f} | {med(ratio):.2f} | "
               f"{min(ratio):.2f}-{max(ratio):.2f} |")
+    by_name = dict(rows)
+    for name, v in rows:  # the same kernel in the baseline build, round by round (same window, paired)
+        old = by_name.get("before: " + name)
+        if old:
+            ratio = [a / b for a, b in zip(old, v)]
+            print(f"  before / after, {name}: {med(ratio):.2f} [{min(ratio):.2f}-{max(ratio):.2f}]")
     sc = dict(rows).get("scalar (reference)")
     if sc:
         for name, v in rows:
