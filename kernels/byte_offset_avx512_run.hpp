@@ -72,9 +72,9 @@ DecodeResult run(std::span<const uint8_t> in, std::span<Out> out) {
   const __m512i marker = _mm512_set1_epi8(static_cast<char>(0x80));
   const __m512i last = _mm512_set1_epi32(15);
   // Room for a whole step and the longest escape after it, and for 64 outputs: no bounds checks inside.
-  // Software-pipelined by one step: the marker mask and escape plan of the next step are computed before this
-  // step's registers (so its masks are ready when its vector work is dispatched, instead of waiting behind this
-  // step's in the out-of-order window).
+  // Software-pipelined by one step: the next step's marker mask is computed before this step's registers (so its
+  // branch and masks are ready when its vector work is dispatched, instead of waiting behind this step's in the
+  // out-of-order window). Its escape plan is not: planning ahead too measured slower (docs/byte-offset-kernels.md).
   auto markers = [&](size_t at) -> uint64_t {
     return at + 80 <= n ? _mm512_cmpeq_epi8_mask(_mm512_loadu_si512(p + at), marker) : 0;
   };
