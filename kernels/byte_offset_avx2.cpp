@@ -106,9 +106,9 @@ inline __m256i lane_mask(uint64_t bits, int j) { return load_row(kLaneTables.lan
 // A step that holds markers, once detail::escape_plan has placed its 16-bit escapes: as the AVX-512 kernel's
 // escape_step (one int32 lane per byte whose prefix sum holds each element's value where its token ends, those
 // lanes packed into consecutive outputs), 8 lanes at a time, lane masks and packing controls from tables. Writes up to o[63];
-// returns the elements written and adds the lanes' sum to acc.
+// returns the elements written and adds the lanes' sum to acc (the running value in every lane, kept in a register).
 template <ElementType T, typename Out>
-inline size_t escape_step(const uint8_t* b, uint64_t esc, uint64_t carry, unsigned len, Out* o, uint32_t& acc) {
+inline size_t escape_step(const uint8_t* b, uint64_t esc, uint64_t carry, unsigned len, Out* o, __m256i& acc) {
   const uint64_t low = esc << 1 | carry >> 1;                // lanes of escapes' low bytes
   const uint64_t high = esc << 2 | carry;                    // lanes of escapes' high bytes
   const uint64_t keep = ~esc & _bzhi_u64(~uint64_t(0), len);  // lanes that count
@@ -125,7 +125,7 @@ inline size_t escape_step(const uint8_t* b, uint64_t esc, uint64_t carry, unsign
   }
   // What comes before each register, from the registers' totals (a shorter dependency chain than one by one).
   __m256i before[8];
-  before[0] = _mm256_set1_epi32(static_cast<int>(acc));
+  before[0] = acc;
   const __m256i t01 = _mm256_add_epi32(total[0], total[1]), t23 = _mm256_add_epi32(total[2], total[3]);
   const __m256i t45 = _mm256_add_epi32(total[4], total[5]);
   before[1] = _mm256_add_epi32(before[0], total[0]);
@@ -143,7 +143,7 @@ inline size_t escape_step(const uint8_t* b, uint64_t esc, uint64_t carry, unsign
     c += static_cast<size_t>(_mm_popcnt_u32(e));
   }
   const __m256i sum = _mm256_add_epi32(_mm256_add_epi32(t01, t23), _mm256_add_epi32(t45, _mm256_add_epi32(total[6], total[7])));
-  acc += static_cast<uint32_t>(_mm256_cvtsi256_si32(sum));
+  acc = _mm256_add_epi32(acc, sum);
   return c;
 }
 
@@ -158,31 +158,48 @@ DecodeResult run(std::span<const uint8_t> in, std::span<Out> out) {
   DecodeResult r;
   const __m256i marker = _mm256_set1_epi8(static_cast<char>(0x80));
   // Room for a whole step and the longest escape after it, and for 64 outputs: no bounds checks inside.
+  // Software-pipelined by one step, as the AVX-512 kernels (byte_offset_avx512_run.hpp): the next step's marker
+  // mask is computed before this step's registers.
+  auto markers = [&](size_t at) -> uint64_t {
+    if (at + 80 > n) return 0;
+    const uint8_t* b = p + at;
+    const uint32_t lo = static_cast<uint32_t>(_mm256_movemask_epi8(
+        _mm256_cmpeq_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b)), marker)));
+    const uint32_t hi = static_cast<uint32_t>(_mm256_movemask_epi8(
+        _mm256_cmpeq_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 32)), marker)));
+    return uint64_t(hi) << 32 | lo;
+  };
+  uint64_t m = markers(pos);
+  // The running value in every lane, kept in a register from step to step; acc where scalar code takes over.
+  __m256i vacc = _mm256_set1_epi32(static_cast<int>(acc));
   while (pos + 80 <= n && i + 64 <= nout) {
     const uint8_t* b = p + pos;
-    const uint32_t m_lo = static_cast<uint32_t>(_mm256_movemask_epi8(
-        _mm256_cmpeq_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b)), marker)));
-    const uint32_t m_hi = static_cast<uint32_t>(_mm256_movemask_epi8(
-        _mm256_cmpeq_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 32)), marker)));
-    const uint64_t m = uint64_t(m_hi) << 32 | m_lo;
     if ((m | carry) == 0) {
       // The common step: 64 single-byte deltas.
+      const uint64_t m_next = markers(pos + 64);
       __m256i s[8];
       for (int j = 0; j < 8; ++j) s[j] = prefix_dot8(b + 8 * j);
       for (int j = 1; j < 8; ++j) s[j] = _mm256_add_epi32(s[j], last_lane(s[j - 1]));
-      const __m256i base = _mm256_set1_epi32(static_cast<int>(acc));
-      for (int j = 0; j < 8; ++j) store<T>(o + i + 8 * j, _mm256_add_epi32(s[j], base));
-      acc += static_cast<uint32_t>(_mm256_extract_epi32(s[7], 7));
+      for (int j = 0; j < 8; ++j) store<T>(o + i + 8 * j, _mm256_add_epi32(s[j], vacc));
+      vacc = _mm256_add_epi32(vacc, last_lane(s[7]));
       pos += 64;
       i += 64;
+      m = m_next;
       continue;
     }
     const detail::EscapePlan plan = detail::escape_plan(b, m, carry);
-    i += escape_step<T, Out>(b, plan.esc, carry, plan.len, o + i, acc);
+    m = markers(pos + plan.len);
+    i += escape_step<T, Out>(b, plan.esc, carry, plan.len, o + i, vacc);
     pos += plan.len;
     carry = plan.carry();
-    if (plan.wide) detail::wide_escape<T, Out>(p, n, o, pos, i, acc, r);
+    if (plan.wide) {
+      acc = static_cast<uint32_t>(_mm256_cvtsi256_si32(vacc));
+      detail::wide_escape<T, Out>(p, n, o, pos, i, acc, r);
+      vacc = _mm256_set1_epi32(static_cast<int>(acc));
+      m = markers(pos);
+    }
   }
+  acc = static_cast<uint32_t>(_mm256_cvtsi256_si32(vacc));
   detail::back_to_marker(p, carry, pos, acc);
   return detail::decode_from<T, Out>(in, out, pos, i, acc);
 }

@@ -20,12 +20,13 @@ namespace {
 // escape, 0 for the marker, the low byte zero-extended and the high byte sign-extended times 256, so that the
 // escape's delta is the sum of its lanes. The prefix sum of the lanes then holds each element's value at the lane
 // where its token ends, and a compress per register packs those lanes into consecutive outputs. Lanes from `len`
-// on count for nothing. Writes up to o[63]; returns the elements written and adds the lanes' sum to acc.
+// on count for nothing. Writes up to o[63]; returns the elements written and adds the lanes' sum to acc (the
+// running value in every lane: it stays in a vector register from step to step).
 // Always inlined: GCC 12 made it a call, with acc passed through memory and a vzeroupper per escape step
 // (3-7% of the kernel's time on the escape-dense frame).
 template <ElementType T, typename Out>
 [[gnu::always_inline]] inline size_t escape_step(const uint8_t* b, uint64_t esc, uint64_t carry, unsigned len, Out* o,
-                                                uint32_t& acc) {
+                                                __m512i& acc) {
   const uint64_t low = esc << 1 | carry >> 1;                // lanes of escapes' low bytes
   const uint64_t high = esc << 2 | carry;                    // lanes of escapes' high bytes
   const uint64_t keep = ~esc & _bzhi_u64(~uint64_t(0), len);  // lanes that count
@@ -42,7 +43,7 @@ template <ElementType T, typename Out>
     total[j] = _mm512_permutexvar_epi32(last, s[j]);
   }
   // What comes before each register, from the registers' totals side by side (a short dependency chain).
-  const __m512i base = _mm512_set1_epi32(static_cast<int>(acc));
+  const __m512i base = acc;
   const __m512i before1 = _mm512_add_epi32(base, total[0]);
   const __m512i before2 = _mm512_add_epi32(before1, total[1]);
   const __m512i before[4] = {base, before1, before2, _mm512_add_epi32(before2, total[2])};
@@ -53,7 +54,7 @@ template <ElementType T, typename Out>
     c += static_cast<size_t>(_mm_popcnt_u32(e));
   }
   const __m512i sum = _mm512_add_epi32(_mm512_add_epi32(total[0], total[1]), _mm512_add_epi32(total[2], total[3]));
-  acc += static_cast<uint32_t>(_mm_cvtsi128_si32(_mm512_castsi512_si128(sum)));
+  acc = _mm512_add_epi32(acc, sum);
   return c;
 }
 
@@ -71,11 +72,21 @@ DecodeResult run(std::span<const uint8_t> in, std::span<Out> out) {
   const __m512i marker = _mm512_set1_epi8(static_cast<char>(0x80));
   const __m512i last = _mm512_set1_epi32(15);
   // Room for a whole step and the longest escape after it, and for 64 outputs: no bounds checks inside.
+  // Software-pipelined by one step: the next step's marker mask is computed before this step's registers (so its
+  // branch and masks are ready when its vector work is dispatched, instead of waiting behind this step's in the
+  // out-of-order window). Its escape plan is not: planning ahead too measured slower (docs/byte-offset-kernels.md).
+  auto markers = [&](size_t at) -> uint64_t {
+    return at + 80 <= n ? _mm512_cmpeq_epi8_mask(_mm512_loadu_si512(p + at), marker) : 0;
+  };
+  uint64_t m = markers(pos);
+  // The running value in every lane, kept in a register from step to step (no moves between the vector and the
+  // integer registers per step); acc is brought up to date where scalar code takes over.
+  __m512i vacc = _mm512_set1_epi32(static_cast<int>(acc));
   while (pos + 80 <= n && i + 64 <= nout) {
     const uint8_t* b = p + pos;
-    const uint64_t m = _mm512_cmpeq_epi8_mask(_mm512_loadu_si512(b), marker);
     if ((m | carry) == 0) {
       // The common step: 64 single-byte deltas.
+      const uint64_t m_next = markers(pos + 64);
       __m512i s0 = Prefix::block(b);
       __m512i s1 = Prefix::block(b + 16);
       __m512i s2 = Prefix::block(b + 32);
@@ -83,22 +94,30 @@ DecodeResult run(std::span<const uint8_t> in, std::span<Out> out) {
       s1 = _mm512_add_epi32(s1, _mm512_permutexvar_epi32(last, s0));
       s2 = _mm512_add_epi32(s2, _mm512_permutexvar_epi32(last, s1));
       s3 = _mm512_add_epi32(s3, _mm512_permutexvar_epi32(last, s2));
-      const __m512i base = _mm512_set1_epi32(static_cast<int>(acc));
+      const __m512i base = vacc;
       store<T>(o + i, _mm512_add_epi32(s0, base));
       store<T>(o + i + 16, _mm512_add_epi32(s1, base));
       store<T>(o + i + 32, _mm512_add_epi32(s2, base));
       store<T>(o + i + 48, _mm512_add_epi32(s3, base));
-      acc += static_cast<uint32_t>(_mm_cvtsi128_si32(_mm512_castsi512_si128(_mm512_permutexvar_epi32(last, s3))));
+      vacc = _mm512_add_epi32(vacc, _mm512_permutexvar_epi32(last, s3));
       pos += 64;
       i += 64;
+      m = m_next;
       continue;
     }
     const detail::EscapePlan plan = detail::escape_plan(b, m, carry);
-    i += escape_step<T, Out>(b, plan.esc, carry, plan.len, o + i, acc);
+    m = markers(pos + plan.len);
+    i += escape_step<T, Out>(b, plan.esc, carry, plan.len, o + i, vacc);
     pos += plan.len;
     carry = plan.carry();
-    if (plan.wide) detail::wide_escape<T, Out>(p, n, o, pos, i, acc, r);
+    if (plan.wide) {
+      acc = static_cast<uint32_t>(_mm_cvtsi128_si32(_mm512_castsi512_si128(vacc)));
+      detail::wide_escape<T, Out>(p, n, o, pos, i, acc, r);
+      vacc = _mm512_set1_epi32(static_cast<int>(acc));
+      m = markers(pos);
+    }
   }
+  acc = static_cast<uint32_t>(_mm_cvtsi128_si32(_mm512_castsi512_si128(vacc)));
   detail::back_to_marker(p, carry, pos, acc);
   return detail::decode_from<T, Out>(in, out, pos, i, acc);
 }

@@ -11,10 +11,12 @@
 #   scripts/bench_decode_vs_fabio.sh BUILD_DIR [ROUNDS] [CALLS]   # e.g. build/release; ROUNDS >= 5 (default 7),
 #                                                                  # CALLS >= 20 (default 60)
 # XRD_SHARED_DIR (default ../shared beside the repository) locates fixtures/real/; XRD_BENCH_FILTER replaces the
-# benchmark filter. CPU time, not wall time: the fairer figure on a shared, busy machine (the load is printed).
+# benchmark filter; XRD_BENCH_BASELINE=DIR (a folder with harness/xrdbench_micro, e.g. a copy of an older build)
+# adds that build's rows, labelled "before: <kernel>", run in the same rounds (before/after in one window).
+# CPU time, not wall time: the fairer figure on a shared, busy machine (the load is printed).
 set -euo pipefail
 if [ $# -lt 1 ] || [ "$1" = -h ] || [ "$1" = --help ]; then
-  sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 fi
 build=$1
@@ -25,11 +27,15 @@ shared=${XRD_SHARED_DIR:-$repo/../shared}
 frame=$shared/fixtures/real/pilatus3x2m_lab6_300_00_0001p.cbf
 micro=$build/harness/xrdbench_micro
 xrdbench=$build/harness/xrdbench
-[ -x "$micro" ] || { echo "error: $micro not found or not executable (build the xrdbench_micro target first)" >&2; exit 1; }
-[ -x "$xrdbench" ] || { echo "error: $xrdbench not found or not executable (build the xrdbench target first)" >&2; exit 1; }
-[ -f "$frame" ] || { echo "error: $frame not found (set XRD_SHARED_DIR to the shared/ folder)" >&2; exit 1; }
+# Arguments first: their errors do not depend on the build or the shared folder.
 [[ "$rounds" =~ ^[0-9]+$ ]] && [ "$rounds" -ge 5 ] || { echo "error: ROUNDS must be an integer >= 5 (got $rounds)" >&2; exit 1; }
 [[ "$calls" =~ ^[0-9]+$ ]] && [ "$calls" -ge 20 ] || { echo "error: CALLS must be an integer >= 20 (got $calls)" >&2; exit 1; }
+[ -x "$micro" ] || { echo "error: $micro not found or not executable (build the xrdbench_micro target first)" >&2; exit 1; }
+[ -x "$xrdbench" ] || { echo "error: $xrdbench not found or not executable (build the xrdbench target first)" >&2; exit 1; }
+baseline=${XRD_BENCH_BASELINE:-}
+[ -z "$baseline" ] || [ -x "$baseline/harness/xrdbench_micro" ] || {
+  echo "error: XRD_BENCH_BASELINE=$baseline: no executable $baseline/harness/xrdbench_micro" >&2; exit 1; }
+[ -f "$frame" ] || { echo "error: $frame not found (set XRD_SHARED_DIR to the shared/ folder)" >&2; exit 1; }
 export XRD_SHARED_DIR=$shared
 
 tmp=$(mktemp -d)
@@ -63,11 +69,15 @@ json.dump(res, open(out, "w"))
 PY
 
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs" >&2
-for r in $(seq 1 "$rounds"); do
-  "$micro" --benchmark_filter="${XRD_BENCH_FILTER:-BM_decode_(scalar|kernel/[a-z0-9]+)/int32/}" \
+run_micro() {  # BINARY OUT.json
+  "$1" --benchmark_filter="${XRD_BENCH_FILTER:-BM_decode_(scalar|kernel/[a-z0-9]+)/int32/}" \
     --benchmark_repetitions=3 --benchmark_min_time=0.1 \
-    --benchmark_report_aggregates_only=true --benchmark_format=json --benchmark_out="$tmp/micro_$r.json" \
+    --benchmark_report_aggregates_only=true --benchmark_format=json --benchmark_out="$2" \
     --benchmark_out_format=json >/dev/null
+}
+for r in $(seq 1 "$rounds"); do
+  run_micro "$micro" "$tmp/micro_$r.json"
+  [ -z "$baseline" ] || run_micro "$baseline/harness/xrdbench_micro" "$tmp/before_$r.json"
   GLIBC_TUNABLES=glibc.malloc.mmap_threshold=2000000000:glibc.malloc.trim_threshold=4000000000 \
     /usr/bin/python3 "$tmp/fabio_round.py" "$calls" "$tmp/fabio_$r.json" "lab6=$frame" "lab6-dense=$tmp/lab6_dense.cbf"
   echo "round $r/$rounds done, load $(cut -d' ' -f1 /proc/loadavg)" >&2
@@ -81,9 +91,15 @@ rounds, calls, tmp, frame, load_after = int(sys.argv[1]), int(sys.argv[2]), sys.
 ours = {}   # (frame, decoder) -> [cpu ms per round]
 fab = {}    # frame -> [cpu ms per round]
 version = "?"
+import os
+def runs(r):  # (label prefix, benchmarks) of round r: ours, then the baseline build's if any
+    yield "", json.load(open(f"{tmp}/micro_{r}.json"))["benchmarks"]
+    if os.path.exists(f"{tmp}/before_{r}.json"):
+        yield "before: ", json.load(open(f"{tmp}/before_{r}.json"))["benchmarks"]
+
 for r in range(1, rounds + 1):
-    with open(f"{tmp}/micro_{r}.json") as f:
-        for b in json.load(f)["benchmarks"]:
+    for prefix, benches in runs(r):
+        for b in benches:
             if b.get("aggregate_name") != "median":
                 continue
             scale = {"ns": 1e-6, "us": 1e-3, "ms": 1.0, "s": 1e3}[b.get("time_unit", "ns")]
@@ -92,7 +108,7 @@ for r in range(1, rounds + 1):
                 continue  # the same code as BM_decode_scalar, reached through the kernel table
             name, fr = run.rsplit("/", 1)
             name = name.replace("BM_decode_kernel/", "").replace("BM_decode_scalar", "scalar (reference)")
-            name = name.replace("/int32", "")
+            name = prefix + name.replace("/int32", "")
             ours.setdefault((fr, name), []).append(b["cpu_time"] * scale)
     with open(f"{tmp}/fabio_{r}.json") as f:
         d = json.load(f)
@@ -116,10 +132,16 @@ for fr in ("lab6", "lab6-dense"):
         ratio = [a / b for a, b in zip(f, v)]
         print(f"| {name} | {med(v):.3f} | {min(v):.3f}-{max(v):.3f} | {med(ratio):.2f} | "
               f"{min(ratio):.2f}-{max(ratio):.2f} |")
+    by_name = dict(rows)
+    for name, v in rows:  # the same kernel in the baseline build, round by round (same window, paired)
+        old = by_name.get("before: " + name)
+        if old:
+            ratio = [a / b for a, b in zip(old, v)]
+            print(f"  before / after, {name}: {med(ratio):.2f} [{min(ratio):.2f}-{max(ratio):.2f}]")
     sc = dict(rows).get("scalar (reference)")
     if sc:
         for name, v in rows:
-            if name != "scalar (reference)":
+            if name != "scalar (reference)" and not name.startswith("before: "):
                 ratio = [a / b for a, b in zip(sc, v)]
                 print(f"  scalar / {name}: {med(ratio):.2f} [{min(ratio):.2f}-{max(ratio):.2f}]")
 PY

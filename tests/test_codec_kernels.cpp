@@ -226,3 +226,29 @@ TEST_CASE("kernels match the reference with a 16-bit escape across every step bo
     }
   }
 }
+
+TEST_CASE("kernels match the reference at every element count and every cut of escape-dense streams",
+          "[codec][kernels]") {
+  // The SIMD loops stop when fewer than 80 stream bytes or 64 outputs are left, and read the next step's markers
+  // one step ahead (after an escape-free step, an escape step or a 32/64-bit escape): every stop position, with the
+  // steps before it of each kind.
+  std::mt19937_64 rng(41);
+  for (double p : {0.02, 0.3, 1.0}) {
+    const auto s = test::Stream::random(700, p, rng);
+    const std::span<const uint8_t> all(s.bytes);
+    INFO(p * 100 << "% escapes, " << all.size() << " bytes");
+    size_t trailing = 0, too_few = 0, truncated = 0;
+    for (size_t n = 0; n <= s.acc.size() + 1; ++n) {
+      const auto r = check_against_reference(all, n, byte_offset::ElementType::i32);
+      trailing += r.status == byte_offset::DecodeStatus::trailing_bytes;
+    }
+    for (size_t cut = 0; cut <= all.size(); ++cut) {
+      const auto r = check_against_reference(all.first(cut), s.acc.size(), byte_offset::ElementType::i32);
+      too_few += r.status == byte_offset::DecodeStatus::too_few_elements;
+      truncated += r.status == byte_offset::DecodeStatus::truncated;
+    }
+    CHECK(trailing == s.acc.size());  // every count but the full one and the one past it leaves bytes
+    CHECK(too_few + truncated == all.size());  // every cut but the whole stream is short
+    if (p >= 0.3) CHECK(truncated > 100);
+  }
+}

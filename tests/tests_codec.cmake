@@ -19,4 +19,18 @@ if(TARGET xrdbench_micro)  # the script needs the micro-benchmark binary (not bu
     TIMEOUT 300
     ENVIRONMENT "XRD_SHARED_DIR=${XRD_SHARED_DIR};XRD_BENCH_FILTER=BM_decode_scalar/int32/lab6$"
     PASS_REGULAR_EXPRESSION "\\| fabio [0-9.]+ decByteOffset \\| [0-9.]+ \\|[^\n]*\n\\| scalar \\(reference\\) \\| [0-9.]+ \\| [0-9.]+-[0-9.]+ \\| [0-9.]+ \\|")
+
+  # XRD_BENCH_BASELINE: a baseline build's rows ("before: ...") in the same rounds (here the same build twice), and
+  # a clear error for a folder without the micro-benchmark binary.
+  add_test(NAME codec_bench_vs_fabio_baseline
+           COMMAND bash ${PROJECT_SOURCE_DIR}/scripts/bench_decode_vs_fabio.sh ${CMAKE_BINARY_DIR} 5 20)
+  set_tests_properties(codec_bench_vs_fabio_baseline PROPERTIES
+    TIMEOUT 300
+    ENVIRONMENT "XRD_SHARED_DIR=${XRD_SHARED_DIR};XRD_BENCH_FILTER=BM_decode_scalar/int32/lab6$;XRD_BENCH_BASELINE=${CMAKE_BINARY_DIR}"
+    PASS_REGULAR_EXPRESSION "\\| before: scalar \\(reference\\) \\| [0-9.]+ \\| [0-9.]+-[0-9.]+ \\| [0-9.]+ \\|")
+  add_test(NAME codec_bench_vs_fabio_baseline_missing
+           COMMAND bash ${PROJECT_SOURCE_DIR}/scripts/bench_decode_vs_fabio.sh ${CMAKE_BINARY_DIR} 5 20)
+  set_tests_properties(codec_bench_vs_fabio_baseline_missing PROPERTIES
+    ENVIRONMENT "XRD_SHARED_DIR=${XRD_SHARED_DIR};XRD_BENCH_BASELINE=${CMAKE_BINARY_DIR}/no-such-build"
+    PASS_REGULAR_EXPRESSION "XRD_BENCH_BASELINE=.*no-such-build: no executable .*harness/xrdbench_micro")
 endif()
