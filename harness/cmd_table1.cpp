@@ -147,15 +147,7 @@ int table1_command(int argc, char** argv, const xrd::harness::mpi::Session& sess
   H2dBound h2d;
   const bool measure_bus = want_device && b.device && session.size() == 1;
   std::vector<ResultRow> done;  // this invocation's rows (results.json may hold earlier ones)
-  auto bus = [&] {  // a failed measurement is said and leaves the bound out; the rows are kept either way
-    try {
-      measure_h2d(h2d, *b.device, b.ds);
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "warning: the host-to-device bound was not measured: %s\n", e.what());
-      return false;
-    }
-    return true;
-  };
+  auto bus = [&] { return measure_h2d_or_warn(h2d, b); };
   const bool bus_ok = measure_bus && bus();
   ResultsJsonReporter json(b, [&](ResultsFile& f) {
     f.settings.drop_caches = dropped_for_bound || runner.drop_caches_done();

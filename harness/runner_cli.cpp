@@ -13,6 +13,7 @@
 #include "harness/cache.hpp"
 #include "harness/cli.hpp"
 #include "harness/environment.hpp"
+#include "harness/h2d_bound.hpp"
 #include "kernels/byte_offset.hpp"
 #include "strategies/engines.hpp"
 #include "base/error.hpp"
@@ -158,6 +159,16 @@ RowSpec make_row_spec(const RowArgs& r, const BenchArgs& a) {
   spec.opt.verify_md5 = a.verify_md5;
   spec.opt.read_method = row_read_method(a.read_method, spec.strategy, spec.cache);
   return spec;
+}
+
+bool measure_h2d_or_warn(H2dBound& h2d, Bench& b) {
+  try {
+    measure_h2d(h2d, *b.device, b.ds);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "warning: the host-to-device bound was not measured: %s\n", e.what());
+    return false;
+  }
+  return true;
 }
 
 bool parse_args(int argc, char** argv, const po::options_description& visible, const po::options_description& hidden,

@@ -17,6 +17,8 @@
 
 namespace xrd::harness {
 
+struct H2dBound;
+
 struct BenchArgs {
   std::string dataset, poni, mask, dark, flat;
   int bins = 1000;  // 1 .. kMaxBins
@@ -104,6 +106,11 @@ struct Bench {
 // invocation's rows (unreadable, other dataset or settings: merge_conflict), opens the device when `want_device`,
 // captures the machine, fills the results header. Throws xrd::Error with a clear message on bad input.
 Bench open_bench(const BenchArgs& a, int argc, char** argv, bool want_device);
+
+// The host-to-device bound measured now into `h2d` (harness/h2d_bound.hpp, on b.device with b's dataset). A failed
+// measurement is said on stderr ("warning: the host-to-device bound was not measured: ...") and returns false: the
+// bound is left out, the rows are kept either way.
+bool measure_h2d_or_warn(H2dBound& h2d, Bench& b);
 
 // Parses argv into the options through cli::parse (help -> prints it and returns false with status 0; a bad option
 // throws cli::UsageError: exit 2).
