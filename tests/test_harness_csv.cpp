@@ -25,17 +25,8 @@ using nlohmann::json;
 
 namespace {
 
-std::string q(const std::filesystem::path& p) {
-  std::string s(1, '\'');
-  s += p.string();
-  s += '\'';
-  return s;
-}
-
-std::string slurp(const std::filesystem::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
-}
+std::string q(const std::filesystem::path& p) { return test::quoted(p); }
+std::string slurp(const std::filesystem::path& p) { return test::read_text(p); }
 
 json read_json(const std::filesystem::path& p) {
   std::ifstream in(p);
@@ -128,7 +119,7 @@ TEST_CASE("python_float_repr writes what Python's repr(float) writes") {
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("run --csv writes report --export-csv's bytes; a second run into the folder adds its row to both") {
+TEST_CASE("run --csv writes report --export-csv's bytes and a second run into the folder adds its row to both") {
   const std::string why = report_unavailable();
   if (!why.empty()) {
     WARN("skipped: `xrdbench report` cannot run here: " << why);
@@ -156,7 +147,7 @@ TEST_CASE("run --csv writes report --export-csv's bytes; a second run into the f
   std::filesystem::remove_all(out);
 }
 
-TEST_CASE("table1 --csv: the CSV is rewritten after every row, so Ctrl-C keeps the finished rows in it") {
+TEST_CASE("table1 --csv: the CSV is rewritten after every row so that Ctrl-C keeps the finished rows in it") {
   const std::string why = report_unavailable();
   if (!why.empty()) {
     WARN("skipped: `xrdbench report` cannot run here: " << why);
@@ -194,7 +185,7 @@ TEST_CASE("table1 --csv: the CSV is rewritten after every row, so Ctrl-C keeps t
   std::filesystem::remove_all(out);
 }
 
-TEST_CASE("--engine NAME[:VARIANT]: the engine asked for is the one results.json records; bad names exit 2") {
+TEST_CASE("the --engine option of run / table1 / profile: results.json records the engine asked for and bad names exit 2") {
   const auto dir = test::make_tiny_dataset("engine_opt", 3);
   const auto out = test::temp_dir("engine_opt_out");
   const std::string common = " --dataset " + q(dir) + " --repeats 1 --warmup 0 --device cpu --bins 64 --no-write "
