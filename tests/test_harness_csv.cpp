@@ -239,3 +239,31 @@ TEST_CASE("the --engine option of run / table1 / profile: results.json records t
   std::filesystem::remove_all(dir);
   std::filesystem::remove_all(out);
 }
+
+TEST_CASE("results_csv of the stored results files equals report.py's write_csv of them") {
+  // The measured files of the repository (H100, H200, MPI and realtime rows: paper figures, load averages, noise
+  // warnings, reasons with commas), rendered here and by reports/report.py's write_csv, compared byte for byte.
+  const std::string why = report_unavailable();
+  if (!why.empty()) {
+    WARN("skipped: reports/report.py cannot run here: " << why);
+    return;
+  }
+  const auto repo = std::filesystem::path(XRD_TEST_DATA_DIR).parent_path().parent_path();
+  const auto work = test::temp_dir("csv_stored");
+  size_t compared = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(repo / "reports" / "results")) {
+    if (e.path().filename() != "results.json") continue;
+    INFO(e.path());
+    const auto theirs = work / "theirs.csv";
+    const std::string cmd = "cd " + q(repo / "reports") + " && MPLBACKEND=Agg /usr/bin/python3 -c 'import sys, report, "
+                            "xrdresults; report.write_csv(xrdresults.load_all([sys.argv[1]]), sys.argv[2])' " +
+                            q(e.path()) + " " + q(theirs);
+    REQUIRE(std::system(cmd.c_str()) == 0);
+    std::ifstream in(e.path());
+    const std::string ours = harness::results_csv(json::parse(in), e.path().string());
+    CHECK(ours == slurp(theirs));
+    ++compared;
+  }
+  CHECK(compared >= 1);
+  std::filesystem::remove_all(work);
+}
