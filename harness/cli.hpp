@@ -63,8 +63,8 @@ bool parse(int argc, char** argv, const Help& help, const boost::program_options
 
 // --device D, the same on every subcommand that can use an OpenCL device: `cpu` (no OpenCL device), `opencl`
 // (the first GPU, else the first OpenCL device), opencl:PLATFORM[:DEVICE], or `auto` (the default everywhere): an
-// OpenCL device when the work asked for needs one (a GPU row of run/table1/profile/realtime), the CPU otherwise
-// (cbf info). `extra`: what this subcommand adds to the description.
+// OpenCL device when the work asked for needs one (a GPU row of run/table1/profile/realtime, integrate --engine
+// opencl), the CPU otherwise (cbf info, integrate). `extra`: what this subcommand adds to the description.
 void add_device_option(boost::program_options::options_description& d, std::string& device, const std::string& extra);
 // `auto` resolved: "opencl" when `needs_device`, else "cpu"; any other value as given.
 std::string resolve_device(const std::string& device, bool needs_device);

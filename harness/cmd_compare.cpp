@@ -11,7 +11,7 @@
 
 namespace xrd::reports {
 // Defined in cmd_report.cpp: execs /usr/bin/python3 <reports dir>/<script> with argv[1..].
-int run_report_script(const char* command, const char* script, int argc, char** argv);
+int run_report_script(const char* command, const char* script, const std::vector<std::string>& script_args);
 }  // namespace xrd::reports
 
 namespace {
@@ -61,14 +61,12 @@ int cmd_compare(int argc, char** argv) {
     std::snprintf(text, sizeof text, "%.17g", v);  // exact: the script reads the value parsed here
     return std::string(text);
   };
-  std::vector<std::string> args = {argv[0], files[0], files[1], "--threshold", number(threshold), "--alpha",
+  std::vector<std::string> args = {files[0], files[1], "--threshold", number(threshold), "--alpha",
                                    number(alpha), "--mad-k", number(mad_k)};
   args.insert(args.end(), {"--normalize", normalize});
   if (!rows.empty()) args.insert(args.end(), {"--rows", rows});
   if (!json.empty()) args.insert(args.end(), {"--json", json});
-  std::vector<char*> cargs;
-  for (auto& a : args) cargs.push_back(a.data());
-  return xrd::reports::run_report_script("compare", "compare.py", static_cast<int>(cargs.size()), cargs.data());
+  return xrd::reports::run_report_script("compare", "compare.py", args);
 }
 
 xrd::cli::CommandRegistrar reg("compare",

@@ -157,18 +157,56 @@ class FileSink : public strategies::FrameSink {
 
 int cmd_integrate(int argc, char** argv) {
   std::string poni_path, mask_path, dark_path, flat_path, out_path, unit = "q_nm^-1", split = "bbox",
-                                                                    engine = "fast", device = "cpu";
+                                                                    engine = "fast", device = "auto";
   int bins = 1000, threads = 0;
   double polarization = 0, normalization = 1;
   std::vector<double> range;
   bool no_solid_angle = false, float64 = false, stop_on_error = false, quiet = false;
   std::vector<std::string> files;
-  po::options_description desc(
-      "Usage: xrdbench integrate --poni FILE [options] --out OUT FILE...\n\n"
-      "Azimuthal integration of CBF frames into 1D patterns, as pyFAI's integrate1d (0.21, 'ng' engines, "
-      "Poisson\n"
-      "errors), with a PONI geometry from pyFAI-calib2. Pixels with negative values (Pilatus gaps -1, bad "
-      "pixels\n"
+  po::options_description visible("Options");
+  visible.add_options()
+      ("poni", po::value(&poni_path)->value_name("FILE"), "geometry: pyFAI PONI file (version 1, 2 or 2.1), required")
+      ("mask", po::value(&mask_path)->value_name("FILE"),
+       "mask, nonzero = masked: CBF, EDF, NumPy .npy, TIFF or HDF5 FILE.h5::/path/to/dataset")
+      ("bins", po::value(&bins)->default_value(1000)->value_name("N"), "number of radial bins")
+      ("unit", po::value(&unit)->default_value("q_nm^-1")->value_name("U"),
+       "radial unit: 2th_deg, 2th_rad, q_nm^-1, q_A^-1, r_mm")
+      ("split", po::value(&split)->default_value("bbox")->value_name("S"),
+       "pixel splitting: no (histogram), bbox (bounding box), full (pixel corners)")
+      ("range", po::value(&range)->multitoken()->value_name("MIN MAX"),
+       "radial range in the unit (default: automatic, pyFAI's rule)")
+      ("polarization", po::value(&polarization)->value_name("F"),
+       "polarization factor in [-1, 1] (0: unpolarized, 0.99: synchrotron; default: no correction)")
+      ("no-solid-angle", po::bool_switch(&no_solid_angle), "do not correct for the solid angle")
+      ("dark", po::value(&dark_path)->value_name("FILE"),
+       "dark current image, subtracted (same formats as --mask; integers or float32/float64, kept as float32)")
+      ("flat", po::value(&flat_path)->value_name("FILE"),
+       "flat field image, divided by (same formats; fractional values kept as float32; 0 or NaN masks the pixel)")
+      ("normalization", po::value(&normalization)->default_value(1.0)->value_name("K"),
+       "normalization factor (intensities are divided by it)")
+      ("threads", po::value(&threads)->default_value(0)->value_name("T"), "threads (0: every core)")
+      ("engine", po::value(&engine)->default_value("fast")->value_name("E[:V]"),
+       "integration engine (`xrdbench strategies` lists them): reference (plain CSR, the definition of right), "
+       "csr-parallel, fast (strips gathered; variants auto, gather, scalar), csc (pixel-major: per pixel its bins), "
+       "opencl (on the OpenCL device); each frame decoded and integrated on one core, frames in parallel");
+  add_device_option(visible, device,
+                    "here auto is cpu unless --engine opencl; with an OpenCL device and a CPU engine left at its "
+                    "default, compressed frames go to the device, which decodes and integrates them (batches of "
+                    "16); with --engine opencl the frames are decoded on the CPU and integrated on the device");
+  visible.add_options()
+      ("float64", po::bool_switch(&float64), "HDF5: store intensity and sigma as float64 (default float32)")
+      ("stop-on-error", po::bool_switch(&stop_on_error), "stop at the first frame that fails")
+      ("quiet,q", po::bool_switch(&quiet), "no summary on stderr")
+      ("out,o", po::value(&out_path)->value_name("OUT"),
+       "output file (.h5/.hdf5/.nxs/.hdf, .csv, .xy/.dat), required");
+  po::options_description hidden;
+  hidden.add_options()("file", po::value(&files));
+  po::positional_options_description pos;
+  pos.add("file", -1);
+  const Help help{
+      "xrdbench integrate --poni FILE [options] --out OUT FILE...",
+      "Azimuthal integration of CBF frames into 1D patterns, as pyFAI's integrate1d (0.21, 'ng' engines, Poisson\n"
+      "errors), with a PONI geometry from pyFAI-calib2. Pixels with negative values (Pilatus gaps -1, bad pixels\n"
       "-2) are always masked, frame by frame; --mask adds a mask file (CBF, nonzero = masked).\n"
       "OUT ending in .h5/.hdf5/.nxs/.hdf: a NeXus file, /entry/integrate (NXdata) with intensity, sigma\n"
       "(= intensity_errors) and count (frames x bins), valid (per frame), radial (units in NeXus form, pyfai_unit)\n"
@@ -178,88 +216,48 @@ int cmd_integrate(int argc, char** argv) {
       "error. A frame that fails (unreadable, wrong shape) is reported, its row left NaN with valid = 0, and the\n"
       "others go on; the exit status is then 1. Ctrl-C, SIGTERM or SIGHUP stop after the frames in flight: the\n"
       "HDF5 file is closed with the frames done marked valid, exit status 130.\n\n"
-      "Example:\n"
-      "  xrdbench integrate --poni lab6.poni --mask mask.cbf --unit 2th_deg --out lab6.csv lab6_0001.cbf\n"
-      "  xrdbench integrate --poni geometry.poni --out scan.h5 scan/*.cbf\n\nOptions");
-  desc.add_options()("help,h", "show this help")("poni", po::value(&poni_path)->value_name("FILE"),
-                                                 "geometry: pyFAI PONI file (version 1, 2 or 2.1), required")(
-      "mask", po::value(&mask_path)->value_name("FILE"), "mask, nonzero = masked: CBF, EDF, NumPy .npy, TIFF or HDF5 FILE.h5::/path/to/dataset")(
-      "bins", po::value(&bins)->default_value(1000)->value_name("N"), "number of radial bins")(
-      "unit", po::value(&unit)->default_value("q_nm^-1")->value_name("U"),
-      "radial unit: 2th_deg, 2th_rad, q_nm^-1, q_A^-1, r_mm")(
-      "split", po::value(&split)->default_value("bbox")->value_name("S"),
-      "pixel splitting: no (histogram), bbox (bounding box), full (pixel corners)")(
-      "range", po::value(&range)->multitoken()->value_name("MIN MAX"),
-      "radial range in the unit (default: automatic, pyFAI's rule)")(
-      "polarization", po::value(&polarization)->value_name("F"),
-      "polarization factor in [-1, 1] (0: unpolarized, 0.99: synchrotron; default: no correction)")(
-      "no-solid-angle", po::bool_switch(&no_solid_angle), "do not correct for the solid angle")(
-      "dark", po::value(&dark_path)->value_name("FILE"), "dark current image, subtracted (same formats as --mask; integers or float32/float64, kept as float32)")(
-      "flat", po::value(&flat_path)->value_name("FILE"), "flat field image, divided by (same formats; fractional values kept as float32; 0 or NaN masks the pixel)")(
-      "normalization", po::value(&normalization)->default_value(1.0)->value_name("K"),
-      "normalization factor (intensities are divided by it)")(
-      "threads", po::value(&threads)->default_value(0)->value_name("T"), "threads (0: every core)")(
-      "engine", po::value(&engine)->default_value("fast")->value_name("E[:V]"),
-      "integration engine (`xrdbench strategies` lists them): reference (plain CSR, the definition of right), "
-      "csr-parallel, fast (strips gathered; variants auto, gather, scalar), csc (pixel-major), opencl (on --device); "
-      "each frame decoded and integrated on one core, frames in parallel")(
-      "device", po::value(&device)->default_value("cpu")->value_name("D"),
-      "cpu, or opencl[:PLATFORM[:DEVICE]]: compressed frames go to the device, which decodes and integrates "
-      "them (batches of 16; see `xrdbench devices`); with --engine opencl the frames are decoded on the CPU and "
-      "integrated there")(
-      "float64", po::bool_switch(&float64), "HDF5: store intensity and sigma as float64 (default float32)")(
-      "stop-on-error", po::bool_switch(&stop_on_error), "stop at the first frame that fails")(
-      "quiet,q", po::bool_switch(&quiet), "no summary on stderr")(
-      "out,o", po::value(&out_path)->value_name("OUT"), "output file (.h5/.hdf5/.nxs/.hdf, .csv, .xy/.dat), required");
-  po::options_description hidden;
-  hidden.add_options()("file", po::value(&files));
-  po::options_description every;
-  every.add(desc).add(hidden);
-  po::positional_options_description pos;
-  pos.add("file", -1);
+      "Exit status: 0 every frame integrated; 1 a frame failed, or bad input (files, geometry); 2 a usage error\n"
+      "(bad option or value); 130 interrupted.",
+      {"xrdbench integrate --poni lab6.poni --mask mask.cbf --unit 2th_deg --out lab6.csv lab6_0001.cbf",
+       "xrdbench integrate --poni geometry.poni --engine csc --out scan.h5 scan/*.cbf",
+       "xrdbench integrate --poni geometry.poni --device opencl --out scan.h5 scan/*.cbf"}};
   po::variables_map vm;
-  auto usage_error = [](const std::string& msg) {
-    std::fprintf(stderr, "xrdbench integrate: %s\n(xrdbench integrate --help for usage)\n", msg.c_str());
-    return 2;
-  };
-  try {
-    po::store(po::command_line_parser(argc, argv).options(every).positional(pos).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    return usage_error(e.what());
-  }
-  if (vm.count("help")) {
-    std::printf("%s\n", (std::ostringstream() << desc).str().c_str());
-    return 0;
-  }
-  if (poni_path.empty()) return usage_error("--poni FILE is required");
-  if (out_path.empty()) return usage_error("--out OUT is required");
-  if (files.empty()) return usage_error("no input FILE given");
+  if (!parse(argc, argv, help, visible, vm, hidden, pos)) return 0;
+  if (poni_path.empty()) usage_error("--poni FILE is required");
+  if (out_path.empty()) usage_error("--out OUT is required");
+  if (files.empty()) usage_error("no input FILE given");
   const fs::path out(out_path);
   OutFormat format;
   try {
     format = out_format(out);
   } catch (const std::invalid_argument& e) {
-    return usage_error(e.what());
+    usage_error(e.what());
   }
   const bool hdf5 = format == OutFormat::hdf5;
   if (!hdf5 && files.size() != 1)
-    return usage_error(std::string(format == OutFormat::csv ? "CSV" : "text") + " output takes one input file (" +
-                       std::to_string(files.size()) + " given); write several frames to an .h5 file");
-  if (!range.empty() && range.size() != 2) return usage_error("--range takes two numbers: MIN MAX");
+    usage_error(std::string(format == OutFormat::csv ? "CSV" : "text") + " output takes one input file (" +
+                std::to_string(files.size()) + " given); write several frames to an .h5 file");
+  if (!range.empty() && range.size() != 2) usage_error("--range takes two numbers: MIN MAX");
+  bool device_engine = false;
   try {
-    strategies::find_engine(engine);
+    device_engine = strategies::check_engine_spec(engine).needs_device;
   } catch (const std::exception& e) {
-    return usage_error(std::string("--engine: ") + e.what());
+    usage_error(std::string("--engine: ") + e.what());
   }
-  if (threads < 0) return usage_error("--threads must be 0 (every core) or more");
-  const ocl::DeviceSpec device_spec = ocl::parse_device_spec(device);
-  const bool device_engine = strategies::find_engine(engine).needs_device;
+  if (threads < 0) usage_error("--threads must be 0 (every core) or more");
+  // auto: an OpenCL device only when the engine asked for integrates on one.
+  device = resolve_device(device, device_engine);
+  ocl::DeviceSpec device_spec;
+  try {
+    device_spec = ocl::parse_device_spec(device);
+  } catch (const std::exception& e) {
+    usage_error(std::string("--device: ") + e.what());
+  }
   if (device_engine && !device_spec.is_opencl())
-    return usage_error("--engine " + engine + " integrates on an OpenCL device: give --device opencl[:P[:D]]");
+    usage_error("--engine " + engine + " integrates on an OpenCL device: give --device opencl[:P[:D]] (or auto)");
   if (device_spec.is_opencl() && !device_engine && !vm["engine"].defaulted())
-    return usage_error("--engine " + engine + " runs on the CPU; with --device opencl the device decodes and " +
-                       "integrates (or --engine opencl: decoded on the CPU, integrated on the device)");
+    usage_error("--engine " + engine + " runs on the CPU; with --device opencl the device decodes and " +
+                "integrates (or --engine opencl: decoded on the CPU, integrated on the device)");
   std::unique_ptr<ocl::DeviceContext> ocl_ctx;
   if (device_spec.is_opencl()) ocl_ctx = std::make_unique<ocl::DeviceContext>(device_spec);
 
@@ -268,7 +266,7 @@ int cmd_integrate(int argc, char** argv) {
     opt.unit = integration::parse_unit(unit);
     opt.split = integration::parse_split(split);
   } catch (const std::invalid_argument& e) {
-    return usage_error(e.what());
+    usage_error(e.what());
   }
   opt.bins = bins;
   opt.solid_angle = !no_solid_angle;

@@ -33,8 +33,10 @@ int cmd_profile(int argc, char** argv) {
   BenchArgs a;
   RowArgs r;
   bool no_md5 = false;
+  std::string engine;
   po::options_description visible("Options"), hidden;
   add_row_options(visible, r);
+  add_engine_option(visible, engine, "");
   xrd::cli::add_no_md5_option(visible, no_md5, "profile checks them by default, as the paper's pipeline through fabio "
                                                "does; the md5 stage is then not run");
   add_bench_options(visible, hidden, a, "out/profile");
@@ -48,7 +50,8 @@ int cmd_profile(int argc, char** argv) {
   if (!parse_args(argc, argv, visible, hidden, help, status))
     return status;
   a.verify_md5 = !no_md5;
-  const RowSpec spec = make_row_spec(r, a);
+  RowSpec spec = make_row_spec(r, a);
+  apply_engine(spec, engine);
 
   Bench b = open_bench(a, argc, argv, row_uses_device(spec));
   const auto& stop = install_interrupt_handler();

@@ -43,9 +43,9 @@ std::vector<fs::path> candidate_dirs() {
 
 }  // namespace
 
-// Replaces this process with `python3 <reports dir>/<script> argv[1..]`, so the script's exit status is xrdbench's.
+// Replaces this process with `python3 <reports dir>/<script> ARGS...`, so the script's exit status is xrdbench's.
 // Returns 2 (after a message naming what is missing) only when that cannot happen.
-int run_report_script(const char* command, const char* script, int argc, char** argv) {
+int run_report_script(const char* command, const char* script, const std::vector<std::string>& script_args) {
   fs::path found;
   std::string looked;
   for (const fs::path& dir : candidate_dirs()) {
@@ -73,7 +73,7 @@ int run_report_script(const char* command, const char* script, int argc, char** 
     return 2;
   }
   std::vector<std::string> args = {python, found.string()};
-  for (int i = 1; i < argc; ++i) args.emplace_back(argv[i]);
+  args.insert(args.end(), script_args.begin(), script_args.end());
   std::vector<char*> cargs;
   for (auto& a : args) cargs.push_back(a.data());
   cargs.push_back(nullptr);
@@ -116,14 +116,11 @@ int cmd_report(int argc, char** argv) {
   po::variables_map vm;
   if (!xrd::cli::parse(argc, argv, help, desc, vm, hidden, pos)) return 0;
   if (results.empty()) xrd::cli::usage_error("no RESULTS.json given");
-  std::vector<std::string> args = {argv[0]};
-  for (auto& r : results) args.push_back(r);
+  std::vector<std::string> args = results;
   args.insert(args.end(), {"--out", out});
   if (!paper.empty()) args.insert(args.end(), {"--paper", paper});
   if (!export_csv.empty()) args.insert(args.end(), {"--export-csv", export_csv});
-  std::vector<char*> cargs;
-  for (auto& a : args) cargs.push_back(a.data());
-  return xrd::reports::run_report_script("report", "report.py", static_cast<int>(cargs.size()), cargs.data());
+  return xrd::reports::run_report_script("report", "report.py", args);
 }
 
 xrd::cli::CommandRegistrar reg("report",

@@ -26,9 +26,10 @@ int cmd_run(int argc, char** argv) {
 int run_row_command(int argc, char** argv, const xrd::harness::mpi::Session& session) {
   BenchArgs a;
   RowArgs r;
-  std::string id, sweep_readers, sweep_methods, sweep_batch, sweep_in_flight, sweep_engines;
+  std::string id, engine, csv, sweep_readers, sweep_methods, sweep_batch, sweep_in_flight, sweep_engines;
   po::options_description visible("Options"), hidden;
   add_row_options(visible, r);
+  add_engine_option(visible, engine, "the default row id then ends in -<engine>[-<variant>]");
   visible.add_options()
       ("sweep-readers", po::value(&sweep_readers)->value_name("N,N,..."),
        "a sweep: one row per value (with the other --sweep-* lists: every combination), the reference computed once; "
@@ -42,6 +43,7 @@ int run_row_command(int argc, char** argv, const xrd::harness::mpi::Session& ses
        "final frames are read)");
   visible.add_options()("id", po::value(&id),
                         "row id in results.json (default: <strategy>[-<readers>]-<integrator>-<SSD|MEM>)");
+  add_csv_option(visible, csv);
   add_bench_options(visible, hidden, a, "out/run");
   int status = 0;
   const xrd::cli::Help help{
@@ -55,7 +57,8 @@ int run_row_command(int argc, char** argv, const xrd::harness::mpi::Session& ses
       "(results.json says why: failed\nframes, residency, output differing from the reference); 130 interrupted "
       "(Ctrl-C), finished\nresults kept; 2 a usage error (bad option or value); 1 another error before measuring (bad "
       "input,\noutput folder unwritable or in use).",
-      {"xrdbench run --dataset out/synth-60 --strategy pool --readers 4 --integrator gpu --cache cold --out out/run"}};
+      {"xrdbench run --dataset out/synth-60 --strategy pool --readers 4 --integrator gpu --cache cold --out out/run",
+       "xrdbench run --dataset out/synth-60 --strategy pipeline --engine fast:scalar --csv out/run/rows.csv"}};
   if (!parse_args(argc, argv, visible, hidden, help, status))
     return status;
 
@@ -63,7 +66,8 @@ int run_row_command(int argc, char** argv, const xrd::harness::mpi::Session& ses
   if (!session.is_root()) a.quiet = true;  // rank 0 speaks for the job
   a.results_writer = session.is_root();   // and writes the results (it alone locks the folder)
   RowSpec spec = make_row_spec(r, a);
-  spec.id = id;
+  apply_engine(spec, engine);
+  spec.id = id.empty() && !engine.empty() ? row_id_of(spec) + "-" + engine_id_suffix(engine) : id;
   const bool want_device = row_uses_device(spec);
   // --sweep-*: every combination of the lists, as rows of one invocation.
   auto ints = [](const std::string& list, const char* field, int given) {
@@ -105,13 +109,15 @@ int run_row_command(int argc, char** argv, const xrd::harness::mpi::Session& ses
             BenchArgs aa = a;
             aa.read_method = m;
             RowSpec s = make_row_spec(rr, aa);
+            apply_engine(s, engine);
             s.opt.in_flight = fl;
             s.opt.engines_per_device = en;
             const auto& info = xrd::strategies::find_strategy(s.strategy);
             s.id = row_id(info.name, info.uses_readers ? std::optional<int>(s.opt.readers) : std::nullopt,
                           row_uses_device(s) ? "gpu" : "cpu", source_name(s.cache)) +
                    "-" + xrd::io::to_string(s.opt.read_method) + "-b" + std::to_string(s.opt.batch) + "-f" +
-                   std::to_string(fl) + "-e" + std::to_string(en);
+                   std::to_string(fl) + "-e" + std::to_string(en) +
+                   (engine.empty() ? "" : "-" + engine_id_suffix(engine));
             specs.push_back(s);
           }
   }
@@ -130,23 +136,17 @@ int run_row_command(int argc, char** argv, const xrd::harness::mpi::Session& ses
   H2dBound h2d;
   const bool measure_bus = want_device && b.device && session.size() == 1;
   std::vector<ResultRow> done;  // this invocation's rows (results.json may hold earlier ones)
-  auto bus = [&] {  // a failed measurement is said and leaves the bound out; the rows are kept either way
-    try {
-      measure_h2d(h2d, *b.device, b.ds);
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "warning: the host-to-device bound was not measured: %s\n", e.what());
-      return false;
-    }
-    return true;
-  };
+  auto bus = [&] { return measure_h2d_or_warn(h2d, b); };
   const bool bus_ok = measure_bus && bus();
   ResultsJsonReporter json(b, [&](ResultsFile& f) {
     f.settings.drop_caches = runner.drop_caches_done();
     if (!h2d.pinned_GBps.empty()) f.h2d_bound = h2d.to_json();
   });
+  CsvReporter csv_file(csv, json);
   Reporters reporters;
   if (!a.quiet) reporters.add(&console);
   if (session.is_root()) reporters.add(&json);
+  if (session.is_root() && !csv.empty()) reporters.add(&csv_file);
   runner.set_reporter(&reporters);
   int rc = 0;
   // A sweep with cold rows measures the disk's bound first, as table1 does (every method, thread counts, best kept).

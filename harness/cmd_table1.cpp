@@ -15,6 +15,7 @@
 #include "harness/trace.hpp"
 #include "base/atomic_file.hpp"
 #include "base/error.hpp"
+#include "strategies/engines.hpp"
 
 namespace po = boost::program_options;
 using namespace xrd::harness;
@@ -31,12 +32,14 @@ int cmd_table1(int argc, char** argv) {
 
 int table1_command(int argc, char** argv, const xrd::harness::mpi::Session& session) {
   BenchArgs a;
-  std::string only;
+  std::string only, engine, csv;
   bool no_ours = false;
   po::options_description visible("Options"), hidden;
   visible.add_options()
       ("rows", po::value(&only), "run only these rows: comma-separated row ids (e.g. sequential-cpu-MEM,pool-2-gpu-MEM)")
       ("no-ours", po::bool_switch(&no_ours), "only the paper's 12 rows");
+  add_engine_option(visible, engine, "table1: the rows integrated on the CPU (the GPU rows keep opencl)");
+  add_csv_option(visible, csv);
   add_bench_options(visible, hidden, a, "out/table1");
   int status = 0;
   const xrd::cli::Help help{
@@ -54,7 +57,8 @@ int table1_command(int argc, char** argv, const xrd::harness::mpi::Session& sess
       "Under `mpirun -n R` every row runs on R ranks, each on its contiguous block of the frames\n"
       "(row ids end in -mpiR; rank 0 writes the results; README: MPI ranks).",
       {"xrdbench table1 --dataset out/synth-60 --repeats 5 --out out/table1",
-       "xrdbench table1 --dataset out/synth-60 --rows sequential-cpu-MEM,pool-2-gpu-MEM --device cpu"}};
+       "xrdbench table1 --dataset out/synth-60 --rows sequential-cpu-MEM,pool-2-gpu-MEM --device cpu",
+       "xrdbench table1 --dataset out/synth-60 --engine csc --csv out/table1/rows.csv"}};
   if (!parse_args(argc, argv, visible, hidden, help, status))
     return status;
 
@@ -83,6 +87,17 @@ int table1_command(int argc, char** argv, const xrd::harness::mpi::Session& sess
         throw xrd::Error("", "--rows", "unknown row '" + w + "' (rows: " + list + ")");
       }
     rows = kept;
+  }
+  if (!engine.empty()) {
+    try {
+      if (xrd::strategies::check_engine_spec(engine).needs_device)
+        xrd::cli::usage_error("--engine " + engine + ": table1's GPU rows integrate with opencl already; --engine "
+                              "chooses the engine of its CPU-integrated rows");
+    } catch (const xrd::Error& e) {
+      xrd::cli::usage_error(std::string("--engine: ") + e.what());
+    }
+    for (auto& r : rows)
+      if (engine_applies(r.spec)) apply_engine(r.spec, engine);
   }
   bool want_device = false;
   for (auto& r : rows) {
@@ -132,26 +147,20 @@ int table1_command(int argc, char** argv, const xrd::harness::mpi::Session& sess
   H2dBound h2d;
   const bool measure_bus = want_device && b.device && session.size() == 1;
   std::vector<ResultRow> done;  // this invocation's rows (results.json may hold earlier ones)
-  auto bus = [&] {  // a failed measurement is said and leaves the bound out; the rows are kept either way
-    try {
-      measure_h2d(h2d, *b.device, b.ds);
-    } catch (const std::exception& e) {
-      std::fprintf(stderr, "warning: the host-to-device bound was not measured: %s\n", e.what());
-      return false;
-    }
-    return true;
-  };
+  auto bus = [&] { return measure_h2d_or_warn(h2d, b); };
   const bool bus_ok = measure_bus && bus();
   ResultsJsonReporter json(b, [&](ResultsFile& f) {
     f.settings.drop_caches = dropped_for_bound || runner.drop_caches_done();
     if (!h2d.pinned_GBps.empty()) f.h2d_bound = h2d.to_json();
   });
   Table1Reporter markdown(b.out_dir / "table1.md", json, notes);
+  CsvReporter csv_file(csv, json);
   Reporters reporters;
   if (!a.quiet) reporters.add(&console);
   if (session.is_root()) {
     reporters.add(&json);
     reporters.add(&markdown);
+    if (!csv.empty()) reporters.add(&csv_file);
   }
   runner.set_reporter(&reporters);
   for (auto& r : rows) {

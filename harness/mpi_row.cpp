@@ -305,10 +305,7 @@ ResultRow Runner::run_row_mpi(const RowSpec& spec) {
     max_diff = std::max(max_diff, c.max_rel_diff);
     if (!c.ok()) {
       validated = false;
-      char text[96];
-      std::snprintf(text, sizeof text, "output differs from the reference: max relative difference %.3g > %.0e (",
-                    c.max_rel_diff, kValidationTolerance);
-      notes.push_back(text + c.worst + ")");
+      notes.push_back(c.differs_note("output"));
     }
     if (c.frames_missing > 0) {
       validated = false;

@@ -8,6 +8,7 @@
 
 #include "harness/environment.hpp"
 #include "harness/progress.hpp"
+#include "harness/results_csv.hpp"
 #include "harness/runner_cli.hpp"
 #include "harness/table1.hpp"
 #include "base/atomic_file.hpp"
@@ -67,6 +68,18 @@ const ResultsFile& ResultsJsonReporter::save() {
   return written_;
 }
 
-void Table1Reporter::write() { xrd::write_file_atomic(path_, table1_markdown(json_.written(), notes_)); }
+void ResultsFileReporter::write() {
+  if (!path_.empty()) xrd::write_file_atomic(path_, render(json_.written()));
+}
+
+std::string Table1Reporter::render(const ResultsFile& results) const { return table1_markdown(results, notes_); }
+
+CsvReporter::CsvReporter(std::filesystem::path path, const ResultsJsonReporter& json)
+    : ResultsFileReporter(std::move(path), json), results_file_((json.bench().out_dir / "results.json").string()) {}
+
+std::string CsvReporter::render(const ResultsFile& results) const {
+  // As report reads it: the JSON text results.json holds, parsed back (a double the writer turns to null is null).
+  return results_csv(nlohmann::json::parse(to_json(results).dump()), results_file_);
+}
 
 }  // namespace xrd::harness

@@ -5,8 +5,8 @@
 //                       the first reason, up to 3 failed frames, noise warnings), above the progress line;
 //   ResultsJsonReporter OUT/results.json rewritten (atomically) after every row, with the rows an earlier run left
 //                       (Bench::save), so that Ctrl-C or a crash keeps the finished rows;
-//   Table1Reporter      OUT/table1.md after every row, from what ResultsJsonReporter last wrote.
-// A CSV of the rows is `xrdbench report --export-csv` (reports/report.py), from results.json.
+//   Table1Reporter      OUT/table1.md after every row, from what ResultsJsonReporter last wrote;
+//   CsvReporter         --csv FILE after every row, the same bytes as `xrdbench report --export-csv` of results.json.
 #pragma once
 #include <filesystem>
 #include <functional>
@@ -66,6 +66,7 @@ class ResultsJsonReporter : public Reporter {
   // The file as last written: the earlier rows with this invocation's.
   const ResultsFile& written() const { return written_; }
   const ResultsFile& save();
+  const Bench& bench() const { return bench_; }
 
  private:
   Bench& bench_;
@@ -73,19 +74,51 @@ class ResultsJsonReporter : public Reporter {
   ResultsFile written_;
 };
 
-class Table1Reporter : public Reporter {
+// A file made from the results as ResultsJsonReporter last wrote them (the earlier rows included), rewritten
+// atomically after every row and at the end, so that an interruption keeps the rows finished. An empty path: none.
+class ResultsFileReporter : public Reporter {
  public:
-  // notes: the lines under the table (the cold read bound); json: where the rows are read from.
-  Table1Reporter(std::filesystem::path path, const ResultsJsonReporter& json, const std::vector<std::string>& notes)
-      : path_(std::move(path)), json_(json), notes_(notes) {}
+  ResultsFileReporter(std::filesystem::path path, const ResultsJsonReporter& json)
+      : path_(std::move(path)), json_(json) {}
   void report_row(const ResultRow&) override { write(); }
   void finalize() override { write(); }
+  const std::filesystem::path& path() const { return path_; }
+
+ protected:
+  // The file's whole content for these results.
+  virtual std::string render(const ResultsFile& results) const = 0;
 
  private:
   void write();
   std::filesystem::path path_;
   const ResultsJsonReporter& json_;
+};
+
+class Table1Reporter : public ResultsFileReporter {
+ public:
+  // notes: the lines under the table (the cold read bound); json: where the rows are read from.
+  Table1Reporter(std::filesystem::path path, const ResultsJsonReporter& json, const std::vector<std::string>& notes)
+      : ResultsFileReporter(std::move(path), json), notes_(notes) {}
+
+ protected:
+  std::string render(const ResultsFile& results) const override;
+
+ private:
   const std::vector<std::string>& notes_;
+};
+
+// --csv FILE (run, table1): every row of results.json as CSV, byte for byte what `xrdbench report
+// OUT/results.json --export-csv FILE` writes from that file (harness/results_csv.hpp), its results_file column being
+// OUT/results.json as --out spelled it.
+class CsvReporter : public ResultsFileReporter {
+ public:
+  CsvReporter(std::filesystem::path path, const ResultsJsonReporter& json);
+
+ protected:
+  std::string render(const ResultsFile& results) const override;
+
+ private:
+  std::string results_file_;
 };
 
 }  // namespace xrd::harness

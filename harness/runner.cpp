@@ -139,13 +139,7 @@ std::vector<std::string> check_patterns_file(const std::filesystem::path& path, 
                        " values that are not NaN in the rows of invalid frames (" + path.string() + ")");
   if (f.count.empty()) problems.push_back("the patterns file read back has no count dataset (" + path.string() + ")");
   const Comparison c = compare_patterns(ref, got);
-  if (!c.ok()) {
-    char text[128];
-    std::snprintf(text, sizeof text,
-                  "the patterns file read back differs from the reference: max relative difference %.3g > %.0e (",
-                  c.max_rel_diff, kValidationTolerance);
-    problems.push_back(text + c.worst + ")");
-  }
+  if (!c.ok()) problems.push_back(c.differs_note("the patterns file read back"));
   if (c.frames_missing > 0)
     problems.push_back("the patterns file read back lacks " + std::to_string(c.frames_missing) +
                        " frames the reference reduced");
@@ -394,10 +388,7 @@ ResultRow Runner::measure_row(const RowSpec& spec) {
     max_diff = std::max(max_diff, c.max_rel_diff);
     if (!c.ok()) {
       validated = false;
-      char text[96];
-      std::snprintf(text, sizeof text, "output differs from the reference: max relative difference %.3g > %.0e (",
-                    c.max_rel_diff, kValidationTolerance);
-      notes.push_back(text + c.worst + ")");
+      notes.push_back(c.differs_note("output"));
     }
     // A frame this run failed (reported, with its reason) is missing too: it makes the row invalid through the
     // failed-frames reason; "validated" says whether what the row did reduce matches, and nothing else is missing.

@@ -13,7 +13,9 @@
 #include "harness/cache.hpp"
 #include "harness/cli.hpp"
 #include "harness/environment.hpp"
+#include "harness/h2d_bound.hpp"
 #include "kernels/byte_offset.hpp"
+#include "strategies/engines.hpp"
 #include "base/error.hpp"
 
 namespace po = boost::program_options;
@@ -81,6 +83,54 @@ void add_row_options(po::options_description& visible, RowArgs& r) {
        "frames per device launch (opencl-batched; 0 = 16), frames decoded side by side per token (fused; 0 = 2)");
 }
 
+void add_engine_option(po::options_description& visible, std::string& engine, const std::string& extra) {
+  visible.add_options()("engine", po::value(&engine)->value_name("E[:V]"),
+                        ("integration engine of the rows that integrate on the CPU (`xrdbench strategies` lists "
+                         "them): reference, csr-parallel, fast (variants auto, gather, scalar), csc; opencl with "
+                         "--integrator gpu (its default there); default: fast (results.json records the engine and "
+                         "variant used)" +
+                         (extra.empty() ? std::string() : "; " + extra))
+                            .c_str());
+}
+
+std::string engine_id_suffix(const std::string& engine) {
+  std::string s = engine;
+  std::replace(s.begin(), s.end(), ':', '-');
+  return s;
+}
+
+void add_csv_option(po::options_description& visible, std::string& csv) {
+  visible.add_options()("csv", po::value(&csv)->value_name("FILE"),
+                        "also write every row of OUT/results.json as CSV to FILE, rewritten after each row: the same "
+                        "bytes as `xrdbench report OUT/results.json --export-csv FILE` (fps, validity, noise, load, "
+                        "stage times, the paper's figures)");
+}
+
+bool engine_applies(const RowSpec& spec) {
+  return !strategies::find_strategy(spec.strategy).needs_device && spec.opt.integrator == strategies::Integrator::cpu;
+}
+
+void apply_engine(RowSpec& spec, const std::string& engine) {
+  if (engine.empty()) return;
+  bool device_engine = false;
+  try {
+    device_engine = strategies::check_engine_spec(engine).needs_device;
+  } catch (const std::exception& e) {
+    cli::usage_error(std::string("--engine: ") + e.what());
+  }
+  if (strategies::find_strategy(spec.strategy).needs_device)
+    cli::usage_error("--engine " + engine + ": strategy " + spec.strategy +
+                     " decodes and integrates on its OpenCL device; --engine chooses the engine of the strategies "
+                     "that decode on the host (sequential, pool, pipeline, fused)");
+  const bool gpu = spec.opt.integrator == strategies::Integrator::gpu;
+  if (gpu && !device_engine)
+    cli::usage_error("--engine " + engine + " integrates on the CPU; --integrator gpu integrates with opencl: give "
+                     "--integrator cpu (the default)");
+  if (!gpu && device_engine)
+    cli::usage_error("--engine " + engine + " integrates on the OpenCL device: give --integrator gpu");
+  spec.opt.engine = engine;
+}
+
 io::ReadMethod row_read_method(const std::string& arg, const std::string& strategy, CacheMode cache) {
   // What measured best (reports/results/h200/readers/NOTES.md): hot, every method copies out of the page cache at
   // the same cost and pread has the fewest system calls; cold, see kDefaultColdRead.
@@ -109,6 +159,16 @@ RowSpec make_row_spec(const RowArgs& r, const BenchArgs& a) {
   spec.opt.verify_md5 = a.verify_md5;
   spec.opt.read_method = row_read_method(a.read_method, spec.strategy, spec.cache);
   return spec;
+}
+
+bool measure_h2d_or_warn(H2dBound& h2d, Bench& b) {
+  try {
+    measure_h2d(h2d, *b.device, b.ds);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "warning: the host-to-device bound was not measured: %s\n", e.what());
+    return false;
+  }
+  return true;
 }
 
 bool parse_args(int argc, char** argv, const po::options_description& visible, const po::options_description& hidden,

@@ -17,6 +17,8 @@
 
 namespace xrd::harness {
 
+struct H2dBound;
+
 struct BenchArgs {
   std::string dataset, poni, mask, dark, flat;
   int bins = 1000;  // 1 .. kMaxBins
@@ -56,6 +58,21 @@ void add_row_options(boost::program_options::options_description& visible, RowAr
 // Throws xrd::Error naming the known strategies, std::invalid_argument for a bad --integrator or --cache.
 RowSpec make_row_spec(const RowArgs& r, const BenchArgs& a);
 
+// --engine NAME[:VARIANT] (run, table1, profile): the integration engine of the rows that integrate on the host
+// (strategies/engines.hpp's table; `xrdbench strategies` lists it). `extra`: what this subcommand adds.
+void add_engine_option(boost::program_options::options_description& visible, std::string& engine,
+                       const std::string& extra);
+// Checks --engine and sets it on a row. Usage errors (exit 2): an unknown NAME (the known names listed) or VARIANT
+// (the engine's variants listed); a strategy that decodes and integrates on its device (opencl, opencl-batched);
+// a CPU engine with --integrator gpu, or opencl with --integrator cpu. "" leaves the row's default engine.
+void apply_engine(RowSpec& spec, const std::string& engine);
+// "fast:scalar" -> "fast-scalar": --engine as the end of a row id.
+std::string engine_id_suffix(const std::string& engine);
+// --csv FILE (run, table1): CsvReporter's file (reporters.hpp).
+void add_csv_option(boost::program_options::options_description& visible, std::string& csv);
+// Whether --engine chooses this row's engine: a host strategy integrating on the CPU (table1 sets it on those rows).
+bool engine_applies(const RowSpec& spec);
+
 // How a row reads its files: the paper's rows (sequential, pool, opencl) always pread, as their readers do; ours
 // (pipeline, fused, opencl-batched) the --read-method given, or with "auto" the method measured best for the cache
 // mode (hot: kDefaultHotRead, cold: kDefaultColdRead; reports/results/h200/readers/NOTES.md).
@@ -89,6 +106,11 @@ struct Bench {
 // invocation's rows (unreadable, other dataset or settings: merge_conflict), opens the device when `want_device`,
 // captures the machine, fills the results header. Throws xrd::Error with a clear message on bad input.
 Bench open_bench(const BenchArgs& a, int argc, char** argv, bool want_device);
+
+// The host-to-device bound measured now into `h2d` (harness/h2d_bound.hpp, on b.device with b's dataset). A failed
+// measurement is said on stderr ("warning: the host-to-device bound was not measured: ...") and returns false: the
+// bound is left out, the rows are kept either way.
+bool measure_h2d_or_warn(H2dBound& h2d, Bench& b);
 
 // Parses argv into the options through cli::parse (help -> prints it and returns false with status 0; a bad option
 // throws cli::UsageError: exit 2).

@@ -1,5 +1,7 @@
 #include "harness/validate.hpp"
 
+#include <cstdio>
+
 #include <cmath>
 #include <limits>
 #include <sstream>
@@ -25,6 +27,13 @@ void PatternSet::store(size_t frame, const integration::Pattern& p) {
   std::copy(p.intensity.begin(), p.intensity.end(), intensity_.begin() + frame * bins_);
   std::copy(p.count.begin(), p.count.end(), count_.begin() + frame * bins_);
   present_[frame] = 1;
+}
+
+std::string Comparison::differs_note(const std::string& what) const {
+  char text[96];
+  std::snprintf(text, sizeof text, " differs from the reference: max relative difference %.3g > %.0e (", max_rel_diff,
+                kValidationTolerance);
+  return what + text + worst + ")";
 }
 
 double rel_diff(double a, double b) {

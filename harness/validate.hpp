@@ -37,6 +37,9 @@ struct Comparison {
   size_t bins_compared = 0;
   std::string worst;            // "frame 12 bin 345: intensity 1.2 vs 1.3 (reference)" when max_rel_diff > 0
   bool ok(double tolerance = kValidationTolerance) const { return max_rel_diff <= tolerance; }
+  // What invalidates a row that is not ok(): "<what> differs from the reference: max relative difference 0.012 >
+  // 1e-05 (<worst>)"; `what`: "output", "the patterns file read back".
+  std::string differs_note(const std::string& what) const;
 };
 
 // Relative difference |a - b| / max(|a|, |b|) (0 when both are 0; NaN/inf anywhere counts as infinitely different).

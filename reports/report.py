@@ -506,7 +506,9 @@ def _csv_num(v):
 
 
 def write_csv(results, path):
-    """--export-csv: one line per row (every file's rows), numbers as Python writes them back exactly."""
+    """--export-csv: one line per row (every file's rows), numbers as Python writes them back exactly.
+    harness/results_csv.cpp writes the same bytes (`run`/`table1 --csv`): change both together
+    (tests/test_harness_csv.cpp compares them)."""
     import csv
     with open(path, "w", encoding="utf-8", newline="") as f:
         w = csv.DictWriter(f, fieldnames=csv_header())

@@ -97,13 +97,7 @@ fi
 
 OUT=${OUT:-out/device}
 mkdir -p "$OUT"
-[ -d bundle/bin ] || { echo "device_bench: no bundle/ (run scripts/make_bundle.sh and carry it)" >&2; exit 1; }
-# The NVIDIA ICD is not registered on the device machine by default.
-if [ -w /etc ] && ls /usr/lib/x86_64-linux-gnu/libnvidia-opencl.so.1 >/dev/null 2>&1; then
-  mkdir -p /etc/OpenCL/vendors
-  echo libnvidia-opencl.so.1 > /etc/OpenCL/vendors/nvidia.icd
-fi
-source bundle/env.sh
+source scripts/device_env.sh device_bench || exit 1
 DEV=${XRD_OCL_DEVICE:-opencl:nvidia}
 export XRD_OCL_FRAMES=${XRD_OCL_FRAMES:-128}
 

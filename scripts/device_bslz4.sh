@@ -18,14 +18,8 @@ OUT=${OUT:-out/device-bslz4}
 FRAMES=${XRD_FRAMES:-150}
 REPEATS=${XRD_REPEATS:-3}
 mkdir -p "$OUT"
-[ -d bundle/bin ] || { echo "device_bslz4: no bundle/ (run scripts/make_bundle.sh and carry it)" >&2; exit 1; }
-if [ -w /etc ] && [ ! -f /etc/OpenCL/vendors/nvidia.icd ]; then
-  mkdir -p /etc/OpenCL/vendors && echo libnvidia-opencl.so.1 > /etc/OpenCL/vendors/nvidia.icd
-fi
-source bundle/env.sh
-B=bundle/bin/xrdbench
+source scripts/device_env.sh device_bslz4 || exit 1
 DEV=${XRD_OCL_DEVICE:-opencl:nvidia}
-export XRD_COMMIT=${XRD_COMMIT:-$(cat bundle/COMMIT 2>/dev/null || echo unknown)}
 H5=/tmp/xrd-eiger4m-h5-$FRAMES
 CBF=/tmp/xrd-eiger4m-cbf-$FRAMES
 {

@@ -14,12 +14,7 @@ REPEATS=${XRD_REPEATS:-5}
 DATA=${XRD_DATA:-/tmp/xrd-synth-$FRAMES}
 PART=${1:-hot}
 mkdir -p "$OUT"
-source bundle/env.sh
-if [ -w /etc ] && [ ! -f /etc/OpenCL/vendors/nvidia.icd ]; then
-  mkdir -p /etc/OpenCL/vendors && echo libnvidia-opencl.so.1 > /etc/OpenCL/vendors/nvidia.icd
-fi
-B=bundle/bin/xrdbench
-export XRD_COMMIT=${XRD_COMMIT:-$(cat bundle/COMMIT 2>/dev/null || echo unknown)}
+source scripts/device_env.sh device_e2e || exit 1
 {
   echo "== machine"; nproc; lscpu | grep -E 'Model name' ; free -g | head -2; df -T /tmp | tail -1
   echo "== dataset: $FRAMES frames -> $DATA"

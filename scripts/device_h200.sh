@@ -12,11 +12,7 @@ cd "$(dirname "$0")/.."
 PART=${1:?usage: device_h200.sh table1|bench|realtime|mpi}
 OUT=${OUT:-out/device-h200}
 mkdir -p "$OUT/$PART"
-source bundle/env.sh
-if [ -w /etc ] && [ ! -f /etc/OpenCL/vendors/nvidia.icd ]; then
-  mkdir -p /etc/OpenCL/vendors && echo libnvidia-opencl.so.1 > /etc/OpenCL/vendors/nvidia.icd
-fi
-export XRD_COMMIT=${XRD_COMMIT:-$(cat bundle/COMMIT 2>/dev/null || echo unknown)}
+source scripts/device_env.sh device_h200 || exit 1
 case "$PART" in
   table1)
     OUT="$OUT/table1" XRD_REPEATS=${XRD_REPEATS:-3} timeout 420 bash scripts/device_table1.sh

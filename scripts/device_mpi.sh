@@ -50,14 +50,8 @@ if [ "${PHYS:-0}" -gt 0 ] && [ "$PHYS" -lt "$CORES" ]; then
   HW=(--use-hwthread-cpus)
 fi
 mkdir -p "$OUT" "$WORK/runs"
-[ -f bundle/env.sh ] && source bundle/env.sh
-# The NVIDIA OpenCL driver is installed but not registered with the ICD loader on that machine.
-if [ -w /etc ] && [ ! -f /etc/OpenCL/vendors/nvidia.icd ]; then
-  mkdir -p /etc/OpenCL/vendors && echo libnvidia-opencl.so.1 > /etc/OpenCL/vendors/nvidia.icd
-fi
-B=${XRD_BIN:-$PWD/bundle/bin/xrdbench}
+XRD_BUNDLE_OPTIONAL=1 source scripts/device_env.sh device_mpi
 [ -x "$B" ] || { echo "device_mpi: no xrdbench at $B (carry the bundle, or set XRD_BIN)" >&2; exit 2; }
-export XRD_COMMIT=${XRD_COMMIT:-$(cat bundle/COMMIT 2>/dev/null || echo unknown)}
 # The device tool runs as root; Open MPI refuses that unless told (here only).
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 # One host: shared memory between ranks; no network transport is probed.

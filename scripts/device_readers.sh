@@ -16,12 +16,7 @@ OUT=${OUT:-out/device-readers}
 FRAMES=${XRD_FRAMES:-1202}
 DATA=${XRD_DATA:-/tmp/xrd-synth-$FRAMES}
 mkdir -p "$OUT"
-source bundle/env.sh
-if [ -w /etc ] && [ ! -f /etc/OpenCL/vendors/nvidia.icd ]; then
-  mkdir -p /etc/OpenCL/vendors && echo libnvidia-opencl.so.1 > /etc/OpenCL/vendors/nvidia.icd
-fi
-B=bundle/bin/xrdbench
-export XRD_COMMIT=${XRD_COMMIT:-$(cat bundle/COMMIT 2>/dev/null || echo unknown)}
+source scripts/device_env.sh device_readers || exit 1
 T() { /usr/bin/time -f "  [time] %e s wall, %U s user, %S s sys, %P CPU, %F major + %R minor faults" "$@"; }
 PART=${1:-all}
 if [ "$PART" = confirm ]; then

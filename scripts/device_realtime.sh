@@ -16,12 +16,7 @@ DETECTORS=${XRD_DETECTORS:-pilatus3-2m eiger2-4m}
 CPU_STRATEGY=${XRD_CPU:-fused}
 GPU_STRATEGY=${XRD_GPU:-opencl-batched}
 mkdir -p "$OUT"
-source bundle/env.sh
-if [ -w /etc ] && [ ! -f /etc/OpenCL/vendors/nvidia.icd ]; then
-  mkdir -p /etc/OpenCL/vendors && echo libnvidia-opencl.so.1 > /etc/OpenCL/vendors/nvidia.icd
-fi
-B=bundle/bin/xrdbench
-export XRD_COMMIT=${XRD_COMMIT:-$(cat bundle/COMMIT 2>/dev/null || echo unknown)}
+source scripts/device_env.sh device_realtime || exit 1
 {
   echo "== devices"; $B devices
   for det in $DETECTORS; do

@@ -10,13 +10,7 @@ FRAMES=${XRD_FRAMES:-1202}
 REPEATS=${XRD_REPEATS:-5}
 DATA=${XRD_DATA:-/tmp/xrd-synth-$FRAMES}
 mkdir -p "$OUT"
-source bundle/env.sh
-# The NVIDIA OpenCL driver is installed but not registered with the ICD loader on that machine.
-if [ -w /etc ] && [ ! -f /etc/OpenCL/vendors/nvidia.icd ]; then
-  mkdir -p /etc/OpenCL/vendors && echo libnvidia-opencl.so.1 > /etc/OpenCL/vendors/nvidia.icd
-fi
-B=bundle/bin/xrdbench
-export XRD_COMMIT=${XRD_COMMIT:-$(cat bundle/COMMIT 2>/dev/null || echo unknown)}
+source scripts/device_env.sh device_table1 || exit 1
 {
   echo "== devices"; $B devices
   echo "== dataset: $FRAMES frames -> $DATA"

@@ -15,12 +15,7 @@ PART=${1:?usage: device_x2.sh gpus|realtime}
 OUT=${OUT:-out}
 W=/tmp/x2-$PART
 rm -rf "$W" && mkdir -p "$W"
-source bundle/env.sh
-if [ -w /etc ] && [ ! -f /etc/OpenCL/vendors/nvidia.icd ]; then
-  mkdir -p /etc/OpenCL/vendors && echo libnvidia-opencl.so.1 > /etc/OpenCL/vendors/nvidia.icd
-fi
-export XRD_COMMIT=${XRD_COMMIT:-$(cat bundle/COMMIT 2>/dev/null || echo unknown)}
-B=$PWD/bundle/bin/xrdbench
+source scripts/device_env.sh device_x2 || exit 1
 FRAMES=${XRD_FRAMES:-300}
 DATA=/tmp/xrd-synth-$FRAMES
 CORES=$(nproc)

@@ -1,6 +1,7 @@
 // The engine table: name -> (description, variants, factory). A new engine is one file + one line here.
 #include "strategies/engines.hpp"
 
+#include <algorithm>
 #include <sstream>
 #include <stdexcept>
 
@@ -37,6 +38,24 @@ const EngineInfo& find_engine(const std::string& spec) {
   std::ostringstream known;
   for (const auto& e : engines()) known << (known.tellp() > 0 ? ", " : "") << e.name;
   throw Error("", "", "unknown engine '" + name + "' (known: " + known.str() + ")");
+}
+
+const EngineInfo& check_engine_spec(const std::string& spec) {
+  const EngineInfo& info = find_engine(spec);
+  const size_t colon = spec.find(':');
+  if (colon == std::string::npos) return info;
+  const std::string variant = spec.substr(colon + 1);
+  std::vector<std::string> valid;
+  for (size_t at = 0; !info.variants.empty() && at <= info.variants.size();) {
+    const size_t bar = std::min(info.variants.find('|', at), info.variants.size());
+    valid.push_back(info.variants.substr(at, bar - at));
+    at = bar + 1;
+  }
+  if (std::find(valid.begin(), valid.end(), variant) != valid.end()) return info;
+  std::string list;
+  for (const auto& v : valid) list += (list.empty() ? "" : ", ") + info.name + ":" + v;
+  throw Error("", "", "engine " + info.name + " has no variant '" + variant + "' (" +
+                          (list.empty() ? "it has none: give " + info.name : "valid: " + list) + ")");
 }
 
 std::unique_ptr<integration::Engine> make_engine(const std::string& spec, const integration::Setup& setup,

@@ -24,6 +24,11 @@ struct EngineInfo {
 const std::vector<EngineInfo>& engines();
 // The engine of that name (a ":VARIANT" suffix is ignored); throws xrd::Error listing the known names when none.
 const EngineInfo& find_engine(const std::string& name);
+// Checks `spec` (NAME[:VARIANT]) against the table without building anything, as the command lines do before any
+// work: throws xrd::Error listing the known names for an unknown NAME ("unknown engine 'x' (known: reference, ...)"),
+// or the engine's variants for a VARIANT it does not list ("engine fast has no variant 'turbo' (valid: fast:auto,
+// fast:gather, fast:scalar)"). Returns the engine's entry.
+const EngineInfo& check_engine_spec(const std::string& spec);
 // Builds engine `spec` ("fast", or "fast:scalar": NAME[:VARIANT], the variant going to config.variant) for `setup`.
 // Throws xrd::Error naming the engine when it is unknown or cannot be built with this config (a variant it lacks,
 // no device for opencl).

@@ -81,7 +81,6 @@ TEST_CASE("every subcommand: --help exits 0 with an example; --bogus exits 2 wit
     CHECK_THAT(help.out, Catch::Contains("Usage: xrdbench " + name.substr(0, name.find(' '))));
     CHECK_THAT(help.out, Catch::Contains("Example"));
     CHECK_THAT(help.out, Catch::Contains("--help"));
-    if (name == "integrate") continue;  // parsed by its own code until it runs through the strategies (issue 11)
     const Split bogus = run_split(name + " --bogus");
     CHECK(bogus.status == 2);
     CHECK(bogus.out.empty());
@@ -116,7 +115,7 @@ TEST_CASE("a group alone lists its subcommands; an unknown one is a usage error"
 
 TEST_CASE("the same option means the same everywhere: --device and --no-md5") {
   // One --device text (auto by default) on every subcommand that takes it; one --no-md5 text.
-  for (const char* name : {"run", "table1", "profile", "realtime", "cbf info"}) {
+  for (const char* name : {"run", "table1", "profile", "realtime", "cbf info", "integrate"}) {
     INFO(name);
     const std::string help = flat(run_split(std::string(name) + " --help").out);
     CHECK_THAT(help, Catch::Contains("--device D (=auto)"));

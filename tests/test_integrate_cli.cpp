@@ -173,11 +173,20 @@ TEST_CASE("xrdbench integrate: every CPU engine of the table writes the referenc
   auto r = run_xrdbench("integrate --engine nope --poni " + q(kPoni) + " --out " + q(dir / "x.csv") + " " + q(kFrame));
   CHECK(r.status == 2);
   CHECK(r.output.find("known: reference, csr-parallel, fast, csc, opencl") != std::string::npos);
+  // A variant the engine lacks is a usage error too (exit 2 with the valid ones, before any work; it used to be found
+  // when the engine was built, exit 1: issue 11's "usage errors exit 2").
   r = run_xrdbench("integrate --engine fast:turbo --poni " + q(kPoni) + " --out " + q(dir / "x.csv") + " " + q(kFrame));
-  CHECK(r.status == 1);
-  CHECK(r.output.find("auto, gather or scalar, not 'turbo'") != std::string::npos);
+  CHECK(r.status == 2);
+  CHECK(r.output.find("no variant 'turbo' (valid: fast:auto, fast:gather, fast:scalar)") != std::string::npos);
+  CHECK(r.output.find("Usage: xrdbench integrate") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(dir / "x.csv"));
-  r = run_xrdbench("integrate --engine opencl --poni " + q(kPoni) + " --out " + q(dir / "x.csv") + " " + q(kFrame));
+  r = run_xrdbench("integrate --engine csc:fast --poni " + q(kPoni) + " --out " + q(dir / "x.csv") + " " + q(kFrame));
+  CHECK(r.status == 2);
+  CHECK(r.output.find("engine csc has no variant 'fast' (it has none: give csc)") != std::string::npos);
+  // --device auto (the default, as on every subcommand) is the CPU unless --engine opencl asks for a device; so the
+  // device engine without a device is now `--device cpu` (the default used to be cpu here, auto elsewhere).
+  r = run_xrdbench("integrate --engine opencl --device cpu --poni " + q(kPoni) + " --out " + q(dir / "x.csv") + " " +
+                   q(kFrame));
   CHECK(r.status == 2);
   CHECK(r.output.find("give --device opencl") != std::string::npos);
   std::filesystem::remove_all(dir);

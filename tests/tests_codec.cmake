@@ -11,7 +11,8 @@ set_tests_properties(codec_dense_frame_fabio PROPERTIES TIMEOUT 120 ENVIRONMENT 
 if(TARGET xrdbench_micro)  # the script needs the micro-benchmark binary (not built in the ASan preset)
   add_test(NAME codec_bench_vs_fabio_rounds
            COMMAND bash ${PROJECT_SOURCE_DIR}/scripts/bench_decode_vs_fabio.sh ${CMAKE_BINARY_DIR} 3)
-  set_tests_properties(codec_bench_vs_fabio_rounds PROPERTIES PASS_REGULAR_EXPRESSION "ROUNDS must be an integer >= 5")
+  set_tests_properties(codec_bench_vs_fabio_rounds PROPERTIES PASS_REGULAR_EXPRESSION "ROUNDS must be an integer >= 5"
+                       ENVIRONMENT "XRD_SHARED_DIR=${XRD_SHARED_DIR}")
 
   add_test(NAME codec_bench_vs_fabio_table
            COMMAND bash ${PROJECT_SOURCE_DIR}/scripts/bench_decode_vs_fabio.sh ${CMAKE_BINARY_DIR} 5 20)
