@@ -47,8 +47,8 @@ void add_bench_options(po::options_description& visible, po::options_description
        "flight); the paper's rows always pread")
       ("read-ahead", po::value(&a.read_ahead)->default_value("auto"),
        "pipeline and fused: N reader threads read the frames in order ahead of the workers into a bounded ring "
-       "(0 = none: each worker reads its own frames); auto: 0 for hot rows, for cold rows a quarter of the cores, "
-       "2 to 4; the other rows ignore it")
+       "(0 = none: each worker reads its own frames); auto: 0 for hot rows, 4 for cold rows (2 on one core); the "
+       "other rows ignore it")
       ("no-write", po::bool_switch(&a.no_write), "do not write the patterns to HDF5 (OUT/patterns/ROW.h5)")
       ("drop-caches", po::bool_switch(&a.drop_caches),
        "cold rows: also write 3 to /proc/sys/vm/drop_caches (needs root)")
@@ -99,7 +99,7 @@ io::ReadMethod row_read_method(const std::string& arg, const std::string& strate
 
 int default_read_ahead(CacheMode cache, unsigned cores) {
   if (cache != CacheMode::cold) return 0;
-  return static_cast<int>(std::clamp<unsigned>(cores / 4, 2, 4));
+  return cores >= 2 ? 4 : 2;
 }
 
 int row_read_ahead(const std::string& arg, const std::string& strategy, CacheMode cache) {

@@ -66,10 +66,10 @@ io::ReadMethod row_read_method(const std::string& arg, const std::string& strate
 // fused (the paper's rows read as they did; opencl-batched has its own readers); for those, N as given, or with
 // "auto" default_read_ahead(cache). Throws cli::UsageError naming --read-ahead for anything but auto or 0 to 64.
 int row_read_ahead(const std::string& arg, const std::string& strategy, CacheMode cache);
-// --read-ahead auto: hot 0 (the page cache answers at memory speed: the workers read faster than a hand-over);
-// cold: a quarter of the cores, at least 2, at most 4 (2 on a 2-core VM, 4 from 16 cores): enough requests in
-// flight to keep an SSD at its bound (reports/results/vm-cold/NOTES.md), few enough threads to leave the cores to
-// decoding.
+// --read-ahead auto: hot 0 (the page cache answers at memory speed: each worker reads its own frame, no hand-over);
+// cold 4 (2 on one core): 4 requests in flight cover the disks measured (the O_DIRECT bound is reached by 1-2
+// threads on the GPU machine, buffered reads by 4-8 on the VM) and measured best of 0/1/2/4 on the 2-core VM
+// (reports/results/vm-cold/NOTES.md); the readers sleep in the kernel, they cost the cores little.
 int default_read_ahead(CacheMode cache, unsigned cores);
 
 // An opened benchmark: the dataset with its Setup, the device (or why there is none), the results file so far.

@@ -291,8 +291,8 @@ TEST_CASE("pipeline and fused with read-ahead reproduce the reference patterns, 
 TEST_CASE("--read-ahead: auto's rule, our rows only, a bad value refused naming the option") {
   using harness::CacheMode;
   CHECK(harness::default_read_ahead(CacheMode::hot, 16) == 0);
-  CHECK(harness::default_read_ahead(CacheMode::cold, 2) == 2);
-  CHECK(harness::default_read_ahead(CacheMode::cold, 12) == 3);
+  CHECK(harness::default_read_ahead(CacheMode::cold, 1) == 2);
+  CHECK(harness::default_read_ahead(CacheMode::cold, 2) == 4);
   CHECK(harness::default_read_ahead(CacheMode::cold, 16) == 4);
   CHECK(harness::default_read_ahead(CacheMode::cold, 128) == 4);
   CHECK(harness::row_read_ahead("3", "fused", CacheMode::hot) == 3);
