@@ -288,7 +288,7 @@ TEST_CASE("pipeline and fused with read-ahead reproduce the reference patterns, 
   std::filesystem::remove_all(ds.dir);
 }
 
-TEST_CASE("--read-ahead: auto's rule, our rows only, a bad value refused naming the option") {
+TEST_CASE("read-ahead option: auto's rule, our rows only, a bad value refused naming the option") {
   using harness::CacheMode;
   CHECK(harness::default_read_ahead(CacheMode::hot, 16) == 0);
   CHECK(harness::default_read_ahead(CacheMode::cold, 1) == 2);
