@@ -27,6 +27,7 @@ int run_row_command(int argc, char** argv, const xrd::harness::mpi::Session& ses
   BenchArgs a;
   RowArgs r;
   std::string id, engine, csv, sweep_readers, sweep_methods, sweep_batch, sweep_in_flight, sweep_engines;
+  std::string sweep_read_ahead;  // --sweep-read-ahead
   po::options_description visible("Options"), hidden;
   add_row_options(visible, r);
   add_engine_option(visible, engine, "the default row id then ends in -<engine>[-<variant>]");
@@ -40,7 +41,9 @@ int run_row_command(int argc, char** argv, const xrd::harness::mpi::Session& ses
        "a sweep over opencl-batched's pinned staging slots per engine (batches in flight + the one being filled)")
       ("sweep-engines", po::value(&sweep_engines)->value_name("N,N,..."),
        "a sweep over opencl-batched's engines on its one device (2: the next batch fills while the last one's "
-       "final frames are read)");
+       "final frames are read)")
+      ("sweep-read-ahead", po::value(&sweep_read_ahead)->value_name("N,N,..."),
+       "a sweep over --read-ahead (pipeline, fused: reader threads ahead of the workers); row ids get -ra<N>");
   visible.add_options()("id", po::value(&id),
                         "row id in results.json (default: <strategy>[-<readers>]-<integrator>-<SSD|MEM>)");
   add_csv_option(visible, csv);
@@ -88,7 +91,7 @@ int run_row_command(int argc, char** argv, const xrd::harness::mpi::Session& ses
   };
   std::vector<RowSpec> specs;
   const bool sweep = !sweep_readers.empty() || !sweep_methods.empty() || !sweep_batch.empty() ||
-                     !sweep_in_flight.empty() || !sweep_engines.empty();
+                     !sweep_in_flight.empty() || !sweep_engines.empty() || !sweep_read_ahead.empty();
   if (!sweep) specs.push_back(spec);
   else {
     std::vector<std::string> methods;
@@ -102,7 +105,8 @@ int run_row_command(int argc, char** argv, const xrd::harness::mpi::Session& ses
       for (const auto& m : methods)
         for (int bt : ints(sweep_batch, "--sweep-batch", r.batch))
           for (int fl : ints(sweep_in_flight, "--sweep-in-flight", 0))
-            for (int en : ints(sweep_engines, "--sweep-engines", 0)) {
+            for (int en : ints(sweep_engines, "--sweep-engines", 0))
+            for (int ra : sweep_read_ahead.empty() ? std::vector<int>{-1} : ints(sweep_read_ahead, "--sweep-read-ahead", 0)) {
             RowArgs rr = r;
             rr.readers = rd;
             rr.batch = bt;
@@ -112,11 +116,14 @@ int run_row_command(int argc, char** argv, const xrd::harness::mpi::Session& ses
             apply_engine(s, engine);
             s.opt.in_flight = fl;
             s.opt.engines_per_device = en;
+            if (ra > 64) throw xrd::Error("", "--sweep-read-ahead", "expected counts 0 to 64, not " + std::to_string(ra));
+            if (ra >= 0) s.opt.read_ahead = row_read_ahead(std::to_string(ra), s.strategy, s.cache);
             const auto& info = xrd::strategies::find_strategy(s.strategy);
             s.id = row_id(info.name, info.uses_readers ? std::optional<int>(s.opt.readers) : std::nullopt,
                           row_uses_device(s) ? "gpu" : "cpu", source_name(s.cache)) +
                    "-" + xrd::io::to_string(s.opt.read_method) + "-b" + std::to_string(s.opt.batch) + "-f" +
                    std::to_string(fl) + "-e" + std::to_string(en) +
+                   (ra >= 0 ? "-ra" + std::to_string(s.opt.read_ahead) : "") +
                    (engine.empty() ? "" : "-" + engine_id_suffix(engine));
             specs.push_back(s);
           }

@@ -103,6 +103,7 @@ int table1_command(int argc, char** argv, const xrd::harness::mpi::Session& sess
   for (auto& r : rows) {
     r.spec.opt.verify_md5 = a.verify_md5;
     r.spec.opt.read_method = row_read_method(a.read_method, r.spec.strategy, r.spec.cache);
+    r.spec.opt.read_ahead = row_read_ahead(a.read_ahead, r.spec.strategy, r.spec.cache);  // --read-ahead
     want_device |= row_uses_device(r.spec);
   }
 

@@ -151,6 +151,7 @@ ResultRow Runner::run_row_mpi(const RowSpec& spec) {
   row.strategy = info.name;
   if (info.uses_readers) row.readers = spec.opt.readers;
   row.read_method = io::to_string(spec.opt.read_method);
+  row.read_ahead = spec.opt.read_ahead;
   row.integrator = on_device ? "gpu" : "cpu";
   row.source = source_name(spec.cache);
   // The same row on R ranks is another row than on one process: its id says how many.

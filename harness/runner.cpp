@@ -286,6 +286,7 @@ ResultRow Runner::measure_row(const RowSpec& spec) {
   row.frames = ds_.frames();
   row.codec = frames::to_string(ds_.codec);
   row.read_method = io::to_string(spec.opt.read_method);
+  row.read_ahead = spec.opt.read_ahead;
   const auto load_before = read_load_average();  // results.json's row.load_average (noise warnings)
 
   auto fail = [&](const std::string& why) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <thread>
@@ -46,6 +47,10 @@ void add_bench_options(po::options_description& visible, po::options_description
        "how our rows (pipeline, fused, opencl-batched) read frame files: auto (the best measured for hot / cold "
        "rows), pread, mmap (map + copy), direct (O_DIRECT; tmpfs: pread), uring (io_uring, several requests in "
        "flight); the paper's rows always pread")
+      ("read-ahead", po::value(&a.read_ahead)->default_value("auto"),
+       "pipeline and fused: N reader threads read the frames in order ahead of the workers into a bounded ring "
+       "(0 = none: each worker reads its own frames); auto: 0 for hot rows, 4 for cold rows (2 on one core); the "
+       "other rows ignore it")
       ("no-write", po::bool_switch(&a.no_write), "do not write the patterns to HDF5 (OUT/patterns/ROW.h5)")
       ("drop-caches", po::bool_switch(&a.drop_caches),
        "cold rows: also write 3 to /proc/sys/vm/drop_caches (needs root)")
@@ -142,6 +147,26 @@ io::ReadMethod row_read_method(const std::string& arg, const std::string& strate
   return asked;
 }
 
+int default_read_ahead(CacheMode cache, unsigned cores) {
+  if (cache != CacheMode::cold) return 0;
+  return cores >= 2 ? 4 : 2;
+}
+
+int row_read_ahead(const std::string& arg, const std::string& strategy, CacheMode cache) {
+  int n = 0;
+  if (arg == "auto") {
+    n = default_read_ahead(cache, std::max(1u, std::thread::hardware_concurrency()));
+  } else {
+    char* end = nullptr;
+    errno = 0;
+    const long v = std::strtol(arg.c_str(), &end, 10);
+    if (arg.empty() || *end || errno || v < 0 || v > 64)
+      cli::usage_error("--read-ahead: expected auto or a count of reader threads 0 to 64, not '" + arg + "'");
+    n = static_cast<int>(v);
+  }
+  return strategy == "pipeline" || strategy == "fused" ? n : 0;
+}
+
 RowSpec make_row_spec(const RowArgs& r, const BenchArgs& a) {
   if (r.readers < 0 || r.readers > 4096)
     cli::usage_error("--readers: must be 0 (the strategy's default) to 4096, not " + std::to_string(r.readers));
@@ -158,6 +183,7 @@ RowSpec make_row_spec(const RowArgs& r, const BenchArgs& a) {
   spec.opt.threads = a.threads;
   spec.opt.verify_md5 = a.verify_md5;
   spec.opt.read_method = row_read_method(a.read_method, spec.strategy, spec.cache);
+  spec.opt.read_ahead = row_read_ahead(a.read_ahead, spec.strategy, spec.cache);
   return spec;
 }
 

@@ -33,6 +33,7 @@ struct BenchArgs {
   std::string scan_shape, scan_rotation, scan_translation;  // --scan-shape R,T [--scan-rotation A,B] [...]
   double mpi_timeout = 600;  // under mpirun: seconds a rank waits at a barrier before aborting the job
   std::string read_method = "auto";  // --read-method: auto | pread | mmap | direct | uring (our rows)
+  std::string read_ahead = "auto";   // --read-ahead: auto | N (pipeline, fused: reader threads ahead of the workers)
   bool results_writer = true;  // false on MPI ranks other than 0: no folder lock, no earlier results read
 };
 
@@ -77,6 +78,16 @@ bool engine_applies(const RowSpec& spec);
 // (pipeline, fused, opencl-batched) the --read-method given, or with "auto" the method measured best for the cache
 // mode (hot: kDefaultHotRead, cold: kDefaultColdRead; reports/results/h200/readers/NOTES.md).
 io::ReadMethod row_read_method(const std::string& arg, const std::string& strategy, CacheMode cache);
+
+// Reader threads reading ahead of the workers (Options::read_ahead) for a row: 0 for every strategy but pipeline and
+// fused (the paper's rows read as they did; opencl-batched has its own readers); for those, N as given, or with
+// "auto" default_read_ahead(cache). Throws cli::UsageError naming --read-ahead for anything but auto or 0 to 64.
+int row_read_ahead(const std::string& arg, const std::string& strategy, CacheMode cache);
+// --read-ahead auto: hot 0 (the page cache answers at memory speed: each worker reads its own frame, no hand-over);
+// cold 4 (2 on one core): 4 requests in flight cover the disks measured (the O_DIRECT bound is reached by 1-2
+// threads on the GPU machine, buffered reads by 4-8 on the VM) and measured best of 0/1/2/4 on the 2-core VM
+// (reports/results/vm-cold/NOTES.md); the readers sleep in the kernel, they cost the cores little.
+int default_read_ahead(CacheMode cache, unsigned cores);
 
 // An opened benchmark: the dataset with its Setup, the device (or why there is none), the results file so far.
 struct Bench {

@@ -52,6 +52,9 @@ struct Options {
   io::ReadMethod read_method = io::ReadMethod::pread;  // how the source reads files (--read-method), set per row
   int in_flight = 0;                  // opencl-batched: pinned staging slots per engine (0 = default, 2)
   int engines_per_device = 0;         // opencl-batched, one device: engines on it (0 = default, 2: two batches open)
+  // pipeline, fused: reader threads reading the encoded frames ahead of the workers, in frame order, into a bounded
+  // ring (datasets/frame_read_ahead.hpp; --read-ahead); 0 = none: each worker reads the frames it decodes.
+  int read_ahead = 0;
 };
 
 // Everything a run needs. The harness owns all of it and keeps it alive across the repetitions of a row.

@@ -1,5 +1,9 @@
 #include "strategies/tbb_pipeline.hpp"
 
+#include "datasets/frame_read_ahead.hpp"
+
+#include <chrono>
+#include <optional>
 #include <thread>
 
 #include <tbb/parallel_pipeline.h>
@@ -43,9 +47,21 @@ void TbbPipeline::integrate_whole(const RunContext& ctx, Item& it, std::span<con
   ctx.add(Stage::integrate, t, it.frame, thread);
 }
 
-void TbbPipeline::run(RunContext& ctx) {
+void TbbPipeline::run(RunContext& given) {
+  RunContext ctx = given;
   const size_t n = ctx.frames(), group = tokens_.front()->items.size();
-  const size_t ahead = 2 * tokens_.size() * group;  // files asked of the disk ahead of the one being handed out
+  // --read-ahead: reader threads read the frames in order into a ring that holds every group in flight and a few
+  // frames more per reader; the workers take them from there (no copy). Not over paced sources (their frames are
+  // released on a clock: reading ahead would read frames the detector has not sent yet).
+  std::optional<frames::ReadAheadSource> read_ahead;
+  const bool paced = n > 0 && ctx.source->release_time(0) != std::chrono::steady_clock::time_point{};
+  if (ctx.opt.read_ahead > 0 && n > 0 && !paced) {
+    const size_t depth = tokens_.size() * group + 2 * static_cast<size_t>(ctx.opt.read_ahead);
+    read_ahead.emplace(*ctx.source, ctx.opt.read_ahead, depth);
+    ctx.source = &*read_ahead;
+  }
+  // Without read-ahead: files asked of the disk (posix_fadvise) ahead of the one being handed out.
+  const size_t ahead = read_ahead ? 0 : 2 * tokens_.size() * group;
   size_t next = 0;
   free_.clear();  // every token is free between runs (a run that threw may have left some out)
   for (auto& t : tokens_) free_.push_back(t.get());
@@ -76,7 +92,7 @@ void TbbPipeline::run(RunContext& ctx) {
                                          t->count = std::min(group, n - next);
                                          for (size_t k = 0; k < t->count; ++k) {
                                            // Keep the disk ahead of the cores (cold runs).
-                                           prefetch(ctx, next + ahead);
+                                           if (ahead) prefetch(ctx, next + ahead);
                                            t->items[k].frame = next++;
                                            t->items[k].error.clear();
                                          }

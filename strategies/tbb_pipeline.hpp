@@ -2,6 +2,9 @@
 // frames, a parallel filter does the group's whole work on one core (read, parse, decode, integrate: the subclass
 // says how), a serial in-order filter hands the results to the sink in frame order. A bounded number of groups is in
 // flight (tokens), each with its own reused buffers, so memory stays fixed and the cores never wait on each other.
+// Options::read_ahead > 0: the workers take their frames from a ReadAheadSource (datasets/frame_read_ahead.hpp) whose
+// reader threads keep that many reads in flight ahead of them (cold rows: the disk busy while the cores compute);
+// 0: each worker reads the frames it decodes, with posix_fadvise asking the disk for the next files.
 #pragma once
 #include <memory>
 #include <mutex>
