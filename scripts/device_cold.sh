@@ -15,12 +15,7 @@ FRAMES=${XRD_FRAMES:-1202}
 REPEATS=${XRD_REPEATS:-3}
 DATA=${XRD_DATA:-/tmp/xrd-synth-$FRAMES}
 mkdir -p "$OUT"
-source bundle/env.sh
-if [ -w /etc ] && [ ! -f /etc/OpenCL/vendors/nvidia.icd ]; then
-  mkdir -p /etc/OpenCL/vendors && echo libnvidia-opencl.so.1 > /etc/OpenCL/vendors/nvidia.icd
-fi
-B=bundle/bin/xrdbench
-export XRD_COMMIT=${XRD_COMMIT:-$(cat bundle/COMMIT 2>/dev/null || echo unknown)}
+source scripts/device_env.sh device_cold.sh || exit 1
 T() { /usr/bin/time -f "  [time] %e s wall, %U s user, %S s sys, %P CPU" "$@"; }
 {
   echo "== machine"; nproc; lscpu | grep -E 'Model name|Flags' | sed 's/Flags:.*avx512f.*/Flags: avx512f yes/;s/Flags:.*/Flags: no avx512f/'
