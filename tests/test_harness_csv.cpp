@@ -216,7 +216,9 @@ TEST_CASE("the --engine option of run / table1 / profile: results.json records t
   // table1: the CPU-integrated rows take it; the GPU rows keep opencl.
   r = test::run_xrdbench("table1 --rows sequential-cpu-MEM,pipeline-cpu-MEM --engine csc" + common + q(out / "t1"));
   REQUIRE(r.status == 0);
-  for (const auto& row : read_json(out / "t1" / "results.json")["rows"]) CHECK(row["engine"] == "csc");
+  const json t1 = read_json(out / "t1" / "results.json");  // kept: a range-for over a temporary's member dangles
+  REQUIRE(t1["rows"].size() == 2);
+  for (const auto& row : t1["rows"]) CHECK(row["engine"] == "csc");
   // Unknown names and variants, and engines a row cannot use: usage errors (exit 2) that list what is valid.
   struct Bad {
     std::string args, says;
