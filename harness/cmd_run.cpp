@@ -28,6 +28,7 @@ int run_row_command(int argc, char** argv, const xrd::harness::mpi::Session& ses
   RowArgs r;
   std::string id, engine, csv, sweep_readers, sweep_methods, sweep_batch, sweep_in_flight, sweep_engines;
   std::string sweep_read_ahead;  // --sweep-read-ahead
+  std::string sweep_threads;     // --sweep-threads
   po::options_description visible("Options"), hidden;
   add_row_options(visible, r);
   add_engine_option(visible, engine, "the default row id then ends in -<engine>[-<variant>]");
@@ -43,7 +44,9 @@ int run_row_command(int argc, char** argv, const xrd::harness::mpi::Session& ses
        "a sweep over opencl-batched's engines on its one device (2: the next batch fills while the last one's "
        "final frames are read)")
       ("sweep-read-ahead", po::value(&sweep_read_ahead)->value_name("N,N,..."),
-       "a sweep over --read-ahead (pipeline, fused: reader threads ahead of the workers); row ids get -ra<N>");
+       "a sweep over --read-ahead (pipeline, fused: reader threads ahead of the workers); row ids get -ra<N>")
+      ("sweep-threads", po::value(&sweep_threads)->value_name("N,N,..."),
+       "a sweep over --threads (worker threads of the parallel strategies; 0 = every core); row ids get -t<N>");
   visible.add_options()("id", po::value(&id),
                         "row id in results.json (default: <strategy>[-<readers>]-<integrator>-<SSD|MEM>)");
   add_csv_option(visible, csv);
@@ -91,7 +94,8 @@ int run_row_command(int argc, char** argv, const xrd::harness::mpi::Session& ses
   };
   std::vector<RowSpec> specs;
   const bool sweep = !sweep_readers.empty() || !sweep_methods.empty() || !sweep_batch.empty() ||
-                     !sweep_in_flight.empty() || !sweep_engines.empty() || !sweep_read_ahead.empty();
+                     !sweep_in_flight.empty() || !sweep_engines.empty() || !sweep_read_ahead.empty() ||
+                     !sweep_threads.empty();
   if (!sweep) specs.push_back(spec);
   else {
     std::vector<std::string> methods;
@@ -106,7 +110,8 @@ int run_row_command(int argc, char** argv, const xrd::harness::mpi::Session& ses
         for (int bt : ints(sweep_batch, "--sweep-batch", r.batch))
           for (int fl : ints(sweep_in_flight, "--sweep-in-flight", 0))
             for (int en : ints(sweep_engines, "--sweep-engines", 0))
-            for (int ra : sweep_read_ahead.empty() ? std::vector<int>{-1} : ints(sweep_read_ahead, "--sweep-read-ahead", 0)) {
+            for (int ra : sweep_read_ahead.empty() ? std::vector<int>{-1} : ints(sweep_read_ahead, "--sweep-read-ahead", 0))
+            for (int th : sweep_threads.empty() ? std::vector<int>{-1} : ints(sweep_threads, "--sweep-threads", 0)) {
             RowArgs rr = r;
             rr.readers = rd;
             rr.batch = bt;
@@ -118,12 +123,15 @@ int run_row_command(int argc, char** argv, const xrd::harness::mpi::Session& ses
             s.opt.engines_per_device = en;
             if (ra > 64) throw xrd::Error("", "--sweep-read-ahead", "expected counts 0 to 64, not " + std::to_string(ra));
             if (ra >= 0) s.opt.read_ahead = row_read_ahead(std::to_string(ra), s.strategy, s.cache);
+            if (th > 1024) throw xrd::Error("", "--sweep-threads", "expected counts 0 to 1024, not " + std::to_string(th));
+            if (th >= 0) s.opt.threads = th;
             const auto& info = xrd::strategies::find_strategy(s.strategy);
             s.id = row_id(info.name, info.uses_readers ? std::optional<int>(s.opt.readers) : std::nullopt,
                           row_uses_device(s) ? "gpu" : "cpu", source_name(s.cache)) +
                    "-" + xrd::io::to_string(s.opt.read_method) + "-b" + std::to_string(s.opt.batch) + "-f" +
                    std::to_string(fl) + "-e" + std::to_string(en) +
                    (ra >= 0 ? "-ra" + std::to_string(s.opt.read_ahead) : "") +
+                   (th >= 0 ? "-t" + std::to_string(th) : "") +
                    (engine.empty() ? "" : "-" + engine_id_suffix(engine));
             specs.push_back(s);
           }

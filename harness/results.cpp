@@ -172,6 +172,7 @@ json to_json(const ResultRow& r) {
       {"codec", r.codec},
       {"read_method", r.read_method},
       {"read_ahead", r.read_ahead},
+      {"threads", r.threads},
       {"decoder", r.decoder},
       {"engine", r.engine},
       {"engine_variant", r.engine_variant},
@@ -278,6 +279,7 @@ ResultRow row_from_json(const json& j) {
   r.codec = j.value("codec", std::string("byte-offset"));
   r.read_method = j.value("read_method", std::string("pread"));
   r.read_ahead = j.value("read_ahead", 0);  // absent in files written before it was recorded
+  r.threads = j.value("threads", 0);        // (the same)
   r.decoder = j.value("decoder", std::string());  // optional: absent in files written before they were recorded
   r.engine = j.value("engine", std::string());
   r.engine_variant = j.value("engine_variant", std::string());

@@ -47,6 +47,7 @@ struct ResultRow {
   std::string codec = "byte-offset";   // the frames' codec it decoded ("byte-offset" | "bitshuffle-lz4")
   std::string read_method = "pread";   // how its files were read (--read-method; the paper's rows: pread)
   int read_ahead = 0;                  // reader threads reading ahead of the workers (--read-ahead; 0: none)
+  int threads = 0;                     // worker threads of the parallel strategies (--threads resolved; 0: not recorded)
   // The kernels it ran (Strategy::kernels(); "" in files written before they were recorded, or when prepare failed):
   std::string decoder;                 // the decoder kernel: "avx2", "avx512", "scalar", ... or "opencl" (on the device)
   std::string engine;                  // the integration engine (strategies/engines.hpp): "fast", "reference", "opencl", ...

@@ -3,6 +3,8 @@
 #include "datasets/frame_read_ahead.hpp"
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <thread>
 
@@ -122,6 +124,12 @@ void TbbPipeline::run(RunContext& given) {
               give(t);
             }));
   });
+  // Diagnostics (XRD_DEBUG_READ_AHEAD=1): how many frames came from the readers' ring and how many the workers read
+  // themselves (the ring was full, or the readers could not reach the frame).
+  if (read_ahead && std::getenv("XRD_DEBUG_READ_AHEAD"))
+    std::fprintf(stderr, "read-ahead: %zu frames from the ring, %zu read by the workers (%d readers, depth %zu)\n",
+                 read_ahead->from_ring(), read_ahead->read_by_consumer(), ctx.opt.read_ahead,
+                 tokens_.size() * group + 2 * static_cast<size_t>(ctx.opt.read_ahead));
 }
 
 }  // namespace xrd::strategies

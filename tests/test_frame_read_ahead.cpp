@@ -3,6 +3,7 @@
 // at once; a missing or truncated file mid-dataset fails that frame only, naming the file; consumers that stop early,
 // ask out of order or throw never hang it; pipeline and fused with read-ahead reproduce the reference patterns; run
 // and table1 take --read-ahead and record it in results.json.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <fstream>
@@ -351,6 +352,23 @@ TEST_CASE("run --read-ahead and --sweep-read-ahead: rows record read_ahead, ids 
   const auto bad = test::run_xrdbench("run --dataset " + d + " --strategy fused --read-ahead many" + common);
   CHECK(bad.status == 2);
   CHECK_THAT(bad.output, Catch::Contains("--read-ahead") && Catch::Contains("many"));
+  // --sweep-threads: one row per worker count, recorded as `threads` (0 = every core, recorded as the count).
+  r = test::run_xrdbench("run --dataset " + d + " --strategy fused --sweep-threads 1,2,0" + common);
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  const auto ts = rows();
+  REQUIRE(ts.size() == 3);
+  CHECK_THAT(ts[0]["id"].get<std::string>(), Catch::EndsWith("-t1"));
+  CHECK(ts[0]["threads"] == 1);
+  CHECK_THAT(ts[1]["id"].get<std::string>(), Catch::EndsWith("-t2"));
+  CHECK(ts[1]["threads"] == 2);
+  CHECK_THAT(ts[2]["id"].get<std::string>(), Catch::EndsWith("-t0"));
+  CHECK(ts[2]["threads"] == static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  for (auto& row : ts) CHECK(row["validated"] == true);
+  fresh();
+  const auto bad_threads = test::run_xrdbench("run --dataset " + d + " --strategy fused --sweep-threads 2,-1" + common);
+  CHECK(bad_threads.status != 0);
+  CHECK_THAT(bad_threads.output, Catch::Contains("--sweep-threads"));
   const auto bad_sweep = test::run_xrdbench("run --dataset " + d + " --strategy fused --sweep-read-ahead 1,x" + common);
   CHECK(bad_sweep.status != 0);
   CHECK_THAT(bad_sweep.output, Catch::Contains("--sweep-read-ahead"));
