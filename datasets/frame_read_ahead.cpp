@@ -32,10 +32,20 @@ void ReadAheadSource::stop() {
   {
     std::lock_guard<std::mutex> l(mu_);
     stop_ = true;
+    wake_all();  // consumers waiting for frames the readers will not read now read them themselves
   }
-  cv_.notify_all();
+  cv_readers_.notify_all();
   for (auto& t : threads_)
     if (t.joinable()) t.join();
+}
+
+void ReadAheadSource::wake(size_t frame) const {
+  for (Waiter* w : waiters_)
+    if (w->frame == frame) w->cv.notify_one();
+}
+
+void ReadAheadSource::wake_all() const {
+  for (Waiter* w : waiters_) w->cv.notify_one();
 }
 
 void ReadAheadSource::reader() {
@@ -49,27 +59,27 @@ void ReadAheadSource::reader() {
         while (cursor_ < n && state_[cursor_] != State::pending) ++cursor_;  // skip frames consumers read themselves
         if (stop_ || cursor_ >= n) return;
         if (!free_.empty()) break;
-        cv_.wait(l);  // the ring is full: wait for a consumer to take a frame
+        cv_readers_.wait(l);  // the ring is full: wait for a consumer to take a frame
       }
       i = cursor_++;
       state_[i] = State::reading;
       buf = std::move(free_.back());
       free_.pop_back();
+      // The ring is full now: consumers waiting for a frame the readers have not claimed re-check (they read it
+      // themselves rather than wait for a buffer that may come back only after their own frame).
+      if (free_.empty()) wake_all();
     }
-    cv_.notify_all();  // consumers waiting for a later frame re-check whether the readers can still reach it
     std::exception_ptr err;
     try {
       base_.load(i, *buf);
     } catch (...) {
       err = std::current_exception();  // kept for this frame only: its consumer gets it
     }
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      ready_[i].frame = std::move(buf);
-      ready_[i].error = err;
-      state_[i] = State::ready;
-    }
-    cv_.notify_all();
+    std::lock_guard<std::mutex> l(mu_);
+    ready_[i].frame = std::move(buf);
+    ready_[i].error = err;
+    state_[i] = State::ready;
+    wake(i);
   }
 }
 
@@ -79,20 +89,32 @@ void ReadAheadSource::load(size_t i, EncodedFrame& frame) const {
     return;
   }
   std::unique_lock<std::mutex> l(mu_);
+  Waiter me{i, {}};
+  bool waiting = false;  // `me` is in waiters_
+  auto leave = [&] {
+    if (waiting) waiters_.erase(std::find(waiters_.begin(), waiters_.end(), &me));
+    waiting = false;
+  };
   for (;;) {
     const State s = state_[i];
     if (s == State::ready) break;
     // Taken already (asked twice), or not claimed while the readers cannot reach it (stopped, or the ring is full of
     // frames nobody has taken yet): this consumer reads it, and the readers skip it.
     if (s == State::taken || (s == State::pending && (stop_ || free_.empty() || threads_.empty()))) {
+      leave();
       state_[i] = State::taken;
       ++by_consumer_;
       l.unlock();
       base_.load(i, frame);
       return;
     }
-    cv_.wait(l);  // being read, or the readers will reach it
+    if (!waiting) {
+      waiters_.push_back(&me);
+      waiting = true;
+    }
+    me.cv.wait(l);  // being read, or the readers will reach it
   }
+  leave();
   Slot& slot = ready_[i];
   std::swap(frame, *slot.frame);  // the bytes move to the consumer; its old buffer goes back to the ring
   std::exception_ptr err = std::move(slot.error);
@@ -101,7 +123,7 @@ void ReadAheadSource::load(size_t i, EncodedFrame& frame) const {
   state_[i] = State::taken;
   ++from_ring_;
   l.unlock();
-  cv_.notify_all();  // a reader waiting for a free buffer
+  cv_readers_.notify_one();  // a reader waiting for a free buffer
   if (err) std::rethrow_exception(err);
 }
 

@@ -62,12 +62,22 @@ class ReadAheadSource : public FrameSource {
     std::unique_ptr<EncodedFrame> frame;
     std::exception_ptr error;
   };
+  // A consumer waiting in load() for frame `frame`: woken alone when that frame is ready (no thundering herd of every
+  // waiting consumer per frame: on a VM each needless wake-up of an idle core is an interrupt the host must deliver),
+  // and all together only when the readers can no longer reach their frames (the ring is full) or stop.
+  struct Waiter {
+    size_t frame;
+    std::condition_variable cv;
+  };
   void reader();
+  void wake(size_t frame) const;  // under mu_: the consumers waiting for `frame`
+  void wake_all() const;          // under mu_: every waiting consumer
 
   const FrameSource& base_;
   size_t depth_;
   mutable std::mutex mu_;
-  mutable std::condition_variable cv_;
+  mutable std::condition_variable cv_readers_;                // readers waiting for a free buffer
+  mutable std::vector<Waiter*> waiters_;                      // consumers waiting in load()
   mutable std::vector<State> state_;                          // per frame
   mutable std::vector<Slot> ready_;                           // per frame: its buffer while ready
   mutable std::vector<std::unique_ptr<EncodedFrame>> free_;   // buffers not holding a ready frame

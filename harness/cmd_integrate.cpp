@@ -311,7 +311,7 @@ int cmd_integrate(int argc, char** argv) {
   ctx.stop = &stop;
   ctx.opt.threads = threads;
   if (on_device) {
-    ctx.opt.batch = 16;
+    ctx.opt.batch = strategies::kDefaultDeviceBatch;
     ctx.opt.readers = threads;  // 0: every core but two
   } else {
     ctx.opt.engine = engine;

@@ -85,7 +85,9 @@ void add_row_options(po::options_description& visible, RowArgs& r) {
       ("cache", po::value(&r.cache)->default_value("hot"),
        "hot (files in the page cache) | cold (evicted before each run)")
       ("batch", po::value(&r.batch)->default_value(0),
-       "frames per device launch (opencl-batched; 0 = 16), frames decoded side by side per token (fused; 0 = 2)");
+       ("frames per device launch (opencl-batched; 0 = " + std::to_string(strategies::kDefaultDeviceBatch) +
+        "), frames decoded side by side per token (fused; 0 = 2)")
+           .c_str());
 }
 
 void add_engine_option(po::options_description& visible, std::string& engine, const std::string& extra) {

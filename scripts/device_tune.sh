@@ -8,6 +8,7 @@
 #         machine?), XRD_DEBUG_READ_AHEAD=1 says how many frames came from the readers' ring; the disk's bound first
 # Needs the bundle (scripts/make_bundle.sh) carried as bundle/. Writes under $OUT (default out/device-tune).
 #   bash scripts/device_tune.sh [all|gpu|cold]   XRD_FRAMES (1202), XRD_BATCH ("8,12,16"), XRD_ENGINES ("2,3"),
+#   XRD_IN_FLIGHT ("2": pinned staging slots per engine),
 #   XRD_THREADS ("2,4,8,16"), XRD_READ_AHEAD ("0,2"), XRD_METHODS ("direct"), XRD_GPU_S / XRD_COLD_S (time limits)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -29,6 +30,7 @@ T() { /usr/bin/time -f "  [time] %e s wall, %U s user, %S s sys, %P CPU" "$@"; }
     rm -rf /tmp/xrd-tune-gpu
     T timeout "${XRD_GPU_S:-150}" $B run --dataset "$DATA" --strategy opencl-batched --device opencl --no-write \
       --repeats 5 --warmup 1 --sweep-batch "${XRD_BATCH:-8,12,16}" --sweep-engines "${XRD_ENGINES:-2,3}" \
+      --sweep-in-flight "${XRD_IN_FLIGHT:-2}" \
       --out /tmp/xrd-tune-gpu
     echo "gpu sweep exit status: $?"
     cp /tmp/xrd-tune-gpu/results.json "$OUT/gpu_sweep.json"

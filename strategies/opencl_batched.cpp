@@ -38,7 +38,7 @@ class OpenClBatched : public Strategy {
  public:
   void prepare(RunContext& ctx) override {
     if (ctx.opt.readers < 1) ctx.opt.readers = default_readers();
-    if (ctx.opt.batch < 1) ctx.opt.batch = 16;
+    if (ctx.opt.batch < 1) ctx.opt.batch = kDefaultDeviceBatch;
     max_bytes_ = ctx.source->max_frame_bytes();
     engines_.clear();
     ocl::EngineOptions eo;

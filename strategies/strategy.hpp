@@ -116,6 +116,12 @@ struct StrategyInfo {
 // and the driver's), at least 2: reading payloads into pinned memory is the end-to-end limit, not the device.
 int default_readers();
 
+// Frames per device launch of opencl-batched when --batch is not given. Measured on the H200 machine
+// (reports/results/h200/tune/): batch 12 16,249 frames/s, 8 15,741, 16 11,443 (two engines, 2 slots, 14 readers):
+// the pinned staging a smaller batch was just written into is still in the L3 when the device reads it, while 16
+// frames x 2 slots x 2 engines (160 MB) are not. Below ~readers/2 the two open batches cannot take every reader.
+inline constexpr int kDefaultDeviceBatch = 12;
+
 // Every strategy, in the order `xrdbench strategies` lists them.
 const std::vector<StrategyInfo>& strategies();
 // The strategy of that name; throws xrd::Error listing the known names when there is none.
