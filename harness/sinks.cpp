@@ -51,8 +51,11 @@ void H5File::writer_loop() {
   std::vector<double> intensity, sigma, count;
   std::unique_lock lock(mutex_);
   for (;;) {
-    cv_get_.wait(lock, [&] { return closing_ || !queue_.empty(); });
-    if (queue_.empty()) return;  // closing and drained
+    cv_get_.wait_for(lock, kMaxDelay, [&] { return closing_ || queue_.size() >= kWriteRun; });
+    if (queue_.empty()) {
+      if (closing_) return;  // closing and drained
+      continue;              // nothing came in kMaxDelay
+    }
     taken.clear();
     while (!queue_.empty()) {
       taken.push_back(std::move(queue_.front()));
@@ -145,7 +148,7 @@ void H5File::pattern(size_t frame, const integration::Pattern& p) {
   copy.count = p.count;
   lock.lock();
   queue_.emplace_back(frame, std::move(copy));
-  cv_get_.notify_one();
+  if (queue_.size() == kWriteRun) cv_get_.notify_one();  // else the writer looks within kMaxDelay
 }
 
 void TextFile::pattern(size_t, const integration::Pattern& p) {

@@ -3,6 +3,7 @@
 // Keep; `integrate`: a file sink). A sink that writes never throws into a strategy's threads: a failed write is kept
 // (write_error) and the run goes on without writing.
 #pragma once
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -85,6 +86,11 @@ class H5File : public strategies::FrameSink {
  public:
   static constexpr int kWriteLane = 63;  // the profiler slot the runner times the file's creation and closing in
   static constexpr size_t kQueue = 256;  // patterns waiting for the writer thread at most (then pattern() waits)
+  // The writer thread is woken when this many patterns wait (a file chunk's frames: one HDF5 write per dataset for
+  // them), or kMaxDelay after it last looked, whichever comes first: at GPU rates a wake-up per pattern costs the
+  // delivering thread a futex call per frame and leaves the writer writing runs of one or two frames.
+  static constexpr size_t kWriteRun = 32;
+  static constexpr std::chrono::milliseconds kMaxDelay{20};
   // Creates the parent folder (throws xrd::Error naming it when it cannot).
   H5File(std::filesystem::path path, h5::NxLayout layout);
   ~H5File() override;

@@ -7,7 +7,9 @@
 #   cold: fused, --drop-caches, O_DIRECT, --read-ahead x --threads (do fewer workers leave the disk more of the
 #         machine?), XRD_DEBUG_READ_AHEAD=1 says how many frames came from the readers' ring; the disk's bound first
 # Needs the bundle (scripts/make_bundle.sh) carried as bundle/. Writes under $OUT (default out/device-tune).
-#   bash scripts/device_tune.sh [all|gpu|cold]   XRD_FRAMES (1202), XRD_BATCH ("8,12,16"), XRD_ENGINES ("2,3"),
+# final: opencl-batched with the defaults (written / --no-write), the disk's direct x2 rate alone and under a compute
+#   load, then Table 1 with every row (the figures committed under reports/results/h200/).
+#   bash scripts/device_tune.sh [all|gpu|cold|final]   XRD_FRAMES (1202), XRD_BATCH ("8,12,16"), XRD_ENGINES ("2,3"),
 #   XRD_IN_FLIGHT ("2": pinned staging slots per engine),
 #   XRD_THREADS ("2,4,8,16"), XRD_READ_AHEAD ("0,2"), XRD_METHODS ("direct"), XRD_GPU_S / XRD_COLD_S (time limits)
 set -uo pipefail
@@ -45,6 +47,31 @@ T() { /usr/bin/time -f "  [time] %e s wall, %U s user, %S s sys, %P CPU" "$@"; }
     echo "cold sweep exit status: $?"
     cp /tmp/xrd-tune-cold/results.json "$OUT/cold_sweep.json"
     uptime
+  fi
+  if [ "$PART" = final ]; then
+    echo "== e2e: opencl-batched with the defaults, sinogram written and --no-write, 5 runs each"
+    for w in write no-write; do
+      extra=""; [ $w = no-write ] && extra=--no-write
+      rm -rf "/tmp/xrd-e2e-$w"
+      timeout 90 $B run --dataset "$DATA" --strategy opencl-batched --device opencl --repeats 5 --warmup 1 $extra \
+        --out "/tmp/xrd-e2e-$w" 2>&1 | grep -E 'fps|bound'
+      cp "/tmp/xrd-e2e-$w/results.json" "$OUT/e2e-$w.json"
+    done
+    echo "== the disk alone and under a compute load (fused, hot, 12 threads, on another dataset)"
+    LOAD=/tmp/xrd-synth-load
+    [ -f "$LOAD/manifest.json" ] || $B dataset synth --out "$LOAD" --frames 240 --threads "$(nproc)" >/dev/null
+    $B cache warm "$LOAD" >/dev/null
+    $B cache evict "$DATA" >/dev/null; $B cache read "$DATA" --method direct --threads 2 | grep -E 'read '
+    timeout 60 $B run --dataset "$LOAD" --strategy fused --threads 12 --repeats 200 --warmup 0 --no-write --quiet \
+      --device cpu --out /tmp/xrd-load >/dev/null 2>&1 &
+    LP=$!; sleep 4
+    $B cache evict "$DATA" >/dev/null; $B cache read "$DATA" --method direct --threads 2 | grep -E 'read '
+    kill $LP 2>/dev/null; wait $LP 2>/dev/null
+    echo "== table1, every row, 3 runs, --drop-caches"
+    rm -rf /tmp/xrd-table1
+    T timeout "${XRD_TABLE1_S:-380}" $B table1 --dataset "$DATA" --repeats 3 --device opencl --drop-caches \
+      --out /tmp/xrd-table1 2>&1 | grep -vE '\[[=> ]*\]' | tail -40
+    cp /tmp/xrd-table1/results.json "$OUT/table1-results.json"; cp /tmp/xrd-table1/table1.md "$OUT/table1.md"
   fi
 } 2>&1 | tee "$OUT/log.txt"
 [ -f "$OUT/cold_sweep.json" ] && python3 scripts/cold_pct.py "$OUT/cold_sweep.json" | tee "$OUT/cold_summary.txt"
