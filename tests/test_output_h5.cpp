@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -185,4 +186,40 @@ TEST_CASE("NxWriter::write_rows: runs across a scan's rows give the file write()
     }
     CHECK(b.intensity[5 * 3 + 1] == Approx(5 * 1.1 + 0.125));  // frame 5 = rotation 1, translation 1
   }
+}
+
+TEST_CASE("NxWriter: a file already there is replaced by a new one (its old content gone), a symbolic link's target "
+          "is written") {
+  const auto dir = xrd::test::temp_dir("output_replace");
+  xrd::h5::NxLayout layout;
+  layout.frames = 3;
+  layout.radial = {1, 2};
+  layout.radial_unit = "q_A^-1";
+  auto write = [&](const std::filesystem::path& p, double v) {
+    xrd::h5::NxWriter w(p, layout);
+    w.write(1, std::vector<double>{v, v + 1}, std::vector<double>{1, 1}, std::vector<double>{5, 5});
+    w.close();
+  };
+  const auto path = dir / "run.h5";
+  {
+    std::ofstream junk(path, std::ios::binary);
+    junk << std::string(1 << 20, 'x');  // not HDF5, larger than the new file
+  }
+  write(path, 7);
+  auto r = xrd::h5::read_patterns(path);
+  CHECK(r.valid == std::vector<uint8_t>{0, 1, 0});
+  CHECK(r.intensity[2] == 7);
+  write(path, 9);  // the previous run's file: replaced
+  r = xrd::h5::read_patterns(path);
+  CHECK(r.intensity[2] == 9);
+  CHECK(r.intensity[3] == 10);
+  CHECK(std::filesystem::file_size(path) < (1u << 20));
+  // A link to a file elsewhere: the link stays, the file it names gets the patterns.
+  const auto target = dir / "target.h5", link = dir / "link.h5";
+  write(target, 1);
+  std::filesystem::create_symlink(target, link);
+  write(link, 3);
+  CHECK(std::filesystem::is_symlink(link));
+  CHECK(xrd::h5::read_patterns(target).intensity[2] == 3);
+  std::filesystem::remove_all(dir);
 }
