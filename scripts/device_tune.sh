@@ -49,14 +49,15 @@ T() { /usr/bin/time -f "  [time] %e s wall, %U s user, %S s sys, %P CPU" "$@"; }
     uptime
   fi
   if [ "$PART" = final ]; then
-    echo "== e2e: opencl-batched with the defaults, sinogram written and --no-write, 5 runs each"
-    for w in write no-write; do
-      extra=""; [ $w = no-write ] && extra=--no-write
+    echo "== e2e: opencl-batched with the defaults, sinogram written and --no-write, 5 runs each, XRD_ROUNDS rounds"
+    for w in $(for r in $(seq 1 "${XRD_ROUNDS:-1}"); do echo "write-$r no-write-$r"; done); do
+      extra=""; case $w in no-write*) extra=--no-write ;; esac
       rm -rf "/tmp/xrd-e2e-$w"
       timeout 90 $B run --dataset "$DATA" --strategy opencl-batched --device opencl --repeats 5 --warmup 1 $extra \
         --out "/tmp/xrd-e2e-$w" 2>&1 | grep -E 'fps|bound'
       cp "/tmp/xrd-e2e-$w/results.json" "$OUT/e2e-$w.json"
     done
+    [ -n "${XRD_SKIP_DISK:-}" ] || {
     echo "== the disk alone and under a compute load (fused, hot, 12 threads, on another dataset)"
     LOAD=/tmp/xrd-synth-load
     [ -f "$LOAD/manifest.json" ] || $B dataset synth --out "$LOAD" --frames 240 --threads "$(nproc)" >/dev/null
@@ -67,6 +68,7 @@ T() { /usr/bin/time -f "  [time] %e s wall, %U s user, %S s sys, %P CPU" "$@"; }
     LP=$!; sleep 4
     $B cache evict "$DATA" >/dev/null; $B cache read "$DATA" --method direct --threads 2 | grep -E 'read '
     kill $LP 2>/dev/null; wait $LP 2>/dev/null
+    }
     echo "== table1, every row, 3 runs, --drop-caches"
     rm -rf /tmp/xrd-table1
     T timeout "${XRD_TABLE1_S:-380}" $B table1 --dataset "$DATA" --repeats 3 --device opencl --drop-caches \
