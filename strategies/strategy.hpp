@@ -117,9 +117,10 @@ struct StrategyInfo {
 int default_readers();
 
 // Frames per device launch of opencl-batched when --batch is not given. Measured on the H200 machine
-// (reports/results/h200/tune/): batch 12 16,249 frames/s, 8 15,741, 16 11,443 (two engines, 2 slots, 14 readers):
-// the pinned staging a smaller batch was just written into is still in the L3 when the device reads it, while 16
-// frames x 2 slots x 2 engines (160 MB) are not. Below ~readers/2 the two open batches cannot take every reader.
+// (reports/results/h200/s23/NOTES.md, two instances, two engines, 2 slots, 14 readers, --no-write): batch 12 16,249 /
+// 17,012 frames/s, 8 15,741 / 15,418, 10 15,514, 16 11,443. Likely (not measured) because the staging a smaller batch
+// was just written into is still in the L3 when the device reads it. Below ~readers/2 the two open batches cannot
+// take every reader.
 inline constexpr int kDefaultDeviceBatch = 12;
 
 // Every strategy, in the order `xrdbench strategies` lists them.
