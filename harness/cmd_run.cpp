@@ -148,14 +148,11 @@ int run_row_command(int argc, char** argv, const xrd::harness::mpi::Session& ses
   // Rank 0 speaks for the job and writes the results (the other ranks are quiet and report nothing).
   ConsoleReporter console(&progress);
   // A row on an OpenCL device: the bus's bound measured in this invocation, before the rows and after them.
-  H2dBound h2d;
-  const bool measure_bus = want_device && b.device && session.size() == 1;
+  SameRunBus bus(b, want_device, session.size());
   std::vector<ResultRow> done;  // this invocation's rows (results.json may hold earlier ones)
-  auto bus = [&] { return measure_h2d_or_warn(h2d, b); };
-  const bool bus_ok = measure_bus && bus();
   ResultsJsonReporter json(b, [&](ResultsFile& f) {
     f.settings.drop_caches = runner.drop_caches_done();
-    if (!h2d.pinned_GBps.empty()) f.h2d_bound = h2d.to_json();
+    bus.fill(f);
   });
   CsvReporter csv_file(csv, json);
   Reporters reporters;
@@ -188,12 +185,8 @@ int run_row_command(int argc, char** argv, const xrd::harness::mpi::Session& ses
   }
   progress.clear();
   if (!session.is_root()) return rc;  // rank 0 writes the results, once
-  if (bus_ok && rc != 130 && bus()) {
-    if (!a.quiet) {
-      std::fprintf(stderr, "%s\n", h2d.line().c_str());
-      for (const std::string& l : h2d.row_lines(done)) std::fprintf(stderr, "%s\n", l.c_str());
-    }
-  }
+  for (const std::string& l : bus.after(done, rc == 130))
+    if (!a.quiet) std::fprintf(stderr, "%s\n", l.c_str());
   reporters.finalize();
   if (!a.trace.empty()) write_chrome_trace(a.trace, runner.trace_events(), runner.trace_thread_names());
   std::printf("%s\n", (b.out_dir / "results.json").c_str());

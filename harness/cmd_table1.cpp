@@ -145,14 +145,11 @@ int table1_command(int argc, char** argv, const xrd::harness::mpi::Session& sess
   // and table1.md after every row, so that an interruption or a crash keeps the rows finished.
   ConsoleReporter console(&progress);
   // A row on an OpenCL device: the bus's bound measured in this invocation, before the rows and after them.
-  H2dBound h2d;
-  const bool measure_bus = want_device && b.device && session.size() == 1;
+  SameRunBus bus(b, want_device, session.size());
   std::vector<ResultRow> done;  // this invocation's rows (results.json may hold earlier ones)
-  auto bus = [&] { return measure_h2d_or_warn(h2d, b); };
-  const bool bus_ok = measure_bus && bus();
   ResultsJsonReporter json(b, [&](ResultsFile& f) {
     f.settings.drop_caches = dropped_for_bound || runner.drop_caches_done();
-    if (!h2d.pinned_GBps.empty()) f.h2d_bound = h2d.to_json();
+    bus.fill(f);
   });
   Table1Reporter markdown(b.out_dir / "table1.md", json, notes);
   CsvReporter csv_file(csv, json);
@@ -177,10 +174,7 @@ int table1_command(int argc, char** argv, const xrd::harness::mpi::Session& sess
   }
   progress.clear();
   if (!session.is_root()) return rc;
-  if (bus_ok && rc != 130 && bus()) {
-    notes.push_back(h2d.line());
-    for (const std::string& l : h2d.row_lines(done)) notes.push_back(l);
-  }
+  for (std::string& l : bus.after(done, rc == 130)) notes.push_back(std::move(l));
   reporters.finalize();
   const ResultsFile& all = json.written();
   if (!a.trace.empty()) write_chrome_trace(a.trace, runner.trace_events(), runner.trace_thread_names());

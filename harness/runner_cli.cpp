@@ -199,6 +199,22 @@ bool measure_h2d_or_warn(H2dBound& h2d, Bench& b) {
   return true;
 }
 
+SameRunBus::SameRunBus(Bench& b, bool want_device, int ranks) : b_(b) {
+  ok_ = want_device && b.device && ranks == 1 && measure_h2d_or_warn(h2d_, b);
+}
+
+void SameRunBus::fill(ResultsFile& f) const {
+  if (!h2d_.pinned_GBps.empty()) f.h2d_bound = h2d_.to_json();
+}
+
+std::vector<std::string> SameRunBus::after(const std::vector<ResultRow>& done, bool interrupted) {
+  std::vector<std::string> lines;
+  if (!ok_ || interrupted || !measure_h2d_or_warn(h2d_, b_)) return lines;
+  lines.push_back(h2d_.line());
+  for (std::string& l : h2d_.row_lines(done)) lines.push_back(std::move(l));
+  return lines;
+}
+
 bool parse_args(int argc, char** argv, const po::options_description& visible, const po::options_description& hidden,
                 const cli::Help& help, int& status) {
   po::variables_map vm;

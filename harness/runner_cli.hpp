@@ -11,13 +11,12 @@
 
 #include "harness/cli.hpp"
 #include "harness/dataset.hpp"
+#include "harness/h2d_bound.hpp"
 #include "harness/results.hpp"
 #include "harness/runner.hpp"
 #include "kernels/ocl_device.hpp"
 
 namespace xrd::harness {
-
-struct H2dBound;
 
 struct BenchArgs {
   std::string dataset, poni, mask, dark, flat;
@@ -122,6 +121,24 @@ Bench open_bench(const BenchArgs& a, int argc, char** argv, bool want_device);
 // measurement is said on stderr ("warning: the host-to-device bound was not measured: ...") and returns false: the
 // bound is left out, the rows are kept either way.
 bool measure_h2d_or_warn(H2dBound& h2d, Bench& b);
+
+// The host-to-device bound of an invocation whose rows use the device (run, table1): measured when made (before the
+// rows) and again by after() (after them), each time through measure_h2d_or_warn; only for one process (not under
+// mpirun) with a device open.
+class SameRunBus {
+ public:
+  SameRunBus(Bench& b, bool want_device, int ranks);
+  // Into results.json (h2d_bound) once measured.
+  void fill(ResultsFile& f) const;
+  // After the rows, unless interrupted: measures again and returns the lines to print (the bound, then each GPU row
+  // of `done` as a % of it); empty when it was not measured.
+  std::vector<std::string> after(const std::vector<ResultRow>& done, bool interrupted);
+
+ private:
+  Bench& b_;
+  H2dBound h2d_;
+  bool ok_ = false;  // measured before the rows
+};
 
 // Parses argv into the options through cli::parse (help -> prints it and returns false with status 0; a bad option
 // throws cli::UsageError: exit 2).

@@ -77,6 +77,16 @@ TEST_CASE("opencl-batched decodes NXmx bitshuffle-LZ4 frames on the device; a ba
     CHECK(bound["bytes_per_frame"].get<double>() > 0);
     CHECK(bound["frames_per_s"].get<double>() ==
           Approx(best * 1e9 / bound["bytes_per_frame"].get<double>()).epsilon(1e-12));
+    // Not quiet: the bound and the row as a % of it are printed after the rows.
+    if (pixel == "uint16") {
+      r = test::run_xrdbench("run --dataset " + h5.string() + " --strategy opencl-batched --batch 2 --readers 2 "
+                             "--repeats 1 --warmup 0 --no-write --out " + (dir / "out_loud").string());
+      INFO(r.output);
+      REQUIRE(r.status == 0);
+      CHECK_THAT(r.output, Catch::Contains("Host-to-device bound:") &&
+                               Catch::Contains("opencl-batched-2-gpu-MEM: ") &&
+                               Catch::Contains("% of the host-to-device bound"));
+    }
   }
 
   // load_into (pread() at the chunk's address, outside HDF5) reads the bytes load() (H5Dread_chunk) reads.
