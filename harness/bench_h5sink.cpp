@@ -11,7 +11,10 @@
 #include <cmath>
 #include <filesystem>
 #include <string>
+#include <system_error>
 #include <vector>
+
+#include <unistd.h>
 
 #include "harness/h5_writer.hpp"
 #include "harness/sinks.hpp"
@@ -22,10 +25,20 @@ using namespace xrd;
 
 constexpr size_t kFrames = 1202, kBins = 1000;
 
+// The benchmarks' files, in a folder of this process (removed when it exits).
+struct OutDir {
+  std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                              ("xrdbench_micro_h5_" + std::to_string(::getpid()));
+  ~OutDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+};
+
 std::filesystem::path out_file(const char* name) {
-  const auto dir = std::filesystem::temp_directory_path() / "xrdbench_micro_h5";
-  std::filesystem::create_directories(dir);
-  return dir / name;
+  static OutDir out;
+  std::filesystem::create_directories(out.dir);
+  return out.dir / name;
 }
 
 h5::NxLayout layout() {

@@ -156,26 +156,15 @@ TEST_CASE("table1 --csv: the CSV is rewritten after every row so that Ctrl-C kee
   const auto dir = test::make_tiny_dataset("csv_table1", 3);
   const auto out = test::temp_dir("csv_table1_out");
   const auto csv = out / "rows.csv";
-  const pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    ::freopen("/dev/null", "w", stdout);
-    ::freopen("/dev/null", "w", stderr);
-    ::execl(XRDBENCH_EXE, XRDBENCH_EXE, "table1", "--dataset", dir.c_str(), "--out", out.c_str(), "--device", "cpu",
-            "--bins", "50", "--no-write", "--quiet", "--repeats", "400", "--csv", csv.c_str(), "--rows",
-            "sequential-cpu-MEM,fused-cpu-MEM,pipeline-cpu-MEM", static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
+  const pid_t pid = test::spawn_xrdbench({"table1", "--dataset", dir.string(), "--out", out.string(), "--device",
+                                           "cpu", "--bins", "50", "--no-write", "--quiet", "--repeats", "400", "--csv",
+                                           csv.string(), "--rows", "sequential-cpu-MEM,fused-cpu-MEM,pipeline-cpu-MEM"});
   // The header and the first row in the CSV: the first row is finished (the third takes far longer).
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
   while (csv_lines(csv) < 2 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   CHECK(csv_lines(csv) >= 2);
-  ::kill(pid, SIGINT);
-  int st = 0;
-  REQUIRE(::waitpid(pid, &st, 0) == pid);
-  REQUIRE(WIFEXITED(st));
-  CHECK(WEXITSTATUS(st) == 130);
+  CHECK(test::interrupt_and_wait(pid) == 130);
   const json j = read_json(out / "results.json");
   REQUIRE(j["rows"].size() >= 1);
   CHECK(csv_lines(csv) == j["rows"].size() + 1);

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <csignal>
+#include <cstdio>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -79,6 +81,33 @@ inline CommandResult run_xrdbench(const std::string& args) {
   while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
   int st = ::pclose(p);
   return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+}
+
+// Starts the xrdbench binary with these arguments (no shell) in a child process, its stdout and stderr to /dev/null;
+// returns the child's pid (throws when fork fails). For tests that interrupt a run: see interrupt_and_wait().
+inline pid_t spawn_xrdbench(const std::vector<std::string>& args) {
+  std::vector<std::string> argv_s{XRDBENCH_EXE};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    if (!std::freopen("/dev/null", "w", stdout) || !std::freopen("/dev/null", "w", stderr)) ::_exit(126);
+    ::execv(XRDBENCH_EXE, argv.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+// Sends SIGINT (Ctrl-C) to the child `pid` and waits for it: its exit status, or -1 when it did not exit normally
+// (killed by a signal).
+inline int interrupt_and_wait(pid_t pid) {
+  ::kill(pid, SIGINT);
+  int st = 0;
+  if (::waitpid(pid, &st, 0) != pid) return -1;
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 }  // namespace xrd::test

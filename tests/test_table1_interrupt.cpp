@@ -33,24 +33,13 @@ TEST_CASE("Ctrl-C keeps the finished rows of table1 and marks the file interrupt
   const auto dir = test::make_tiny_dataset("table1_int", 3);
   const auto out = test::temp_dir("table1_int_out");
   const std::string repeats = "400";
-  const pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    ::freopen("/dev/null", "w", stdout);
-    ::freopen("/dev/null", "w", stderr);
-    ::execl(XRDBENCH_EXE, XRDBENCH_EXE, "table1", "--dataset", dir.c_str(), "--out", out.c_str(), "--device", "cpu",
-            "--bins", "50", "--no-write", "--quiet", "--repeats", repeats.c_str(), "--rows",
-            "sequential-cpu-MEM,fused-cpu-MEM,pipeline-cpu-MEM", static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
+  const pid_t pid = test::spawn_xrdbench({"table1", "--dataset", dir.string(), "--out", out.string(), "--device",
+                                           "cpu", "--bins", "50", "--no-write", "--quiet", "--repeats", repeats,
+                                           "--rows", "sequential-cpu-MEM,fused-cpu-MEM,pipeline-cpu-MEM"});
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
   while (rows_written(out / "results.json") < 1 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  ::kill(pid, SIGINT);
-  int st = 0;
-  REQUIRE(::waitpid(pid, &st, 0) == pid);
-  REQUIRE(WIFEXITED(st));
-  CHECK(WEXITSTATUS(st) == 130);
+  CHECK(test::interrupt_and_wait(pid) == 130);
 
   std::ifstream in(out / "results.json");
   const json j = json::parse(in);
