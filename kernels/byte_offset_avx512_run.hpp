@@ -91,13 +91,14 @@ DecodeResult run(std::span<const uint8_t> in, std::span<Out> out) {
   };
   if constexpr (Escape::kReadsByteBefore) {
     // The escape step reads the byte before its step: the first token is taken here, so that byte is in the
-    // stream (only when the loop below runs: the scalar loop does the rest otherwise).
-    if (n >= 80 + 15 && nout >= 64 + 1) {
+    // stream, whenever the loop below could run from pos 0 (its own test then decides whether it runs from here;
+    // the scalar loop does the rest otherwise).
+    if (n >= 80 && nout >= 64) {
       if (p[0] != 0x80) {
         acc = static_cast<uint32_t>(static_cast<int32_t>(static_cast<int8_t>(p[0])));
         pos = 1;
       } else {
-        pos = detail::read_escape(p, n, 0, acc, r);  // cannot be cut short: n >= 15
+        pos = detail::read_escape(p, n, 0, acc, r);  // cannot be cut short: n >= 80
       }
       o[i++] = detail::convert<T, Out>(acc);
     }
