@@ -77,15 +77,14 @@ struct ElementEscapes {
       total[j] = _mm512_permutexvar_epi32(last, s[j]);
     }
     // acc is loop-carried: one add on its path, the totals' sums made aside.
-    const __m512i t01 = _mm512_add_epi32(total[0], total[1]);
     const __m512i before1 = _mm512_add_epi32(acc, total[0]);
-    const __m512i before2 = _mm512_add_epi32(acc, t01);
+    const __m512i before2 = _mm512_add_epi32(before1, total[1]);
     const __m512i before3 = _mm512_add_epi32(before2, total[2]);
     store<T>(o, _mm512_add_epi32(s[0], acc));
     store<T>(o + 16, _mm512_add_epi32(s[1], before1));
     store<T>(o + 32, _mm512_add_epi32(s[2], before2));
     store<T>(o + 48, _mm512_add_epi32(s[3], before3));
-    acc = _mm512_add_epi32(acc, _mm512_add_epi32(t01, _mm512_add_epi32(total[2], total[3])));
+    acc = _mm512_add_epi32(before3, total[3]);
     return static_cast<size_t>(_mm_popcnt_u64(ends));
   }
 };
