@@ -25,8 +25,8 @@ namespace {
 // Always inlined: GCC 12 made it a call, with acc passed through memory and a vzeroupper per escape step
 // (3-7% of the kernel's time on the escape-dense frame).
 template <ElementType T, typename Out>
-[[gnu::always_inline]] inline size_t escape_step(const uint8_t* b, uint64_t esc, uint64_t carry, unsigned len, Out* o,
-                                                __m512i& acc) {
+[[gnu::always_inline]] inline size_t escape_step_lanes(const uint8_t* b, uint64_t esc, uint64_t carry, unsigned len,
+                                                      Out* o, __m512i& acc) {
   const uint64_t low = esc << 1 | carry >> 1;                // lanes of escapes' low bytes
   const uint64_t high = esc << 2 | carry;                    // lanes of escapes' high bytes
   const uint64_t keep = ~esc & _bzhi_u64(~uint64_t(0), len);  // lanes that count
@@ -58,9 +58,20 @@ template <ElementType T, typename Out>
   return c;
 }
 
+// The escape step above, as run()'s Escape policy: the low byte of an escape cut by the step's end is in acc.
+struct LaneEscapes {
+  static constexpr bool kCutLowInAcc = true;
+  static constexpr bool kReadsByteBefore = false;
+  template <ElementType T, typename Out>
+  [[gnu::always_inline]] static size_t step(const uint8_t* b, uint64_t esc, uint64_t carry, unsigned len, Out* o,
+                                            __m512i& acc) {
+    return escape_step_lanes<T, Out>(b, esc, carry, len, o, acc);
+  }
+};
+
 // The whole kernel; Prefix::block(b) is the inclusive prefix sum of the 16 signed bytes at b, as 16 int32 lanes
 // (the one thing the AVX-512 kernels do differently).
-template <ElementType T, typename Out, typename Prefix>
+template <ElementType T, typename Out, typename Prefix, typename Escape = LaneEscapes>
 DecodeResult run(std::span<const uint8_t> in, std::span<Out> out) {
   const uint8_t* p = in.data();
   const size_t n = in.size(), nout = out.size();
@@ -78,6 +89,20 @@ DecodeResult run(std::span<const uint8_t> in, std::span<Out> out) {
   auto markers = [&](size_t at) -> uint64_t {
     return at + 80 <= n ? _mm512_cmpeq_epi8_mask(_mm512_loadu_si512(p + at), marker) : 0;
   };
+  if constexpr (Escape::kReadsByteBefore) {
+    // The escape step reads the byte before its step: the first token is taken here, so that byte is in the
+    // stream, whenever the loop below could run from pos 0 (its own test then decides whether it runs from here;
+    // the scalar loop does the rest otherwise).
+    if (n >= 80 && nout >= 64) {
+      if (p[0] != 0x80) {
+        acc = static_cast<uint32_t>(static_cast<int32_t>(static_cast<int8_t>(p[0])));
+        pos = 1;
+      } else {
+        pos = detail::read_escape(p, n, 0, acc, r);  // cannot be cut short: n >= 80
+      }
+      o[i++] = detail::convert<T, Out>(acc);
+    }
+  }
   uint64_t m = markers(pos);
   // The running value in every lane, kept in a register from step to step (no moves between the vector and the
   // integer registers per step); acc is brought up to date where scalar code takes over.
@@ -107,7 +132,7 @@ DecodeResult run(std::span<const uint8_t> in, std::span<Out> out) {
     }
     const detail::EscapePlan plan = detail::escape_plan(b, m, carry);
     m = markers(pos + plan.len);
-    i += escape_step<T, Out>(b, plan.esc, carry, plan.len, o + i, vacc);
+    i += Escape::template step<T, Out>(b, plan.esc, carry, plan.len, o + i, vacc);
     pos += plan.len;
     carry = plan.carry();
     if (plan.wide) {
@@ -118,7 +143,7 @@ DecodeResult run(std::span<const uint8_t> in, std::span<Out> out) {
     }
   }
   acc = static_cast<uint32_t>(_mm_cvtsi128_si32(_mm512_castsi512_si128(vacc)));
-  detail::back_to_marker(p, carry, pos, acc);
+  detail::back_to_marker(p, carry, pos, acc, Escape::kCutLowInAcc);
   return detail::decode_from<T, Out>(in, out, pos, i, acc);
 }
 

@@ -129,12 +129,13 @@ inline EscapePlan escape_plan(const uint8_t* b, uint64_t m, uint64_t carry) {
 }
 
 // When the SIMD steps stop (near the end of the stream or of the output) just after a step whose last escape
-// runs into the next one (carry != 0): moves pos back to that escape's marker and takes its low byte, already
-// added when it was in the step (marker at byte 62), out of acc, so the scalar loop can take the escape whole.
-inline void back_to_marker(const uint8_t* p, uint64_t carry, size_t& pos, uint32_t& acc) {
+// runs into the next one (carry != 0): moves pos back to that escape's marker and, for the kernels whose step
+// adds such an escape's low byte when it lies in the step (marker at byte 62: `cut_low_in_acc`), takes it out of
+// acc, so the scalar loop can take the escape whole.
+inline void back_to_marker(const uint8_t* p, uint64_t carry, size_t& pos, uint32_t& acc, bool cut_low_in_acc = true) {
   if (carry == 0) return;
   pos -= 64 - (61 + carry);
-  if (carry == 1) acc -= p[pos + 1];
+  if (carry == 1 && cut_low_in_acc) acc -= p[pos + 1];
 }
 
 // The SIMD kernels' scalar step for the 32- or 64-bit escape at p[pos] (pos + 15 <= n: it cannot be cut short).

@@ -19,6 +19,8 @@ DecodeResult scalar_f32(std::span<const uint8_t> in, std::span<float> out, Eleme
 }
 
 const DecoderKernel kKernels[] = {
+    {"avx512vbmi2", "AVX-512 F, BW, VL, DQ, VNNI, VBMI and VBMI2, BMI1, BMI2", kernels::avx512vbmi2_supported,
+     kernels::avx512vbmi2_i32, kernels::avx512vbmi2_f32},
     {"avx512vnni", "AVX-512 F, BW, VL, DQ and VNNI, BMI1, BMI2", kernels::avx512vnni_supported,
      kernels::avx512vnni_i32, kernels::avx512vnni_f32},
     {"avx512", "AVX-512 F, BW, VL and DQ, BMI1, BMI2", kernels::avx512_supported, kernels::avx512_i32,

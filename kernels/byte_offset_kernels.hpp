@@ -7,6 +7,10 @@
 
 namespace xrd::byte_offset::kernels {
 
+bool avx512vbmi2_supported();
+DecodeResult avx512vbmi2_i32(std::span<const uint8_t> in, std::span<int32_t> out, ElementType t);
+DecodeResult avx512vbmi2_f32(std::span<const uint8_t> in, std::span<float> out, ElementType t);
+
 bool avx512vnni_supported();
 DecodeResult avx512vnni_i32(std::span<const uint8_t> in, std::span<int32_t> out, ElementType t);
 DecodeResult avx512vnni_f32(std::span<const uint8_t> in, std::span<float> out, ElementType t);

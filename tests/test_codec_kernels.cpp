@@ -252,3 +252,38 @@ TEST_CASE("kernels match the reference at every element count and every cut of e
     if (p >= 0.3) CHECK(truncated > 100);
   }
 }
+
+TEST_CASE("kernels match the reference when the stream starts with an escape or ends its first step in one",
+          "[codec][kernels]") {
+  // The avx512vbmi2 kernel's escape step reads the byte before its step (an escape's low byte left behind by the
+  // previous step), so it takes the stream's first token in scalar code and starts its steps after it: a first
+  // token of each width, 0x80 in its payload, then escapes at each offset of the first steps, for element counts
+  // and stream lengths around where the SIMD loop starts to run (64 outputs, 80 stream bytes). The stream is a
+  // vector of its own size, so a read before its start is out of bounds (ASan).
+  std::mt19937_64 rng(43);
+  for (int first : {1, 3, 7, 15}) {
+    for (int64_t d : {int64_t(5), int64_t(-128), int64_t(128), int64_t(-32640), int64_t(30000)}) {
+      for (size_t at = 0; at < 70; at += 3) {
+        test::Stream s;
+        const int64_t d0 = first == 1 ? d % 128 : d;
+        s.add(first, d0);
+        for (size_t i = 1; i < 160; ++i) {
+          const bool esc = i >= at && (i - at) % 9 < 2;
+          s.add(esc ? 3 : 1, esc ? test::Stream::random_delta(3, rng) : test::Stream::random_delta(1, rng));
+        }
+        INFO("first token " << first << " bytes (delta " << d0 << "), escapes from element " << at);
+        for (size_t n : {size_t(63), size_t(64), size_t(65), size_t(66), size_t(100), s.acc.size()}) {
+          const std::vector<uint8_t> bytes(s.bytes);  // exactly the stream, nothing before or after it
+          const auto r = check_against_reference(bytes, n, byte_offset::ElementType::i32);
+          if (n == s.acc.size()) REQUIRE(r.ok());
+        }
+        for (size_t cut : {size_t(79), size_t(80), size_t(81), size_t(94), size_t(95), size_t(96), size_t(144)})
+          if (cut <= s.bytes.size()) {
+            const std::vector<uint8_t> bytes(s.bytes.begin(), s.bytes.begin() + static_cast<std::ptrdiff_t>(cut));
+            check_against_reference(bytes, s.acc.size(), byte_offset::ElementType::i32);
+          }
+        check_model(s, byte_offset::ElementType::i32);
+      }
+    }
+  }
+}
