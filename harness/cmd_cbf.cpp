@@ -230,7 +230,7 @@ int cbf_info(int argc, char** argv) {
   add_device_option(desc, o.device, "where cbf info decodes (auto: on the CPU)");
   desc.add_options()(
       "decoder", po::value<std::string>(&o.decoder)->default_value("auto"),
-      "CPU byte-offset kernel: auto (the best this CPU runs), avx512vnni, avx512, avx2 or scalar; an error when\n"
+      "CPU byte-offset kernel: auto (the best this CPU runs), avx512vbmi2, avx512vnni, avx512, avx2 or scalar; an error when\n"
       "this CPU lacks it. The kernel used is printed (\"decode ... (median, cpu (avx2))\", JSON key decoder)");
   po::options_description hidden;
   hidden.add_options()("file", po::value<std::vector<std::string>>(&files), "CBF files");

@@ -37,7 +37,7 @@ void add_bench_options(po::options_description& visible, po::options_description
       ("split", po::value(&a.split)->default_value("bbox"), "pixel splitting: no, bbox, full")
       ("frames", po::value(&a.frames)->default_value(0), "use only the first N frames (0 = all)")
       ("decoder", po::value(&a.decoder)->default_value("auto"),
-       "CPU byte-offset kernel of every row: auto (the best this CPU runs), avx512vnni, avx512, avx2, scalar "
+       "CPU byte-offset kernel of every row: auto (the best this CPU runs), avx512vbmi2, avx512vnni, avx512, avx2, scalar "
        "(recorded as machine.simd in results.json; the reference stays the scalar decoder)")
       ("threads", po::value(&a.threads)->default_value(0), "worker threads of the parallel strategies (0 = all cores)")
       ("repeats", po::value(&a.repeats)->default_value(5), "timed runs per row (median and MAD over them)")
