@@ -86,6 +86,8 @@ class FastIntegrator {
   // Sums one segment's entries whose strip offset lies in [lo, hi), `base` pointing at offset lo's value.
   void segment_sums(const Segment& g, const int32_t* base, uint32_t lo, uint32_t hi, bool whole, size_t strip,
                     double& s, double& v, std::vector<Masked>& masked) const;
+  // Kernel::automatic: whether the gather loop beats the scalar one on this matrix (timed on some of its strips).
+  bool gathers_win();
 
   std::unique_ptr<StaticSums> sums_;  // what does not depend on the frame
   int bins_ = 0;
