@@ -128,8 +128,7 @@ void TbbPipeline::run(RunContext& given) {
   // themselves (the ring was full, or the readers could not reach the frame).
   if (read_ahead && std::getenv("XRD_DEBUG_READ_AHEAD"))
     std::fprintf(stderr, "read-ahead: %zu frames from the ring, %zu read by the workers (%d readers, depth %zu)\n",
-                 read_ahead->from_ring(), read_ahead->read_by_consumer(), ctx.opt.read_ahead,
-                 tokens_.size() * group + 2 * static_cast<size_t>(ctx.opt.read_ahead));
+                 read_ahead->from_ring(), read_ahead->read_by_consumer(), read_ahead->readers(), read_ahead->depth());
 }
 
 }  // namespace xrd::strategies
