@@ -18,7 +18,6 @@
 #include <optional>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "datasets/frame_source.hpp"
@@ -392,7 +391,7 @@ int cmd_integrate(int argc, char** argv) {
   }
   if (!quiet) {
     const int workers = on_device ? (threads > 0 ? threads : strategies::default_readers())
-                                  : (threads > 0 ? threads : static_cast<int>(std::thread::hardware_concurrency()));
+                                  : strategies::worker_threads(threads);
     const size_t ok = done - failed;
     std::fprintf(
         stderr,

@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
-#include <thread>
 
 #include "harness/cache.hpp"
 #include "harness/h5_writer.hpp"
@@ -153,7 +152,7 @@ ResultRow Runner::run_row_mpi(const RowSpec& spec) {
   if (info.uses_readers) row.readers = spec.opt.readers;
   row.read_method = io::to_string(spec.opt.read_method);
   row.read_ahead = spec.opt.read_ahead;
-  row.threads = spec.opt.threads > 0 ? spec.opt.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  row.threads = strategies::worker_threads(spec.opt.threads);
   row.integrator = on_device ? "gpu" : "cpu";
   row.source = source_name(spec.cache);
   // The same row on R ranks is another row than on one process: its id says how many.

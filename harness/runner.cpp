@@ -287,7 +287,7 @@ ResultRow Runner::measure_row(const RowSpec& spec) {
   row.codec = frames::to_string(ds_.codec);
   row.read_method = io::to_string(spec.opt.read_method);
   row.read_ahead = spec.opt.read_ahead;
-  row.threads = spec.opt.threads > 0 ? spec.opt.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  row.threads = strategies::worker_threads(spec.opt.threads);
   const auto load_before = read_load_average();  // results.json's row.load_average (noise warnings)
 
   auto fail = [&](const std::string& why) {

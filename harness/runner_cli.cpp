@@ -404,7 +404,7 @@ Bench open_bench(const BenchArgs& a, int argc, char** argv, bool want_device) {
   }
 
   MachineOptions mo;
-  mo.threads_used = a.threads > 0 ? a.threads : static_cast<int>(std::thread::hardware_concurrency());
+  mo.threads_used = strategies::worker_threads(a.threads);
   mo.dataset_dir = b.ds.dir;  // machine.storage: the file system and device the frames are read from
   b.results.command = command_line(argc, argv);
   b.results.machine = capture_machine(mo);

@@ -11,6 +11,10 @@ namespace xrd::strategies {
 
 int default_readers() { return std::max(2, static_cast<int>(std::thread::hardware_concurrency()) - 2); }
 
+int worker_threads(int given) {
+  return given > 0 ? given : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+}
+
 std::unique_ptr<Strategy> make_sequential();
 std::unique_ptr<Strategy> make_pool();
 std::unique_ptr<Strategy> make_opencl();

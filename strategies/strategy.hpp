@@ -116,6 +116,10 @@ struct StrategyInfo {
 // and the driver's), at least 2: reading payloads into pinned memory is the end-to-end limit, not the device.
 int default_readers();
 
+// Worker threads of the parallel strategies for --threads `given`: given when > 0, else every core (at least 1).
+// What the strategies run with, and what results.json's rows record as `threads`.
+int worker_threads(int given);
+
 // Frames per device launch of opencl-batched when --batch is not given. Measured on the H200 machine
 // (reports/results/h200/s23/NOTES.md, two instances, two engines, 2 slots, 14 readers, --no-write): batch 12 16,249 /
 // 17,012 frames/s, 8 15,741 / 15,418, 10 15,514, 16 11,443. Likely (not measured) because the staging a smaller batch

@@ -13,7 +13,7 @@
 namespace xrd::strategies {
 
 void TbbPipeline::prepare(RunContext& ctx) {
-  const int threads = ctx.opt.threads > 0 ? ctx.opt.threads : static_cast<int>(std::thread::hardware_concurrency());
+  const int threads = worker_threads(ctx.opt.threads);
   arena_ = std::make_unique<tbb::task_arena>(threads);
   engine_ = make_engine(ctx, threads);
   kernels_ = host_kernels(ctx, *engine_, false);
