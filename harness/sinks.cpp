@@ -1,5 +1,7 @@
 #include "harness/sinks.hpp"
 
+#include <cstdio>
+#include <cstdlib>
 #include <system_error>
 
 #include "base/error.hpp"
@@ -24,11 +26,26 @@ void Tally::error(size_t frame, const std::string& file, const std::string& reas
   if (progress_) progress_->add_frames();
 }
 
-H5File::H5File(std::filesystem::path path, h5::NxLayout layout) : path_(std::move(path)), layout_(std::move(layout)) {
+H5File::H5File(std::filesystem::path path, h5::NxLayout layout, size_t queue_bytes)
+    : path_(std::move(path)), layout_(std::move(layout)), queue_bytes_(queue_bytes) {
   std::error_code ec;
   std::filesystem::create_directories(path_.parent_path(), ec);
   if (ec) throw Error(path_.parent_path().string(), "", "cannot create the folder: " + ec.message());
 }
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+size_t pattern_bytes(const integration::Pattern& p) {
+  return (p.intensity.size() + p.sigma.size() + p.count.size()) * sizeof(double);
+}
+
+}  // namespace
 
 H5File::~H5File() { stop_thread(); }
 
@@ -37,9 +54,18 @@ void H5File::open() {
   writer_.reset();
   write_error.clear();
   async_error_.clear();
+  stats_ = {};
+  const auto t0 = Clock::now();
   writer_ = std::make_unique<h5::NxWriter>(path_, layout_);
+  stats_.open_ms = ms_since(t0);
   closing_ = false;
+  queued_bytes_ = 0;
   thread_ = std::thread([this] { writer_loop(); });
+}
+
+H5File::Stats H5File::stats() const {
+  std::lock_guard lock(const_cast<std::mutex&>(mutex_));
+  return stats_;
 }
 
 // The writer thread: it takes every pattern queued at once, sorts them by frame and writes each run of consecutive
@@ -58,10 +84,13 @@ void H5File::writer_loop() {
     }
     taken.clear();
     while (!queue_.empty()) {
+      queued_bytes_ -= std::min(queued_bytes_, pattern_bytes(queue_.front().second));
       taken.push_back(std::move(queue_.front()));
       queue_.pop_front();
     }
+    ++stats_.wakes;
     busy_ = true;
+    const auto t_write = Clock::now();
     cv_put_.notify_all();  // room in the queue again while these are written
     lock.unlock();
     std::sort(taken.begin(), taken.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -92,7 +121,9 @@ void H5File::writer_loop() {
     } catch (const std::exception& e) {
       err = e.what();
     }
+    const double written_ms = ms_since(t_write);
     lock.lock();
+    stats_.write_ms += written_ms;
     busy_ = false;
     if (!err.empty() && async_error_.empty()) async_error_ = err;
     if (!async_error_.empty()) queue_.clear();
@@ -115,9 +146,24 @@ void H5File::stop_thread() {
 }
 
 void H5File::close() {
+  const auto t0 = Clock::now();
   stop_thread();  // every queued pattern written (or the first error kept)
+  const auto t1 = Clock::now();
   auto w = std::move(writer_);
   if (w) w->close();
+  {
+    std::lock_guard lock(mutex_);
+    stats_.drain_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
+    stats_.close_ms = ms_since(t1);
+  }
+  if (std::getenv("XRD_DEBUG_SINK")) {
+    const Stats s = stats();
+    std::fprintf(stderr,
+                 "[sink] %s: %zu patterns, open %.2f ms, delivering threads waited %.2f ms, writer wrote %.2f ms in "
+                 "%zu wakes (at most %zu queued), close drained %.2f ms + closed %.2f ms\n",
+                 path_.filename().string().c_str(), s.patterns, s.open_ms, s.put_wait_ms, s.write_ms, s.wakes,
+                 s.max_queued, s.drain_ms, s.close_ms);
+  }
 }
 
 bool H5File::discard() {
@@ -133,9 +179,16 @@ bool H5File::discard() {
 
 void H5File::pattern(size_t frame, const integration::Pattern& p) {
   if (!writer_ || !thread_.joinable()) return;
+  const size_t bytes = pattern_bytes(p);
   std::unique_lock lock(mutex_);
-  cv_put_.wait(lock, [&] { return queue_.size() < kQueue || !async_error_.empty(); });
+  const auto room = [&] { return queued_bytes_ + bytes <= queue_bytes_ || queue_.empty() || !async_error_.empty(); };
+  if (!room()) {
+    const auto t0 = Clock::now();
+    cv_put_.wait(lock, room);
+    stats_.put_wait_ms += ms_since(t0);
+  }
   if (!async_error_.empty()) return;
+  queued_bytes_ += bytes;  // counted before the copy: room for it is taken
   integration::Pattern copy;
   if (!spare_.empty()) {
     copy = std::move(spare_.back());
@@ -148,6 +201,8 @@ void H5File::pattern(size_t frame, const integration::Pattern& p) {
   copy.count = p.count;
   lock.lock();
   queue_.emplace_back(frame, std::move(copy));
+  ++stats_.patterns;
+  stats_.max_queued = std::max(stats_.max_queued, queue_.size());
   if (queue_.size() == kWriteRun) cv_get_.notify_one();  // else the writer looks within kMaxDelay
 }
 

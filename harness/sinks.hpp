@@ -85,14 +85,18 @@ class Discard : public strategies::FrameSink {
 class H5File : public strategies::FrameSink {
  public:
   static constexpr int kWriteLane = 63;  // the profiler slot the runner times the file's creation and closing in
-  static constexpr size_t kQueue = 256;  // patterns waiting for the writer thread at most (then pattern() waits)
+  // Patterns' bytes waiting for the writer thread at most (then pattern() waits): a whole run of a GPU row (1202
+  // Pilatus frames x 1000 bins x 3 rows of doubles = 29 MB) fits, so the delivering thread never waits for a writer
+  // that a loaded machine runs late; only a writer slower than the stream over a long run pushes back.
+  static constexpr size_t kQueueBytes = size_t{256} << 20;
   // The writer thread is woken when this many patterns wait (a file chunk's frames: one HDF5 write per dataset for
   // them), or kMaxDelay after it last looked, whichever comes first: at GPU rates a wake-up per pattern costs the
   // delivering thread a futex call per frame and leaves the writer writing runs of one or two frames.
   static constexpr size_t kWriteRun = 32;
   static constexpr std::chrono::milliseconds kMaxDelay{20};
   // Creates the parent folder (throws xrd::Error naming it when it cannot).
-  H5File(std::filesystem::path path, h5::NxLayout layout);
+  // queue_bytes: the queue's bound (kQueueBytes; tests make it small to exercise the waits).
+  H5File(std::filesystem::path path, h5::NxLayout layout, size_t queue_bytes = kQueueBytes);
   ~H5File() override;
   const std::filesystem::path& path() const { return path_; }
   void open();   // creates the file (throws on failure); clears write_error; starts the writer thread
@@ -107,6 +111,15 @@ class H5File : public strategies::FrameSink {
 
   std::string write_error;  // read after close() / discard()
 
+  // What the last open() .. close() cost, for diagnostics (XRD_DEBUG_SINK=1 prints it at close()): the file's
+  // creation, the delivering threads' waits for room in the queue, the writer thread's HDF5 writes, the wait in
+  // close() for the queue to drain, and the file's closing.
+  struct Stats {
+    double open_ms = 0, put_wait_ms = 0, write_ms = 0, drain_ms = 0, close_ms = 0;
+    size_t patterns = 0, max_queued = 0, wakes = 0;
+  };
+  Stats stats() const;
+
  private:
   void writer_loop();
   void stop_thread();
@@ -118,6 +131,8 @@ class H5File : public strategies::FrameSink {
   std::condition_variable cv_put_, cv_get_;
   std::deque<std::pair<size_t, integration::Pattern>> queue_;
   std::vector<integration::Pattern> spare_;  // written patterns' buffers, reused
+  size_t queue_bytes_, queued_bytes_ = 0;
+  Stats stats_;
   bool closing_ = false, busy_ = false;
   std::string async_error_;  // the writer thread's first error (under mutex_)
 };

@@ -9,7 +9,13 @@
 # Needs the bundle (scripts/make_bundle.sh) carried as bundle/. Writes under $OUT (default out/device-tune).
 # final: opencl-batched with the defaults (written / --no-write), the disk's direct x2 rate alone and under a compute
 #   load, then Table 1 with every row (the figures committed under reports/results/h200/).
-#   bash scripts/device_tune.sh [all|gpu|cold|final]   XRD_FRAMES (1202), XRD_BATCH ("8,12,16"), XRD_ENGINES ("2,3"),
+# write: opencl-batched with the sinogram written, --sweep-readers XRD_READERS ("12,13,14"), and --no-write with the
+#   default readers, alternating for XRD_ROUNDS rounds; XRD_DEBUG_SINK=1 prints, per run, the sink's file creation,
+#   the delivering thread's waits, the writer's HDF5 time, the drain at close and the closing (harness/sinks.hpp).
+#   Then opencl-batched cold (--drop-caches, --no-write): --sweep-read-methods XRD_METHODS ("pread,direct") x
+#   --sweep-readers XRD_COLD_READERS ("4,14,28"), the disk's bound first: the readers read into pinned memory and the
+#   device computes, so the CPU is left to the reads.
+#   bash scripts/device_tune.sh [all|gpu|cold|final|write]   XRD_FRAMES (1202), XRD_BATCH ("8,12,16"), XRD_ENGINES ("2,3"),
 #   XRD_IN_FLIGHT ("2": pinned staging slots per engine),
 #   XRD_THREADS ("2,4,8,16"), XRD_READ_AHEAD ("0,2"), XRD_METHODS ("direct"), XRD_GPU_S / XRD_COLD_S (time limits)
 set -uo pipefail
@@ -47,6 +53,26 @@ T() { /usr/bin/time -f "  [time] %e s wall, %U s user, %S s sys, %P CPU" "$@"; }
     echo "cold sweep exit status: $?"
     cp /tmp/xrd-tune-cold/results.json "$OUT/cold_sweep.json"
     uptime
+  fi
+  if [ "$PART" = write ]; then
+    echo "== write: opencl-batched, sinogram written x readers, and --no-write, 5 runs each, XRD_ROUNDS rounds"
+    for r in $(seq 1 "${XRD_ROUNDS:-2}"); do
+      rm -rf "/tmp/xrd-w-$r" "/tmp/xrd-nw-$r"
+      XRD_DEBUG_SINK=1 timeout 150 $B run --dataset "$DATA" --strategy opencl-batched --device opencl --repeats 5 \
+        --warmup 1 --sweep-readers "${XRD_READERS:-12,13,14}" --out "/tmp/xrd-w-$r" 2>&1 | grep -E 'fps|bound|\[sink\]'
+      cp "/tmp/xrd-w-$r/results.json" "$OUT/write-$r.json"
+      timeout 90 $B run --dataset "$DATA" --strategy opencl-batched --device opencl --repeats 5 --warmup 1 \
+        --no-write --out "/tmp/xrd-nw-$r" 2>&1 | grep -E 'fps|bound'
+      cp "/tmp/xrd-nw-$r/results.json" "$OUT/no-write-$r.json"
+    done
+    uptime
+    echo "== opencl-batched cold: read methods x readers (bound first)"
+    rm -rf /tmp/xrd-cold-gpu
+    T timeout "${XRD_COLD_S:-200}" $B run --dataset "$DATA" --strategy opencl-batched --device opencl --cache cold \
+      --drop-caches --no-write --repeats 3 --warmup 0 --sweep-read-methods "${XRD_METHODS:-pread,direct}" \
+      --sweep-readers "${XRD_COLD_READERS:-4,14,28}" --out /tmp/xrd-cold-gpu 2>&1 | grep -vE '\[[=> ]*\]' | tail -30
+    cp /tmp/xrd-cold-gpu/results.json "$OUT/cold_gpu_sweep.json"
+    python3 scripts/cold_pct.py "$OUT/cold_gpu_sweep.json" | tee "$OUT/cold_gpu_summary.txt"
   fi
   if [ "$PART" = final ]; then
     echo "== e2e: opencl-batched with the defaults, sinogram written and --no-write, 5 runs each, XRD_ROUNDS rounds"

@@ -124,8 +124,10 @@ TEST_CASE("RunSinks: validation keeps the patterns, the HDF5 file holds them, fa
 
 TEST_CASE("H5File writes behind in runs: patterns out of order, gaps and a full queue land as delivered") {
   const auto dir = test::temp_dir("sinks_h5_runs");
-  const size_t bins = 4, frames = 3 * sinks::H5File::kQueue + 7;  // more than the queue holds: pattern() waits
-  sinks::H5File file(dir / "runs.h5", layout_of(frames, bins));
+  // A queue of 40 patterns' bytes (4 bins x intensity, sigma, count as doubles) and 3 x 256 + 7 frames: pattern()
+  // waits for room.
+  const size_t bins = 4, frames = 3 * 256 + 7, queue_bytes = 40 * 3 * bins * sizeof(double);
+  sinks::H5File file(dir / "runs.h5", layout_of(frames, bins), queue_bytes);
   file.open();
   // Out of order as readers deliver them: the frames of each block of 8 reversed; every 10th frame never delivered.
   for (size_t block = 0; block < frames; block += 8)
@@ -133,6 +135,10 @@ TEST_CASE("H5File writes behind in runs: patterns out of order, gaps and a full 
       if (k % 10 != 3) file.pattern(k, pattern_of(bins, 10.0 * static_cast<double>(k)));
   file.close();
   CHECK(file.write_error.empty());
+  const sinks::H5File::Stats stats = file.stats();
+  CHECK(stats.patterns == frames - (frames + 6) / 10);  // k % 10 == 3 for 78 of the 775 frames
+  CHECK(stats.max_queued <= 40);                        // the bound held
+  CHECK(stats.wakes >= 1);
   const h5::NxPatterns f = h5::read_patterns(dir / "runs.h5");
   REQUIRE(f.frames == frames);
   for (size_t k = 0; k < frames; ++k) {
