@@ -63,6 +63,7 @@ struct NxWriter::Impl {
   hid_t string_type = -1;    // variable-length UTF-8 string
   std::vector<float> row32;  // float32 conversion buffer (one row, allocated once)
   std::vector<float> block32;  // float32 conversion buffer of write_rows (grows to the largest run)
+  std::vector<double> chunk64;  // a whole chunk of float64 rows (write_whole_chunk)
   std::mutex mutex;
   bool closed = false;
 
@@ -327,6 +328,10 @@ struct NxWriter::Impl {
       cnt = {k, bins};
     }
     const hsize_t mem = k * bins;
+    if (write_whole_chunk(d, first, k, values)) {
+      if (fspace >= 0) H5Sclose(fspace);
+      return;
+    }
     // The memory space has the selection's shape (a 1-D one of the same size takes HDF5's general, slower path).
     const hid_t mspace = H5Screate_simple(static_cast<int>(cnt.size()), cnt.data(), nullptr);
     herr_t st = fspace < 0 || mspace < 0 ? -1 : H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start.data(), nullptr,
@@ -343,6 +348,38 @@ struct NxWriter::Impl {
     if (mspace >= 0) H5Sclose(mspace);
     if (fspace >= 0) H5Sclose(fspace);
     if (st < 0) fail(std::string("dataset ") + name + " rows " + std::to_string(first) + ".." + std::to_string(first + k - 1));
+  }
+  // A run that is exactly one file chunk's frames goes to the file as the chunk's bytes (H5Dwrite_chunk: no filter, so
+  // the rows as stored, in the file's type), past HDF5's chunk cache and its copies: the write-behind sink collects
+  // whole chunks (BM_H5FileSink). Rows of an edge chunk beyond the dataset are padded with NaN. False (nothing
+  // written) for any other run, which takes H5Dwrite's path.
+  bool write_whole_chunk(hid_t d, size_t first, size_t k, std::span<const double> values) {
+    const hsize_t frames_dim = layout.scan.active() ? layout.scan.translations : layout.frames;
+    const size_t c = static_cast<size_t>(std::max<hsize_t>(1, std::min(kChunkFrames, frames_dim)));
+    const size_t in_row = layout.scan.active() ? first % layout.scan.translations : first;
+    if (in_row % c != 0 || k != std::min(c, static_cast<size_t>(frames_dim) - in_row) || !bins) return false;
+    std::vector<hsize_t> offset;
+    if (layout.scan.active())
+      offset = {first / layout.scan.translations, in_row, 0};
+    else
+      offset = {first, 0};
+    const size_t n = c * bins;
+    const void* buf = nullptr;
+    size_t bytes = 0;
+    if (layout.float64) {
+      chunk64.assign(values.begin(), values.begin() + static_cast<ptrdiff_t>(k * bins));
+      chunk64.resize(n, std::numeric_limits<double>::quiet_NaN());
+      buf = chunk64.data(), bytes = n * sizeof(double);
+    } else {
+      block32.resize(n);
+      for (size_t i = 0; i < k * bins; ++i) block32[i] = static_cast<float>(values[i]);
+      std::fill(block32.begin() + static_cast<ptrdiff_t>(k * bins), block32.end(),
+                std::numeric_limits<float>::quiet_NaN());
+      buf = block32.data(), bytes = n * sizeof(float);
+    }
+    errno = 0;
+    if (H5Dwrite_chunk(d, H5P_DEFAULT, 0, offset.data(), bytes, buf) < 0) return false;  // H5Dwrite's path says why
+    return true;
   }
   void mark_valid_run(size_t first, size_t k) {
     errno = 0;
@@ -427,6 +464,18 @@ NxWriter::~NxWriter() {
 
 size_t NxWriter::frames() const { return impl_->layout.frames; }
 size_t NxWriter::bins() const { return impl_->bins; }
+
+std::pair<size_t, size_t> NxWriter::chunk_of(size_t frame) const {
+  const NxLayout& l = impl_->layout;
+  const size_t c = static_cast<size_t>(Impl::kChunkFrames);
+  if (l.scan.active()) {  // a chunk is min(c, translations) frames of one row of the scan
+    const size_t t = l.scan.translations, c_row = std::max<size_t>(1, std::min(c, t));
+    const size_t row = frame / t, first_in_row = (frame % t) / c_row * c_row;
+    return {row * t + first_in_row, std::min(c_row, t - first_in_row)};
+  }
+  const size_t first = frame / c * c;
+  return {first, first < l.frames ? std::min(c, l.frames - first) : 1};
+}
 const std::string& NxWriter::path() const { return impl_->path; }
 
 void NxWriter::write(size_t frame, std::span<const double> intensity, std::span<const double> sigma,

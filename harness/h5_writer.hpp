@@ -81,6 +81,9 @@ class NxWriter {
 
   size_t frames() const;
   size_t bins() const;
+  // The frames stored in the file chunk that holds `frame` (consecutive frames of one row of a scan): {first, count}.
+  // Writing a chunk's frames with one write_rows is the cheapest write (the write-behind sink collects them).
+  std::pair<size_t, size_t> chunk_of(size_t frame) const;
   const std::string& path() const;
 
   // Row `frame` of intensity (and sigma / count when given: each must then have bins() values; an empty span leaves

@@ -1,7 +1,11 @@
 #include "harness/sinks.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
+#include <map>
+#include <span>
 #include <system_error>
 
 #include "base/error.hpp"
@@ -55,33 +59,93 @@ void H5File::open() {
   write_error.clear();
   async_error_.clear();
   stats_ = {};
-  const auto t0 = Clock::now();
-  writer_ = std::make_unique<h5::NxWriter>(path_, layout_);
-  stats_.open_ms = ms_since(t0);
   closing_ = false;
   queued_bytes_ = 0;
   thread_ = std::thread([this] { writer_loop(); });
 }
 
 H5File::Stats H5File::stats() const {
-  std::lock_guard lock(const_cast<std::mutex&>(mutex_));
+  std::lock_guard lock(mutex_);
   return stats_;
 }
 
-// The writer thread: it takes every pattern queued at once, sorts them by frame and writes each run of consecutive
-// frames with one NxWriter::write_rows (one HDF5 write per dataset and run: per-frame writes cost ~4 HDF5 calls per
-// frame, which at GPU rates is a core). The first failed write stops the writing (the rest is dropped) and is
-// reported by close().
-void H5File::writer_loop() {
-  std::vector<std::pair<size_t, integration::Pattern>> taken;
+namespace {
+
+// A file chunk's frames collected by the writer thread until all of them are there (then one write_rows), rows
+// prefilled with NaN (the file's fill value: a row not delivered, or delivered without sigma, reads the same).
+struct ChunkRows {
+  size_t first = 0, frames = 0, have = 0;
+  bool with_sigma = false, with_count = false;
   std::vector<double> intensity, sigma, count;
+  std::vector<uint8_t> present;
+  void reset(size_t first_frame, size_t n, size_t bins) {
+    first = first_frame, frames = n, have = 0;
+    with_sigma = with_count = false;
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    intensity.assign(n * bins, nan), sigma.assign(n * bins, nan), count.assign(n * bins, nan);
+    present.assign(n, 0);
+  }
+};
+
+}  // namespace
+
+// The writer thread. It creates the file first (off the delivering thread: ~1-8 ms with a row's source names, which
+// overlap the strategy's start; a failure is kept and reported by close()), then takes every pattern queued at once
+// and copies each into its file chunk's rows; a chunk whose frames are all there is written with one
+// NxWriter::write_rows (one HDF5 write per dataset per 32 frames, whatever order the frames came in: two device
+// engines deliver batches of 12 interleaved). When closing, the chunks still incomplete (failed frames, a partial run)
+// are written as their runs of delivered frames. The first failed write stops the writing (the rest is dropped) and
+// is reported by close().
+void H5File::writer_loop() {
+  std::string err;
+  const auto t_open = Clock::now();
+  try {
+    auto w = std::make_unique<h5::NxWriter>(path_, layout_);
+    std::lock_guard lock(mutex_);
+    writer_ = std::move(w);
+    stats_.open_ms = ms_since(t_open);
+  } catch (const std::exception& e) {
+    err = e.what();
+  }
+  if (!err.empty()) {
+    std::lock_guard lock(mutex_);
+    async_error_ = err;
+    queue_.clear();
+    queued_bytes_ = 0;
+    cv_put_.notify_all();
+    return;
+  }
+  h5::NxWriter& w = *writer_;
+  const size_t bins = w.bins();
+  std::vector<std::pair<size_t, integration::Pattern>> taken;
+  std::map<size_t, ChunkRows> open;  // by first frame
+  std::vector<ChunkRows> spare_chunks;
+  const auto write_chunk = [&](ChunkRows& c) {
+    if (c.have == c.frames) {
+      w.write_rows(c.first, c.frames, c.intensity, c.with_sigma ? c.sigma : std::span<const double>{},
+                   c.with_count ? c.count : std::span<const double>{});
+      return;
+    }
+    for (size_t i = 0; i < c.frames;) {  // runs of delivered frames
+      if (!c.present[i]) {
+        ++i;
+        continue;
+      }
+      size_t j = i + 1;
+      while (j < c.frames && c.present[j]) ++j;
+      const auto rows = [&](const std::vector<double>& v, bool with) {
+        return with ? std::span<const double>(v.data() + i * bins, (j - i) * bins) : std::span<const double>{};
+      };
+      w.write_rows(c.first + i, j - i, rows(c.intensity, true), rows(c.sigma, c.with_sigma),
+                   rows(c.count, c.with_count));
+      i = j;
+    }
+  };
   std::unique_lock lock(mutex_);
   for (;;) {
     cv_get_.wait_for(lock, kMaxDelay, [&] { return closing_ || queue_.size() >= kWriteRun; });
-    if (queue_.empty()) {
-      if (closing_) return;  // closing and drained
-      continue;              // nothing came in kMaxDelay
-    }
+    const bool last = closing_;
+    if (queue_.empty() && !last) continue;  // nothing came in kMaxDelay
     taken.clear();
     while (!queue_.empty()) {
       queued_bytes_ -= std::min(queued_bytes_, pattern_bytes(queue_.front().second));
@@ -90,33 +154,45 @@ void H5File::writer_loop() {
     }
     ++stats_.wakes;
     busy_ = true;
-    const auto t_write = Clock::now();
     cv_put_.notify_all();  // room in the queue again while these are written
     lock.unlock();
-    std::sort(taken.begin(), taken.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-    std::string err;
+    const auto t_write = Clock::now();
     try {
-      for (size_t i = 0; i < taken.size();) {
-        const integration::Pattern& p0 = taken[i].second;
-        const bool with_sigma = !p0.sigma.empty(), with_count = !p0.count.empty();
-        size_t j = i + 1;  // the run: consecutive frames, the same bins and the same optional rows
-        while (j < taken.size() && taken[j].first == taken[j - 1].first + 1 &&
-               taken[j].second.intensity.size() == p0.intensity.size() &&
-               taken[j].second.sigma.empty() != with_sigma && taken[j].second.count.empty() != with_count)
-          ++j;
-        if (j == i + 1) {
-          writer_->write(taken[i].first, p0);
-        } else {
-          intensity.clear(), sigma.clear(), count.clear();
-          for (size_t k = i; k < j; ++k) {
-            const integration::Pattern& p = taken[k].second;
-            intensity.insert(intensity.end(), p.intensity.begin(), p.intensity.end());
-            if (with_sigma) sigma.insert(sigma.end(), p.sigma.begin(), p.sigma.end());
-            if (with_count) count.insert(count.end(), p.count.begin(), p.count.end());
-          }
-          writer_->write_rows(taken[i].first, j - i, intensity, sigma, count);
+      for (auto& [frame, p] : taken) {
+        if (p.intensity.size() != bins || (!p.sigma.empty() && p.sigma.size() != bins) ||
+            (!p.count.empty() && p.count.size() != bins) || frame >= w.frames()) {
+          w.write(frame, p);  // not a row of this file: write() says why (throws)
+          continue;
         }
-        i = j;
+        const auto [first, n] = w.chunk_of(frame);
+        auto it = open.find(first);
+        if (it == open.end()) {
+          ChunkRows c;
+          if (!spare_chunks.empty()) c = std::move(spare_chunks.back()), spare_chunks.pop_back();
+          c.reset(first, n, bins);
+          it = open.emplace(first, std::move(c)).first;
+        }
+        ChunkRows& c = it->second;
+        const size_t row = frame - first;
+        std::copy(p.intensity.begin(), p.intensity.end(), c.intensity.begin() + static_cast<ptrdiff_t>(row * bins));
+        if (!p.sigma.empty()) {
+          std::copy(p.sigma.begin(), p.sigma.end(), c.sigma.begin() + static_cast<ptrdiff_t>(row * bins));
+          c.with_sigma = true;
+        }
+        if (!p.count.empty()) {
+          std::copy(p.count.begin(), p.count.end(), c.count.begin() + static_cast<ptrdiff_t>(row * bins));
+          c.with_count = true;
+        }
+        if (!c.present[row]) c.present[row] = 1, ++c.have;
+        if (c.have == c.frames) {
+          write_chunk(c);
+          spare_chunks.push_back(std::move(c));
+          open.erase(it);
+        }
+      }
+      if (last) {
+        for (auto& [first, c] : open) write_chunk(c);
+        open.clear();
       }
     } catch (const std::exception& e) {
       err = e.what();
@@ -126,9 +202,14 @@ void H5File::writer_loop() {
     stats_.write_ms += written_ms;
     busy_ = false;
     if (!err.empty() && async_error_.empty()) async_error_ = err;
-    if (!async_error_.empty()) queue_.clear();
     for (auto& t : taken) spare_.push_back(std::move(t.second));
     cv_put_.notify_all();
+    if (!async_error_.empty()) {  // nothing more is written: the queue is emptied and pattern() drops
+      queue_.clear();
+      queued_bytes_ = 0;
+      open.clear();
+    }
+    if (last) return;
   }
 }
 
@@ -178,7 +259,7 @@ bool H5File::discard() {
 }
 
 void H5File::pattern(size_t frame, const integration::Pattern& p) {
-  if (!writer_ || !thread_.joinable()) return;
+  if (!thread_.joinable()) return;  // not open
   const size_t bytes = pattern_bytes(p);
   std::unique_lock lock(mutex_);
   const auto room = [&] { return queued_bytes_ + bytes <= queue_bytes_ || queue_.empty() || !async_error_.empty(); };

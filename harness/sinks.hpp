@@ -127,7 +127,7 @@ class H5File : public strategies::FrameSink {
   h5::NxLayout layout_;
   std::unique_ptr<h5::NxWriter> writer_;
   std::thread thread_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::condition_variable cv_put_, cv_get_;
   std::deque<std::pair<size_t, integration::Pattern>> queue_;
   std::vector<integration::Pattern> spare_;  // written patterns' buffers, reused

@@ -188,6 +188,100 @@ TEST_CASE("NxWriter::write_rows: runs across a scan's rows give the file write()
   }
 }
 
+TEST_CASE("NxWriter::write_rows: a whole chunk's frames (written as the chunk's bytes) read back as write() writes them") {
+  const auto dir = xrd::test::temp_dir("output_chunks");
+  for (const bool scan : {false, true})
+    for (const bool f64 : {false, true}) {
+      INFO("scan " << scan << ", float64 " << f64);
+      xrd::h5::NxLayout layout;
+      layout.radial = {1, 2, 3, 4, 5};
+      layout.radial_unit = "q_nm^-1";
+      layout.float64 = f64;
+      if (scan) {  // 3 rotations x 40 translations: chunks of 32 and 8 frames in each row of the scan
+        layout.frames = 120;
+        layout.scan.rotations = 3;
+        layout.scan.translations = 40;
+      } else {  // chunks 0..31, 32..63, 64..69 (the edge chunk: 6 frames of 32)
+        layout.frames = 70;
+      }
+      const size_t bins = layout.radial.size();
+      auto values = [&](size_t frame, double k) {
+        std::vector<double> v(bins);
+        for (size_t b = 0; b < bins; ++b) v[b] = static_cast<double>(frame) * 1.1 + k + static_cast<double>(b) / 3.0;
+        return v;
+      };
+      const std::string tag = std::string(scan ? "scan_" : "list_") + (f64 ? "64" : "32");
+      const auto one = dir / ("one_" + tag + ".h5"), chunks = dir / ("chunks_" + tag + ".h5");
+      // Frames written: all but the chunk holding frame 32 (never written) and frame 3 (its chunk written in two runs).
+      std::vector<uint8_t> expect_valid(layout.frames, 1);
+      {
+        xrd::h5::NxWriter w(chunks, layout);
+        if (scan) {
+          CHECK(w.chunk_of(0) == std::pair<size_t, size_t>{0, 32});
+          CHECK(w.chunk_of(35) == std::pair<size_t, size_t>{32, 8});
+          CHECK(w.chunk_of(41) == std::pair<size_t, size_t>{40, 32});
+          CHECK(w.chunk_of(119) == std::pair<size_t, size_t>{112, 8});
+        } else {
+          CHECK(w.chunk_of(31) == std::pair<size_t, size_t>{0, 32});
+          CHECK(w.chunk_of(69) == std::pair<size_t, size_t>{64, 6});
+        }
+        for (size_t f = 0; f < layout.frames;) {
+          const auto [first, n] = w.chunk_of(f);
+          REQUIRE(first == f);
+          f = first + n;
+          if (first <= 32 && 32 < first + n) {
+            for (size_t i = first; i < first + n; ++i) expect_valid[i] = 0;
+            continue;
+          }
+          std::vector<double> in, sg, ct;
+          for (size_t i = first; i < first + n; ++i) {
+            if (i == 3) continue;
+            for (double v : values(i, 0)) in.push_back(v);
+            for (double v : values(i, 100)) sg.push_back(v);
+            for (double v : values(i, 200)) ct.push_back(v);
+          }
+          if (first == 0) {  // frames 0..2, then 4..31: runs that are not a whole chunk
+            w.write_rows(0, 3, std::span(in).first(3 * bins), std::span(sg).first(3 * bins), std::span(ct).first(3 * bins));
+            w.write_rows(4, n - 4, std::span(in).subspan(3 * bins), std::span(sg).subspan(3 * bins),
+                         std::span(ct).subspan(3 * bins));
+            expect_valid[3] = 0;
+          } else {
+            w.write_rows(first, n, in, sg, ct);
+          }
+        }
+        w.close();
+      }
+      {
+        xrd::h5::NxWriter w(one, layout);
+        for (size_t i = 0; i < layout.frames; ++i)
+          if (expect_valid[i]) w.write(i, values(i, 0), values(i, 100), values(i, 200));
+        w.close();
+      }
+      const auto a = xrd::h5::read_patterns(one), b = xrd::h5::read_patterns(chunks);
+      CHECK(b.valid == expect_valid);
+      CHECK(a.valid == b.valid);
+      REQUIRE(a.intensity.size() == layout.frames * bins);
+      REQUIRE(b.intensity.size() == a.intensity.size());
+      size_t nan_rows = 0;
+      for (size_t i = 0; i < a.intensity.size(); ++i) {
+        INFO("value " << i << " (frame " << i / bins << ")");
+        if (!expect_valid[i / bins]) {
+          CHECK(std::isnan(b.intensity[i]));
+          CHECK(std::isnan(b.sigma[i]));
+          CHECK(std::isnan(b.count[i]));
+          nan_rows += i % bins == 0;
+          continue;
+        }
+        CHECK(a.intensity[i] == b.intensity[i]);
+        CHECK(a.sigma[i] == b.sigma[i]);
+        CHECK(a.count[i] == b.count[i]);
+      }
+      CHECK(nan_rows == (scan ? 8 + 1 : 32 + 1));
+      const size_t f = layout.frames - 1;  // the edge chunk's last frame
+      CHECK(b.intensity[f * bins + 2] == Approx(static_cast<double>(f) * 1.1 + 2.0 / 3.0));
+    }
+}
+
 TEST_CASE("NxWriter: a file already there is replaced by a new one (its old content gone), a symbolic link's target "
           "is written") {
   const auto dir = xrd::test::temp_dir("output_replace");
