@@ -13,9 +13,10 @@
 #   default readers, alternating for XRD_ROUNDS rounds; XRD_DEBUG_SINK=1 prints, per run, the sink's file creation,
 #   the delivering thread's waits, the writer's HDF5 time, the drain at close and the closing (harness/sinks.hpp).
 #   Then opencl-batched cold (--drop-caches, --no-write): --sweep-read-methods XRD_METHODS ("pread,direct") x
-#   --sweep-readers XRD_COLD_READERS ("4,14,28"), the disk's bound first: the readers read into pinned memory and the
+#   --sweep-readers XRD_COLD_READERS ("2,3,4"), the disk's bound first: the readers read into pinned memory and the
 #   device computes, so the CPU is left to the reads.
-#   bash scripts/device_tune.sh [all|gpu|cold|final|write]   XRD_FRAMES (1202), XRD_BATCH ("8,12,16"), XRD_ENGINES ("2,3"),
+# table1: Table 1 alone (every row, 3 runs, --drop-caches), as the end of final.
+#   bash scripts/device_tune.sh [all|gpu|cold|final|write|table1]   XRD_FRAMES (1202), XRD_BATCH ("8,12,16"), XRD_ENGINES ("2,3"),
 #   XRD_IN_FLIGHT ("2": pinned staging slots per engine),
 #   XRD_THREADS ("2,4,8,16"), XRD_READ_AHEAD ("0,2"), XRD_METHODS ("direct"), XRD_GPU_S / XRD_COLD_S (time limits)
 set -uo pipefail
@@ -70,7 +71,7 @@ T() { /usr/bin/time -f "  [time] %e s wall, %U s user, %S s sys, %P CPU" "$@"; }
     rm -rf /tmp/xrd-cold-gpu
     T timeout "${XRD_COLD_S:-200}" $B run --dataset "$DATA" --strategy opencl-batched --device opencl --cache cold \
       --drop-caches --no-write --repeats 3 --warmup 0 --sweep-read-methods "${XRD_METHODS:-pread,direct}" \
-      --sweep-readers "${XRD_COLD_READERS:-4,14,28}" --out /tmp/xrd-cold-gpu 2>&1 | grep -vE '\[[=> ]*\]' | tail -30
+      --sweep-readers "${XRD_COLD_READERS:-2,3,4}" --out /tmp/xrd-cold-gpu 2>&1 | grep -vE '\[[=> ]*\]' | tail -30
     cp /tmp/xrd-cold-gpu/results.json "$OUT/cold_gpu_sweep.json"
     python3 scripts/cold_pct.py "$OUT/cold_gpu_sweep.json" | tee "$OUT/cold_gpu_summary.txt"
   fi
@@ -95,6 +96,8 @@ T() { /usr/bin/time -f "  [time] %e s wall, %U s user, %S s sys, %P CPU" "$@"; }
     $B cache evict "$DATA" >/dev/null; $B cache read "$DATA" --method direct --threads 2 | grep -E 'read '
     kill $LP 2>/dev/null; wait $LP 2>/dev/null
     }
+  fi
+  if [ "$PART" = final ] || [ "$PART" = table1 ]; then
     echo "== table1, every row, 3 runs, --drop-caches"
     rm -rf /tmp/xrd-table1
     T timeout "${XRD_TABLE1_S:-380}" $B table1 --dataset "$DATA" --repeats 3 --device opencl --drop-caches \
