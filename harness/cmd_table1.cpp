@@ -138,23 +138,6 @@ int table1_command(int argc, char** argv, const xrd::harness::mpi::Session& sess
                   sweep.best.frames_per_s, xrd::io::to_string(sweep.best.method), sweep.best.threads);
     line += best;
     b.results.read_bound = sweep.to_json();
-    // Our cold rows read the way the disk measured best (--read-method auto): its method; the device row with the
-    // bound's requests in flight + 1 readers (each reader also parses a header and claims room between two reads).
-    // The paper's rows keep their pread.
-    std::string tuned;
-    for (auto& r : rows) {
-      if (r.spec.cache != CacheMode::cold || r.paper) continue;
-      if (a.read_method == "auto") r.spec.opt.read_method = sweep.best.method;
-      if (r.spec.strategy == "opencl-batched" && r.spec.opt.readers == 0) {
-        r.spec.opt.readers = cold_gpu_readers(sweep.best);
-        r.spec.label = "Batched device chain, " + std::to_string(r.spec.opt.readers) + " readers (" +
-                       xrd::io::to_string(r.spec.opt.read_method) + ") into pinned memory, SSD (cold)";
-      }
-      tuned += (tuned.empty() ? "" : ", ") + row_id_of(r.spec) + " reads with " +
-               xrd::io::to_string(r.spec.opt.read_method) +
-               (r.spec.strategy == "opencl-batched" ? " x " + std::to_string(r.spec.opt.readers) + " readers" : "");
-    }
-    if (!tuned.empty()) line += " Our cold rows read as the bound does: " + tuned + ".";
     if (!a.quiet) std::fprintf(stderr, "%s\n", line.c_str());
     notes.push_back(line);
   }

@@ -201,6 +201,7 @@ strategies::RunContext Runner::row_context(const RowSpec& spec, const frames::Fr
   ctx.device = on_device ? device_ : nullptr;
   if (on_device) ctx.extra_devices = opt_.extra_devices;
   ctx.opt = spec.opt;
+  ctx.opt.cold = spec.cache == CacheMode::cold;
   ctx.sink = &sink;
   ctx.profiler = &prof;
   ctx.stop = stop_;

@@ -52,16 +52,15 @@ std::vector<Table1Row> table1_rows(const std::vector<PaperRow>& paper, int threa
   const int readers = strategies::default_readers();
   ours("opencl-batched", Integrator::gpu, CacheMode::hot, readers,
        "Batched device chain, " + std::to_string(readers) + " readers into pinned memory, MEM (hot)");
-  // Cold, the device does the work and the readers only read: they read as the disk's bound measured by the same
-  // invocation reads best (its method; its requests in flight + 1 readers: cold_gpu_readers), so its id names no
-  // reader count (readers 0 until the bound is known; the default count when it is not measured).
-  ours("opencl-batched", Integrator::gpu, CacheMode::cold, 0,
-       "Batched device chain, readers into pinned memory as the disk reads best, SSD (cold)");
+  // Cold, the device does the work and the readers only read, asking the disk for the files ahead of them
+  // (Options::cold): 4 readers (more requests of their own did not read faster on the H200 machine's disk:
+  // reports/results/h200/s24/NOTES.md).
+  ours("opencl-batched", Integrator::gpu, CacheMode::cold, kColdDeviceReaders,
+       "Batched device chain, " + std::to_string(kColdDeviceReaders) +
+           " readers into pinned memory, files asked of the disk ahead, SSD (cold)");
   rows.back().spec.id = "opencl-batched-gpu-SSD";
   return rows;
 }
-
-int cold_gpu_readers(const ReadBound& best) { return best.threads > 0 ? std::min(best.threads + 1, 64) : 0; }
 
 std::string table1_markdown(const ResultsFile& f, const std::vector<std::string>& notes) {
   std::ostringstream o;

@@ -15,8 +15,9 @@
 #   Then opencl-batched cold (--drop-caches, --no-write): --sweep-read-methods XRD_METHODS ("pread,direct") x
 #   --sweep-readers XRD_COLD_READERS ("2,3,4"), the disk's bound first: the readers read into pinned memory and the
 #   device computes, so the CPU is left to the reads.
+# coldgpu: the cold opencl-batched sweep alone (pread rows ask the disk for the files ahead: Options::cold).
 # table1: Table 1 alone (every row, 3 runs, --drop-caches), as the end of final.
-#   bash scripts/device_tune.sh [all|gpu|cold|final|write|table1]   XRD_FRAMES (1202), XRD_BATCH ("8,12,16"), XRD_ENGINES ("2,3"),
+#   bash scripts/device_tune.sh [all|gpu|cold|final|write|coldgpu|table1]   XRD_FRAMES (1202), XRD_BATCH ("8,12,16"), XRD_ENGINES ("2,3"),
 #   XRD_IN_FLIGHT ("2": pinned staging slots per engine),
 #   XRD_THREADS ("2,4,8,16"), XRD_READ_AHEAD ("0,2"), XRD_METHODS ("direct"), XRD_GPU_S / XRD_COLD_S (time limits)
 set -uo pipefail
@@ -67,6 +68,8 @@ T() { /usr/bin/time -f "  [time] %e s wall, %U s user, %S s sys, %P CPU" "$@"; }
       cp "/tmp/xrd-nw-$r/results.json" "$OUT/no-write-$r.json"
     done
     uptime
+  fi
+  if [ "$PART" = write ] || [ "$PART" = coldgpu ]; then
     echo "== opencl-batched cold: read methods x readers (bound first)"
     rm -rf /tmp/xrd-cold-gpu
     T timeout "${XRD_COLD_S:-200}" $B run --dataset "$DATA" --strategy opencl-batched --device opencl --cache cold \

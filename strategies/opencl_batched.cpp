@@ -23,9 +23,13 @@
 #include "base/error.hpp"
 #include "kernels/ocl_engine.hpp"
 #include "strategies/reader_pool.hpp"
+#include "strategies/steps.hpp"
 
 namespace xrd::strategies {
 namespace {
+
+// Cold rows: how many frames ahead of the one claimed the readers ask the disk for (Options::cold).
+constexpr size_t kPrefetchAhead = 24;
 
 // The device decoder of a frame's codec (throws, naming the frame, for a codec the device cannot decode).
 ocl::Payload device_payload(const FrameBuffer& fb) {
@@ -164,6 +168,14 @@ class OpenClBatched : public Strategy {
     for (;;) {
       const size_t i = next_.fetch_add(1);
       if (i >= n || ctx.stopped()) break;
+      // Cold: the file kPrefetchAhead frames on is asked of the disk now (the first readers start it for the first
+      // ones), so the disk works on ~kPrefetchAhead requests while each reader waits for its own.
+      if (ctx.opt.cold) {
+        if (i < static_cast<size_t>(ctx.opt.readers))
+          for (size_t k = i + static_cast<size_t>(ctx.opt.readers); k < kPrefetchAhead; k += static_cast<size_t>(ctx.opt.readers))
+            prefetch(ctx, k);
+        prefetch(ctx, i + kPrefetchAhead);
+      }
       bool claimed = false;
       Batch* into = nullptr;  // the batch its region is in
       try {

@@ -55,6 +55,10 @@ struct Options {
   // pipeline, fused: reader threads reading the encoded frames ahead of the workers, in frame order, into a bounded
   // ring (datasets/frame_read_ahead.hpp; --read-ahead); 0 = none: each worker reads the frames it decodes.
   int read_ahead = 0;
+  // The row is cold (its files on the disk, not in the page cache): opencl-batched's readers ask the disk for the
+  // files ahead of the ones they read (FrameSource::prefetch: posix_fadvise), so that more requests are in flight
+  // than readers; hot rows skip it (a system call per frame for pages already there).
+  bool cold = false;
 };
 
 // Everything a run needs. The harness owns all of it and keeps it alive across the repetitions of a row.
