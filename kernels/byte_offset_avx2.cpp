@@ -51,10 +51,6 @@ inline __m256i prefix_dot8(const uint8_t* b) {
   return _mm256_madd_epi16(pairs, _mm256_set1_epi16(1));
 }
 
-inline __m256i widen8(const uint8_t* b) {
-  return _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(b)));
-}
-
 inline __m256i last_lane(__m256i x) { return _mm256_permutevar8x32_epi32(x, _mm256_set1_epi32(7)); }
 
 // Running 32-bit values -> element type T (wrap to its width, extend) -> Out, stored unaligned.
@@ -103,23 +99,46 @@ alignas(64) constexpr LaneTables kLaneTables = make_lane_tables();
 inline __m256i load_row(const int32_t (&row)[8]) { return _mm256_load_si256(reinterpret_cast<const __m256i*>(row)); }
 inline __m256i lane_mask(uint64_t bits, int j) { return load_row(kLaneTables.lanes[(bits >> (8 * j)) & 0xff]); }
 
-// A step that holds markers, once detail::escape_plan has placed its 16-bit escapes: as the AVX-512 kernel's
-// escape_step (one int32 lane per byte whose prefix sum holds each element's value where its token ends, those
-// lanes packed into consecutive outputs), 8 lanes at a time, lane masks and packing controls from tables. Writes up to o[63];
-// returns the elements written and adds the lanes' sum to acc (the running value in every lane, kept in a register).
+// Per-lane arithmetic shift counts for the escape step: shifts[x] is 16 in the int32 lanes whose bit of the 8-bit
+// mask x is set (an escape's high byte), else 24 (a single byte). An int32 table like the two above.
+struct ShiftTable {
+  int32_t shifts[256][8];
+};
+constexpr ShiftTable make_shift_table() {
+  ShiftTable t{};
+  for (unsigned x = 0; x < 256; ++x)
+    for (unsigned b = 0; b < 8; ++b) t.shifts[x][b] = (x >> b & 1) ? 16 : 24;
+  return t;
+}
+alignas(64) constexpr ShiftTable kShiftTable = make_shift_table();
+
+// For 8 lanes: the bytes b[k - 1] and b[k] of lane k (k = 0..7 from the 16 bytes at b - 1, the same 16 bytes in
+// both 128-bit halves) in its two high bytes, its low two bytes zero: an in-lane byte shuffle with a fixed control.
+alignas(32) constexpr int8_t kPairs[32] = {-1, -1, 0, 1, -1, -1, 1, 2, -1, -1, 2, 3, -1, -1, 3, 4,
+                                           -1, -1, 4, 5, -1, -1, 5, 6, -1, -1, 6, 7, -1, -1, 7, 8};
+
+// A step that holds markers, once detail::escape_plan has placed its 16-bit escapes. Element by element where
+// tokens end: lane k (one int32 lane per stream byte) holds b[k - 1] and b[k] in its two high bytes (one in-lane
+// shuffle of a 128-bit broadcast from memory: no widening), and an arithmetic shift by 16 where k is an escape's high
+// byte gives the escape's delta, by 24 elsewhere a single byte's; lanes where no token ends (markers, low bytes,
+// from `len` on) are cleared. The prefix sum of the lanes then holds each element's value at the lane where its
+// token ends, and those lanes are packed into consecutive outputs (vpermd, table rows). An escape's high byte at
+// byte 0 takes its low byte from the byte before the step, so run() starts the steps at byte 1 or later; the low
+// byte of an escape cut by the step's end adds nothing here (not in acc: back_to_marker without cut_low_in_acc).
+// Writes up to o[63]; returns the elements written and adds the lanes' sum to acc (the running value in every
+// lane, kept in a register).
 template <ElementType T, typename Out>
 inline size_t escape_step(const uint8_t* b, uint64_t esc, uint64_t carry, unsigned len, Out* o, __m256i& acc) {
   const uint64_t low = esc << 1 | carry >> 1;                // lanes of escapes' low bytes
   const uint64_t high = esc << 2 | carry;                    // lanes of escapes' high bytes
   const uint64_t keep = ~esc & _bzhi_u64(~uint64_t(0), len);  // lanes that count
   const uint64_t ends = keep & ~low;                          // lanes where a token ends
-  const __m256i above_byte = _mm256_set1_epi32(~0xff);
-  const __m256i eight = _mm256_set1_epi32(8);
+  const __m256i pairs = _mm256_load_si256(reinterpret_cast<const __m256i*>(kPairs));
   __m256i s[8], total[8];
   for (int j = 0; j < 8; ++j) {
-    __m256i d = _mm256_and_si256(widen8(b + 8 * j), lane_mask(keep, j));
-    d = _mm256_andnot_si256(_mm256_and_si256(lane_mask(low, j), above_byte), d);
-    d = _mm256_sllv_epi32(d, _mm256_and_si256(lane_mask(high, j), eight));
+    const __m256i x = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 8 * j - 1)));
+    __m256i d = _mm256_srav_epi32(_mm256_shuffle_epi8(x, pairs), load_row(kShiftTable.shifts[(high >> (8 * j)) & 0xff]));
+    d = _mm256_and_si256(d, lane_mask(ends, j));
     s[j] = prefix8(d);
     total[j] = last_lane(s[j]);
   }
@@ -169,6 +188,18 @@ DecodeResult run(std::span<const uint8_t> in, std::span<Out> out) {
         _mm256_cmpeq_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 32)), marker)));
     return uint64_t(hi) << 32 | lo;
   };
+  if (n >= 80 && nout >= 64) {
+    // The escape step reads the byte before its step: the first token is taken here, so that byte is in the stream,
+    // whenever the loop below could run from pos 0 (its own test then decides whether it runs from here; the scalar
+    // loop does the rest otherwise).
+    if (p[0] != 0x80) {
+      acc = static_cast<uint32_t>(static_cast<int32_t>(static_cast<int8_t>(p[0])));
+      pos = 1;
+    } else {
+      pos = detail::read_escape(p, n, 0, acc, r);  // cannot be cut short: n >= 80
+    }
+    o[i++] = detail::convert<T, Out>(acc);
+  }
   uint64_t m = markers(pos);
   // The running value in every lane, kept in a register from step to step; acc where scalar code takes over.
   __m256i vacc = _mm256_set1_epi32(static_cast<int>(acc));
@@ -200,7 +231,7 @@ DecodeResult run(std::span<const uint8_t> in, std::span<Out> out) {
     }
   }
   acc = static_cast<uint32_t>(_mm256_cvtsi256_si32(vacc));
-  detail::back_to_marker(p, carry, pos, acc);
+  detail::back_to_marker(p, carry, pos, acc, /*cut_low_in_acc=*/false);
   return detail::decode_from<T, Out>(in, out, pos, i, acc);
 }
 
