@@ -1,6 +1,6 @@
 // AVX2 byte-offset kernel: the AVX-512 kernel's plan (64 stream bytes per step, register prefix sums, 16-bit
 // escapes decoded in registers) with 8-lane registers, for x86-64 CPUs without AVX-512. What AVX-512 does with
-// mask registers takes small tables here, indexed by 8 bits of a lane mask: lane masks and packing controls.
+// mask registers takes small tables here, indexed by 8 bits of a lane mask: shuffle, shift and packing controls.
 #include <immintrin.h>
 
 #include "kernels/byte_offset.hpp"
@@ -76,31 +76,10 @@ inline void store(Out* o, __m256i v) {
   }
 }
 
-// For an 8-bit lane mask x: lanes[x] is -1 in the int32 lanes whose bit is set, else 0, and pack[x] lists the set
-// bits first (the vpermd control that packs those lanes to the front). Both are int32 already (8 KB each), so a
-// plain load gives the register: no widening shuffle per use.
-struct LaneTables {
-  int32_t lanes[256][8];
-  int32_t pack[256][8];
-};
-constexpr LaneTables make_lane_tables() {
-  LaneTables t{};
-  for (unsigned x = 0; x < 256; ++x) {
-    unsigned k = 0;
-    for (unsigned b = 0; b < 8; ++b) {
-      t.lanes[x][b] = (x >> b & 1) ? -1 : 0;
-      if (x >> b & 1) t.pack[x][k++] = static_cast<int32_t>(b);
-    }
-  }
-  return t;
-}
-alignas(64) constexpr LaneTables kLaneTables = make_lane_tables();
-
 inline __m256i load_row(const int32_t (&row)[8]) { return _mm256_load_si256(reinterpret_cast<const __m256i*>(row)); }
-inline __m256i lane_mask(uint64_t bits, int j) { return load_row(kLaneTables.lanes[(bits >> (8 * j)) & 0xff]); }
 
 // Per-lane arithmetic shift counts for the escape step: shifts[x] is 16 in the int32 lanes whose bit of the 8-bit
-// mask x is set (an escape's high byte), else 24 (a single byte). An int32 table like the two above.
+// mask x is set (an escape's high byte), else 24 (a single byte). int32 rows, loaded as registers (8 KB).
 struct ShiftTable {
   int32_t shifts[256][8];
 };
@@ -112,16 +91,41 @@ constexpr ShiftTable make_shift_table() {
 }
 alignas(64) constexpr ShiftTable kShiftTable = make_shift_table();
 
-// For 8 lanes: the bytes b[k - 1] and b[k] of lane k (k = 0..7 from the 16 bytes at b - 1, the same 16 bytes in
-// both 128-bit halves) in its two high bytes, its low two bytes zero: an in-lane byte shuffle with a fixed control.
-alignas(32) constexpr int8_t kPairs[32] = {-1, -1, 0, 1, -1, -1, 1, 2, -1, -1, 2, 3, -1, -1, 3, 4,
-                                           -1, -1, 4, 5, -1, -1, 5, 6, -1, -1, 6, 7, -1, -1, 7, 8};
+// For 8 lanes and an 8-bit mask x of the lanes where a token ends, one 64-byte row (one cache line):
+// - pairs: the in-lane byte shuffle control that puts b[k - 1] and b[k] in the two high bytes of lane k where x has
+//   bit k (k = 0..7, from the 16 bytes at b - 1, the same 16 bytes in both 128-bit halves) and clears every other
+//   byte, so one shuffle builds the lanes and masks them;
+// - pack: the set bits of x first (the vpermd control that packs those lanes to the front).
+// Both are ready to load as registers: no widening shuffle per use (16 KB).
+struct alignas(64) EndRow {
+  int8_t pairs[32];
+  int32_t pack[8];
+};
+struct EndTable {
+  EndRow rows[256];
+};
+constexpr EndTable make_end_table() {
+  EndTable t{};
+  for (unsigned x = 0; x < 256; ++x) {
+    unsigned n = 0;
+    for (unsigned k = 0; k < 8; ++k) {
+      const bool end = x >> k & 1;
+      t.rows[x].pairs[4 * k] = -1;
+      t.rows[x].pairs[4 * k + 1] = -1;
+      t.rows[x].pairs[4 * k + 2] = end ? static_cast<int8_t>(k) : int8_t(-1);
+      t.rows[x].pairs[4 * k + 3] = end ? static_cast<int8_t>(k + 1) : int8_t(-1);
+      if (end) t.rows[x].pack[n++] = static_cast<int32_t>(k);
+    }
+  }
+  return t;
+}
+alignas(64) constexpr EndTable kEnds = make_end_table();
 
 // A step that holds markers, once detail::escape_plan has placed its 16-bit escapes. Element by element where
 // tokens end: lane k (one int32 lane per stream byte) holds b[k - 1] and b[k] in its two high bytes (one in-lane
 // shuffle of a 128-bit broadcast from memory: no widening), and an arithmetic shift by 16 where k is an escape's high
 // byte gives the escape's delta, by 24 elsewhere a single byte's; lanes where no token ends (markers, low bytes,
-// from `len` on) are cleared. The prefix sum of the lanes then holds each element's value at the lane where its
+// from `len` on) are cleared by the same shuffle (its control is a table row per 8-lane mask). The prefix sum of the lanes then holds each element's value at the lane where its
 // token ends, and those lanes are packed into consecutive outputs (vpermd, table rows). An escape's high byte at
 // byte 0 takes its low byte from the byte before the step, so run() starts the steps at byte 1 or later; the low
 // byte of an escape cut by the step's end adds nothing here (not in acc: back_to_marker without cut_low_in_acc).
@@ -133,7 +137,6 @@ inline size_t escape_step(const uint8_t* b, uint64_t esc, uint64_t carry, unsign
   const uint64_t high = esc << 2 | carry;                    // lanes of escapes' high bytes
   const uint64_t keep = ~esc & _bzhi_u64(~uint64_t(0), len);  // lanes that count
   const uint64_t ends = keep & ~low;                          // lanes where a token ends
-  const __m256i pairs = _mm256_load_si256(reinterpret_cast<const __m256i*>(kPairs));
   // One register at a time, so few registers are live (no spills): what comes before the next register is the last
   // lane of this one's values (a vpermd and an add per register on the loop-carried chain, ~32 cycles a step, which
   // the out-of-order window overlaps with the next registers' independent work; one add less per register than
@@ -142,12 +145,13 @@ inline size_t escape_step(const uint8_t* b, uint64_t esc, uint64_t carry, unsign
   size_t c = 0;
   for (int j = 0; j < 8; ++j) {
     const __m256i x = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 8 * j - 1)));
-    __m256i d = _mm256_srav_epi32(_mm256_shuffle_epi8(x, pairs), load_row(kShiftTable.shifts[(high >> (8 * j)) & 0xff]));
-    d = _mm256_and_si256(d, lane_mask(ends, j));
-    const __m256i sj = prefix8(d);
     const unsigned e = static_cast<unsigned>(ends >> (8 * j)) & 0xff;
+    const EndRow& row = kEnds.rows[e];
+    const __m256i pairs = _mm256_load_si256(reinterpret_cast<const __m256i*>(row.pairs));
+    const __m256i d = _mm256_srav_epi32(_mm256_shuffle_epi8(x, pairs), load_row(kShiftTable.shifts[(high >> (8 * j)) & 0xff]));
+    const __m256i sj = prefix8(d);
     const __m256i outj = _mm256_add_epi32(sj, before);
-    store<T>(o + c, _mm256_permutevar8x32_epi32(outj, load_row(kLaneTables.pack[e])));
+    store<T>(o + c, _mm256_permutevar8x32_epi32(outj, load_row(row.pack)));
     c += static_cast<size_t>(_mm_popcnt_u32(e));
     before = last_lane(outj);
   }
