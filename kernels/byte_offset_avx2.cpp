@@ -1,6 +1,6 @@
 // AVX2 byte-offset kernel: the AVX-512 kernel's plan (64 stream bytes per step, register prefix sums, 16-bit
 // escapes decoded in registers) with 8-lane registers, for x86-64 CPUs without AVX-512. What AVX-512 does with
-// mask registers takes small tables here, indexed by 8 bits of a lane mask: lane masks and packing controls.
+// mask registers takes small tables here, indexed by 8 bits of a lane mask: shuffle, shift and packing controls.
 #include <immintrin.h>
 
 #include "kernels/byte_offset.hpp"
@@ -51,10 +51,6 @@ inline __m256i prefix_dot8(const uint8_t* b) {
   return _mm256_madd_epi16(pairs, _mm256_set1_epi16(1));
 }
 
-inline __m256i widen8(const uint8_t* b) {
-  return _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(b)));
-}
-
 inline __m256i last_lane(__m256i x) { return _mm256_permutevar8x32_epi32(x, _mm256_set1_epi32(7)); }
 
 // Running 32-bit values -> element type T (wrap to its width, extend) -> Out, stored unaligned.
@@ -80,71 +76,123 @@ inline void store(Out* o, __m256i v) {
   }
 }
 
-// For an 8-bit lane mask x: lanes[x] is -1 in the int32 lanes whose bit is set, else 0, and pack[x] lists the set
-// bits first (the vpermd control that packs those lanes to the front). Both are int32 already (8 KB each), so a
-// plain load gives the register: no widening shuffle per use.
-struct LaneTables {
-  int32_t lanes[256][8];
-  int32_t pack[256][8];
+inline __m256i load_row(const int32_t (&row)[8]) { return _mm256_load_si256(reinterpret_cast<const __m256i*>(row)); }
+
+// Per-lane arithmetic shift counts for the escape step: shifts[x] is 16 in the int32 lanes whose bit of the 8-bit
+// mask x is set (an escape's high byte), else 24 (a single byte). int32 rows, loaded as registers (8 KB).
+struct ShiftTable {
+  int32_t shifts[256][8];
 };
-constexpr LaneTables make_lane_tables() {
-  LaneTables t{};
+constexpr ShiftTable make_shift_table() {
+  ShiftTable t{};
+  for (unsigned x = 0; x < 256; ++x)
+    for (unsigned b = 0; b < 8; ++b) t.shifts[x][b] = (x >> b & 1) ? 16 : 24;
+  return t;
+}
+alignas(64) constexpr ShiftTable kShiftTable = make_shift_table();
+
+// For 8 lanes and an 8-bit mask x of the lanes where a token ends, one 64-byte row (one cache line):
+// - pairs: the in-lane byte shuffle control that puts b[k - 1] and b[k] in the two high bytes of lane k where x has
+//   bit k (k = 0..7, from the 16 bytes at b - 1, the same 16 bytes in both 128-bit halves) and clears every other
+//   byte, so one shuffle builds the lanes and masks them;
+// - pack: the set bits of x first (the vpermd control that packs those lanes to the front).
+// Both are ready to load as registers: no widening shuffle per use (16 KB).
+struct alignas(64) EndRow {
+  int8_t pairs[32];
+  int32_t pack[8];
+};
+struct EndTable {
+  EndRow rows[256];
+};
+constexpr EndTable make_end_table() {
+  EndTable t{};
   for (unsigned x = 0; x < 256; ++x) {
-    unsigned k = 0;
-    for (unsigned b = 0; b < 8; ++b) {
-      t.lanes[x][b] = (x >> b & 1) ? -1 : 0;
-      if (x >> b & 1) t.pack[x][k++] = static_cast<int32_t>(b);
+    unsigned n = 0;
+    for (unsigned k = 0; k < 8; ++k) {
+      const bool end = x >> k & 1;
+      t.rows[x].pairs[4 * k] = -1;
+      t.rows[x].pairs[4 * k + 1] = -1;
+      t.rows[x].pairs[4 * k + 2] = end ? static_cast<int8_t>(k) : int8_t(-1);
+      t.rows[x].pairs[4 * k + 3] = end ? static_cast<int8_t>(k + 1) : int8_t(-1);
+      if (end) t.rows[x].pack[n++] = static_cast<int32_t>(k);
     }
   }
   return t;
 }
-alignas(64) constexpr LaneTables kLaneTables = make_lane_tables();
+alignas(64) constexpr EndTable kEnds = make_end_table();
 
-inline __m256i load_row(const int32_t (&row)[8]) { return _mm256_load_si256(reinterpret_cast<const __m256i*>(row)); }
-inline __m256i lane_mask(uint64_t bits, int j) { return load_row(kLaneTables.lanes[(bits >> (8 * j)) & 0xff]); }
-
-// A step that holds markers, once detail::escape_plan has placed its 16-bit escapes: as the AVX-512 kernel's
-// escape_step (one int32 lane per byte whose prefix sum holds each element's value where its token ends, those
-// lanes packed into consecutive outputs), 8 lanes at a time, lane masks and packing controls from tables. Writes up to o[63];
-// returns the elements written and adds the lanes' sum to acc (the running value in every lane, kept in a register).
+// A step that holds markers, once detail::escape_plan has placed its 16-bit escapes. Element by element where
+// tokens end: lane k (one int32 lane per stream byte) holds b[k - 1] and b[k] in its two high bytes (one in-lane
+// shuffle of a 128-bit broadcast from memory: no widening), and an arithmetic shift by 16 where k is an escape's high
+// byte gives the escape's delta, by 24 elsewhere a single byte's; lanes where no token ends (markers, low bytes,
+// from `len` on) are cleared by the same shuffle (its control is a table row per 8-lane mask). The prefix sum of the lanes then holds each element's value at the lane where its
+// token ends, and those lanes are packed into consecutive outputs (vpermd, table rows). An escape's high byte at
+// byte 0 takes its low byte from the byte before the step, so run() starts the steps at byte 1 or later; the low
+// byte of an escape cut by the step's end adds nothing here (not in acc: back_to_marker without cut_low_in_acc).
+// Writes up to o[63]; returns the elements written and adds the lanes' sum to acc (the running value in every
+// lane, kept in a register).
 template <ElementType T, typename Out>
 inline size_t escape_step(const uint8_t* b, uint64_t esc, uint64_t carry, unsigned len, Out* o, __m256i& acc) {
   const uint64_t low = esc << 1 | carry >> 1;                // lanes of escapes' low bytes
   const uint64_t high = esc << 2 | carry;                    // lanes of escapes' high bytes
   const uint64_t keep = ~esc & _bzhi_u64(~uint64_t(0), len);  // lanes that count
   const uint64_t ends = keep & ~low;                          // lanes where a token ends
-  const __m256i above_byte = _mm256_set1_epi32(~0xff);
-  const __m256i eight = _mm256_set1_epi32(8);
-  __m256i s[8], total[8];
-  for (int j = 0; j < 8; ++j) {
-    __m256i d = _mm256_and_si256(widen8(b + 8 * j), lane_mask(keep, j));
-    d = _mm256_andnot_si256(_mm256_and_si256(lane_mask(low, j), above_byte), d);
-    d = _mm256_sllv_epi32(d, _mm256_and_si256(lane_mask(high, j), eight));
-    s[j] = prefix8(d);
-    total[j] = last_lane(s[j]);
-  }
-  // What comes before each register, from the registers' totals (a shorter dependency chain than one by one).
-  __m256i before[8];
-  before[0] = acc;
-  const __m256i t01 = _mm256_add_epi32(total[0], total[1]), t23 = _mm256_add_epi32(total[2], total[3]);
-  const __m256i t45 = _mm256_add_epi32(total[4], total[5]);
-  before[1] = _mm256_add_epi32(before[0], total[0]);
-  before[2] = _mm256_add_epi32(before[0], t01);
-  before[3] = _mm256_add_epi32(before[2], total[2]);
-  before[4] = _mm256_add_epi32(before[2], t23);
-  before[5] = _mm256_add_epi32(before[4], total[4]);
-  before[6] = _mm256_add_epi32(before[4], t45);
-  before[7] = _mm256_add_epi32(before[6], total[6]);
+  // One register at a time, so few registers are live (no spills): what comes before the next register is the last
+  // lane of this one's values (a vpermd and an add per register on the loop-carried chain, ~32 cycles a step, which
+  // the out-of-order window overlaps with the next registers' independent work; one add less per register than
+  // a separate running sum of the totals, and measured 2-3 % faster).
+  __m256i before = acc;
   size_t c = 0;
   for (int j = 0; j < 8; ++j) {
+    const __m256i x = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 8 * j - 1)));
     const unsigned e = static_cast<unsigned>(ends >> (8 * j)) & 0xff;
-    const __m256i pack = load_row(kLaneTables.pack[e]);
-    store<T>(o + c, _mm256_permutevar8x32_epi32(_mm256_add_epi32(s[j], before[j]), pack));
+    const EndRow& row = kEnds.rows[e];
+    const __m256i pairs = _mm256_load_si256(reinterpret_cast<const __m256i*>(row.pairs));
+    const __m256i d = _mm256_srav_epi32(_mm256_shuffle_epi8(x, pairs), load_row(kShiftTable.shifts[(high >> (8 * j)) & 0xff]));
+    const __m256i sj = prefix8(d);
+    const __m256i outj = _mm256_add_epi32(sj, before);
+    store<T>(o + c, _mm256_permutevar8x32_epi32(outj, load_row(row.pack)));
     c += static_cast<size_t>(_mm_popcnt_u32(e));
+    before = last_lane(outj);
   }
-  const __m256i sum = _mm256_add_epi32(_mm256_add_epi32(t01, t23), _mm256_add_epi32(t45, _mm256_add_epi32(total[6], total[7])));
-  acc = _mm256_add_epi32(acc, sum);
+  acc = before;
   return c;
+}
+
+// detail::escape_plan with a shorter walk when some 0x80 bytes lie within two bytes of another (19 % of the steps
+// of the escape-dense frame, mostly 32-bit escapes and escapes with a 0x80 payload byte): a 0x80 byte with no other
+// within two bytes before or after it is a marker (only a marker two bytes or less before it could make it payload),
+// so only the 0x80 bytes in such close groups are walked, token by token, and the rest are taken at once. The same
+// plan as detail::escape_plan, bit for bit.
+inline detail::EscapePlan escape_plan(const uint8_t* b, uint64_t m, uint64_t carry) {
+  m &= ~(carry | carry >> 1);  // the end of the escape begun in the previous step
+  const uint64_t close_after = m & (m << 1 | m << 2);  // 0x80 bytes with another one or two bytes before them
+  if (close_after == 0) return detail::escape_plan(b, m, 0);  // the common case, no loop
+  uint64_t walk = close_after | ((close_after >> 1 | close_after >> 2) & m);
+  detail::EscapePlan plan;
+  plan.esc = m & ~walk;  // markers for certain
+  uint64_t payload = 0;  // the bytes after the walked markers
+  while (walk) {
+    const unsigned k = static_cast<unsigned>(std::countr_zero(walk));
+    walk &= walk - 1;
+    if (payload >> k & 1) continue;
+    if (detail::load_i16(b + k + 1) == INT16_MIN) {
+      plan.len = k;
+      plan.wide = true;
+      plan.esc = _bzhi_u64(plan.esc, k);
+      return plan;
+    }
+    plan.esc |= uint64_t(1) << k;
+    payload |= uint64_t(6) << k;
+  }
+  // A marker at byte 62 or 63 has its payload in the next step: a 32-bit escape there is found here.
+  const uint64_t tail = plan.esc >> 62;
+  if ((tail != 0) & (detail::load_i16(b + 62 + tail) == INT16_MIN)) {
+    plan.len = static_cast<unsigned>(61 + tail);
+    plan.esc &= ~(uint64_t(1) << plan.len);
+    plan.wide = true;
+  }
+  return plan;
 }
 
 template <ElementType T, typename Out>
@@ -169,6 +217,18 @@ DecodeResult run(std::span<const uint8_t> in, std::span<Out> out) {
         _mm256_cmpeq_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 32)), marker)));
     return uint64_t(hi) << 32 | lo;
   };
+  if (n >= 80 && nout >= 64) {
+    // The escape step reads the byte before its step: the first token is taken here, so that byte is in the stream,
+    // whenever the loop below could run from pos 0 (its own test then decides whether it runs from here; the scalar
+    // loop does the rest otherwise).
+    if (p[0] != 0x80) {
+      acc = static_cast<uint32_t>(static_cast<int32_t>(static_cast<int8_t>(p[0])));
+      pos = 1;
+    } else {
+      pos = detail::read_escape(p, n, 0, acc, r);  // cannot be cut short: n >= 80
+    }
+    o[i++] = detail::convert<T, Out>(acc);
+  }
   uint64_t m = markers(pos);
   // The running value in every lane, kept in a register from step to step; acc where scalar code takes over.
   __m256i vacc = _mm256_set1_epi32(static_cast<int>(acc));
@@ -187,7 +247,7 @@ DecodeResult run(std::span<const uint8_t> in, std::span<Out> out) {
       m = m_next;
       continue;
     }
-    const detail::EscapePlan plan = detail::escape_plan(b, m, carry);
+    const detail::EscapePlan plan = escape_plan(b, m, carry);
     m = markers(pos + plan.len);
     i += escape_step<T, Out>(b, plan.esc, carry, plan.len, o + i, vacc);
     pos += plan.len;
@@ -200,7 +260,7 @@ DecodeResult run(std::span<const uint8_t> in, std::span<Out> out) {
     }
   }
   acc = static_cast<uint32_t>(_mm256_cvtsi256_si32(vacc));
-  detail::back_to_marker(p, carry, pos, acc);
+  detail::back_to_marker(p, carry, pos, acc, /*cut_low_in_acc=*/false);
   return detail::decode_from<T, Out>(in, out, pos, i, acc);
 }
 

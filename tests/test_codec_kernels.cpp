@@ -287,3 +287,37 @@ TEST_CASE("kernels match the reference when the stream starts with an escape or 
     }
   }
 }
+
+TEST_CASE("kernels match the reference with 1, 2 or 8 escapes in a step at every position", "[codec][kernels]") {
+  // The avx2 escape step builds each element where its token ends (an escape's high byte takes its low byte from
+  // the byte before, also across the step boundary) and its plan walks only the 0x80 bytes within two bytes of
+  // another: groups of 1, 2 and 8 16-bit escapes, adjacent or with singles between them, at every offset of the
+  // first steps, with 0x80 in their payloads (deltas 128, -32640 = 0x8080, -128 = 0xff80) and with a 32-bit escape
+  // right after the group; all element types.
+  std::mt19937_64 rng(47);
+  for (size_t lead = 0; lead < 140; ++lead) {
+    for (int count : {1, 2, 8}) {
+      for (int gap : {0, 1, 4}) {
+        for (int64_t d : {int64_t(0), int64_t(128), int64_t(-32640), int64_t(-128), int64_t(100000)}) {
+          test::Stream s;
+          for (size_t i = 0; i < lead; ++i) s.add(1, test::Stream::random_delta(1, rng));
+          for (int e = 0; e < count; ++e) {
+            // d == 0: random 16-bit deltas; 100000: random ones, then a 32-bit escape after the group.
+            s.add(3, d == 0 || d == 100000 ? test::Stream::random_delta(3, rng) : d);
+            for (int g = 0; g < gap; ++g) s.add(1, test::Stream::random_delta(1, rng));
+          }
+          if (d == 100000) s.add(7, d);
+          for (size_t i = 0; i < 150; ++i) s.add(1, test::Stream::random_delta(1, rng));
+          INFO(count << " escapes (delta " << d << ", " << gap << " single bytes between) after " << lead
+                     << " single bytes");
+          const std::vector<uint8_t> bytes(s.bytes);  // exactly the stream (ASan: no read before or after it)
+          const auto types = lead % 7 == 0 ? std::vector<byte_offset::ElementType>(std::begin(test::kAllTypes),
+                                                                                    std::end(test::kAllTypes))
+                                           : std::vector<byte_offset::ElementType>{byte_offset::ElementType::i32};
+          for (auto t : types) REQUIRE(check_against_reference(bytes, s.acc.size(), t).ok());
+          check_model(s, byte_offset::ElementType::i32);
+        }
+      }
+    }
+  }
+}
