@@ -158,6 +158,24 @@ TEST_CASE("H5File writes behind in runs: patterns out of order, gaps and a full 
   std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("H5File: a file that cannot be created (its writer thread creates it) fails the run at close, naming it") {
+  const auto dir = test::temp_dir("sinks_h5_uncreatable");
+  // A folder where the file should be: neither unlinked nor created over.
+  std::filesystem::create_directories(dir / "row.h5" / "inside");
+  sinks::H5File file(dir / "row.h5", layout_of(40, 3));
+  file.open();  // returns at once: the writer thread creates the file
+  for (size_t k = 0; k < 40; ++k) file.pattern(k, pattern_of(3, static_cast<double>(k)));  // never blocks, dropped
+  CHECK_NOTHROW(file.close());
+  CHECK_THAT(file.write_error, Catch::Contains("row.h5"));
+  CHECK(std::filesystem::is_directory(dir / "row.h5" / "inside"));  // left as it was
+  // open() again after a failure: the same error, nothing hangs.
+  file.open();
+  file.pattern(0, pattern_of(3, 1));
+  file.close();
+  CHECK_THAT(file.write_error, Catch::Contains("row.h5"));
+  std::filesystem::remove_all(dir);
+}
+
 TEST_CASE("RunSinks with nothing to keep or write discards; a failing text writer is kept, never thrown") {
   sinks::RunSinks none(sinks::SinkOptions{});
   none.reset(2);
