@@ -439,8 +439,8 @@ ResultRow Runner::measure_row(const RowSpec& spec) {
   }
   ++rows_done_;
   // The row's sinogram (its last run's file) goes to the disk now, outside the timed runs: it is durable when the row
-  // is reported, and its write-back does not run beside a later row (on the H200 machine a GPU row of the full Table 1
-  // slowed run after run while the 16 rows' files before it were written back; reports/results/h200/s24/NOTES.md).
+  // is reported, and its write-back cannot run beside a later row (suspected, not confirmed, as why a GPU row of the
+  // full Table 1 slowed run after run on the H200 machine: reports/results/h200/s24/NOTES.md, "writeback").
   if (output)
     if (const std::string err = sync_to_disk(output->path()); !err.empty())
       notes.push_back("the sinogram could not be flushed to the disk: " + err);
