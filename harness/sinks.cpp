@@ -71,13 +71,15 @@ H5File::Stats H5File::stats() const {
 
 namespace {
 
-// A file chunk's frames collected by the writer thread until all of them are there (then one write_rows), rows
-// prefilled with NaN (the file's fill value: a row not delivered, or delivered without sigma, reads the same).
+// A file chunk's frames collected by the writer thread until all of them are settled (delivered, or failed: then
+// written), rows prefilled with NaN (the file's fill value: a row not delivered, or delivered without sigma, reads the
+// same).
 struct ChunkRows {
-  size_t first = 0, frames = 0, have = 0;
+  static constexpr uint8_t kDelivered = 1, kFailed = 2;
+  size_t first = 0, frames = 0, have = 0;  // have: frames settled
   bool with_sigma = false, with_count = false;
   std::vector<double> intensity, sigma, count;
-  std::vector<uint8_t> present;
+  std::vector<uint8_t> present;  // per frame: 0, kDelivered or kFailed
   void reset(size_t first_frame, size_t n, size_t bins) {
     first = first_frame, frames = n, have = 0;
     with_sigma = with_count = false;
@@ -117,22 +119,23 @@ void H5File::writer_loop() {
   }
   h5::NxWriter& w = *writer_;
   const size_t bins = w.bins();
-  std::vector<std::pair<size_t, integration::Pattern>> taken;
+  std::vector<Item> taken;
   std::map<size_t, ChunkRows> open;  // by first frame
+  size_t settled_chunks = 0, close_chunks = 0;
   std::vector<ChunkRows> spare_chunks;
   const auto write_chunk = [&](ChunkRows& c) {
-    if (c.have == c.frames) {
+    if (std::all_of(c.present.begin(), c.present.end(), [](uint8_t v) { return v == ChunkRows::kDelivered; })) {
       w.write_rows(c.first, c.frames, c.intensity, c.with_sigma ? c.sigma : std::span<const double>{},
                    c.with_count ? c.count : std::span<const double>{});
       return;
     }
-    for (size_t i = 0; i < c.frames;) {  // runs of delivered frames
-      if (!c.present[i]) {
+    for (size_t i = 0; i < c.frames;) {  // runs of delivered frames (failed and missing ones stay NaN, valid 0)
+      if (c.present[i] != ChunkRows::kDelivered) {
         ++i;
         continue;
       }
       size_t j = i + 1;
-      while (j < c.frames && c.present[j]) ++j;
+      while (j < c.frames && c.present[j] == ChunkRows::kDelivered) ++j;
       const auto rows = [&](const std::vector<double>& v, bool with) {
         return with ? std::span<const double>(v.data() + i * bins, (j - i) * bins) : std::span<const double>{};
       };
@@ -148,7 +151,7 @@ void H5File::writer_loop() {
     if (queue_.empty() && !last) continue;  // nothing came in kMaxDelay
     taken.clear();
     while (!queue_.empty()) {
-      queued_bytes_ -= std::min(queued_bytes_, pattern_bytes(queue_.front().second));
+      queued_bytes_ -= std::min(queued_bytes_, pattern_bytes(queue_.front().pattern));
       taken.push_back(std::move(queue_.front()));
       queue_.pop_front();
     }
@@ -158,9 +161,12 @@ void H5File::writer_loop() {
     lock.unlock();
     const auto t_write = Clock::now();
     try {
-      for (auto& [frame, p] : taken) {
-        if (p.intensity.size() != bins || (!p.sigma.empty() && p.sigma.size() != bins) ||
-            (!p.count.empty() && p.count.size() != bins) || frame >= w.frames()) {
+      for (const Item& item : taken) {
+        const size_t frame = item.frame;
+        const integration::Pattern& p = item.pattern;
+        if (item.failed && frame >= w.frames()) continue;
+        if (!item.failed && (p.intensity.size() != bins || (!p.sigma.empty() && p.sigma.size() != bins) ||
+                             (!p.count.empty() && p.count.size() != bins) || frame >= w.frames())) {
           w.write(frame, p);  // not a row of this file: write() says why (throws)
           continue;
         }
@@ -174,24 +180,25 @@ void H5File::writer_loop() {
         }
         ChunkRows& c = it->second;
         const size_t row = frame - first;
-        std::copy(p.intensity.begin(), p.intensity.end(), c.intensity.begin() + static_cast<ptrdiff_t>(row * bins));
-        if (!p.sigma.empty()) {
-          std::copy(p.sigma.begin(), p.sigma.end(), c.sigma.begin() + static_cast<ptrdiff_t>(row * bins));
-          c.with_sigma = true;
+        if (item.failed) {
+          if (!c.present[row]) c.present[row] = ChunkRows::kFailed, ++c.have;
+        } else {
+          const auto at = static_cast<ptrdiff_t>(row * bins);
+          std::copy(p.intensity.begin(), p.intensity.end(), c.intensity.begin() + at);
+          if (!p.sigma.empty()) std::copy(p.sigma.begin(), p.sigma.end(), c.sigma.begin() + at), c.with_sigma = true;
+          if (!p.count.empty()) std::copy(p.count.begin(), p.count.end(), c.count.begin() + at), c.with_count = true;
+          if (!c.present[row]) ++c.have;
+          c.present[row] = ChunkRows::kDelivered;
         }
-        if (!p.count.empty()) {
-          std::copy(p.count.begin(), p.count.end(), c.count.begin() + static_cast<ptrdiff_t>(row * bins));
-          c.with_count = true;
-        }
-        if (!c.present[row]) c.present[row] = 1, ++c.have;
         if (c.have == c.frames) {
           write_chunk(c);
+          ++settled_chunks;
           spare_chunks.push_back(std::move(c));
           open.erase(it);
         }
       }
       if (last) {
-        for (auto& [first, c] : open) write_chunk(c);
+        for (auto& [first, c] : open) write_chunk(c), ++close_chunks;
         open.clear();
       }
     } catch (const std::exception& e) {
@@ -200,9 +207,11 @@ void H5File::writer_loop() {
     const double written_ms = ms_since(t_write);
     lock.lock();
     stats_.write_ms += written_ms;
+    stats_.chunks_settled = settled_chunks, stats_.chunks_at_close = close_chunks;
     busy_ = false;
     if (!err.empty() && async_error_.empty()) async_error_ = err;
-    for (auto& t : taken) spare_.push_back(std::move(t.second));
+    for (auto& t : taken)
+      if (!t.failed) spare_.push_back(std::move(t.pattern));
     cv_put_.notify_all();
     if (!async_error_.empty()) {  // nothing more is written: the queue is emptied and pattern() drops
       queue_.clear();
@@ -281,10 +290,18 @@ void H5File::pattern(size_t frame, const integration::Pattern& p) {
   copy.sigma = p.sigma;
   copy.count = p.count;
   lock.lock();
-  queue_.emplace_back(frame, std::move(copy));
+  queue_.push_back(Item{frame, false, std::move(copy)});
   ++stats_.patterns;
   stats_.max_queued = std::max(stats_.max_queued, queue_.size());
   if (queue_.size() == kWriteRun) cv_get_.notify_one();  // else the writer looks within kMaxDelay
+}
+
+void H5File::error(size_t frame, const std::string&, const std::string&) {
+  if (!thread_.joinable()) return;  // not open
+  std::lock_guard lock(mutex_);
+  if (!async_error_.empty()) return;
+  queue_.push_back(Item{frame, true, {}});
+  if (queue_.size() == kWriteRun) cv_get_.notify_one();
 }
 
 void TextFile::pattern(size_t, const integration::Pattern& p) {

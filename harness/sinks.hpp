@@ -99,7 +99,9 @@ class H5File : public strategies::FrameSink {
   H5File(std::filesystem::path path, h5::NxLayout layout, size_t queue_bytes = kQueueBytes);
   ~H5File() override;
   const std::filesystem::path& path() const { return path_; }
-  void open();   // creates the file (throws on failure); clears write_error; starts the writer thread
+  // Clears write_error and starts the writer thread, which creates the file (a failure to create it is kept and
+  // reported by close() as write_error, as a failed write is).
+  void open();
   void close();  // writes what is queued, closes the file, reporting errors (throws); write_error set if a write failed
   // Closes without reporting errors and removes the file; true when a file was removed.
   bool discard();
@@ -107,7 +109,9 @@ class H5File : public strategies::FrameSink {
   // strategy's thread that delivers it (the device strategies' main thread) does not wait for HDF5. close() drains the
   // queue (the runner times it inside the row's wall time: every frame is on disk when a run ends).
   void pattern(size_t frame, const integration::Pattern& p) override;
-  void error(size_t, const std::string&, const std::string&) override {}
+  // A failed frame: its row stays NaN with valid 0; the writer counts it as settled, so that its file chunk is written
+  // as soon as the chunk's other frames are there instead of at close().
+  void error(size_t frame, const std::string&, const std::string&) override;
 
   std::string write_error;  // read after close() / discard()
 
@@ -117,6 +121,7 @@ class H5File : public strategies::FrameSink {
   struct Stats {
     double open_ms = 0, put_wait_ms = 0, write_ms = 0, drain_ms = 0, close_ms = 0;
     size_t patterns = 0, max_queued = 0, wakes = 0;
+    size_t chunks_settled = 0, chunks_at_close = 0;  // file chunks written once all their frames were settled / at close
   };
   Stats stats() const;
 
@@ -129,7 +134,12 @@ class H5File : public strategies::FrameSink {
   std::thread thread_;
   mutable std::mutex mutex_;
   std::condition_variable cv_put_, cv_get_;
-  std::deque<std::pair<size_t, integration::Pattern>> queue_;
+  struct Item {
+    size_t frame = 0;
+    bool failed = false;  // error(): the frame failed, no pattern
+    integration::Pattern pattern;
+  };
+  std::deque<Item> queue_;
   std::vector<integration::Pattern> spare_;  // written patterns' buffers, reused
   size_t queue_bytes_, queued_bytes_ = 0;
   Stats stats_;

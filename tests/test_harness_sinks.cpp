@@ -158,6 +158,34 @@ TEST_CASE("H5File writes behind in runs: patterns out of order, gaps and a full 
   std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("H5File: a failed frame settles its chunk (written before close), its row stays NaN with valid 0") {
+  const auto dir = test::temp_dir("sinks_h5_failed");
+  const size_t bins = 3, frames = 70;  // chunks 0..31, 32..63, 64..69
+  sinks::H5File file(dir / "failed.h5", layout_of(frames, bins));
+  file.open();
+  for (size_t k = 0; k < 64; ++k) {  // the first two chunks: every frame delivered or failed
+    if (k == 5 || k == 40) file.error(k, "f.cbf", "truncated");
+    else file.pattern(k, pattern_of(bins, static_cast<double>(k)));
+  }
+  file.pattern(64, pattern_of(bins, 64.0));  // the last chunk: one frame of six, written at close
+  file.error(1000, "x.cbf", "out of range: ignored");
+  file.close();
+  CHECK(file.write_error.empty());
+  const sinks::H5File::Stats st = file.stats();
+  CHECK(st.chunks_settled == 2);
+  CHECK(st.chunks_at_close == 1);
+  const h5::NxPatterns f = h5::read_patterns(dir / "failed.h5");
+  REQUIRE(f.frames == frames);
+  for (size_t k = 0; k < frames; ++k) {
+    INFO("frame " << k);
+    const bool written = k < 65 && k != 5 && k != 40;
+    CHECK(f.valid[k] == (written ? 1 : 0));
+    if (written) CHECK(f.intensity[k * bins + 1] == Approx(static_cast<double>(k) + 1.0));
+    else CHECK(std::isnan(f.intensity[k * bins + 1]));
+  }
+  std::filesystem::remove_all(dir);
+}
+
 TEST_CASE("H5File: a file that cannot be created (its writer thread creates it) fails the run at close, naming it") {
   const auto dir = test::temp_dir("sinks_h5_uncreatable");
   // A folder where the file should be: neither unlinked nor created over.
