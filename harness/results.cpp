@@ -133,6 +133,12 @@ void check_row(const Checker& c, const json& r, const std::string& ctx) {
     if (!r["mpi"].contains("per_rank") || !r["mpi"]["per_rank"].is_array())
       c.fail(ctx + ".mpi.per_rank", "expected an array with one object per rank");
   }
+  if (r.contains("sink") && !r["sink"].is_null()) {  // optional: rows that wrote their sinogram
+    c.object(r, "sink", ctx);
+    for (const char* k : {"create_ms", "waited_ms", "writer_ms", "drain_ms", "close_ms"})
+      c.number(r["sink"], k, ctx + ".sink");
+    c.count(r["sink"], "max_queued", ctx + ".sink");
+  }
 }
 
 }  // namespace
@@ -192,6 +198,7 @@ json to_json(const ResultRow& r) {
       {"load_average", r.load_average},
   };
   if (!r.mpi.is_null()) j["mpi"] = r.mpi;
+  if (!r.sink.is_null()) j["sink"] = r.sink;
   return j;
 }
 
@@ -301,6 +308,7 @@ ResultRow row_from_json(const json& j) {
   if (!j["paper"].is_null()) r.paper = PaperValue{j["paper"]["median_fps"], j["paper"]["mad_fps"]};
   if (auto it = j.find("load_average"); it != j.end() && it->is_object()) r.load_average = *it;  // optional
   if (j.contains("mpi") && j["mpi"].is_object()) r.mpi = j["mpi"];
+  if (j.contains("sink") && j["sink"].is_object()) r.sink = j["sink"];
   return r;
 }
 

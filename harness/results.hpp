@@ -69,6 +69,10 @@ struct ResultRow {
   // Rows run by `mpirun -n R` (R > 1): {"ranks", "hosts", "distribution", "gather_write_s", "per_rank": [...]}
   // (harness/mpi_row.cpp builds it; docs/results-schema.md). Null otherwise, and then absent from the JSON.
   nlohmann::json mpi;
+  // Rows that wrote their sinogram: what the HDF5 sink (harness/sinks.hpp) cost, medians over the timed runs, in ms
+  // per run: {"create_ms", "waited_ms", "writer_ms", "drain_ms", "close_ms", "max_queued"} (docs/results-schema.md).
+  // Null otherwise, and then absent from the JSON.
+  nlohmann::json sink;
 };
 
 // "<strategy>[-<readers>]-<integrator>-<source>", e.g. row_id("pool", 4, "gpu", "MEM") = "pool-4-gpu-MEM".

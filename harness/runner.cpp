@@ -353,6 +353,8 @@ ResultRow Runner::measure_row(const RowSpec& spec) {
   const int total_runs = opt_.warmup + opt_.repeats;
   std::vector<double> fps, wall, residencies;
   std::map<std::string, std::vector<double>> stages;
+  std::map<std::string, std::vector<double>> sink_ms;  // the HDF5 sink's figures per timed run
+  size_t sink_max_queued = 0;
   double max_diff = 0;
   bool validated = true;
   std::vector<std::string> notes;
@@ -433,6 +435,15 @@ ResultRow Runner::measure_row(const RowSpec& spec) {
     wall.push_back(seconds);
     fps.push_back(seconds > 0 ? static_cast<double>(sink.ok) / seconds : 0.0);
     for (auto& [k, v] : prof.per_frame_ms(ds_.frames())) stages[k].push_back(v);
+    if (output) {
+      const sinks::H5File::Stats st = output->stats();
+      sink_ms["create_ms"].push_back(st.open_ms);
+      sink_ms["waited_ms"].push_back(st.put_wait_ms);
+      sink_ms["writer_ms"].push_back(st.write_ms);
+      sink_ms["drain_ms"].push_back(st.drain_ms);
+      sink_ms["close_ms"].push_back(st.close_ms);
+      sink_max_queued = std::max(sink_max_queued, st.max_queued);
+    }
     row.failed_frames = sink.failed;
     if (row.errors.empty()) row.errors = sink.errors;
     if (last && opt_.trace) keep_trace(row.id, prof);
@@ -449,6 +460,11 @@ ResultRow Runner::measure_row(const RowSpec& spec) {
   row.wall_s.runs = wall;
   row.wall_s.median = median(wall);
   for (auto& [k, v] : stages) row.stages_ms[k] = median(v);
+  if (!sink_ms.empty()) {
+    row.sink = nlohmann::json::object();
+    for (auto& [k, v] : sink_ms) row.sink[k] = median(v);
+    row.sink["max_queued"] = sink_max_queued;
+  }
   row.residency_runs = residencies;
   row.residency_before = *std::min_element(residencies.begin(), residencies.end());
   row.max_rel_diff = max_diff;

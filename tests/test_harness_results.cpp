@@ -51,6 +51,9 @@ ResultsFile sample_file() {
   f.settings.repeats = 5;
   f.settings.device = "opencl:0:0";
   f.rows.push_back(sample_row("pool", 4, "MEM"));
+  // A row that wrote its sinogram: the sink's figures (harness/runner.cpp builds them from H5File::Stats).
+  f.rows.back().sink = {{"create_ms", 1.2},  {"waited_ms", 0.0}, {"writer_ms", 9.5},
+                        {"drain_ms", 0.4},   {"close_ms", 0.5},  {"max_queued", 48}};
   auto r2 = sample_row("tbb-fused", std::nullopt, "SSD");
   r2.integrator = "cpu";
   r2.id = row_id("tbb-fused", std::nullopt, "cpu", "SSD");
@@ -139,6 +142,8 @@ TEST_CASE("results round trip through write_results / read_results", "[harness][
   REQUIRE(g.rows.size() == 3);
   CHECK(g.rows[2].mpi == f.rows[2].mpi);  // the MPI row's ranks and per-rank figures
   CHECK(g.rows[0].mpi.is_null());
+  CHECK(g.rows[0].sink == f.rows[0].sink);  // the sink's figures read back
+  CHECK(g.rows[1].sink.is_null());
   const auto& a = g.rows[0];
   CHECK(a.id == "pool-4-gpu-MEM");
   CHECK(a.readers == 4);
@@ -232,6 +237,12 @@ TEST_CASE("another schema, missing keys, wrong types and duplicate ids are refus
   j = good;
   j["rows"][2]["mpi"].erase("ranks");
   CHECK_THAT(expect_refused(j), Catch::Contains("rows[2].mpi.ranks"));
+  j = good;
+  j["rows"][0]["sink"]["writer_ms"] = "slow";
+  CHECK_THAT(expect_refused(j), Catch::Contains("rows[0].sink.writer_ms"));
+  j = good;
+  j["rows"][0]["sink"].erase("max_queued");
+  CHECK_THAT(expect_refused(j), Catch::Contains("rows[0].sink.max_queued"));
 
   j = good;
   j["rows"][0]["source"] = "DISK";

@@ -72,6 +72,15 @@ TEST_CASE("run writes a results.json with every schema key, patterns in HDF5 and
   for (const char* k : {"read", "md5", "decode", "integrate", "write", "wait"}) CHECK(row["stages_ms"].contains(k));
   CHECK(row["stages_ms"]["decode"].get<double>() > 0);
   CHECK(std::filesystem::file_size(out / "patterns" / "pool-2-cpu-MEM.h5") > 0);
+  // What the HDF5 sink cost (it wrote: 4 patterns per run, the file created and written on its own thread).
+  REQUIRE(row.contains("sink"));
+  CHECK(row["sink"]["create_ms"].get<double>() > 0);
+  CHECK(row["sink"]["writer_ms"].get<double>() > 0);
+  CHECK(row["sink"]["close_ms"].get<double>() > 0);
+  CHECK(row["sink"]["waited_ms"].get<double>() >= 0);
+  CHECK(row["sink"]["drain_ms"].get<double>() >= 0);
+  CHECK(row["sink"]["max_queued"].get<int>() >= 1);
+  CHECK(row["sink"]["max_queued"].get<int>() <= 4);
   const json t = read_json(out / "trace.json");
   CHECK(t["traceEvents"].size() > 4 * 4);
   const auto back = harness::read_results(out / "results.json");
@@ -79,6 +88,12 @@ TEST_CASE("run writes a results.json with every schema key, patterns in HDF5 and
   CHECK(back.rows[0].decoder == row["decoder"].get<std::string>());
   CHECK(back.rows[0].engine == "fast");
   CHECK(back.rows[0].engine_variant == row["engine_variant"].get<std::string>());
+  CHECK(back.rows[0].sink == row["sink"]);
+  // --no-write: no sink block.
+  r = test::run_xrdbench("run --dataset " + q(dir) + " --strategy sequential --repeats 1 --warmup 0 --no-write --out " +
+                         q(out / "nw") + " --device cpu --bins 100 --quiet");
+  REQUIRE(r.status == 0);
+  CHECK_FALSE(read_json(out / "nw" / "results.json")["rows"][0].contains("sink"));
 }
 
 TEST_CASE("a cold row that was not evicted is marked invalid; an evicted one is valid") {
