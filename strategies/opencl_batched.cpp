@@ -11,6 +11,7 @@
 // frame it goes partial. Bitshuffle-LZ4 frames (NXmx) go the same way: the reader reads the frame's chunk as stored
 // (H5Dread_chunk) into the claimed region, the device decodes it (kernels/bslz4.cl) into the frame's image slot and
 // integrates it in place; a bad chunk fails its frame only.
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
@@ -171,9 +172,9 @@ class OpenClBatched : public Strategy {
       // Cold: the file kPrefetchAhead frames on is asked of the disk now (the first readers start it for the first
       // ones), so the disk works on ~kPrefetchAhead requests while each reader waits for its own.
       if (ctx.opt.cold) {
-        if (i < static_cast<size_t>(ctx.opt.readers))
-          for (size_t k = i + static_cast<size_t>(ctx.opt.readers); k < kPrefetchAhead; k += static_cast<size_t>(ctx.opt.readers))
-            prefetch(ctx, k);
+        const size_t readers = static_cast<size_t>(std::max(1, ctx.opt.readers));
+        if (i < readers)
+          for (size_t k = i + readers; k < kPrefetchAhead; k += readers) prefetch(ctx, k);
         prefetch(ctx, i + kPrefetchAhead);
       }
       bool claimed = false;
