@@ -155,6 +155,11 @@ class Row:
         stages = j.get("stages_ms")
         stages = stages if isinstance(stages, dict) else {}
         self.stages_ms = {str(k): f for k, f in ((k, _finite(v)) for k, v in stages.items()) if f is not None and f >= 0}
+        # What the HDF5 sink cost per run (rows that wrote their sinogram; docs/results-schema.md "sink"): the
+        # finite figures >= 0 only, {} when absent or malformed.
+        sink = j.get("sink")
+        sink = sink if isinstance(sink, dict) else {}
+        self.sink = {str(k): f for k, f in ((k, _finite(v)) for k, v in sink.items()) if f is not None and f >= 0}
         paper = j.get("paper")
         self.paper_fps = _finite(paper.get("median_fps")) if isinstance(paper, dict) else None
         self.paper_mad = _finite(paper.get("mad_fps")) if isinstance(paper, dict) else None

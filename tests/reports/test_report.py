@@ -185,6 +185,32 @@ class Report(unittest.TestCase):
         finally:
             tmp.cleanup()
 
+    def test_sink_figures_have_their_table(self):
+        d = copy.deepcopy(load(FIXTURE_A))
+        d["rows"][0]["sink"] = {"create_ms": 1.25, "waited_ms": 0.0, "writer_ms": 9.5, "drain_ms": 0.4,
+                                "close_ms": 0.5, "max_queued": 48}
+        d["rows"][1]["sink"] = "not an object"  # ignored, the report is still made
+        tmp = support.TempDir()
+        try:
+            out_dir = os.path.join(tmp.path, "o")
+            code, out = run("report", tmp.write("sink.json", d), "--out", out_dir)
+            self.assertEqual(code, 0, out)
+            md = self.read(out_dir, "report.md")
+            self.assertIn("Sinogram written on", md)
+            line = next(x for x in md.splitlines() if x.startswith("| %s | 1.25 |" % d["rows"][0]["id"]))
+            self.assertIn("| 9.50 | 0.00 | 0.40 | 0.50 | 48 |", line)
+            self.assertFalse(any(x.startswith("| %s | " % d["rows"][1]["id"]) and "1.25" in x for x in md.splitlines()))
+            # Without any sink figures, no such section.
+            d2 = copy.deepcopy(load(FIXTURE_A))
+            for r in d2["rows"]:
+                r.pop("sink", None)
+            out2 = os.path.join(tmp.path, "o2")
+            code, out = run("report", tmp.write("nosink.json", d2), "--out", out2)
+            self.assertEqual(code, 0, out)
+            self.assertNotIn("Sinogram written on", self.read(out2, "report.md"))
+        finally:
+            tmp.cleanup()
+
     def test_bad_input_exits_2(self):
         tmp = support.TempDir()
         try:
