@@ -178,8 +178,11 @@ RowSpec make_row_spec(const RowArgs& r, const BenchArgs& a) {
   spec.strategy = info.name;
   spec.cache = parse_cache_mode(r.cache);
   spec.opt.integrator = strategies::parse_integrator(r.integrator);
-  // opencl-batched's readers fill pinned memory, its end-to-end limit: by default every core but two; pool: 2.
-  const int default_readers = info.name == "opencl-batched" ? strategies::default_readers() : 2;
+  // opencl-batched's readers fill pinned memory, its end-to-end limit: by default every core but two (cold: the disk
+  // is the limit, strategies::kColdDeviceReaders); pool: 2.
+  const int default_readers = info.name != "opencl-batched" ? 2
+                              : spec.cache == CacheMode::cold ? strategies::kColdDeviceReaders
+                                                              : strategies::default_readers();
   spec.opt.readers = info.uses_readers && r.readers < 1 ? default_readers : r.readers;
   spec.opt.batch = r.batch;
   spec.opt.threads = a.threads;

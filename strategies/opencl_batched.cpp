@@ -42,7 +42,7 @@ ocl::Payload device_payload(const FrameBuffer& fb) {
 class OpenClBatched : public Strategy {
  public:
   void prepare(RunContext& ctx) override {
-    if (ctx.opt.readers < 1) ctx.opt.readers = default_readers();
+    if (ctx.opt.readers < 1) ctx.opt.readers = ctx.opt.cold ? kColdDeviceReaders : default_readers();
     if (ctx.opt.batch < 1) ctx.opt.batch = kDefaultDeviceBatch;
     max_bytes_ = ctx.source->max_frame_bytes();
     engines_.clear();

@@ -119,6 +119,9 @@ struct StrategyInfo {
 // Reader threads of our reader-based device design when --readers is not given: every core but two (the main thread
 // and the driver's), at least 2: reading payloads into pinned memory is the end-to-end limit, not the device.
 int default_readers();
+// opencl-batched's readers on a cold row (Options::cold): the disk, not the copies, is the limit there, and more
+// requests of their own read slower (reports/results/h200/s24/NOTES.md: 4 readers best of 2-28 in four sweeps).
+inline constexpr int kColdDeviceReaders = 4;
 
 // Worker threads of the parallel strategies for --threads `given`: given when > 0, else every core (at least 1).
 // What the strategies run with, and what results.json's rows record as `threads`.

@@ -9,6 +9,7 @@
 
 #include "harness/cache.hpp"
 #include "harness/runner.hpp"
+#include "kernels/ocl_device.hpp"
 #include "strategies/engines.hpp"
 #include "tests/test_strategies_support.hpp"
 
@@ -162,6 +163,27 @@ TEST_CASE("a GPU row without a device says why; bad options are refused clearly"
   r = test::run_xrdbench("run --help");
   CHECK(r.status == 0);
   CHECK_THAT(r.output, Catch::Contains("--cache"));
+}
+
+TEST_CASE("run: opencl-batched's default readers are every core but two hot, kColdDeviceReaders cold") {
+  const auto dir = test::make_tiny_dataset("run_cold_readers", 2);
+  const auto out = test::temp_dir("run_cold_readers_out");
+  // On the device when there is one (PoCL in CI), else the row says why it could not run (and is not validated).
+  const bool have_device = !ocl::list_devices().empty();
+  const std::string device = have_device ? "opencl" : "cpu";
+  for (const char* cache : {"cold", "hot"}) {
+    INFO(cache);
+    auto r = test::run_xrdbench("run --dataset " + q(dir) + " --strategy opencl-batched --cache " + cache +
+                                " --repeats 1 --warmup 0 --no-write --device " + device + " --bins 50 --quiet --out " +
+                                q(out / cache));
+    INFO(r.output);
+    REQUIRE((r.status == 0 || r.status == 3));  // 3: a cold row that could not be evicted here
+    const json row = read_json(out / cache / "results.json")["rows"][0];
+    const int want = std::string(cache) == "cold" ? strategies::kColdDeviceReaders : strategies::default_readers();
+    CHECK(row["readers"] == want);
+    CHECK(row["id"] == "opencl-batched-" + std::to_string(want) + "-gpu-" + (std::string(cache) == "cold" ? "SSD" : "MEM"));
+    if (have_device) CHECK(row["validated"] == true);
+  }
 }
 
 TEST_CASE("xrdbench strategies lists every strategy") {
