@@ -134,9 +134,20 @@ struct NxWriter::Impl {
   // row of a scan): one chunk per frame made every write an HDF5 chunk lookup and insert per frame and dataset, and a
   // run of frames as many chunks (BM_NxWriterPerRow / BM_NxWriterRuns in harness/bench_h5sink.cpp).
   static constexpr hsize_t kChunkFrames = 32;
+  // The last frame dimension (frames, or a scan row's translations) and a chunk's length along it.
+  size_t row_frames() const { return layout.scan.active() ? layout.scan.translations : layout.frames; }
+  size_t chunk_frames() const { return std::max<size_t>(1, std::min<size_t>(kChunkFrames, row_frames())); }
+  // The frames stored in the chunk that holds `frame`: {first, count} (NxWriter::chunk_of).
+  std::pair<size_t, size_t> chunk_of(size_t frame) const {
+    const size_t c = chunk_frames();
+    const size_t row_len = row_frames();
+    const size_t row_start = layout.scan.active() ? frame / row_len * row_len : 0;
+    const size_t first_in_row = (frame - row_start) / c * c;
+    return {row_start + first_in_row, first_in_row < row_len ? std::min(c, row_len - first_in_row) : 1};
+  }
   hid_t frame_dataset(const char* name, hid_t type, bool with_bins, double fill) {
     std::vector<hsize_t> dims = frame_dims(), chunk(dims.size(), 1);
-    chunk.back() = std::max<hsize_t>(1, std::min(kChunkFrames, dims.back()));
+    chunk.back() = chunk_frames();
     if (with_bins) dims.push_back(bins), chunk.push_back(bins ? bins : 1);
     bool empty = false;
     for (auto d : dims) empty |= d == 0;
@@ -354,16 +365,13 @@ struct NxWriter::Impl {
   // whole chunks (BM_H5FileSink). Rows of an edge chunk beyond the dataset are padded with NaN. False (nothing
   // written) for any other run, which takes H5Dwrite's path.
   bool write_whole_chunk(hid_t d, size_t first, size_t k, std::span<const double> values) {
-    const hsize_t frames_dim = layout.scan.active() ? layout.scan.translations : layout.frames;
-    const size_t c = static_cast<size_t>(std::max<hsize_t>(1, std::min(kChunkFrames, frames_dim)));
-    const size_t in_row = layout.scan.active() ? first % layout.scan.translations : first;
-    if (in_row % c != 0 || k != std::min(c, static_cast<size_t>(frames_dim) - in_row) || !bins) return false;
+    if (!bins || chunk_of(first) != std::pair<size_t, size_t>{first, k}) return false;
     std::vector<hsize_t> offset;
     if (layout.scan.active())
-      offset = {first / layout.scan.translations, in_row, 0};
+      offset = {first / layout.scan.translations, first % layout.scan.translations, 0};
     else
       offset = {first, 0};
-    const size_t n = c * bins;
+    const size_t n = chunk_frames() * bins;
     const void* buf = nullptr;
     size_t bytes = 0;
     if (layout.float64) {
@@ -465,17 +473,7 @@ NxWriter::~NxWriter() {
 size_t NxWriter::frames() const { return impl_->layout.frames; }
 size_t NxWriter::bins() const { return impl_->bins; }
 
-std::pair<size_t, size_t> NxWriter::chunk_of(size_t frame) const {
-  const NxLayout& l = impl_->layout;
-  const size_t c = static_cast<size_t>(Impl::kChunkFrames);
-  if (l.scan.active()) {  // a chunk is min(c, translations) frames of one row of the scan
-    const size_t t = l.scan.translations, c_row = std::max<size_t>(1, std::min(c, t));
-    const size_t row = frame / t, first_in_row = (frame % t) / c_row * c_row;
-    return {row * t + first_in_row, std::min(c_row, t - first_in_row)};
-  }
-  const size_t first = frame / c * c;
-  return {first, first < l.frames ? std::min(c, l.frames - first) : 1};
-}
+std::pair<size_t, size_t> NxWriter::chunk_of(size_t frame) const { return impl_->chunk_of(frame); }
 const std::string& NxWriter::path() const { return impl_->path; }
 
 void NxWriter::write(size_t frame, std::span<const double> intensity, std::span<const double> sigma,
