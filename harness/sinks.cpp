@@ -156,7 +156,6 @@ void H5File::writer_loop() {
       queue_.pop_front();
     }
     ++stats_.wakes;
-    busy_ = true;
     cv_put_.notify_all();  // room in the queue again while these are written
     lock.unlock();
     const auto t_write = Clock::now();
@@ -208,7 +207,6 @@ void H5File::writer_loop() {
     lock.lock();
     stats_.write_ms += written_ms;
     stats_.chunks_settled = settled_chunks, stats_.chunks_at_close = close_chunks;
-    busy_ = false;
     if (!err.empty() && async_error_.empty()) async_error_ = err;
     for (auto& t : taken)
       if (!t.failed) spare_.push_back(std::move(t.pattern));

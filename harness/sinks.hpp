@@ -143,7 +143,7 @@ class H5File : public strategies::FrameSink {
   std::vector<integration::Pattern> spare_;  // written patterns' buffers, reused
   size_t queue_bytes_, queued_bytes_ = 0;
   Stats stats_;
-  bool closing_ = false, busy_ = false;
+  bool closing_ = false;
   std::string async_error_;  // the writer thread's first error (under mutex_)
 };
 
