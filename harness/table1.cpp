@@ -55,8 +55,8 @@ std::vector<Table1Row> table1_rows(const std::vector<PaperRow>& paper, int threa
   // Cold, the device does the work and the readers only read, asking the disk for the files ahead of them
   // (Options::cold): 4 readers (more requests of their own did not read faster on the H200 machine's disk:
   // reports/results/h200/s24/NOTES.md).
-  ours("opencl-batched", Integrator::gpu, CacheMode::cold, kColdDeviceReaders,
-       "Batched device chain, " + std::to_string(kColdDeviceReaders) +
+  ours("opencl-batched", Integrator::gpu, CacheMode::cold, strategies::kColdDeviceReaders,
+       "Batched device chain, " + std::to_string(strategies::kColdDeviceReaders) +
            " readers into pinned memory, files asked of the disk ahead, SSD (cold)");
   rows.back().spec.id = "opencl-batched-gpu-SSD";
   return rows;

@@ -18,8 +18,6 @@ struct Table1Row {
 // The paper's rows in its order, then ours (the best CPU designs hot and cold, the batched device chain).
 // threads: worker threads for the parallel strategies (0 = every core).
 std::vector<Table1Row> table1_rows(const std::vector<PaperRow>& paper, int threads = 0);
-// The readers of table1's cold device row (opencl-batched-gpu-SSD): strategies::kColdDeviceReaders.
-using strategies::kColdDeviceReaders;
 
 // OUTDIR/table1.md: machine and dataset summary, one line per row (ours: median, MAD, every run; the paper's median
 // and MAD; ours/paper), validity flags and their reasons, the real-time (250 Hz) verdict, and notes (GPU rows that

@@ -66,7 +66,7 @@ TEST_CASE("table1 runs every row and writes results.json and table1.md") {
   // The cold device row: its fixed id, its readers.
   const json& cold_gpu = j["rows"].back();
   CHECK(cold_gpu["id"] == "opencl-batched-gpu-SSD");
-  CHECK(cold_gpu["readers"] == harness::kColdDeviceReaders);
+  CHECK(cold_gpu["readers"] == strategies::kColdDeviceReaders);
   CHECK(cold_gpu["source"] == "SSD");
   CHECK_THAT(md, Catch::Contains("| Row | Strategy"));
   CHECK_THAT(md, Catch::Contains("Paper fps"));
