@@ -94,12 +94,7 @@ DecodeResult run(std::span<const uint8_t> in, std::span<Out> out) {
     // stream, whenever the loop below could run from pos 0 (its own test then decides whether it runs from here;
     // the scalar loop does the rest otherwise).
     if (n >= 80 && nout >= 64) {
-      if (p[0] != 0x80) {
-        acc = static_cast<uint32_t>(static_cast<int32_t>(static_cast<int8_t>(p[0])));
-        pos = 1;
-      } else {
-        pos = detail::read_escape(p, n, 0, acc, r);  // cannot be cut short: n >= 80
-      }
+      pos = detail::first_token(p, n, acc, r);
       o[i++] = detail::convert<T, Out>(acc);
     }
   }

@@ -57,6 +57,16 @@ inline size_t read_escape(const uint8_t* p, size_t n, size_t pos, uint32_t& acc,
 // The running 32-bit value as an element of type T (wrapped to its width, then sign- or zero-extended), stored
 // as Out. int32 output of u32 values above INT32_MAX keeps the bits (two's complement); float output is exact
 // up to 2^24 and rounds to nearest beyond.
+// The first token of a stream of at least 80 bytes into acc (read_escape cannot be cut short there): the position
+// after it. The kernels whose escape step reads the byte before its step take the first token in scalar code.
+inline size_t first_token(const uint8_t* p, size_t n, uint32_t& acc, DecodeResult& r) {
+  if (p[0] != 0x80) {
+    acc = static_cast<uint32_t>(static_cast<int32_t>(static_cast<int8_t>(p[0])));
+    return 1;
+  }
+  return read_escape(p, n, 0, acc, r);
+}
+
 template <ElementType T>
 inline int64_t element_value(uint32_t acc) {
   if constexpr (T == ElementType::i8) return static_cast<int8_t>(static_cast<uint8_t>(acc));
