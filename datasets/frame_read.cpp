@@ -276,16 +276,27 @@ void FileReader::read(std::span<uint8_t> dst, uint64_t offset) {
   read_pread(dst, offset);
 }
 
+size_t FileReader::room_for_all() const {
+  return method_ == ReadMethod::direct ? static_cast<size_t>(align_up(size_)) + kAlign : static_cast<size_t>(size_);
+}
+
 std::span<uint8_t> FileReader::read_all(std::vector<uint8_t>& storage) {
+  storage.resize(room_for_all());  // keeps capacity: no reallocation when frames have similar sizes
+  return read_all_into(storage);
+}
+
+std::span<uint8_t> FileReader::read_all_into(std::span<uint8_t> room) {
+  const size_t need = room_for_all();
+  if (room.size() < need)
+    throw Error(path_, "", "no room to read the whole file: " + std::to_string(need) + " bytes needed, " +
+                               std::to_string(room.size()) + " given");
   if (method_ != ReadMethod::direct) {
-    storage.resize(static_cast<size_t>(size_));  // keeps capacity: no reallocation when frames have similar sizes
-    read({storage.data(), storage.size()}, 0);
-    return {storage.data(), storage.size()};
+    read(room.first(static_cast<size_t>(size_)), 0);
+    return room.first(static_cast<size_t>(size_));
   }
-  // direct, whole file: aligned requests straight into an aligned place of `storage` (no bounce, no copy).
+  // direct, whole file: aligned requests straight into the room's first aligned address (no bounce, no copy).
   const size_t body = static_cast<size_t>(align_up(size_));
-  storage.resize(body + kAlign);
-  uint8_t* base = storage.data();
+  uint8_t* base = room.data();
   uint8_t* at = reinterpret_cast<uint8_t*>(align_up(reinterpret_cast<uintptr_t>(base)));
   uint64_t got = 0;
   while (got < size_) {

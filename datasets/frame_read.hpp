@@ -38,6 +38,13 @@ class FileReader {
   void read(std::span<uint8_t> dst, uint64_t offset);
   // The whole file into `storage` (resized; direct: the view starts at an aligned place inside it). Returns the view.
   std::span<uint8_t> read_all(std::vector<uint8_t>& storage);
+  // The bytes read_all_into() needs for this file: its size, and for direct the size on whole blocks plus one block
+  // (the view starts at the first aligned address of the room).
+  size_t room_for_all() const;
+  // The whole file with one request per 4 MiB into caller memory (a device's pinned staging), at least
+  // room_for_all() bytes: pread in place; direct straight into the room's first 4096-aligned address (no bounce, no
+  // copy). Returns the view (size() bytes). Throws as read() does, and when the room is too small.
+  std::span<uint8_t> read_all_into(std::span<uint8_t> room);
 
  private:
   void fall_back(std::string why);

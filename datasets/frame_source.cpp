@@ -91,6 +91,19 @@ void CbfFileSource::load_into(size_t i, EncodedFrame& frame, const PayloadClaim&
   frame.payload = dst;
 }
 
+bool CbfFileSource::load_file_into(size_t i, EncodedFrame& frame, const FileClaim& claim) const {
+  const auto& path = files_.at(i);
+  frame.index = i;
+  frame.origin = path.string();
+  io::FileReader f(frame.origin, method_.load());
+  const std::span<uint8_t> room = claim(f.room_for_all());
+  const std::span<uint8_t> bytes = f.read_all_into(room);
+  const cbf::CbfView v = cbf::parse(bytes, frame.origin);
+  describe(v, frame);
+  frame.payload = v.payload;
+  return true;
+}
+
 void CbfFileSource::prefetch(size_t i) const {
   // O_DIRECT reads go around the page cache: a readahead would read the file from the disk twice.
   if (i >= files_.size() || method_.load() == io::ReadMethod::direct) return;

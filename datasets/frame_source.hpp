@@ -84,6 +84,15 @@ class FrameSource {
   // allows it); `frame` gets the metadata and its payload then points into the claimed memory. Default: load(),
   // then one copy. Throws as load() does; claim() is not called when the frame cannot be read or parsed.
   virtual void load_into(size_t i, EncodedFrame& frame, const PayloadClaim& claim) const;
+  // Where a whole frame file goes (one read per file, header and payload together: cold O_DIRECT reads into a
+  // device's pinned staging): given the bytes the read needs (io::FileReader::room_for_all), returns that many
+  // writable bytes, before anything of the file is known.
+  using FileClaim = std::function<std::span<uint8_t>(size_t bytes)>;
+  // Reads frame i's whole file into the memory claim() returns, with the source's read method (direct: straight to
+  // an aligned address in it), and parses it there: `frame` gets the metadata and its payload then points into the
+  // claimed memory. Returns false, having read and claimed nothing, where frames are not one file each (the
+  // default). Throws as load() does, also after claim() (a bad header): the claimed memory then holds no frame.
+  virtual bool load_file_into(size_t i, EncodedFrame& frame, const FileClaim& claim) const { return false; }
   // A hint that frame i will be loaded soon (cold runs: start the disk read now). Default: nothing.
   virtual void prefetch(size_t i) const {}
   // How load() and load_into() read files from now on (`--read-method`; the harness sets it per row, between runs).
@@ -114,6 +123,8 @@ class CbfFileSource : public FrameSource {
   // (pread, uring: several requests in flight; mmap: one copy; direct: through an aligned bounce buffer) into
   // claimed memory.
   void load_into(size_t i, EncodedFrame& frame, const PayloadClaim& claim) const override;
+  // The whole file with one read of the read method (direct: one O_DIRECT request per 4 MiB, in place).
+  bool load_file_into(size_t i, EncodedFrame& frame, const FileClaim& claim) const override;
   void prefetch(size_t i) const override;
   void set_read_method(io::ReadMethod m) const override { method_.store(m); }
   io::ReadMethod read_method() const override { return method_.load(); }

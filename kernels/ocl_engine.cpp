@@ -53,6 +53,33 @@ std::span<uint8_t> Staging::claim(size_t payload_offset, size_t payload_size, si
   return {at, payload_offset + payload_size};
 }
 
+std::pair<int, std::span<uint8_t>> Staging::claim_file(size_t bytes, size_t align, size_t elements, std::string name,
+                                                      uint64_t tag) {
+  const uintptr_t at = reinterpret_cast<uintptr_t>(base_ + used_);
+  const size_t pad = static_cast<size_t>(((at + align - 1) & ~uintptr_t(align - 1)) - at);
+  if (frames_.capacity() < static_cast<size_t>(capacity_)) frames_.reserve(static_cast<size_t>(capacity_));
+  const int k = count_;
+  const std::span<uint8_t> room = claim(pad, bytes, elements, byte_offset::ElementType::i32, std::move(name), tag);
+  StagedFrame& f = frames_[static_cast<size_t>(k)];
+  f.claimed = bytes;
+  f.size = 0;  // until describe()
+  return {k, room.subspan(pad)};
+}
+
+void Staging::describe(int k, size_t payload_offset, size_t payload_size, byte_offset::ElementType t, Payload codec,
+                       uint64_t file_offset) {
+  StagedFrame& f = frames_.at(static_cast<size_t>(k));
+  if (payload_offset + payload_size > f.claimed)
+    throw xrd::Error(f.name, "", "OpenCL staging: payload [" + std::to_string(payload_offset) + ", " +
+                                     std::to_string(payload_offset + payload_size) + ") is past the " +
+                                     std::to_string(f.claimed) + " bytes claimed for the file");
+  f.offset += payload_offset;
+  f.size = payload_size;
+  f.type = t;
+  f.codec = codec;
+  f.file_offset = file_offset;
+}
+
 void Staging::add(std::span<const uint8_t> payload, size_t elements, byte_offset::ElementType t, std::string name,
                   uint64_t tag, Payload codec, uint64_t file_offset) {
   auto dst = reserve();

@@ -98,6 +98,17 @@ class Staging {
   std::span<uint8_t> claim(size_t payload_offset, size_t payload_size, size_t elements,
                            byte_offset::ElementType t = byte_offset::ElementType::i32, std::string name = {}, uint64_t tag = 0,
                            Payload codec = Payload::byte_offset, uint64_t file_offset = 0);
+  // A whole file read into pinned memory before its payload is known (one request per file; O_DIRECT: an aligned
+  // address): claims `bytes` at an address aligned to `align` (a power of two) for one frame and returns the frame's
+  // number in the batch and the memory; describe() then says where the payload lies in it and what it is. A claimed
+  // frame that is never described is a 0-byte frame (its result is to be dropped by the caller). Throws as claim().
+  std::pair<int, std::span<uint8_t>> claim_file(size_t bytes, size_t align, size_t elements, std::string name = {},
+                                                uint64_t tag = 0);
+  // Frame k of claim_file(): its payload is [payload_offset, payload_offset + payload_size) of the claimed memory.
+  // Throws when that is past the claim. Not concurrently with claims (the caller serializes
+  // them, as it serializes claims).
+  void describe(int k, size_t payload_offset, size_t payload_size, byte_offset::ElementType t, Payload codec,
+                uint64_t file_offset);
   void clear();
 
  private:
@@ -109,6 +120,7 @@ class Staging {
     uint64_t tag;
     Payload codec;
     uint64_t file_offset;
+    size_t claimed = 0;  // claim_file(): the bytes claimed from offset (describe() checks against it)
   };
   uint8_t* base_ = nullptr;  // pinned memory of the slot's payload area
   size_t bytes_ = 0, used_ = 0, frame_max_ = 0;

@@ -17,7 +17,10 @@
 #   device computes, so the CPU is left to the reads.
 # coldgpu: the cold opencl-batched sweep alone (pread rows ask the disk for the files ahead: Options::cold).
 # table1: Table 1 alone (every row, 3 runs, --drop-caches), as the end of final.
-#   bash scripts/device_tune.sh [all|gpu|cold|final|write|coldgpu|table1]   XRD_FRAMES (1202), XRD_BATCH ("8,12,16"), XRD_ENGINES ("2,3"),
+# slump: does the GPU row slow down inside the full Table 1 because of the process or of the machine? opencl-batched
+#   (sinogram written, defaults, 5 runs) in a fresh process and the page cache's copy rate (`cache read` of the warm
+#   dataset, 14 threads) before Table 1 and right after it, with /proc/vmstat and /proc/meminfo snapshots.
+#   bash scripts/device_tune.sh [all|gpu|cold|final|write|coldgpu|table1|slump]   XRD_FRAMES (1202), XRD_BATCH ("8,12,16"), XRD_ENGINES ("2,3"),
 #   XRD_IN_FLIGHT ("2": pinned staging slots per engine),
 #   XRD_THREADS ("2,4,8,16"), XRD_READ_AHEAD ("0,2"), XRD_METHODS ("direct"), XRD_GPU_S / XRD_COLD_S (time limits)
 set -uo pipefail
@@ -100,13 +103,26 @@ T() { /usr/bin/time -f "  [time] %e s wall, %U s user, %S s sys, %P CPU" "$@"; }
     kill $LP 2>/dev/null; wait $LP 2>/dev/null
     }
   fi
-  if [ "$PART" = final ] || [ "$PART" = table1 ]; then
+  probe() {  # slump: the GPU row in its own process, and the page cache's copy rate, labelled $1
+    echo "== probe $1: cache read (warm, 14 threads), then opencl-batched written, 5 runs"; uptime
+    grep -E '^(nr_free_pages|nr_file_pages|nr_dirty|compact_stall|compact_fail|pgmajfault|thp_fault_alloc|thp_fault_fallback) ' /proc/vmstat > "$OUT/vmstat-$1.txt"
+    grep -E 'MemFree|Cached|Dirty|AnonHugePages|FileHugePages|Mlocked' /proc/meminfo >> "$OUT/vmstat-$1.txt"
+    $B cache warm "$DATA" >/dev/null
+    $B cache read "$DATA" --method pread --threads 14 | grep -E 'read '
+    rm -rf "/tmp/xrd-probe-$1"
+    timeout 100 $B run --dataset "$DATA" --strategy opencl-batched --device opencl --repeats 5 --warmup 1 \
+      --out "/tmp/xrd-probe-$1" 2>&1 | grep -E 'fps|bound'
+    cp "/tmp/xrd-probe-$1/results.json" "$OUT/probe-$1.json"
+  }
+  [ "$PART" = slump ] && probe before
+  if [ "$PART" = final ] || [ "$PART" = table1 ] || [ "$PART" = slump ]; then
     echo "== table1, every row, 3 runs, --drop-caches"
     rm -rf /tmp/xrd-table1
     T timeout "${XRD_TABLE1_S:-380}" $B table1 --dataset "$DATA" --repeats 3 --device opencl --drop-caches \
       --out /tmp/xrd-table1 2>&1 | grep -vE '\[[=> ]*\]' | tail -40
     cp /tmp/xrd-table1/results.json "$OUT/table1-results.json"; cp /tmp/xrd-table1/table1.md "$OUT/table1.md"
   fi
+  [ "$PART" = slump ] && probe after
 } 2>&1 | tee "$OUT/log.txt"
 [ -f "$OUT/cold_sweep.json" ] && python3 scripts/cold_pct.py "$OUT/cold_sweep.json" | tee "$OUT/cold_summary.txt"
 exit 0

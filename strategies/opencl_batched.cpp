@@ -31,6 +31,9 @@ namespace {
 
 // Cold rows: how many frames ahead of the one claimed the readers ask the disk for (Options::cold).
 constexpr size_t kPrefetchAhead = 24;
+// Whole-file reads: where a file's room starts in the pinned staging (O_DIRECT wants the logical block size; the
+// room also holds the block's slack, io::FileReader::room_for_all).
+constexpr size_t kFileAlign = 4096;
 
 // The device decoder of a frame's codec (throws, naming the frame, for a codec the device cannot decode).
 ocl::Payload device_payload(const FrameBuffer& fb) {
@@ -44,7 +47,11 @@ class OpenClBatched : public Strategy {
   void prepare(RunContext& ctx) override {
     if (ctx.opt.readers < 1) ctx.opt.readers = ctx.opt.cold ? kColdDeviceReaders : default_readers();
     if (ctx.opt.batch < 1) ctx.opt.batch = kDefaultDeviceBatch;
-    max_bytes_ = ctx.source->max_frame_bytes();
+    // --read-method direct: each reader reads a frame's whole file with one O_DIRECT request per 4 MiB straight
+    // into the pinned staging (an aligned address; header and payload together), so that the disk sees what its
+    // bound measures; other methods read the header, then the payload into the claimed region.
+    whole_file_ = ctx.source->read_method() == io::ReadMethod::direct && !ctx.opt.verify_md5;
+    max_bytes_ = ctx.source->max_frame_bytes() + (whole_file_ ? 3 * kFileAlign : 0);  // room_for_all + the address's alignment
     engines_.clear();
     ocl::EngineOptions eo;
     eo.depth = ctx.opt.in_flight >= 2 ? ctx.opt.in_flight : kInFlight;
@@ -132,20 +139,30 @@ class OpenClBatched : public Strategy {
   };
 
   // Claims room for one payload in the open batch (waiting for one with room), under mu_; `into` gets the batch.
-  // Throws Aborted.
-  std::span<uint8_t> claim_room(const RunContext& ctx, const FrameBuffer& fb, size_t bytes, int thread, Batch*& into) {
+  // whole_file: the room is for the frame's whole file, its payload described after the read (Staging::claim_file;
+  // *k gets the frame's number in the batch). Throws Aborted.
+  std::span<uint8_t> claim_room(const RunContext& ctx, const FrameBuffer& fb, size_t bytes, int thread, Batch*& into,
+                                int* k = nullptr) {
     const double t = ctx.now();
+    const size_t need = k ? bytes + kFileAlign : bytes;  // a file's room may start up to an alignment later
     std::unique_lock<std::mutex> l(mu_);
     for (;;) {
       cv_readers_.wait(l, [&] { return abort_ || (open_ && !batch_->full); });
       if (abort_) throw Aborted{};
-      if (open_->size() < open_->capacity() && open_->bytes_left() >= bytes) break;
+      if (open_->size() < open_->capacity() && open_->bytes_left() >= need) break;
       if (open_->size() == 0) break;  // not even an empty batch has room: claim() says why
       batch_->full = true;  // no room for this frame: the main thread seals the batch and opens the next
       cv_main_.notify_one();
     }
-    const std::span<uint8_t> dst = open_->claim(0, bytes, ctx.setup->csr.pixels(), fb.element, fb.origin, fb.index,
-                                                device_payload(fb), fb.payload_offset);
+    std::span<uint8_t> dst;
+    if (k) {
+      auto [n, room] = open_->claim_file(bytes, kFileAlign, ctx.setup->csr.pixels(), fb.origin, fb.index);
+      *k = n;
+      dst = room;
+    } else {
+      dst = open_->claim(0, bytes, ctx.setup->csr.pixels(), fb.element, fb.origin, fb.index, device_payload(fb),
+                         fb.payload_offset);
+    }
     into = batch_;
     if (batch_->claimed == 0) {
       batch_->first_claim = std::chrono::steady_clock::now();  // the batch's flush timeout counts from here
@@ -179,6 +196,9 @@ class OpenClBatched : public Strategy {
       }
       bool claimed = false;
       Batch* into = nullptr;  // the batch its region is in
+      int k = -1;                   // whole-file reads: the frame's number in its batch
+      const uint8_t* room = nullptr;  // and where its file was read
+      ocl::Payload codec = ocl::Payload::byte_offset;
       try {
         if (!ctx.opt.verify_md5) acquire_frame(ctx, i);  // (load_frame() does it on the other path)
         const double t = ctx.now();
@@ -191,6 +211,19 @@ class OpenClBatched : public Strategy {
           const double tc = ctx.now();
           std::memcpy(dst.data(), fb.payload.data(), fb.payload.size());
           ctx.add(Stage::read, tc, i, thread);  // the copy into pinned memory
+        } else if (whole_file_ && ctx.source->load_file_into(i, fb, [&](size_t bytes) {
+                     const double tw = ctx.now();
+                     const std::span<uint8_t> dst = claim_room(ctx, fb, bytes, thread, into, &k);
+                     t_wait += ctx.now() - tw;
+                     claimed = true;
+                     room = dst.data();
+                     return dst;
+                   })) {
+          // The whole file is in the claimed memory, parsed: the payload and what it is go to the batch with the
+          // count of filled regions below.
+          check_shape(ctx, fb);
+          codec = device_payload(fb);
+          if (ctx.profiler) ctx.profiler->add(Stage::read, t + t_wait, ctx.now(), i, thread);
         } else {
           ctx.source->load_into(i, fb, [&](const FrameBuffer& meta, size_t bytes) {
             check_shape(ctx, meta);
@@ -217,6 +250,15 @@ class OpenClBatched : public Strategy {
         continue;
       }
       std::lock_guard<std::mutex> l(mu_);
+      if (k >= 0) {
+        try {
+          into->s->describe(k, static_cast<size_t>(fb.payload.data() - room), fb.payload.size(), fb.element, codec,
+                            fb.payload_offset);
+        } catch (const std::exception& e) {
+          failed_.emplace_back(i, failure_reason(e));
+          spoiled_.insert(i);
+        }
+      }
       if (++into->filled == into->claimed) cv_main_.notify_one();
     }
     std::lock_guard<std::mutex> l(mu_);
@@ -324,6 +366,7 @@ class OpenClBatched : public Strategy {
   std::deque<size_t> order_;                           // engines of the batches in flight, oldest first
   ocl::BatchResult result_;
   size_t max_bytes_ = 0;
+  bool whole_file_ = false;  // readers read whole files into the staging (load_file_into)
   std::vector<FrameBuffer> buffers_;  // one per reader
   std::atomic<size_t> next_{0};
   // Shared by the readers and the main thread, under mu_.

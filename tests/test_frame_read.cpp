@@ -88,6 +88,48 @@ TEST_CASE("every read method loads real CBF frames byte-identical to pread, whol
   }
 }
 
+TEST_CASE("load_file_into reads a frame's whole file into claimed memory (direct: at an aligned address), as load does") {
+  const auto files = test::real_frames();
+  REQUIRE(!files.empty());
+  const frames::CbfFileSource src(files);
+  frames::EncodedFrame ref;
+  src.load(0, ref);
+  for (io::ReadMethod m : io::all_read_methods()) {
+    INFO(io::to_string(m));
+    src.set_read_method(m);
+    io::FileReader probe(files[0].string(), m);
+    const bool direct = probe.method() == io::ReadMethod::direct;  // not where the file system refuses O_DIRECT
+    std::vector<uint8_t> claimed;
+    size_t asked = 0;
+    frames::EncodedFrame into;
+    REQUIRE(src.load_file_into(0, into, [&](size_t bytes) {
+      asked = bytes;
+      claimed.assign(bytes + 7, 0xEE);
+      return std::span<uint8_t>(claimed.data() + 7, bytes);  // an odd address: direct aligns inside the room
+    }));
+    CHECK(asked == (direct ? (probe.size() + 4095) / 4096 * 4096 + 4096 : probe.size()));
+    CHECK(into.payload.data() >= claimed.data() + 7);
+    CHECK(into.payload.data() + into.payload.size() <= claimed.data() + claimed.size());
+    const uint8_t* file_start = into.payload.data() - into.payload_offset;
+    if (direct) CHECK(reinterpret_cast<uintptr_t>(file_start) % 4096 == 0);
+    CHECK(into.payload_offset == ref.payload_offset);
+    CHECK(into.element == ref.element);
+    CHECK(into.width == ref.width);
+    REQUIRE(into.payload.size() == ref.payload.size());
+    CHECK(std::equal(into.payload.begin(), into.payload.end(), ref.payload.begin()));
+    // The header came with it: the file's first bytes are where the payload's offset says.
+    const auto file = test::read_bytes(files[0]);
+    REQUIRE(file.size() == probe.size());
+    CHECK(std::equal(file.begin(), file.end(), file_start));
+  }
+  src.set_read_method(io::ReadMethod::pread);
+  // A room smaller than the file needs: an error naming the file and both sizes, nothing read.
+  io::FileReader f(files[0].string(), io::ReadMethod::pread);
+  std::vector<uint8_t> small(10);
+  CHECK_THROWS_WITH(f.read_all_into(small), Catch::Contains(files[0].filename().string()) &&
+                                                Catch::Contains(std::to_string(f.size()) + " bytes needed, 10 given"));
+}
+
 TEST_CASE("every read method reads unaligned windows of a 9 MB file as pread does") {
   const auto dir = test::temp_dir("frame_read_windows");
   // Bigger than the O_DIRECT bounce buffer (4 MiB) and many io_uring requests (512 KiB), not a multiple of 4096.

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "base/profiler.hpp"
+#include "datasets/cbf.hpp"
 #include "strategies/engines.hpp"
 #include "kernels/ocl_device.hpp"
 #include "tests/test_strategies_support.hpp"
@@ -210,6 +211,48 @@ TEST_CASE("opencl-batched delivers in frame order with readers racing to fill sm
     CHECK(got.errors[0].first == 9);
     check_equal(ref, got, 22);
   }
+}
+
+TEST_CASE("opencl-batched --read-method direct reads whole files into the staging: same patterns, bad frames kept apart") {
+  auto dev = any_device();
+  if (!dev) {
+    WARN("no OpenCL device: skipped (install pocl-opencl-icd)");
+    return;
+  }
+  // Frame 9's payload ends in escapes past the stream (the device says so); frame 15 is cut short inside its
+  // payload (the header promises more bytes than the file holds: found after the whole file is in the staging).
+  const auto dir = test::make_tiny_dataset("strat_whole_file", 23, /*corrupt=*/9);
+  {
+    auto bytes = test::read_bytes(dir / "frame_00015.cbf");
+    const auto view = cbf::parse(bytes, "frame_00015.cbf");
+    bytes.resize(view.binary.payload_offset + view.binary.binary_size / 2);
+    test::write_bytes(dir / "frame_00015.cbf", bytes);
+  }
+  const auto ds = test::load_tiny(dir);
+  strategies::Options ref_opt;
+  ref_opt.reference = true;
+  const auto ref = run_strategy(ds, "sequential", ref_opt);
+  REQUIRE(ref.errors.size() == 2);
+  ds.source->set_read_method(io::ReadMethod::direct);
+  for (int readers : {1, 5}) {
+    INFO(readers << " readers");
+    strategies::Options o;
+    o.readers = readers;
+    o.batch = 3;
+    const auto got = run_strategy(ds, "opencl-batched", o, dev.get(), 3);
+    REQUIRE(got.order.size() == 23);
+    for (size_t i = 0; i < got.order.size(); ++i) CHECK(got.order[i] == i);
+    for (const auto& [f, why] : got.errors) UNSCOPED_INFO(f << ": " << why);
+    REQUIRE(got.errors.size() == 2);
+    CHECK(got.errors[0].first == 9);
+    CHECK_THAT(got.errors[0].second, Catch::Contains("frame_00009.cbf"));
+    CHECK(got.errors[1].first == 15);
+    CHECK_THAT(got.errors[1].second, Catch::Contains("frame_00015.cbf"));
+    CHECK(!got.patterns.present(9));
+    CHECK(!got.patterns.present(15));
+    check_equal(ref, got, 21);
+  }
+  ds.source->set_read_method(io::ReadMethod::pread);
 }
 
 TEST_CASE("a raised stop flag ends a run before every frame is done") {
