@@ -107,6 +107,7 @@ T() { /usr/bin/time -f "  [time] %e s wall, %U s user, %S s sys, %P CPU" "$@"; }
     echo "== probe $1: cache read (warm, 14 threads), then opencl-batched written, 5 runs"; uptime
     grep -E '^(nr_free_pages|nr_file_pages|nr_dirty|compact_stall|compact_fail|pgmajfault|thp_fault_alloc|thp_fault_fallback) ' /proc/vmstat > "$OUT/vmstat-$1.txt"
     grep -E 'MemFree|Cached|Dirty|AnonHugePages|FileHugePages|Mlocked' /proc/meminfo >> "$OUT/vmstat-$1.txt"
+    cat /proc/buddyinfo >> "$OUT/vmstat-$1.txt"
     $B cache warm "$DATA" >/dev/null
     $B cache read "$DATA" --method pread --threads 14 | grep -E 'read '
     rm -rf "/tmp/xrd-probe-$1"
@@ -114,7 +115,13 @@ T() { /usr/bin/time -f "  [time] %e s wall, %U s user, %S s sys, %P CPU" "$@"; }
       --out "/tmp/xrd-probe-$1" 2>&1 | grep -E 'fps|bound'
     cp "/tmp/xrd-probe-$1/results.json" "$OUT/probe-$1.json"
   }
-  [ "$PART" = slump ] && probe before
+  if [ "$PART" = slump ]; then
+    echo "== the disk's queue limits, transparent huge pages"
+    for f in max_segments max_segment_size max_sectors_kb max_hw_sectors_kb nr_requests scheduler; do
+      echo "$f: $(cat /sys/block/vda/queue/$f 2>/dev/null)"; done
+    cat /sys/kernel/mm/transparent_hugepage/enabled /sys/kernel/mm/transparent_hugepage/defrag
+    probe before
+  fi
   if [ "$PART" = final ] || [ "$PART" = table1 ] || [ "$PART" = slump ]; then
     echo "== table1, every row, 3 runs, --drop-caches"
     rm -rf /tmp/xrd-table1
