@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <mutex>
@@ -51,6 +52,11 @@ class OpenClBatched : public Strategy {
     // into the pinned staging (an aligned address; header and payload together), so that the disk sees what its
     // bound measures; other methods read the header, then the payload into the claimed region.
     whole_file_ = ctx.source->read_method() == io::ReadMethod::direct && !ctx.opt.verify_md5;
+    // XRD_DEBUG_READ_VIA_BUFFER=1 (measurement only): each reader reads the whole file into its own buffer (direct:
+    // in place, as the disk's bound reads), then copies the payload into the pinned staging: says whether pinned
+    // memory as the target of the reads is what keeps the cold row below the bound.
+    const char* vb = std::getenv("XRD_DEBUG_READ_VIA_BUFFER");
+    via_buffer_ = vb && *vb && std::string(vb) != "0";
     max_bytes_ = ctx.source->max_frame_bytes() + (whole_file_ ? 3 * kFileAlign : 0);  // room_for_all + the address's alignment
     engines_.clear();
     ocl::EngineOptions eo;
@@ -200,10 +206,10 @@ class OpenClBatched : public Strategy {
       const uint8_t* room = nullptr;  // and where its file was read
       ocl::Payload codec = ocl::Payload::byte_offset;
       try {
-        if (!ctx.opt.verify_md5) acquire_frame(ctx, i);  // (load_frame() does it on the other path)
+        if (!ctx.opt.verify_md5 && !via_buffer_) acquire_frame(ctx, i);  // (load_frame() does it on the other path)
         const double t = ctx.now();
         double t_wait = 0;
-        if (ctx.opt.verify_md5) {
+        if (ctx.opt.verify_md5 || via_buffer_) {
           load_frame(ctx, i, thread, fb);
           device_payload(fb);
           const std::span<uint8_t> dst = claim_room(ctx, fb, fb.payload.size(), thread, into);
@@ -367,6 +373,7 @@ class OpenClBatched : public Strategy {
   ocl::BatchResult result_;
   size_t max_bytes_ = 0;
   bool whole_file_ = false;  // readers read whole files into the staging (load_file_into)
+  bool via_buffer_ = false;  // XRD_DEBUG_READ_VIA_BUFFER: read into the reader's buffer, then copy
   std::vector<FrameBuffer> buffers_;  // one per reader
   std::atomic<size_t> next_{0};
   // Shared by the readers and the main thread, under mu_.
